@@ -1,0 +1,158 @@
+// The local disk cache of fetched hour files. A file is written under a temporary name and renamed
+// into place only when complete, so a crash can leave litter but never a short file under a real name.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { LRUCache } from 'lru-cache';
+import type { ContainerRef } from './log-path.js';
+import { hourFileName } from './log-path.js';
+import type { DayName } from './time-model.js';
+
+/** What is known for good about one container-day. */
+export interface DayManifest {
+  /** Every hour that ends at or before this instant is final: listed in `hours` or empty. */
+  knownThroughMs: number;
+  /** Size in bytes of each final hour file that has entries, by hour. */
+  hours: Record<string, number>;
+}
+
+export interface TempFile {
+  path: string;
+  handle: FileHandle;
+}
+
+/** A key over everything that changes the bytes of a file, so no option change can serve stale content. */
+export function cacheKey(parts: Record<string, unknown>): string {
+  const canonical = JSON.stringify(Object.entries(parts).sort(([a], [b]) => a.localeCompare(b)));
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+}
+
+/** `namespace/pod/container/day`: the unit the cache stores, bounds and evicts. */
+export function dayKey(ref: ContainerRef, day: DayName): string {
+  return `${ref.namespace}/${ref.pod}/${ref.container}/${day}`;
+}
+
+const PARTIAL_SUFFIX = '.partial';
+/** Directory depth of a day below the cache root: namespace/pod/container/day. */
+const DAY_DEPTH = 4;
+
+export class DiskCache {
+  /** Bytes on disk per container-day, least recently used first out once over the bound. */
+  private readonly days: LRUCache<string, number>;
+  /** Told when a day was evicted, so nothing keeps serving it from memory. */
+  onEvict: (key: string) => void = () => undefined;
+
+  private constructor(
+    private readonly root: string,
+    maxBytes: number,
+  ) {
+    this.days = new LRUCache<string, number>({
+      maxSize: maxBytes,
+      sizeCalculation: (bytes) => Math.max(1, bytes),
+      dispose: (_bytes, key, reason) => {
+        if (reason !== 'evict') return;
+        this.onEvict(key);
+        void rm(join(this.root, ...key.split('/')), { recursive: true, force: true });
+      },
+    });
+  }
+
+  /** Opens the cache and indexes what earlier runs left, clearing temporary files a crash left behind. */
+  static async open(cacheDir: string, key: string, maxBytes: number): Promise<DiskCache> {
+    await mkdir(cacheDir, { recursive: true, mode: 0o700 });
+    const root = join(cacheDir, key);
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    const cache = new DiskCache(root, maxBytes);
+    await cache.indexExisting();
+    return cache;
+  }
+
+  private async indexExisting(): Promise<void> {
+    const entries = await readdir(this.root, { recursive: true, withFileTypes: true });
+    const sizes = new Map<string, { bytes: number; usedMs: number }>();
+    for (const entry of entries) {
+      if (!entry.isFile()) continue;
+      const path = join(entry.parentPath, entry.name);
+      if (entry.name.endsWith(PARTIAL_SUFFIX)) {
+        await rm(path, { force: true });
+        continue;
+      }
+      const parts = relative(this.root, entry.parentPath).split(sep);
+      if (parts.length !== DAY_DEPTH) continue;
+      const found = await stat(path);
+      const day = sizes.get(parts.join('/')) ?? { bytes: 0, usedMs: 0 };
+      day.bytes += found.size;
+      day.usedMs = Math.max(day.usedMs, found.atimeMs, found.mtimeMs);
+      sizes.set(parts.join('/'), day);
+    }
+    for (const [key, { bytes }] of [...sizes].sort(([, a], [, b]) => a.usedMs - b.usedMs)) {
+      this.days.set(key, bytes);
+    }
+  }
+
+  /** Records the bytes a container-day now takes, which may evict older days. */
+  recordDay(ref: ContainerRef, day: DayName, bytes: number): void {
+    this.days.set(dayKey(ref, day), bytes);
+  }
+
+  /** Marks a container-day as just used. */
+  touchDay(ref: ContainerRef, day: DayName): void {
+    this.days.get(dayKey(ref, day));
+  }
+
+  get bytesUsed(): number {
+    return this.days.calculatedSize;
+  }
+
+  private dayDir(ref: ContainerRef, day: DayName): string {
+    return join(this.root, ref.namespace, ref.pod, ref.container, day);
+  }
+
+  hourPath(ref: ContainerRef, day: DayName, hour: number): string {
+    return join(this.dayDir(ref, day), hourFileName(hour));
+  }
+
+  async readManifest(ref: ContainerRef, day: DayName): Promise<DayManifest | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.dayDir(ref, day), 'manifest.json'), 'utf8')) as DayManifest;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async writeManifest(ref: ContainerRef, day: DayName, manifest: DayManifest): Promise<void> {
+    const temp = await this.createTemp(ref, day, 'manifest.json');
+    try {
+      await temp.handle.writeFile(JSON.stringify(manifest));
+      await temp.handle.datasync();
+    } finally {
+      await temp.handle.close();
+    }
+    await rename(temp.path, join(this.dayDir(ref, day), 'manifest.json'));
+  }
+
+  async createHourTemp(ref: ContainerRef, day: DayName, hour: number): Promise<TempFile> {
+    return this.createTemp(ref, day, hourFileName(hour));
+  }
+
+  private async createTemp(ref: ContainerRef, day: DayName, name: string): Promise<TempFile> {
+    const dir = this.dayDir(ref, day);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const path = join(dir, `.${name}.${randomBytes(6).toString('hex')}${PARTIAL_SUFFIX}`);
+    return { path, handle: await open(path, 'wx', 0o600) };
+  }
+
+  /** Makes a complete temporary file the hour's file. */
+  async commitHour(temp: TempFile, ref: ContainerRef, day: DayName, hour: number): Promise<string> {
+    await temp.handle.datasync();
+    await temp.handle.close();
+    const finalPath = this.hourPath(ref, day, hour);
+    await rename(temp.path, finalPath);
+    return finalPath;
+  }
+
+  async discard(temp: TempFile): Promise<void> {
+    await temp.handle.close().catch(() => undefined);
+    await rm(temp.path, { force: true });
+  }
+}

@@ -1,0 +1,144 @@
+// Query results live in DuckDB, not in JS memory: each executed query is
+// materialised into a table of the in-memory results database, with a row
+// number column, and pages are read from it by row-number range. Old result
+// tables are dropped after a TTL or when there are too many.
+import type { DuckDBType } from '@duckdb/node-api';
+import { RESULTS_DB, type Database } from './database.js';
+import type { Plan } from './planner.js';
+import { apiField, formatRow, type ApiField, type TimestampFormat } from './rowFormat.js';
+import { quoteIdent } from './schema.js';
+
+const ROW_COLUMN = '__bq_emulator_row';
+const MAX_PAGE_ROWS = 10_000;
+const MAX_PAGE_BYTES = 10 * 1024 * 1024;
+
+export interface ResultSet {
+  /** Relation to page from. */
+  relation: string;
+  /** Whether `relation` has the row-number column (query results) or is a plain table. */
+  numbered: boolean;
+  totalRows: bigint;
+  schema: ApiField[];
+  types: DuckDBType[];
+  names: string[];
+}
+
+export interface Page {
+  rows: Array<{ f: Array<{ v: unknown }> }>;
+  /** Index of the first row not returned, if any rows remain. */
+  nextIndex?: bigint;
+}
+
+export interface ResultStoreOptions {
+  maxTables?: number;
+  ttlMs?: number;
+}
+
+export class ResultStore {
+  private tables = new Map<string, { name: string; createdAt: number }>();
+  private readonly maxTables: number;
+  private readonly ttlMs: number;
+  private counter = 0;
+
+  constructor(
+    private readonly db: Database,
+    options: ResultStoreOptions = {},
+  ) {
+    this.maxTables = options.maxTables ?? 200;
+    this.ttlMs = options.ttlMs ?? 60 * 60 * 1000;
+  }
+
+  /** Column names and types of a query without executing it. */
+  async describe(plan: Plan): Promise<ApiField[]> {
+    return this.db.withConnection(async (c) => {
+      const reader = await c.runAndReadAll(`SELECT * FROM (${plan.sql}) AS __q LIMIT 0`, plan.values, plan.types);
+      const names = reader.columnNames();
+      return reader.columnTypes().map((t, i) => apiField(names[i]!, t));
+    });
+  }
+
+  /** Executes the plan into a new result table. */
+  async materialize(key: string, plan: Plan): Promise<ResultSet> {
+    await this.evict();
+    const name = `r${++this.counter}_${key.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 60)}`;
+    const relation = `${RESULTS_DB}.main.${quoteIdent(name)}`;
+    await this.db.withConnection(async (c) => {
+      await c.run(
+        `CREATE TABLE ${relation} AS SELECT row_number() OVER () - 1 AS ${ROW_COLUMN}, * FROM (${plan.sql}) AS __q`,
+        plan.values,
+        plan.types,
+      );
+    });
+    this.tables.set(key, { name: relation, createdAt: Date.now() });
+    return this.describeTable(relation, true);
+  }
+
+  /** A stored table read directly (tabledata.list). */
+  async tableSource(relation: string): Promise<ResultSet> {
+    return this.describeTable(relation, false);
+  }
+
+  private async describeTable(relation: string, numbered: boolean): Promise<ResultSet> {
+    return this.db.withConnection(async (c) => {
+      const reader = await c.runAndReadAll(
+        `SELECT ${numbered ? `* EXCLUDE (${ROW_COLUMN})` : '*'} FROM ${relation} LIMIT 0`,
+      );
+      const count = await c.runAndReadAll(`SELECT count(*) FROM ${relation}`);
+      const names = reader.columnNames();
+      const types = reader.columnTypes();
+      return {
+        relation,
+        numbered,
+        totalRows: BigInt(count.getRows()[0]![0] as bigint),
+        schema: types.map((t, i) => apiField(names[i]!, t)),
+        types,
+        names,
+      };
+    });
+  }
+
+  async readPage(
+    set: ResultSet,
+    startIndex: bigint,
+    maxResults: number | undefined,
+    ts: TimestampFormat,
+  ): Promise<Page> {
+    const limit = Math.max(0, Math.min(maxResults ?? MAX_PAGE_ROWS, MAX_PAGE_ROWS));
+    if (limit === 0 || startIndex >= set.totalRows) {
+      return startIndex < set.totalRows ? { rows: [], nextIndex: startIndex } : { rows: [] };
+    }
+    const sql = set.numbered
+      ? `SELECT * EXCLUDE (${ROW_COLUMN}) FROM ${set.relation} WHERE ${ROW_COLUMN} >= $1 AND ${ROW_COLUMN} < $2 ORDER BY ${ROW_COLUMN}`
+      : `SELECT * FROM ${set.relation} LIMIT ${limit} OFFSET ${startIndex}`;
+    const params = set.numbered ? [startIndex, startIndex + BigInt(limit)] : [];
+    const values = await this.db.withConnection(async (c) => (await c.runAndReadAll(sql, params)).getRows());
+    const rows: Page['rows'] = [];
+    let bytes = 0;
+    for (const v of values) {
+      const row = formatRow(v, set.types, ts);
+      bytes += JSON.stringify(row).length;
+      if (rows.length > 0 && bytes > MAX_PAGE_BYTES) break;
+      rows.push(row);
+    }
+    const next = startIndex + BigInt(rows.length);
+    return next < set.totalRows ? { rows, nextIndex: next } : { rows };
+  }
+
+  has(key: string): boolean {
+    return this.tables.has(key);
+  }
+
+  async drop(key: string): Promise<void> {
+    const entry = this.tables.get(key);
+    if (!entry) return;
+    this.tables.delete(key);
+    await this.db.withConnection((c) => c.run(`DROP TABLE IF EXISTS ${entry.name}`)).catch(() => undefined);
+  }
+
+  private async evict(): Promise<void> {
+    const now = Date.now();
+    for (const [key, entry] of this.tables) {
+      if (now - entry.createdAt > this.ttlMs || this.tables.size >= this.maxTables) await this.drop(key);
+    }
+  }
+}

@@ -1,0 +1,115 @@
+// Local BigQuery-compatible server: a subset of the BigQuery REST API v2
+// backed by an embedded DuckDB that executes the (translated) SQL.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Catalog } from './catalog.js';
+import { Database } from './database.js';
+import { BqError, asBqError } from './errors.js';
+import { JobService } from './jobs.js';
+import { ResultStore } from './results.js';
+import { buildRouter } from './routes.js';
+
+export interface EmulatorOptions {
+  /** 0 = ephemeral; default 9050. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** DuckDB file; default in-memory ':memory:'. */
+  dbPath?: string;
+  logger?: { info(o: object, msg?: string): void; warn(o: object, msg?: string): void };
+}
+
+export interface Emulator {
+  /** e.g. http://127.0.0.1:9050 */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 256 * 1024 * 1024;
+
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw BqError.invalid('Request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return {};
+  try {
+    const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    throw BqError.invalid('Request body is not valid JSON');
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  if (status === 204 || body === undefined) {
+    res.writeHead(status === 200 ? 204 : status).end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res
+    .writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) })
+    .end(text);
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const logger = options.logger ?? { info: () => undefined, warn: () => undefined };
+  const db = await Database.open(options.dbPath ?? ':memory:');
+  const catalog = new Catalog(db);
+  await catalog.load();
+  const results = new ResultStore(db);
+  const jobs = new JobService(catalog, results);
+  const router = buildRouter(db, catalog, jobs, results);
+
+  const server = createServer((req, res) => {
+    const started = Date.now();
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const method = req.method ?? 'GET';
+    const route = router.match(method, url.pathname);
+    void (async () => {
+      let status: number;
+      try {
+        if (!route) throw BqError.notFound(`URL ${method} ${url.pathname}`);
+        const body = method === 'GET' || method === 'DELETE' ? {} : await readBody(req);
+        const out = await route.handler({ params: route.params, query: url.searchParams, body });
+        status = out.status ?? 200;
+        send(res, status, out.body);
+      } catch (err) {
+        const e = asBqError(err);
+        status = e.code;
+        if (status >= 500) logger.warn({ err: e.message, method, path: url.pathname }, 'emulator request failed');
+        send(res, status, e.toResponseBody());
+      }
+      logger.info({ method, path: url.pathname, status, ms: Date.now() - started }, 'emulator request');
+    })();
+  });
+
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 9050, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info({ url, dbPath: options.dbPath ?? ':memory:' }, 'BigQuery emulator listening');
+
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    close: () => {
+      closed ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await db.close();
+      })();
+      return closed;
+    },
+  };
+}

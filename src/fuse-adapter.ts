@@ -1,0 +1,110 @@
+// Translates fuse-native callbacks into LogTree calls. fuse-native runs every callback on the JS
+// thread, so nothing here may block: every path is async, and every callback gets a number first.
+import { constants } from 'node:fs';
+import Fuse from 'fuse-native';
+import type { Logger } from 'pino';
+import { FsError, type Errno, type LogTree } from './log-tree.js';
+
+type Callback = (code: number, ...results: unknown[]) => void;
+
+const BLOCK_SIZE = 4096;
+const MODES = {
+  directory: constants.S_IFDIR | 0o555,
+  file: constants.S_IFREG | 0o444,
+  symlink: constants.S_IFLNK | 0o777,
+} as const;
+
+export interface FuseMountOptions {
+  uid: number;
+  gid: number;
+  /** Per-operation timeout in ms; must outlast the query timeout so slow queries are not cut short. */
+  operationTimeoutMs: number;
+  /** Kernel attribute and entry cache lifetime, seconds; never 0 (fuse-native would drop it anyway). */
+  attrTimeoutS: number;
+  /** Only the mountpoint's placeholder file may be hidden by the mount. */
+  allowPlaceholder: boolean;
+}
+
+function errnoCode(error: unknown, log: Logger, op: string, path: string): number {
+  if (error instanceof FsError) return Fuse[error.errno as Errno] as number;
+  log.error({ op, path, err: error }, 'unexpected failure');
+  return Fuse.EIO;
+}
+
+function isWriteOpen(flags: number): boolean {
+  const accessMode = flags & (constants.O_RDONLY | constants.O_WRONLY | constants.O_RDWR);
+  return accessMode !== constants.O_RDONLY || (flags & constants.O_TRUNC) !== 0;
+}
+
+export function createFuse(mountpoint: string, tree: LogTree, log: Logger, options: FuseMountOptions): Fuse {
+  const reply = <T>(op: string, path: string, cb: Callback, work: Promise<T>, send: (value: T) => void) => {
+    work.then(send, (error: unknown) => cb(errnoCode(error, log, op, path)));
+  };
+  const readOnly = (...args: unknown[]) => (args[args.length - 1] as Callback)(Fuse.EROFS);
+
+  const ops = {
+    getattr: (path: string, cb: Callback) =>
+      reply('getattr', path, cb, tree.getattr(path), (attrs) => {
+        const mtime = new Date(attrs.mtimeMs);
+        cb(0, {
+          mode: MODES[attrs.type],
+          uid: options.uid,
+          gid: options.gid,
+          size: attrs.size,
+          nlink: attrs.type === 'directory' ? 2 : 1,
+          blksize: BLOCK_SIZE,
+          blocks: Math.ceil(attrs.size / 512),
+          mtime,
+          atime: mtime,
+          ctime: mtime,
+        });
+      }),
+    readlink: (path: string, cb: Callback) =>
+      reply('readlink', path, cb, tree.readlink(path), (target) => cb(0, target)),
+    readdir: (path: string, cb: Callback) => reply('readdir', path, cb, tree.readdir(path), (names) => cb(0, names)),
+    open: (path: string, flags: number, cb: Callback) =>
+      reply('open', path, cb, tree.open(path, isWriteOpen(flags)), (handle) => cb(0, handle)),
+    read: (path: string, handle: number, buffer: Buffer, length: number, position: number, cb: Callback) =>
+      reply('read', path, cb, tree.read(handle, buffer, length, position), (bytes) => cb(bytes)),
+    release: (path: string, handle: number, cb: Callback) =>
+      reply('release', path, cb, tree.release(handle), () => cb(0)),
+    statfs: (_path: string, cb: Callback) =>
+      cb(0, {
+        bsize: BLOCK_SIZE,
+        frsize: BLOCK_SIZE,
+        blocks: 0,
+        bfree: 0,
+        bavail: 0,
+        files: 0,
+        ffree: 0,
+        namemax: 255,
+      }),
+    write: readOnly,
+    create: readOnly,
+    truncate: readOnly,
+    ftruncate: readOnly,
+    mkdir: readOnly,
+    rmdir: readOnly,
+    unlink: readOnly,
+    rename: readOnly,
+    link: readOnly,
+    symlink: readOnly,
+    chmod: readOnly,
+    chown: readOnly,
+    utimens: readOnly,
+    setxattr: readOnly,
+    removexattr: readOnly,
+  };
+
+  // fuse-native has no `ro` or `nonempty` switch; its options are joined with commas, so they ride
+  // along after fsname. `nonempty` is only used when the mountpoint holds nothing but its placeholder.
+  const extraOptions = ['ro', ...(options.allowPlaceholder ? ['nonempty'] : [])];
+  return new Fuse(mountpoint, ops, {
+    fsname: ['bqlogfs', ...extraOptions].join(','),
+    subtype: 'bqlogfs',
+    autoCache: true,
+    attrTimeout: options.attrTimeoutS,
+    entryTimeout: options.attrTimeoutS,
+    timeout: options.operationTimeoutMs,
+  });
+}

@@ -1,0 +1,333 @@
+// Hour files on demand. The first access to any hour of a container-day fetches the rest of that day
+// in one query (BigQuery bills the whole day partition either way), requested hour first, and splits
+// it into hour files in the disk cache. Finished hours are kept for good; the hour that is still
+// filling is a snapshot, fetched again once it is older than the refresh interval.
+import { open as openFile, stat, type FileHandle } from 'node:fs/promises';
+import type { BigQueryAccess, RawRow } from './bigquery-access.js';
+import { dayKey, type DayManifest, type DiskCache, type TempFile } from './disk-cache.js';
+import { entryLine } from './entry-format.js';
+import type { ContainerRef } from './log-path.js';
+import { entriesQuery, type LogSource } from './query-builder.js';
+import type { MountStats } from './stats.js';
+import { dayRange, HOUR_MS, hourOfMicros, hourRange, type DayName } from './time-model.js';
+
+export interface HourFile {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  /** False for an hour that may still receive entries; its file only grows. */
+  final: boolean;
+  fetchedAtMs: number;
+  /** The last entry in the file, for appending what a later fetch finds after it. */
+  lastKey?: EntryKey;
+}
+
+export interface HourStoreOptions {
+  /** Grace period after an hour's end before it counts as finished (sink latency). */
+  sealAfterMs: number;
+  /** How old a snapshot of an unfinished hour may be before an open fetches it again. */
+  refreshMs: number;
+  now: () => number;
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+interface DayState {
+  /** Every hour that ends at or before this instant is final. */
+  knownThroughMs: number;
+  files: Map<number, HourFile>;
+  /** Hours the running fetch has not delivered yet. */
+  pending: Map<number, Deferred<HourFile | undefined>>;
+  fetching: boolean;
+  /** When the latest fetch of the day's unfinished hours started. */
+  lastFetchMs: number;
+}
+
+/** The order of entries in a file: (timestamp, insertId, stream), as the query sorts them. */
+interface EntryKey {
+  micros: bigint;
+  insertId: string | null;
+  stream: string;
+}
+
+function compareStrings(a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  return a < b ? -1 : 1;
+}
+
+export function compareEntryKeys(a: EntryKey, b: EntryKey): number {
+  if (a.micros !== b.micros) return a.micros < b.micros ? -1 : 1;
+  return compareStrings(a.insertId, b.insertId) || compareStrings(a.stream, b.stream);
+}
+
+/** A sink may deliver an entry twice: same insertId and timestamp. They sort next to each other. */
+function isDuplicateDelivery(previous: EntryKey | undefined, key: EntryKey): boolean {
+  return (
+    previous !== undefined &&
+    key.insertId !== null &&
+    previous.insertId === key.insertId &&
+    previous.micros === key.micros
+  );
+}
+
+/** Lines are buffered up to this many characters before they are written. */
+const WRITE_CHUNK_CHARS = 1 << 20;
+
+/** Writes one hour's lines as pages arrive: to a new temporary file, or appended to the live file. */
+interface HourWriter {
+  hour: number;
+  final: boolean;
+  handle: FileHandle;
+  /** Set when the hour is written anew; renamed into place when complete. */
+  temp?: TempFile;
+  /** Set when new entries are appended to the live hour's file. */
+  live?: HourFile;
+  size: number;
+  lastKey: EntryKey | undefined;
+  chunk: string;
+}
+
+export class HourStore {
+  private readonly days = new Map<string, Promise<DayState>>();
+
+  constructor(
+    private readonly access: BigQueryAccess,
+    private readonly source: LogSource,
+    private readonly cache: DiskCache,
+    private readonly options: HourStoreOptions,
+    private readonly stats: MountStats,
+  ) {
+    cache.onEvict = (key) => {
+      const state = this.days.get(key);
+      this.days.delete(key);
+      void state?.then((evicted) => {
+        for (const waiting of evicted.pending.values())
+          waiting.reject(new Error(`cache evicted ${key} while fetching it`));
+        evicted.pending.clear();
+      });
+    };
+  }
+
+  /** The hour's file, fetching it if needed; undefined when the hour has no entries. */
+  async hour(ref: ContainerRef, day: DayName, hour: number): Promise<HourFile | undefined> {
+    const state = await this.dayState(ref, day);
+    const pending = state.pending.get(hour);
+    if (pending) return pending.promise;
+    const file = state.files.get(hour);
+    const range = hourRange(day, hour);
+    const now = this.options.now();
+    if (range.startMs > now) return undefined;
+    const fresh =
+      range.endMs <= state.knownThroughMs || state.fetching || now - state.lastFetchMs < this.options.refreshMs;
+    if (fresh) {
+      this.stats.cacheHits++;
+      this.cache.touchDay(ref, day);
+      return file;
+    }
+    this.stats.cacheMisses++;
+    this.fetchDay(ref, day, state, hour);
+    return state.pending.get(hour)?.promise;
+  }
+
+  /** The hours with entries, when all of the day is final and in the cache; otherwise undefined. */
+  async finalHours(ref: ContainerRef, day: DayName): Promise<number[] | undefined> {
+    const state = await this.dayState(ref, day);
+    if (state.knownThroughMs < dayRange(day).endMs) return undefined;
+    return [...state.files.keys()].sort((a, b) => a - b);
+  }
+
+  isFinal(day: DayName, hour: number, atMs: number): boolean {
+    return hourRange(day, hour).endMs + this.options.sealAfterMs <= atMs;
+  }
+
+  private dayState(ref: ContainerRef, day: DayName): Promise<DayState> {
+    const key = dayKey(ref, day);
+    let state = this.days.get(key);
+    if (!state) {
+      state = this.loadDayState(ref, day);
+      this.days.set(key, state);
+    }
+    return state;
+  }
+
+  /** Restores what earlier runs fetched for good, after checking the files are still whole. */
+  private async loadDayState(ref: ContainerRef, day: DayName): Promise<DayState> {
+    const { startMs } = dayRange(day);
+    const empty: DayState = {
+      knownThroughMs: startMs,
+      files: new Map(),
+      pending: new Map(),
+      fetching: false,
+      lastFetchMs: -Infinity,
+    };
+    const manifest = await this.cache.readManifest(ref, day);
+    if (!manifest) return empty;
+    const files = new Map<number, HourFile>();
+    for (const [hourText, size] of Object.entries(manifest.hours)) {
+      const hour = Number(hourText);
+      const path = this.cache.hourPath(ref, day, hour);
+      const found = await stat(path).catch(() => undefined);
+      if (found?.size !== size) return empty;
+      const { endMs } = hourRange(day, hour);
+      files.set(hour, { path, size, mtimeMs: endMs, final: true, fetchedAtMs: found.mtimeMs });
+    }
+    return { ...empty, knownThroughMs: manifest.knownThroughMs, files };
+  }
+
+  private fetchDay(ref: ContainerRef, day: DayName, state: DayState, firstHour: number): void {
+    const fetchStartMs = this.options.now();
+    const whole = dayRange(day);
+    const range = { startMs: Math.max(whole.startMs, state.knownThroughMs), endMs: whole.endMs };
+    const finalThroughMs = Math.min(
+      whole.endMs,
+      Math.max(range.startMs, Math.floor((fetchStartMs - this.options.sealAfterMs) / HOUR_MS) * HOUR_MS),
+    );
+    for (let ms = range.startMs; ms < range.endMs; ms += HOUR_MS) {
+      state.pending.set(hourOfMicros(BigInt(ms) * 1000n), deferred());
+    }
+    state.fetching = true;
+    state.lastFetchMs = fetchStartMs;
+    const firstHourMs = hourRange(day, firstHour).startMs;
+    void this.runDayFetch(ref, day, state, { range, finalThroughMs, fetchStartMs, firstHourMs }).finally(() => {
+      state.fetching = false;
+    });
+  }
+
+  private async runDayFetch(
+    ref: ContainerRef,
+    day: DayName,
+    state: DayState,
+    plan: {
+      range: { startMs: number; endMs: number };
+      finalThroughMs: number;
+      fetchStartMs: number;
+      firstHourMs: number;
+    },
+  ): Promise<void> {
+    let writer: HourWriter | undefined;
+    let previous: EntryKey | undefined;
+
+    const startHour = async (hour: number): Promise<HourWriter> => {
+      const final = hourRange(day, hour).endMs <= plan.finalThroughMs;
+      const live = state.files.get(hour);
+      if (!final && live && !live.final) {
+        // A live hour only ever grows, so readers never see bytes change under them. Entries that
+        // arrive late for an earlier position show up once the hour is final.
+        return {
+          hour,
+          final,
+          live,
+          handle: await openFile(live.path, 'a'),
+          size: live.size,
+          lastKey: live.lastKey,
+          chunk: '',
+        };
+      }
+      const temp = await this.cache.createHourTemp(ref, day, hour);
+      return { hour, final, temp, handle: temp.handle, size: 0, lastKey: undefined, chunk: '' };
+    };
+
+    const flush = async (current: HourWriter): Promise<void> => {
+      if (current.chunk.length === 0) return;
+      const bytes = Buffer.from(current.chunk);
+      current.chunk = '';
+      await current.handle.write(bytes);
+      current.size += bytes.length;
+    };
+
+    const finishHour = async (current: HourWriter): Promise<void> => {
+      await flush(current);
+      let path: string;
+      let mtimeMs: number;
+      if (current.temp) {
+        path = await this.cache.commitHour(current.temp, ref, day, current.hour);
+        mtimeMs = current.final ? hourRange(day, current.hour).endMs : plan.fetchStartMs;
+      } else {
+        await current.handle.datasync();
+        await current.handle.close();
+        path = current.live?.path ?? '';
+        mtimeMs = current.size === current.live?.size ? current.live.mtimeMs : plan.fetchStartMs;
+      }
+      const file: HourFile = {
+        path,
+        size: current.size,
+        mtimeMs,
+        final: current.final,
+        fetchedAtMs: plan.fetchStartMs,
+        ...(current.lastKey && { lastKey: current.lastKey }),
+      };
+      state.files.set(current.hour, file);
+      state.pending.get(current.hour)?.resolve(file);
+      state.pending.delete(current.hour);
+    };
+
+    const writePage = async (rows: RawRow[]): Promise<void> => {
+      for (const [timestamp, insertId, stream, textPayload, jsonPayload] of rows) {
+        if (timestamp === null || timestamp === undefined) continue;
+        const key: EntryKey = { micros: BigInt(timestamp), insertId: insertId ?? null, stream: stream ?? '' };
+        if (isDuplicateDelivery(previous, key)) continue;
+        previous = key;
+        const hour = hourOfMicros(key.micros);
+        if (writer?.hour !== hour) {
+          if (writer) await finishHour(writer);
+          writer = await startHour(hour);
+        }
+        if (writer.lastKey && compareEntryKeys(key, writer.lastKey) <= 0) continue;
+        writer.lastKey = key;
+        writer.chunk += entryLine(textPayload ?? null, jsonPayload ?? null);
+        if (writer.chunk.length >= WRITE_CHUNK_CHARS) await flush(writer);
+      }
+      if (writer) await flush(writer);
+    };
+
+    try {
+      const query = entriesQuery(this.source, ref, plan.range, plan.firstHourMs);
+      await this.access.runQuery(`entries ${ref.namespace}/${ref.pod}/${ref.container}/${day}`, query, writePage);
+      if (writer) await finishHour(writer);
+      writer = undefined;
+      for (const [hour, waiting] of state.pending) {
+        // No entries this time. Only a live file from an earlier fetch can exist; it goes once final.
+        if (hourRange(day, hour).endMs <= plan.finalThroughMs) state.files.delete(hour);
+        waiting.resolve(state.files.get(hour));
+      }
+      state.pending.clear();
+      let bytes = 0;
+      for (const file of state.files.values()) bytes += file.size;
+      this.cache.recordDay(ref, day, bytes);
+      if (plan.finalThroughMs > state.knownThroughMs) {
+        state.knownThroughMs = plan.finalThroughMs;
+        await this.saveManifest(ref, day, state);
+      }
+    } catch (error) {
+      if (writer?.temp) await this.cache.discard(writer.temp);
+      else await writer?.handle.close().catch(() => undefined);
+      state.lastFetchMs = -Infinity;
+      for (const waiting of state.pending.values()) waiting.reject(error);
+      state.pending.clear();
+    }
+  }
+
+  private async saveManifest(ref: ContainerRef, day: DayName, state: DayState): Promise<void> {
+    const hours: Record<string, number> = {};
+    for (const [hour, file] of state.files) if (file.final) hours[String(hour)] = file.size;
+    const manifest: DayManifest = { knownThroughMs: state.knownThroughMs, hours };
+    await this.cache.writeManifest(ref, day, manifest);
+  }
+}

@@ -1,0 +1,90 @@
+// Directory contents, from queries that read only label and timestamp columns. One query over the
+// look-back window feeds every level above the day directories; each day's hours come from a query
+// over that day alone, unless the whole day is already final in the cache.
+import type { BigQueryAccess } from './bigquery-access.js';
+import type { HourStore } from './hour-store.js';
+import { isDns1123Label, isDns1123Subdomain, type ContainerRef } from './log-path.js';
+import { Memo } from './memo.js';
+import { containerDaysQuery, hoursQuery, type LogSource } from './query-builder.js';
+import { dayRange, lookbackWindow, type DayName } from './time-model.js';
+
+type Tree = Map<string, Map<string, Map<string, DayName[]>>>;
+
+export interface ListingOptions {
+  lookbackMs: number;
+  /** How long a listing that can still change is reused. */
+  listingTtlMs: number;
+  sealAfterMs: number;
+  now: () => number;
+}
+
+function sorted(names: Iterable<string>): string[] {
+  return [...names].sort();
+}
+
+export class Listings {
+  private readonly trees: Memo<Tree>;
+  private readonly hourLists: Memo<number[]>;
+
+  constructor(
+    private readonly access: BigQueryAccess,
+    private readonly source: LogSource,
+    private readonly hours: HourStore,
+    private readonly options: ListingOptions,
+  ) {
+    this.trees = new Memo(options.now);
+    this.hourLists = new Memo(options.now);
+  }
+
+  async namespaces(): Promise<string[]> {
+    return sorted((await this.tree()).keys());
+  }
+
+  async pods(namespace: string): Promise<string[]> {
+    return sorted((await this.tree()).get(namespace)?.keys() ?? []);
+  }
+
+  async containers(namespace: string, pod: string): Promise<string[]> {
+    return sorted((await this.tree()).get(namespace)?.get(pod)?.keys() ?? []);
+  }
+
+  async days(ref: ContainerRef): Promise<DayName[]> {
+    return (await this.tree()).get(ref.namespace)?.get(ref.pod)?.get(ref.container) ?? [];
+  }
+
+  async hoursOf(ref: ContainerRef, day: DayName): Promise<number[]> {
+    const cached = await this.hours.finalHours(ref, day);
+    if (cached) return cached;
+    const key = `${ref.namespace}/${ref.pod}/${ref.container}/${day}`;
+    return this.hourLists.get(key, async () => {
+      const startedMs = this.options.now();
+      const found: number[] = [];
+      await this.access.runQuery(`hours ${key}`, hoursQuery(this.source, ref, dayRange(day)), async (rows) => {
+        for (const [hour] of rows) if (hour !== null && hour !== undefined) found.push(Number(hour));
+      });
+      const final = dayRange(day).endMs + this.options.sealAfterMs <= startedMs;
+      return { value: found.sort((a, b) => a - b), validForMs: final ? Infinity : this.options.listingTtlMs };
+    });
+  }
+
+  private tree(): Promise<Tree> {
+    return this.trees.get('window', async () => {
+      const window = lookbackWindow(this.options.now(), this.options.lookbackMs);
+      const tree: Tree = new Map();
+      await this.access.runQuery('tree', containerDaysQuery(this.source, window), async (rows) => {
+        for (const [namespace, pod, container, day] of rows) {
+          if (!namespace || !pod || !container || !day) continue;
+          if (!isDns1123Label(namespace) || !isDns1123Subdomain(pod) || !isDns1123Label(container)) continue;
+          const pods = tree.get(namespace) ?? new Map<string, Map<string, DayName[]>>();
+          tree.set(namespace, pods);
+          const containers = pods.get(pod) ?? new Map<string, DayName[]>();
+          pods.set(pod, containers);
+          const days = containers.get(container) ?? [];
+          containers.set(container, days);
+          days.push(day);
+        }
+      });
+      return { value: tree, validForMs: this.options.listingTtlMs };
+    });
+  }
+}

@@ -1,0 +1,168 @@
+// What the mount shows, independent of FUSE: attributes, listings and reads by path, with errors
+// as errno names. The FUSE adapter only translates these calls.
+import { open as openFile, type FileHandle } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { QueryFailure } from './bigquery-access.js';
+import type { HourStore } from './hour-store.js';
+import type { Listings } from './listings.js';
+import { CURRENT_LINK, hourFileName, parseLogPath } from './log-path.js';
+import type { MountStats } from './stats.js';
+import { DAY_MS, dayNameOf, parseDayName } from './time-model.js';
+
+export type Errno = 'ENOENT' | 'ENOTDIR' | 'EIO' | 'EROFS' | 'EBADF' | 'EISDIR' | 'EINVAL';
+
+export class FsError extends Error {
+  constructor(readonly errno: Errno) {
+    super(errno);
+  }
+}
+
+export interface Attributes {
+  type: 'directory' | 'file' | 'symlink';
+  size: number;
+  mtimeMs: number;
+}
+
+export const CONTROL_DIR = '/.bqlogfs';
+export const STATS_FILE = '/.bqlogfs/stats';
+
+type OpenFile = { kind: 'file'; handle: FileHandle } | { kind: 'memory'; data: Buffer };
+
+export class LogTree {
+  private readonly openFiles = new Map<number, OpenFile>();
+  private nextHandle = 1;
+  private statsSnapshot = Buffer.alloc(0);
+
+  constructor(
+    private readonly listings: Listings,
+    private readonly hours: HourStore,
+    private readonly stats: MountStats,
+    private readonly log: Logger,
+    private readonly options: { mountedAtMs: number; now: () => number },
+  ) {}
+
+  async getattr(path: string): Promise<Attributes> {
+    if (path === CONTROL_DIR) return this.directory();
+    if (path === STATS_FILE) {
+      this.statsSnapshot = Buffer.from(JSON.stringify(this.stats, null, 2) + '\n');
+      return { type: 'file', size: this.statsSnapshot.length, mtimeMs: this.options.now() };
+    }
+    const parsed = parseLogPath(path);
+    if (!parsed) throw new FsError('ENOENT');
+    switch (parsed.kind) {
+      case 'root':
+      case 'namespace':
+      case 'pod':
+      case 'container':
+        return this.directory();
+      case 'current':
+        return { type: 'symlink', size: this.currentTarget().length, mtimeMs: this.options.now() };
+      case 'day': {
+        // A day that has not begun cannot hold entries; older days open even outside the window.
+        if ((parseDayName(parsed.day) ?? 0) > this.options.now() + DAY_MS) throw new FsError('ENOENT');
+        return this.directory();
+      }
+      case 'hour': {
+        const file = await this.guard(path, () => this.hours.hour(parsed.ref, parsed.day, parsed.hour));
+        if (!file) throw new FsError('ENOENT');
+        return { type: 'file', size: file.size, mtimeMs: file.mtimeMs };
+      }
+    }
+  }
+
+  async readdir(path: string): Promise<string[]> {
+    if (path === CONTROL_DIR) return ['stats'];
+    const parsed = parseLogPath(path);
+    if (!parsed) throw new FsError('ENOENT');
+    return this.guard(path, async () => {
+      switch (parsed.kind) {
+        case 'root':
+          return this.listings.namespaces();
+        case 'namespace':
+          return this.listings.pods(parsed.namespace);
+        case 'pod':
+          return this.listings.containers(parsed.namespace, parsed.pod);
+        case 'container':
+          return [...(await this.listings.days(parsed.ref)), CURRENT_LINK];
+        case 'day':
+          return (await this.listings.hoursOf(parsed.ref, parsed.day)).map(hourFileName);
+        case 'hour':
+        case 'current':
+          throw new FsError('ENOTDIR');
+      }
+    });
+  }
+
+  async readlink(path: string): Promise<string> {
+    if (parseLogPath(path)?.kind !== 'current') throw new FsError('EINVAL');
+    return this.currentTarget();
+  }
+
+  /** `YYYY-MM-DD/HH.log` of the hour that is filling now, relative to the container directory. */
+  private currentTarget(): string {
+    const now = this.options.now();
+    return `${dayNameOf(now)}/${hourFileName(new Date(now).getUTCHours())}`;
+  }
+
+  async open(path: string, writable: boolean): Promise<number> {
+    if (writable) throw new FsError('EROFS');
+    let file: OpenFile;
+    if (path === STATS_FILE) {
+      file = { kind: 'memory', data: this.statsSnapshot };
+    } else {
+      const parsed = parseLogPath(path);
+      if (parsed?.kind !== 'hour') throw new FsError(parsed ? 'EISDIR' : 'ENOENT');
+      const hour = await this.guard(path, () => this.hours.hour(parsed.ref, parsed.day, parsed.hour));
+      if (!hour) throw new FsError('ENOENT');
+      file = { kind: 'file', handle: await openFile(hour.path, 'r') };
+    }
+    const handle = this.nextHandle++;
+    this.openFiles.set(handle, file);
+    return handle;
+  }
+
+  async read(handle: number, buffer: Buffer, length: number, position: number): Promise<number> {
+    const file = this.openFiles.get(handle);
+    if (!file) throw new FsError('EBADF');
+    let bytesRead: number;
+    if (file.kind === 'memory') {
+      bytesRead =
+        position >= file.data.length
+          ? 0
+          : file.data.copy(buffer, 0, position, Math.min(file.data.length, position + length));
+    } else {
+      ({ bytesRead } = await file.handle.read(buffer, 0, length, position));
+    }
+    this.stats.bytesServed += bytesRead;
+    return bytesRead;
+  }
+
+  async release(handle: number): Promise<void> {
+    const file = this.openFiles.get(handle);
+    this.openFiles.delete(handle);
+    if (file?.kind === 'file') await file.handle.close();
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.openFiles.keys()].map((handle) => this.release(handle)));
+  }
+
+  private directory(): Attributes {
+    return { type: 'directory', size: 4096, mtimeMs: this.options.mountedAtMs };
+  }
+
+  /** Turns a failed query into EIO and one log line that says why and what to do. */
+  private async guard<T>(path: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof FsError) throw error;
+      if (error instanceof QueryFailure) {
+        this.log.error({ path, reason: error.reason, hint: error.hint }, `read failed: ${error.message}`);
+      } else {
+        this.log.error({ path, err: error }, 'read failed');
+      }
+      throw new FsError('EIO');
+    }
+  }
+}

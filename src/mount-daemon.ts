@@ -1,0 +1,180 @@
+// Wires the parts together for one mount and runs it until SIGINT/SIGTERM.
+import { execFile } from 'node:child_process';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { BigQuery } from '@google-cloud/bigquery';
+import type Fuse from 'fuse-native';
+import type { Logger } from 'pino';
+import { BigQueryAccess } from './bigquery-access.js';
+import { cacheKey, DiskCache } from './disk-cache.js';
+import { emulatorClient } from './emulator/client.js';
+import { createFuse } from './fuse-adapter.js';
+import { HourStore } from './hour-store.js';
+import { Listings } from './listings.js';
+import { LogTree } from './log-tree.js';
+import { MountStats } from './stats.js';
+
+export interface MountOptions {
+  mountpoint: string;
+  projectId: string;
+  datasetId: string;
+  apiEndpoint?: string;
+  cacheDir: string;
+  /** Bound on the disk cache; least recently used container-days are evicted beyond it. */
+  cacheMaxBytes: number;
+  lookbackMs: number;
+  sealAfterMs: number;
+  refreshMs: number;
+  listingTtlMs: number;
+  queryTimeoutMs: number;
+  maxBytesBilled?: number;
+  maxConcurrentQueries: number;
+}
+
+/** Bumped whenever the bytes of an hour file would change for the same rows. */
+const FILE_FORMAT_VERSION = 1;
+const PLACEHOLDER = '.gitkeep';
+
+export function defaultCacheDir(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'bqlogfs');
+}
+
+/** An endpoint on this machine is a local BigQuery-compatible server, which takes no credentials. */
+function isLoopback(endpoint: string): boolean {
+  const host = new URL(endpoint).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
+}
+
+export function createBigQueryClient(projectId: string, apiEndpoint?: string): BigQuery {
+  if (apiEndpoint === undefined) return new BigQuery({ projectId });
+  // Credentials come from Application Default Credentials, except for a local server.
+  return isLoopback(apiEndpoint) ? emulatorClient(apiEndpoint, projectId) : new BigQuery({ projectId, apiEndpoint });
+}
+
+const run = promisify(execFile);
+
+async function isMountpoint(path: string): Promise<boolean> {
+  const mounts = await readFile('/proc/mounts', 'utf8').catch(() => '');
+  return mounts.split('\n').some((line) => line.split(' ')[1] === path);
+}
+
+/** Clears what a crashed daemon left behind ("Transport endpoint is not connected"). */
+async function recoverStaleMount(path: string, log: Logger): Promise<void> {
+  if (!(await isMountpoint(path))) return;
+  const error = await stat(path).then(
+    () => undefined,
+    (failure: NodeJS.ErrnoException) => failure,
+  );
+  if (error?.code !== 'ENOTCONN' && error?.code !== 'ECONNABORTED') {
+    throw new Error(`${path} is already mounted; unmount it first (bqlogfs unmount ${path})`);
+  }
+  log.warn({ mountpoint: path }, 'recovering a stale mount left by a crashed daemon');
+  await run('fusermount', ['-uz', path]);
+}
+
+async function checkMountpoint(path: string): Promise<{ allowPlaceholder: boolean }> {
+  const entries = await readdir(path).catch((error: NodeJS.ErrnoException) => {
+    throw new Error(`mountpoint ${path} is not usable: ${error.code ?? error.message}`);
+  });
+  const others = entries.filter((entry) => entry !== PLACEHOLDER);
+  if (others.length > 0) throw new Error(`mountpoint ${path} is not empty`);
+  return { allowPlaceholder: entries.length > 0 };
+}
+
+function promised(register: (cb: (error: Error | null) => void) => void): Promise<void> {
+  return new Promise((resolvePromise, reject) => register((error) => (error ? reject(error) : resolvePromise())));
+}
+
+export interface RunningMount {
+  fuse: Fuse;
+  stats: MountStats;
+  unmount(): Promise<void>;
+}
+
+export async function startMount(options: MountOptions, log: Logger, client?: BigQuery): Promise<RunningMount> {
+  const mountpoint = resolve(options.mountpoint);
+  const now = () => Date.now();
+  const stats = new MountStats();
+  const bigquery = client ?? createBigQueryClient(options.projectId, options.apiEndpoint);
+  const access = new BigQueryAccess(
+    bigquery,
+    log,
+    {
+      pageRows: 10_000,
+      timeoutMs: options.queryTimeoutMs,
+      maxConcurrentQueries: options.maxConcurrentQueries,
+      ...(options.maxBytesBilled !== undefined && { maxBytesBilled: options.maxBytesBilled }),
+    },
+    {
+      queryDone: (purpose, query) => stats.recordQuery(purpose, query),
+      queryFailed: () => stats.failedQueries++,
+    },
+  );
+  const source = await access.discoverSource(options.projectId, options.datasetId);
+  log.info({ layout: source.layout, tables: source.tables.map((table) => table.tableId) }, 'found log tables');
+  const cache = await DiskCache.open(
+    options.cacheDir,
+    cacheKey({ project: options.projectId, dataset: options.datasetId, layout: source.layout, FILE_FORMAT_VERSION }),
+    options.cacheMaxBytes,
+  );
+  const hours = new HourStore(
+    access,
+    source,
+    cache,
+    { sealAfterMs: options.sealAfterMs, refreshMs: options.refreshMs, now },
+    stats,
+  );
+  const listings = new Listings(access, source, hours, {
+    lookbackMs: options.lookbackMs,
+    listingTtlMs: options.listingTtlMs,
+    sealAfterMs: options.sealAfterMs,
+    now,
+  });
+  const tree = new LogTree(listings, hours, stats, log, { mountedAtMs: now(), now });
+
+  await recoverStaleMount(mountpoint, log);
+  const { allowPlaceholder } = await checkMountpoint(mountpoint);
+  const fuse = createFuse(mountpoint, tree, log, {
+    uid: process.getuid?.() ?? 0,
+    gid: process.getgid?.() ?? 0,
+    operationTimeoutMs: options.queryTimeoutMs + 5_000,
+    attrTimeoutS: 1,
+    allowPlaceholder,
+  });
+  await promised((cb) => fuse.mount(cb));
+  log.info({ mountpoint }, 'mounted');
+
+  let unmounting: Promise<void> | undefined;
+  const unmount = () => {
+    unmounting ??= promised((cb) => fuse.unmount(cb)).then(() => tree.closeAll());
+    return unmounting;
+  };
+  return { fuse, stats, unmount };
+}
+
+/** Unmounts on SIGINT/SIGTERM and exits; a stuck unmount does not keep the process alive. */
+export function unmountOnSignals(mount: RunningMount, log: Logger, beforeExit?: () => Promise<void>): void {
+  const stop = (signal: string) => {
+    log.info({ signal }, 'unmounting');
+    setTimeout(() => process.exit(1), 2_000).unref();
+    mount
+      .unmount()
+      .then(() => beforeExit?.())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error({ err: error }, 'unmount failed');
+          process.exit(1);
+        },
+      );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** Unmounts a mountpoint whose daemon may be gone. */
+export async function unmountPath(path: string): Promise<void> {
+  await run('fusermount', ['-uz', resolve(path)]);
+}

@@ -1,0 +1,91 @@
+// The one place that knows how paths map to time. Everything is UTC for now;
+// a time-zone option only has to change this module.
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
+
+/** A calendar day as written in paths, `YYYY-MM-DD`. */
+export type DayName = string;
+
+export interface TimeRange {
+  /** Inclusive start, epoch milliseconds (always a whole hour, so exact). */
+  startMs: number;
+  /** Exclusive end, epoch milliseconds. */
+  endMs: number;
+}
+
+const DAY_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** Returns the day's start in epoch ms, or undefined for anything that is not a real calendar day. */
+export function parseDayName(text: string): number | undefined {
+  const match = DAY_PATTERN.exec(text);
+  if (!match) return undefined;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (year < 1970 || month < 1 || month > 12 || day < 1) return undefined;
+  const startMs = Date.UTC(year, month - 1, day);
+  const back = new Date(startMs);
+  if (back.getUTCFullYear() !== year || back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day) {
+    return undefined;
+  }
+  return startMs;
+}
+
+export function dayNameOf(epochMs: number): DayName {
+  return new Date(epochMs).toISOString().slice(0, 10);
+}
+
+export function dayRange(day: DayName): TimeRange {
+  const startMs = parseDayName(day);
+  if (startMs === undefined) throw new Error(`not a day: ${day}`);
+  return { startMs, endMs: startMs + DAY_MS };
+}
+
+export function hourRange(day: DayName, hour: number): TimeRange {
+  const { startMs } = dayRange(day);
+  const hourStart = startMs + hour * HOUR_MS;
+  return { startMs: hourStart, endMs: hourStart + HOUR_MS };
+}
+
+/** The hour of the day (0-23) that an entry timestamp in epoch microseconds falls in. */
+export function hourOfMicros(micros: bigint): number {
+  const msOfDay = Number(((micros / 1000n) % BigInt(DAY_MS)) + BigInt(DAY_MS)) % DAY_MS;
+  return Math.floor(msOfDay / HOUR_MS);
+}
+
+/** The days a range touches, oldest first. */
+export function daysIn(range: TimeRange): DayName[] {
+  const days: DayName[] = [];
+  for (let ms = Math.floor(range.startMs / DAY_MS) * DAY_MS; ms < range.endMs; ms += DAY_MS) {
+    days.push(dayNameOf(ms));
+  }
+  return days;
+}
+
+/** The `YYYYMMDD` suffix of a date-sharded table for a day. */
+export function shardSuffix(day: DayName): string {
+  return day.replaceAll('-', '');
+}
+
+/** The look-back window that directory listings cover: the `days` most recent days up to the end of today. */
+export function lookbackWindow(nowMs: number, lookbackMs: number): TimeRange {
+  const endMs = (Math.floor(nowMs / DAY_MS) + 1) * DAY_MS;
+  const startMs = Math.floor((nowMs - lookbackMs) / DAY_MS) * DAY_MS;
+  return { startMs, endMs };
+}
+
+/** RFC 3339 with microseconds, as `kubectl logs --timestamps` prints. */
+export function microsToRfc3339(micros: bigint): string {
+  const ms = Number(micros / 1000n);
+  const fraction = (((micros % 1_000_000n) + 1_000_000n) % 1_000_000n).toString().padStart(6, '0');
+  return `${new Date(ms).toISOString().slice(0, 19)}.${fraction}Z`;
+}
+
+const DURATION_PATTERN = /^(\d+)(ms|s|m|h|d)$/;
+const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: HOUR_MS, d: DAY_MS };
+
+/** Parses durations such as `7d`, `15m`, `10s`. */
+export function parseDuration(text: string): number {
+  const match = DURATION_PATTERN.exec(text.trim());
+  if (!match) throw new Error(`not a duration: "${text}" (use a number and one of ms, s, m, h, d, e.g. 7d)`);
+  return Number(match[1]) * (DURATION_UNIT_MS[match[2] ?? ''] ?? 0);
+}

@@ -1,0 +1,154 @@
+// The core promise: through the mount, the usual tools print exactly what they print on plain files
+// holding the same lines. Runs against both table layouts a sink can produce.
+import t, { type Test } from 'tap';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { removeDir, startDaemon, tempDir, type Daemon } from './support/daemon.js';
+import { createEnvironment, datasetFor, LAYOUTS, PROJECT, type Environment } from './support/environment.js';
+import { sh, shOk } from './support/shell.js';
+
+let environment: Environment;
+
+t.before(async () => {
+  environment = await createEnvironment();
+});
+t.teardown(async () => {
+  await environment.close();
+  await removeDir(environment.plainRoot);
+});
+
+async function mountStats(daemon: Daemon): Promise<{ queries: number; recentQueries: { purpose: string }[] }> {
+  return JSON.parse(await readFile(join(daemon.mountpoint, '.bqlogfs/stats'), 'utf8'));
+}
+
+for (const layout of LAYOUTS) {
+  t.test(`${layout} tables`, async (t) => {
+    const mountpoint = await tempDir('mnt');
+    const cacheDir = await tempDir('cache');
+    const args = ['--project', PROJECT, '--dataset', datasetFor(layout), '--api-endpoint', environment.emulator.url];
+    let daemon = await startDaemon([...args, '--cache-dir', cacheDir, '--log-level', 'warn'], mountpoint);
+    t.teardown(async () => {
+      await daemon.stop();
+      await removeDir(mountpoint);
+      await removeDir(cacheDir);
+    });
+    const { fixtures, files, plainRoot } = environment;
+    const app = 'shop/web-7d9f8-abcde/app';
+    const edgeFile = `${app}/${fixtures.yesterday}/10.log`;
+
+    /** Runs a command in the mount and in the plain tree; both must print the same. */
+    const same = async (t: Test, command: string) => {
+      const mounted = await sh(command, mountpoint);
+      const plain = await sh(command, plainRoot);
+      t.same({ stdout: mounted.stdout, code: mounted.code }, { stdout: plain.stdout, code: plain.code }, `${command}`);
+    };
+
+    await t.test('listings come from the data', async (t) => {
+      await same(t, 'ls');
+      await same(t, 'ls shop');
+      await same(t, 'ls shop/web-7d9f8-abcde kube-system/dns.node-1');
+      await same(t, `ls ${app}`);
+      await same(t, `ls ${app}/${fixtures.yesterday} ${app}/${fixtures.dayBefore}`);
+      await same(t, 'find . -type f | sort');
+      await same(t, 'ls -R batch');
+    });
+
+    await t.test('every file holds exactly the expected bytes', async (t) => {
+      for (const [path, content] of files) {
+        if (path.includes(`/${fixtures.oldDay}/`)) continue;
+        const bytes = await readFile(join(mountpoint, path), 'utf8');
+        t.equal(bytes === content, true, `${path} (${content.length} bytes)`);
+      }
+    });
+
+    await t.test('the usual tools print what they print on plain files', async (t) => {
+      await same(t, `tail -n 5 ${edgeFile}`);
+      await same(t, `head -n 3 ${edgeFile}`);
+      await same(t, `wc -l ${edgeFile}`);
+      await same(t, `wc -c ${edgeFile}`);
+      await same(t, `wc ${app}/*/*.log`);
+      await same(t, `grep -c ERROR ${app}/${fixtures.yesterday}/*.log`);
+      await same(t, `cat */*/*/${fixtures.yesterday}/*.log | awk '{print $1}' | sort | uniq -c`);
+      await same(t, `grep -h 'action=checkout' shop/*/*/${fixtures.dayBefore}/*.log | sort | uniq -c | sort -rn`);
+      await same(t, `stat -c '%n %s %F' ${app}/${fixtures.yesterday}/*.log`);
+      await same(t, `tail -c 100 ${edgeFile} | od -c | tail -n 3`);
+      await same(t, `grep -c '' ${edgeFile}; grep -n 'UTF-8' ${edgeFile}`);
+      const copy = await tempDir('copy');
+      await shOk(`cp ${join(mountpoint, edgeFile)} ${copy}/copied.log`);
+      t.equal(await readFile(join(copy, 'copied.log'), 'utf8'), files.get(edgeFile), 'cp copies the exact bytes');
+      await removeDir(copy);
+    });
+
+    await t.test('a day outside the listing window opens but is not listed', async (t) => {
+      const old = `batch/report-28391-xk2p9/worker/${fixtures.oldDay}/03.log`;
+      t.equal(await readFile(join(mountpoint, old), 'utf8'), files.get(old));
+      const listed = await shOk('ls batch/report-28391-xk2p9/worker', mountpoint);
+      t.notMatch(listed, fixtures.oldDay);
+    });
+
+    await t.test('the hour that is still filling reads correctly', async (t) => {
+      const live = [...files.keys()].find((path) => path.includes(`/${fixtures.today}/`)) ?? '';
+      t.equal(await readFile(join(mountpoint, live), 'utf8'), files.get(live));
+    });
+
+    await t.test('current.log links to the hour that is filling now', async (t) => {
+      const nginx = 'shop/web-7d9f8-abcde/nginx';
+      const target = (await shOk(`readlink ${nginx}/current.log`, mountpoint)).trim();
+      const now = new Date().toISOString();
+      t.equal(target, `${now.slice(0, 10)}/${now.slice(11, 13)}.log`);
+      t.equal(await readFile(join(mountpoint, nginx, 'current.log'), 'utf8'), files.get(`${nginx}/${target}`));
+    });
+
+    await t.test('bad paths are ENOENT and send no query', async (t) => {
+      const before = (await mountStats(daemon)).queries;
+      for (const bad of [
+        'Shop',
+        "sh'op",
+        'shop/web`x`',
+        'shop/web-7d9f8-abcde/app/2026-02-30',
+        `${app}/${fixtures.yesterday}/24.log`,
+        `${app}/${fixtures.yesterday}/1.log`,
+        `${app}/${fixtures.yesterday}/10.txt`,
+        `${'a'.repeat(64)}`,
+        'shop/-web',
+        `${app}/${fixtures.yesterday}/10.log/more`,
+      ]) {
+        const result = await sh(`cat -- '${bad.replaceAll("'", "'\\''")}'`, mountpoint);
+        t.match(result.stderr, /No such file or directory|Not a directory/, `cat ${bad}`);
+      }
+      t.equal((await mountStats(daemon)).queries, before, 'no query was sent');
+    });
+
+    await t.test('writes fail with "Read-only file system"', async (t) => {
+      for (const command of [
+        `echo x > ${edgeFile}`,
+        `echo x >> ${edgeFile}`,
+        `touch ${app}/new.log`,
+        `mkdir ${app}/newdir`,
+        `rm -f ${edgeFile}`,
+        `mv ${edgeFile} ${app}/moved.log`,
+        `chmod 777 ${edgeFile}`,
+        `truncate -s 0 ${edgeFile}`,
+      ]) {
+        const result = await sh(command, mountpoint);
+        t.match(result.stderr, /Read-only file system/, command);
+      }
+    });
+
+    await t.test('one query fetches a whole container-day', async (t) => {
+      const mount2 = (await mountStats(daemon)).recentQueries.filter((query) =>
+        query.purpose.includes(`entries ${app}/${fixtures.dayBefore}`),
+      );
+      t.equal(mount2.length, 1, 'all hours of the day were read with one query');
+    });
+
+    await t.test('after a restart, cached hours are served without any query', async (t) => {
+      await daemon.stop();
+      daemon = await startDaemon([...args, '--cache-dir', cacheDir, '--log-level', 'warn'], mountpoint);
+      const edge = await readFile(join(mountpoint, edgeFile), 'utf8');
+      t.equal(edge, files.get(edgeFile));
+      await shOk(`cat ${app}/${fixtures.dayBefore}/*.log > /dev/null`, mountpoint);
+      t.equal((await mountStats(daemon)).queries, 0, 'no query after restart');
+    });
+  });
+}

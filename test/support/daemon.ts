@@ -1,0 +1,57 @@
+// Runs `bqlogfs mount` in a child process, as a user would, and waits until the kernel shows the mount.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sh } from './shell.js';
+
+const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
+
+export interface Daemon {
+  mountpoint: string;
+  process: ChildProcess;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+export async function isMounted(mountpoint: string): Promise<boolean> {
+  const mounts = await readFile('/proc/mounts', 'utf8');
+  return mounts.split('\n').some((line) => line.split(' ')[1] === mountpoint);
+}
+
+export async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `bqlogfs-${prefix}-`));
+}
+
+export async function startDaemon(args: string[], mountpoint: string): Promise<Daemon> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'mount', mountpoint, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  for (let waited = 0; !(await isMounted(mountpoint)); waited += 50) {
+    if (child.exitCode !== null || waited > 30_000) {
+      child.kill('SIGKILL');
+      throw new Error(`daemon did not mount ${mountpoint}:\n${output}`);
+    }
+    await sleep(50);
+  }
+  return {
+    mountpoint,
+    process: child,
+    logs: () => output,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await Promise.race([exited, sleep(5_000)]);
+      if (await isMounted(mountpoint)) await sh(`fusermount -uz '${mountpoint}'`);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+export async function removeDir(path: string): Promise<void> {
+  await rm(path, { recursive: true, force: true });
+}
