@@ -1,6 +1,6 @@
 // Directory contents, from queries that read only label and timestamp columns. One query over the
-// look-back window feeds every level above the day directories; each day's hours come from a query
-// over that day alone, unless the whole day is already final in the cache.
+// look-back window feeds every listing inside it, down to each day's hours; a day older than the
+// window is listed by a query over that day alone, unless all of it is already final in the cache.
 import type { BigQueryAccess } from './bigquery-access.js';
 import type { HourStore } from './hour-store.js';
 import { isDns1123Label, isDns1123Subdomain, type ContainerRef } from './log-path.js';
@@ -8,7 +8,14 @@ import { Memo } from './memo.js';
 import { containerDaysQuery, hoursQuery, type LogSource } from './query-builder.js';
 import { dayRange, lookbackWindow, type DayName } from './time-model.js';
 
-type Tree = Map<string, Map<string, Map<string, DayName[]>>>;
+/** namespace → pod → container → day → hours with entries. */
+type Tree = Map<string, Map<string, Map<string, Map<DayName, number[]>>>>;
+
+function hoursOfMask(mask: number): number[] {
+  const hours: number[] = [];
+  for (let hour = 0; hour < 24; hour++) if (mask & (1 << hour)) hours.push(hour);
+  return hours;
+}
 
 export interface ListingOptions {
   lookbackMs: number;
@@ -49,12 +56,17 @@ export class Listings {
   }
 
   async days(ref: ContainerRef): Promise<DayName[]> {
-    return (await this.tree()).get(ref.namespace)?.get(ref.pod)?.get(ref.container) ?? [];
+    return [...((await this.tree()).get(ref.namespace)?.get(ref.pod)?.get(ref.container)?.keys() ?? [])];
   }
 
+  /** A day's hours: from the cache when all of it is final there, else from the window's listing, else a query. */
   async hoursOf(ref: ContainerRef, day: DayName): Promise<number[]> {
     const cached = await this.hours.finalHours(ref, day);
     if (cached) return cached;
+    const window = lookbackWindow(this.options.now(), this.options.lookbackMs);
+    if (dayRange(day).startMs >= window.startMs) {
+      return (await this.tree()).get(ref.namespace)?.get(ref.pod)?.get(ref.container)?.get(day) ?? [];
+    }
     const key = `${ref.namespace}/${ref.pod}/${ref.container}/${day}`;
     return this.hourLists.get(key, async () => {
       const startedMs = this.options.now();
@@ -72,16 +84,16 @@ export class Listings {
       const window = lookbackWindow(this.options.now(), this.options.lookbackMs);
       const tree: Tree = new Map();
       await this.access.runQuery('tree', containerDaysQuery(this.source, window), async (rows) => {
-        for (const [namespace, pod, container, day] of rows) {
-          if (!namespace || !pod || !container || !day) continue;
+        for (const [namespace, pod, container, day, hours] of rows) {
+          if (!namespace || !pod || !container || !day || !hours) continue;
           if (!isDns1123Label(namespace) || !isDns1123Subdomain(pod) || !isDns1123Label(container)) continue;
-          const pods = tree.get(namespace) ?? new Map<string, Map<string, DayName[]>>();
+          const pods = tree.get(namespace) ?? new Map<string, Map<string, Map<DayName, number[]>>>();
           tree.set(namespace, pods);
-          const containers = pods.get(pod) ?? new Map<string, DayName[]>();
+          const containers = pods.get(pod) ?? new Map<string, Map<DayName, number[]>>();
           pods.set(pod, containers);
-          const days = containers.get(container) ?? [];
+          const days = containers.get(container) ?? new Map<DayName, number[]>();
           containers.set(container, days);
-          days.push(day);
+          days.set(day, hoursOfMask(Number(hours)));
         }
       });
       return { value: tree, validForMs: this.options.listingTtlMs };

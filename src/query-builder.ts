@@ -88,8 +88,9 @@ function unionOfStreams(source: LogSource, branch: (table: StreamTable) => strin
 }
 
 /**
- * Every (namespace, pod, container, day) with entries in the window: one query feeds all directory
- * levels above the day directories. Reads only label and timestamp columns.
+ * Every (namespace, pod, container, day) with entries in the window, with a bitmask of the hours
+ * that have entries: one query feeds every directory listing inside the window. Reads only label
+ * and timestamp columns.
  */
 export function containerDaysQuery(source: LogSource, window: TimeRange): BuiltQuery {
   const query = emptyQuery();
@@ -97,12 +98,13 @@ export function containerDaysQuery(source: LogSource, window: TimeRange): BuiltQ
     const where = timeFilter(source, query, window, 'window');
     return (
       '  SELECT resource.labels.namespace_name AS namespace, resource.labels.pod_name AS pod,' +
-      ' resource.labels.container_name AS container, DATE(timestamp) AS day\n' +
+      ' resource.labels.container_name AS container, timestamp\n' +
       `  FROM ${tableReference(source, table)}\n  WHERE ${where}`
     );
   });
   query.sql =
-    `SELECT namespace, pod, container, day\nFROM (\n${branches}\n)\n` +
+    'SELECT namespace, pod, container, DATE(timestamp) AS day, BIT_OR(1 << EXTRACT(HOUR FROM timestamp)) AS hours\n' +
+    `FROM (\n${branches}\n)\n` +
     'WHERE namespace IS NOT NULL AND pod IS NOT NULL AND container IS NOT NULL\n' +
     'GROUP BY namespace, pod, container, day\nORDER BY namespace, pod, container, day';
   return query;

@@ -93,14 +93,27 @@ function isoMicros(ms: number, micros: number): string {
   return `${new Date(ms).toISOString().slice(0, 19)}.${String(micros).padStart(6, '0')}Z`;
 }
 
-function line(style: string, random: () => number): Pick<LogEntry, 'stream' | 'textPayload' | 'jsonPayload'> {
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** nginx's `$time_local` in UTC: `26/Nov/2026:15:37:40 +0000`. */
+function nginxTime(ms: number): string {
+  const date = new Date(ms);
+  const day = String(date.getUTCDate()).padStart(2, '0');
+  return `${day}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${date.toISOString().slice(11, 19)} +0000`;
+}
+
+function line(
+  style: string,
+  random: () => number,
+  ms: number,
+): Pick<LogEntry, 'stream' | 'textPayload' | 'jsonPayload'> {
   const path = pick(random, PATHS);
   const status = random() < 0.93 ? 200 : pick(random, [404, 500, 503]);
   switch (style) {
     case 'nginx':
       return {
         stream: 'stdout',
-        textPayload: `10.4.${Math.floor(random() * 255)}.${Math.floor(random() * 255)} - - "GET ${path} HTTP/1.1" ${status} ${Math.floor(random() * 9000)} "-" "curl/8.5.0"\n`,
+        textPayload: `10.4.${Math.floor(random() * 255)}.${Math.floor(random() * 255)} - - [${nginxTime(ms)}] "GET ${path} HTTP/1.1" ${status} ${Math.floor(random() * 9000)} "-" "curl/8.5.0"\n`,
       };
     case 'java':
       return random() < 0.1
@@ -155,7 +168,7 @@ export function* syntheticEntries(startMs: number, endMs: number, seed = 1): Gen
               container: container.name,
               timestamp: isoMicros(ms, (ms % 1000) * 1000 + Math.floor(random() * 1000)),
               insertId: `${(sequence++).toString(36)}-${suffix(random, 8)}`,
-              ...line(container.style, random),
+              ...line(container.style, random, ms),
             };
           }
         }

@@ -20,7 +20,8 @@ export interface Token {
 
 export class SqlSyntaxError extends Error {}
 
-const MULTI_CHAR_OPS = ['<=', '>=', '<>', '!=', '||', '=>'];
+// No '>>': it would swallow the closing brackets of nested types such as ARRAY<STRUCT<x INT64>>.
+const MULTI_CHAR_OPS = ['<<', '<=', '>=', '<>', '!=', '||', '=>'];
 
 function isIdentStart(c: string): boolean {
   return /[A-Za-z_]/.test(c);
