@@ -96,8 +96,19 @@ async function peakRssMiB(pid: number): Promise<number> {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
 }
 
-async function stats(daemon: Daemon): Promise<{ queries: number; bytesBilled: number }> {
-  return JSON.parse(await readFile(join(daemon.mountpoint, '.bqlogfs/stats'), 'utf8'));
+interface MountStatsJson {
+  queries: number;
+  queriesRunning: number;
+  bytesBilled: number;
+}
+
+/** The mount's statistics once every query it started has ended (a day's fetch outlives its first hour). */
+async function stats(daemon: Daemon): Promise<MountStatsJson> {
+  for (;;) {
+    await sleep(1100); // the kernel keeps a file's attributes for a second
+    const current = JSON.parse(await readFile(join(daemon.mountpoint, '.bqlogfs/stats'), 'utf8')) as MountStatsJson;
+    if (current.queriesRunning === 0) return current;
+  }
 }
 
 /** The bare client doing the same work without bqlogfs: same query, pages written to a file. */
@@ -155,6 +166,7 @@ async function main(): Promise<void> {
     const mountpoint = await tempDir('bench-mnt');
     const daemon = await startDaemon([...args, '--cache-dir', cacheDir], mountpoint);
     coldMount.push(await timed(() => shOk(`cat ${relative} > /dev/null`, mountpoint)));
+    await stats(daemon);
     rss = Math.max(rss, await peakRssMiB(daemon.process.pid ?? 0));
     await daemon.stop();
     await removeDir(mountpoint);

@@ -1,148 +1,194 @@
-// The command line: `bqlogfs mount | emulator | demo | unmount`.
-import { parseArgs } from 'node:util';
-import { startEmulator } from './emulator/server.js';
-import { createLogger } from './logger.js';
-import { defaultCacheDir, startMount, unmountOnSignals, unmountPath, type MountOptions } from './mount-daemon.js';
-import { parseDuration } from './time-model.js';
+// The command line: `bqlogfs mount | fetch | doctor | emulator | demo | unmount`.
+import { Command, CommanderError, Option } from 'commander';
+import { addSettingOptions, flagLayer } from './cli-options.js';
+import { environmentLayer, loadConfigFile, type ConfigFile } from './config.js';
 import { runDemo } from './demo.js';
+import { runDoctor } from './doctor.js';
+import { startEmulator } from './emulator/server.js';
+import { fetchOptionsFrom, type FetchArgs } from './fetch-args.js';
+import { runFetch } from './fetch-command.js';
+import { createLogger } from './logger.js';
+import { planMounts, resolveStoreSettings, storeOptionsFrom } from './mount-config.js';
+import { unmountPath } from './mount-daemon.js';
+import { runMounts } from './run-mounts.js';
+import { API_ENDPOINT, DATASET, MOUNT_SETTINGS, PROJECT, STORE_SETTINGS } from './settings.js';
+import { UsageError } from './usage-error.js';
 
-const USAGE = `usage:
+const SOURCES_HELP = `
+Settings come from, strongest first: flags > environment (BQLOGFS_<OPTION>, e.g. BQLOGFS_CACHE_SIZE
+for --cache-size, BQLOGFS_TIMESTAMPS=true) > the named mount's [mounts.<name>] table in the config
+file > its [defaults] table > built-in defaults. The config file is --config FILE, else
+$BQLOGFS_CONFIG, else $XDG_CONFIG_HOME/bqlogfs/config.toml (~/.config/bqlogfs/config.toml) if it
+exists. Its keys are the option names without dashes in front, e.g. cache-size = "10G".`;
+
+const MOUNT_HELP = `
+Forms:
   bqlogfs mount <mountpoint> --project P --dataset D [options]
-      --api-endpoint URL          BigQuery endpoint; default Google's. Credentials: ADC, none for a loopback URL
-      --cache-dir DIR             default: $XDG_CACHE_HOME/bqlogfs (~/.cache/bqlogfs)
-      --cache-size SIZE           bound on the disk cache, LRU by container-day; default 10G
-      --lookback DURATION         how far back listings reach; default 7d
-      --seal-after DURATION       grace period before an hour counts as finished; default 15m
-      --refresh DURATION          how old a snapshot of the live hour may get; default 10s
-      --query-timeout DURATION    default 5m
-      --max-bytes-billed SIZE     refuse queries that would bill more (e.g. 5G); default: no limit
-      --max-concurrent-queries N  default 4
-      --log-level LEVEL           trace, debug, info, warn, error; default info
-  bqlogfs emulator [--port 9050] [--db FILE]
-      a local BigQuery-compatible server on DuckDB, for tests and demos
-  bqlogfs demo [--mountpoint ./mount]
-      local server + synthetic GKE logs + mount, no cloud account needed
-  bqlogfs unmount <mountpoint>
-      unmounts, also when the daemon is gone`;
+  bqlogfs mount [--config FILE] <name> [mountpoint]    the [mounts.<name>] table of the config file
+  bqlogfs mount [--config FILE] --all                  every mount of the config file, one daemon
 
-const SIZE_PATTERN = /^(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?$/i;
-const SIZE_UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+The daemon runs in the foreground, logs JSON lines on stderr (readable lines on a terminal),
+tells systemd when the mounts are up (Type=notify), and unmounts on SIGINT/SIGTERM. A mountpoint
+left stale by a crash ("Transport endpoint is not connected") is recovered by the next mount.
+${SOURCES_HELP}`;
 
-/** Parses byte sizes such as `10G`, `512MiB`, `1048576` (binary units). */
-function parseByteSize(text: string): number {
-  const match = SIZE_PATTERN.exec(text.trim());
-  if (!match) throw new Error(`not a size: "${text}" (use e.g. 10G, 512M or a number of bytes)`);
-  return Math.floor(Number(match[1]) * (SIZE_UNITS[(match[2] ?? '').toUpperCase()] ?? 1));
+const FETCH_HELP = `
+One file per pod that has <container> with entries in the window, no FUSE needed:
+<out>/<namespace>_<pod>_<container>.log, the pod's hour files (as the mount shows them) for every
+hour the window touches, in time order. Hours are UTC; a window is widened to whole hours.
+
+Window (default: the last hour up to now, i.e. the previous hour and the current one):
+  --since DURATION        the last DURATION up to now, e.g. 2h, 90m, 3d
+  --day D [--hours N]     N hours (default 1) up to the current clock time on day D (1-31) of
+                          this month, or of the previous month when day D is still to come
+  --from T --to T         [T, T): RFC 3339 (2026-11-25T10:30:00Z) or YYYY-MM-DDTHH (UTC)
+
+Files appear whole or not at all (temporary name, fsync, rename). On a terminal a progress bar
+shows on stderr; otherwise one line per file written. --project, --dataset, --api-endpoint,
+--cache-dir, --cache-size and --max-bytes-billed also come from the environment and the config
+file's [defaults], as for mount.`;
+
+const configOption = () =>
+  new Option(
+    '--config <file>',
+    'config file (default: $BQLOGFS_CONFIG, else ~/.config/bqlogfs/config.toml if it exists)',
+  );
+
+function loadConfig(explicit: string | undefined): Promise<ConfigFile | undefined> {
+  return loadConfigFile(explicit, process.env, MOUNT_SETTINGS);
 }
 
-function fail(message: string): never {
-  process.stderr.write(`bqlogfs: ${message}\n\n${USAGE}\n`);
-  process.exit(2);
+/** Commander's own messages start lower-case after "error: "; they read as the others do. */
+function commanderMessage(text: string): string {
+  const message = text.replace(/^error: /, '');
+  return `bqlogfs: ${message.charAt(0).toUpperCase()}${message.slice(1)}`;
 }
 
-function mountOptions(argv: string[]): { options: MountOptions; logLevel: string } {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      project: { type: 'string' },
-      dataset: { type: 'string' },
-      'api-endpoint': { type: 'string' },
-      'cache-dir': { type: 'string', default: defaultCacheDir() },
-      'cache-size': { type: 'string', default: '10G' },
-      lookback: { type: 'string', default: '7d' },
-      'seal-after': { type: 'string', default: '15m' },
-      refresh: { type: 'string', default: '10s' },
-      'query-timeout': { type: 'string', default: '5m' },
-      'max-bytes-billed': { type: 'string' },
-      'max-concurrent-queries': { type: 'string', default: '4' },
-      'log-level': { type: 'string', default: 'info' },
-    },
+function buildProgram(): Command {
+  const program = new Command('bqlogfs')
+    .description('GKE container logs exported to BigQuery, mounted as plain hour files')
+    .configureOutput({ outputError: (text, write) => write(commanderMessage(text)) })
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride((error: CommanderError) => process.exit(error.exitCode === 0 ? 0 : 2));
+
+  const mount = program
+    .command('mount')
+    .summary('mount the logs of one dataset, of a named config mount, or of all config mounts')
+    .usage('[options] [name|mountpoint] [mountpoint]')
+    .argument('[name|mountpoint]', 'a [mounts.<name>] table of the config file, else the mountpoint')
+    .argument('[mountpoint]', "after a name: overrides the table's mountpoint")
+    .addOption(configOption())
+    .option('--all', 'mount every [mounts.<name>] table of the config file in this one daemon')
+    .addHelpText('after', MOUNT_HELP);
+  addSettingOptions(mount, MOUNT_SETTINGS).action(async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const options = command.opts<{ config?: string; all?: boolean }>();
+    const plan = planMounts({
+      positionals: command.args,
+      all: options.all === true,
+      flags: flagLayer(command, MOUNT_SETTINGS),
+      env: environmentLayer(MOUNT_SETTINGS, process.env),
+      config: await loadConfig(options.config),
+    });
+    await runMounts(plan);
   });
-  const [mountpoint] = positionals;
-  if (!mountpoint || positionals.length > 1) fail('mount takes exactly one mountpoint');
-  if (!values.project) fail('--project is required');
-  if (!values.dataset) fail('--dataset is required');
-  const maxConcurrentQueries = Number(values['max-concurrent-queries']);
-  if (!Number.isInteger(maxConcurrentQueries) || maxConcurrentQueries < 1) {
-    fail('--max-concurrent-queries takes a whole number ≥ 1');
-  }
-  try {
-    const maxBytesBilled =
-      values['max-bytes-billed'] === undefined ? undefined : parseByteSize(values['max-bytes-billed']);
-    return {
-      logLevel: values['log-level'],
-      options: {
-        mountpoint,
-        projectId: values.project,
-        datasetId: values.dataset,
-        ...(values['api-endpoint'] !== undefined && { apiEndpoint: values['api-endpoint'] }),
-        cacheDir: values['cache-dir'],
-        cacheMaxBytes: parseByteSize(values['cache-size']),
-        lookbackMs: parseDuration(values.lookback),
-        sealAfterMs: parseDuration(values['seal-after']),
-        refreshMs: parseDuration(values.refresh),
-        listingTtlMs: 60_000,
-        queryTimeoutMs: parseDuration(values['query-timeout']),
-        maxConcurrentQueries,
-        ...(maxBytesBilled !== undefined && { maxBytesBilled }),
-      },
-    };
-  } catch (error) {
-    fail((error as Error).message);
-  }
-}
 
-async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'mount': {
-      const { options, logLevel } = mountOptions(rest);
-      const log = createLogger(logLevel);
-      const mount = await startMount(options, log);
-      unmountOnSignals(mount, log);
-      return;
-    }
-    case 'emulator': {
-      const { values } = parseArgs({
-        args: rest,
-        options: { port: { type: 'string', default: '9050' }, db: { type: 'string' } },
-      });
+  const fetch = program
+    .command('fetch')
+    .summary('write the hour files of every pod of one container over a window to plain files')
+    .usage('<container> [options] [window]')
+    .argument('[container]')
+    .allowExcessArguments()
+    .option('--namespace <ns>', 'only this namespace')
+    .option('--pod <regex>', 'only pods whose name matches (JavaScript regex, unanchored)')
+    .option('--since <duration>', 'window: the last DURATION up to now')
+    .option('--day <d>', 'window: day D of this month (or the previous one)')
+    .option('--hours <n>', 'window: N hours up to the current clock time on --day (default: 1)')
+    .option('--from <time>', 'window start, inclusive')
+    .option('--to <time>', 'window end, exclusive')
+    .option('--out <dir>', 'output directory; files of the same name are replaced (default: ".")')
+    .addOption(configOption())
+    .addHelpText('after', FETCH_HELP);
+  addSettingOptions(fetch, STORE_SETTINGS).action(async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const options = command.opts<FetchArgs & { config?: string }>();
+    const config = await loadConfig(options.config);
+    const env = environmentLayer(STORE_SETTINGS, process.env);
+    const resolved = resolveStoreSettings(flagLayer(command, STORE_SETTINGS), env, config);
+    await runFetch(fetchOptionsFrom(command.args, options, resolved), createLogger('warn'));
+  });
+
+  const doctor = program
+    .command('doctor')
+    .summary('check FUSE, credentials, the dataset, and estimate what reading costs')
+    .usage('[options] [name]')
+    .argument('[name]', 'a [mounts.<name>] table of the config file to check')
+    .addOption(configOption())
+    .addHelpText(
+      'after',
+      '\nOne line per check: ok, warn, FAIL (with its fix) or skip. Exit code 1 when a check failed.\n' +
+        'Cost estimates come from dry runs, which bill nothing.',
+    );
+  addSettingOptions(doctor, [PROJECT, DATASET, API_ENDPOINT]).action(async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const options = command.opts<{ config?: string }>();
+    const config = await loadConfig(options.config);
+    const [name] = command.args;
+    const table = name === undefined ? undefined : config?.mounts.get(name);
+    if (name !== undefined && table === undefined) throw new UsageError(`no mount named "${name}" in the config file`);
+    const env = environmentLayer(STORE_SETTINGS, process.env);
+    const resolved = resolveStoreSettings(flagLayer(command, STORE_SETTINGS), env, config, table);
+    const given = ['project', 'dataset'].filter((key) => resolved.has(key));
+    if (given.length === 1) throw new UsageError('doctor needs both --project and --dataset, or neither');
+    const target = given.length === 2 ? storeOptionsFrom(resolved) : undefined;
+    const code = await runDoctor(target, (line) => process.stdout.write(`${line}\n`));
+    // Whatever the credential probes left open must not keep doctor running.
+    process.exit(code);
+  });
+
+  program
+    .command('emulator')
+    .summary('a local BigQuery-compatible server on DuckDB, for tests and demos')
+    .option('--port <port>', 'port to listen on', '9050')
+    .option('--db <file>', 'DuckDB file (default: in memory)')
+    .action(async (options: { port: string; db?: string }) => {
       const log = createLogger('info');
       const emulator = await startEmulator({
-        port: Number(values.port),
+        port: Number(options.port),
         logger: log,
-        ...(values.db !== undefined && { dbPath: values.db }),
+        ...(options.db !== undefined && { dbPath: options.db }),
       });
       log.info({ url: emulator.url }, 'local BigQuery server listening');
       const stop = () => void emulator.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      return;
-    }
-    case 'demo': {
-      const { values } = parseArgs({ args: rest, options: { mountpoint: { type: 'string', default: 'mount' } } });
-      await runDemo(values.mountpoint);
-      return;
-    }
-    case 'unmount': {
-      const [mountpoint] = rest;
-      if (!mountpoint) fail('unmount takes a mountpoint');
-      await unmountPath(mountpoint);
-      return;
-    }
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(`${USAGE}\n`);
-      return;
-    default:
-      fail(`unknown command "${command}"`);
+    });
+
+  program
+    .command('demo')
+    .summary('local server + synthetic GKE logs + mount, no cloud account needed')
+    .option('--mountpoint <dir>', 'where to mount', 'mount')
+    .action(async (options: { mountpoint: string }) => runDemo(options.mountpoint));
+
+  program
+    .command('unmount')
+    .summary('unmount, also when the daemon is gone')
+    .argument('<mountpoint>')
+    .action(async (mountpoint: string) => unmountPath(mountpoint));
+
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  if (argv.length === 0) {
+    program.outputHelp();
+    return;
   }
+  await program.parseAsync(argv, { from: 'user' });
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   process.stderr.write(`bqlogfs: ${(error as Error).message ?? String(error)}\n`);
-  process.exit(1);
+  process.exit(error instanceof UsageError ? 2 : 1);
 });

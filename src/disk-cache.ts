@@ -33,6 +33,8 @@ export function dayKey(ref: ContainerRef, day: DayName): string {
 }
 
 const PARTIAL_SUFFIX = '.partial';
+/** A temporary file untouched this long was left by a process that died. */
+const ABANDONED_PARTIAL_MS = 10 * 60_000;
 /** Directory depth of a day below the cache root: namespace/pod/container/day. */
 const DAY_DEPTH = 4;
 
@@ -48,11 +50,13 @@ export class DiskCache {
   ) {
     this.days = new LRUCache<string, number>({
       maxSize: maxBytes,
-      sizeCalculation: (bytes) => Math.max(1, bytes),
+      // A day larger than the whole bound still has to be kept while it is read: it counts as the
+      // whole bound, so it pushes everything else out and goes itself when the next day comes.
+      sizeCalculation: (bytes) => Math.min(maxBytes, Math.max(1, bytes)),
       dispose: (_bytes, key, reason) => {
         if (reason !== 'evict') return;
         this.onEvict(key);
-        void rm(join(this.root, ...key.split('/')), { recursive: true, force: true });
+        rm(join(this.root, ...key.split('/')), { recursive: true, force: true }).catch(() => undefined);
       },
     });
   }
@@ -74,7 +78,9 @@ export class DiskCache {
       if (!entry.isFile()) continue;
       const path = join(entry.parentPath, entry.name);
       if (entry.name.endsWith(PARTIAL_SUFFIX)) {
-        await rm(path, { force: true });
+        // Another process sharing the cache may still be writing it; a writer touches it constantly.
+        const found = await stat(path).catch(() => undefined);
+        if (found && Date.now() - found.mtimeMs > ABANDONED_PARTIAL_MS) await rm(path, { force: true });
         continue;
       }
       const parts = relative(this.root, entry.parentPath).split(sep);

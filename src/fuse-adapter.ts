@@ -23,12 +23,14 @@ export interface FuseMountOptions {
   attrTimeoutS: number;
   /** Only the mountpoint's placeholder file may be hidden by the mount. */
   allowPlaceholder: boolean;
+  /** Told the errno name of every error returned to the kernel. */
+  onError?: (errno: string) => void;
 }
 
-function errnoCode(error: unknown, log: Logger, op: string, path: string): number {
-  if (error instanceof FsError) return Fuse[error.errno as Errno] as number;
+function errnoName(error: unknown, log: Logger, op: string, path: string): Errno {
+  if (error instanceof FsError) return error.errno;
   log.error({ op, path, err: error }, 'unexpected failure');
-  return Fuse.EIO;
+  return 'EIO';
 }
 
 function isWriteOpen(flags: number): boolean {
@@ -37,10 +39,14 @@ function isWriteOpen(flags: number): boolean {
 }
 
 export function createFuse(mountpoint: string, tree: LogTree, log: Logger, options: FuseMountOptions): Fuse {
-  const reply = <T>(op: string, path: string, cb: Callback, work: Promise<T>, send: (value: T) => void) => {
-    work.then(send, (error: unknown) => cb(errnoCode(error, log, op, path)));
+  const fail = (cb: Callback, errno: Errno) => {
+    options.onError?.(errno);
+    cb(Fuse[errno] as number);
   };
-  const readOnly = (...args: unknown[]) => (args[args.length - 1] as Callback)(Fuse.EROFS);
+  const reply = <T>(op: string, path: string, cb: Callback, work: Promise<T>, send: (value: T) => void) => {
+    work.then(send, (error: unknown) => fail(cb, errnoName(error, log, op, path)));
+  };
+  const readOnly = (...args: unknown[]) => fail(args[args.length - 1] as Callback, 'EROFS');
 
   const ops = {
     getattr: (path: string, cb: Callback) =>

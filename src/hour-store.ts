@@ -278,6 +278,19 @@ export class HourStore {
       state.pending.delete(current.hour);
     };
 
+    // Drops the hour being written: a new file is deleted, a live file cut back to what it had.
+    // Hours finished before are whole and stay.
+    const abandonHour = async (): Promise<void> => {
+      const current = writer;
+      writer = undefined;
+      previous = undefined;
+      if (current?.temp) await this.cache.discard(current.temp);
+      else if (current?.live) {
+        await current.handle.truncate(current.live.size).catch(() => undefined);
+        await current.handle.close().catch(() => undefined);
+      }
+    };
+
     const writePage = async (rows: RawRow[]): Promise<void> => {
       for (const [timestamp, insertId, stream, textPayload, jsonPayload] of rows) {
         if (timestamp === null || timestamp === undefined) continue;
@@ -299,7 +312,13 @@ export class HourStore {
 
     try {
       const query = entriesQuery(this.source, ref, plan.range, plan.firstHourMs);
-      await this.access.runQuery(`entries ${ref.namespace}/${ref.pod}/${ref.container}/${day}`, query, writePage);
+      // A restarted query delivers everything again: finished hours are rewritten with the same bytes.
+      await this.access.runQuery(
+        `entries ${ref.namespace}/${ref.pod}/${ref.container}/${day}`,
+        query,
+        writePage,
+        abandonHour,
+      );
       if (writer) await finishHour(writer);
       writer = undefined;
       for (const [hour, waiting] of state.pending) {
@@ -316,8 +335,7 @@ export class HourStore {
         await this.saveManifest(ref, day, state);
       }
     } catch (error) {
-      if (writer?.temp) await this.cache.discard(writer.temp);
-      else await writer?.handle.close().catch(() => undefined);
+      await abandonHour();
       state.lastFetchMs = -Infinity;
       for (const waiting of state.pending.values()) waiting.reject(error);
       state.pending.clear();

@@ -6,10 +6,18 @@ import type { HourStore } from './hour-store.js';
 import { isDns1123Label, isDns1123Subdomain, type ContainerRef } from './log-path.js';
 import { Memo } from './memo.js';
 import { containerDaysQuery, hoursQuery, type LogSource } from './query-builder.js';
-import { dayRange, lookbackWindow, type DayName } from './time-model.js';
+import { dayRange, daysIn, lookbackWindow, type DayName } from './time-model.js';
 
 /** namespace → pod → container → day → hours with entries. */
 type Tree = Map<string, Map<string, Map<string, Map<DayName, number[]>>>>;
+
+/** One container's entry in one day's listing. */
+interface ContainerDay {
+  namespace: string;
+  pod: string;
+  container: string;
+  hours: number[];
+}
 
 function hoursOfMask(mask: number): number[] {
   const hours: number[] = [];
@@ -32,6 +40,8 @@ function sorted(names: Iterable<string>): string[] {
 export class Listings {
   private readonly trees: Memo<Tree>;
   private readonly hourLists: Memo<number[]>;
+  /** Listings of days that can no longer change. */
+  private readonly finalDays = new Map<DayName, ContainerDay[]>();
 
   constructor(
     private readonly access: BigQueryAccess,
@@ -79,23 +89,47 @@ export class Listings {
     });
   }
 
+  /**
+   * The window's listing. Days that are final are queried once and kept; later refreshes query only
+   * the days that can still change (usually today), so a busy `ls` bills one day, not the window.
+   */
   private tree(): Promise<Tree> {
     return this.trees.get('window', async () => {
-      const window = lookbackWindow(this.options.now(), this.options.lookbackMs);
-      const tree: Tree = new Map();
-      await this.access.runQuery('tree', containerDaysQuery(this.source, window), async (rows) => {
-        for (const [namespace, pod, container, day, hours] of rows) {
-          if (!namespace || !pod || !container || !day || !hours) continue;
-          if (!isDns1123Label(namespace) || !isDns1123Subdomain(pod) || !isDns1123Label(container)) continue;
-          const pods = tree.get(namespace) ?? new Map<string, Map<string, Map<DayName, number[]>>>();
-          tree.set(namespace, pods);
-          const containers = pods.get(pod) ?? new Map<string, Map<DayName, number[]>>();
-          pods.set(pod, containers);
-          const days = containers.get(container) ?? new Map<DayName, number[]>();
-          containers.set(container, days);
-          days.set(day, hoursOfMask(Number(hours)));
+      const startedMs = this.options.now();
+      const window = lookbackWindow(startedMs, this.options.lookbackMs);
+      const days = daysIn(window);
+      const firstOpen = days.find((day) => !this.finalDays.has(day));
+      const fresh = new Map<DayName, ContainerDay[]>();
+      if (firstOpen !== undefined) {
+        const range = { startMs: dayRange(firstOpen).startMs, endMs: window.endMs };
+        await this.access.runQuery('listing', containerDaysQuery(this.source, range), async (rows) => {
+          for (const [namespace, pod, container, day, hours] of rows) {
+            if (!namespace || !pod || !container || !day || !hours) continue;
+            if (!isDns1123Label(namespace) || !isDns1123Subdomain(pod) || !isDns1123Label(container)) continue;
+            const listed = fresh.get(day) ?? [];
+            fresh.set(day, listed);
+            listed.push({ namespace, pod, container, hours: hoursOfMask(Number(hours)) });
+          }
+        });
+        for (const day of daysIn(range)) {
+          if (dayRange(day).endMs + this.options.sealAfterMs <= startedMs) {
+            this.finalDays.set(day, fresh.get(day) ?? []);
+          }
         }
-      });
+      }
+      const tree: Tree = new Map();
+      for (const day of days) {
+        for (const entry of this.finalDays.get(day) ?? fresh.get(day) ?? []) {
+          const pods = tree.get(entry.namespace) ?? new Map<string, Map<string, Map<DayName, number[]>>>();
+          tree.set(entry.namespace, pods);
+          const containers = pods.get(entry.pod) ?? new Map<string, Map<DayName, number[]>>();
+          pods.set(entry.pod, containers);
+          const containerDays = containers.get(entry.container) ?? new Map<DayName, number[]>();
+          containers.set(entry.container, containerDays);
+          containerDays.set(day, entry.hours);
+        }
+      }
+      for (const day of this.finalDays.keys()) if (!days.includes(day)) this.finalDays.delete(day);
       return { value: tree, validForMs: this.options.listingTtlMs };
     });
   }

@@ -26,7 +26,18 @@ export interface Attributes {
 export const CONTROL_DIR = '/.bqlogfs';
 export const STATS_FILE = '/.bqlogfs/stats';
 
-type OpenFile = { kind: 'file'; handle: FileHandle } | { kind: 'memory'; data: Buffer };
+/** Bytes read from a cached file at once; the kernel asks for at most 128 KiB per read. */
+const READ_AHEAD_BYTES = 1 << 20;
+
+/** What an open cached file last read ahead: `length` valid bytes of `data` from `start`. */
+interface ReadAhead {
+  start: number;
+  length: number;
+  data: Buffer;
+}
+
+type OpenFile =
+  { kind: 'file'; handle: FileHandle; final: boolean; ahead?: ReadAhead } | { kind: 'memory'; data: Buffer };
 
 export class LogTree {
   private readonly openFiles = new Map<number, OpenFile>();
@@ -114,7 +125,7 @@ export class LogTree {
       if (parsed?.kind !== 'hour') throw new FsError(parsed ? 'EISDIR' : 'ENOENT');
       const hour = await this.guard(path, () => this.hours.hour(parsed.ref, parsed.day, parsed.hour));
       if (!hour) throw new FsError('ENOENT');
-      file = { kind: 'file', handle: await openFile(hour.path, 'r') };
+      file = { kind: 'file', handle: await openFile(hour.path, 'r'), final: hour.final };
     }
     const handle = this.nextHandle++;
     this.openFiles.set(handle, file);
@@ -124,6 +135,7 @@ export class LogTree {
   async read(handle: number, buffer: Buffer, length: number, position: number): Promise<number> {
     const file = this.openFiles.get(handle);
     if (!file) throw new FsError('EBADF');
+    const startedAt = performance.now();
     let bytesRead: number;
     if (file.kind === 'memory') {
       bytesRead =
@@ -131,10 +143,37 @@ export class LogTree {
           ? 0
           : file.data.copy(buffer, 0, position, Math.min(file.data.length, position + length));
     } else {
-      ({ bytesRead } = await file.handle.read(buffer, 0, length, position));
+      bytesRead = await this.readCached(file, buffer, length, position);
     }
-    this.stats.bytesServed += bytesRead;
+    this.stats.recordRead(bytesRead, performance.now() - startedAt);
     return bytesRead;
+  }
+
+  /**
+   * Serves sequential reads of a finished hour from one larger read of the cached file: each call
+   * from the kernel costs a trip through libuv's thread pool, so fewer, larger reads keep the mount
+   * close to a plain file. The kernel may send several reads of one handle at once, so a refill
+   * goes into a new buffer and replaces the old one only when complete. The live hour is read
+   * directly: a failed refetch may cut it back and write it again.
+   */
+  private async readCached(
+    file: { handle: FileHandle; final: boolean; ahead?: ReadAhead },
+    buffer: Buffer,
+    length: number,
+    position: number,
+  ): Promise<number> {
+    if (!file.final) return (await file.handle.read(buffer, 0, length, position)).bytesRead;
+    let ahead = file.ahead;
+    const covered = ahead && position >= ahead.start && position + length <= ahead.start + ahead.length;
+    if (!ahead || !covered) {
+      const data = Buffer.allocUnsafe(Math.max(READ_AHEAD_BYTES, length));
+      const { bytesRead } = await file.handle.read(data, 0, data.length, position);
+      ahead = { start: position, length: bytesRead, data };
+      file.ahead = ahead;
+    }
+    const offset = position - ahead.start;
+    if (offset >= ahead.length) return 0;
+    return ahead.data.copy(buffer, 0, offset, Math.min(ahead.length, offset + length));
   }
 
   async release(handle: number): Promise<void> {

@@ -10,27 +10,36 @@ import type { Logger } from 'pino';
 import { BigQueryAccess } from './bigquery-access.js';
 import { cacheKey, DiskCache } from './disk-cache.js';
 import { emulatorClient } from './emulator/client.js';
-import { createFuse } from './fuse-adapter.js';
 import { HourStore } from './hour-store.js';
 import { Listings } from './listings.js';
 import { LogTree } from './log-tree.js';
+import type { LogSource } from './query-builder.js';
 import { MountStats } from './stats.js';
 
-export interface MountOptions {
-  mountpoint: string;
+/** What `openLogStore` needs: where the logs are, the cache, and how queries run. */
+export interface LogStoreOptions {
   projectId: string;
   datasetId: string;
   apiEndpoint?: string;
   cacheDir: string;
   /** Bound on the disk cache; least recently used container-days are evicted beyond it. */
   cacheMaxBytes: number;
-  lookbackMs: number;
   sealAfterMs: number;
   refreshMs: number;
-  listingTtlMs: number;
   queryTimeoutMs: number;
   maxBytesBilled?: number;
   maxConcurrentQueries: number;
+  /** IANA zone of day directories and hour files; UTC when absent. */
+  timeZone?: string;
+  /** Each line starts with the entry's timestamp. */
+  timestamps?: boolean;
+  format?: 'text' | 'json';
+}
+
+export interface MountOptions extends LogStoreOptions {
+  mountpoint: string;
+  lookbackMs: number;
+  listingTtlMs: number;
 }
 
 /** Bumped whenever the bytes of an hour file would change for the same rows. */
@@ -42,15 +51,18 @@ export function defaultCacheDir(): string {
 }
 
 /** An endpoint on this machine is a local BigQuery-compatible server, which takes no credentials. */
-function isLoopback(endpoint: string): boolean {
+export function isLoopback(endpoint: string): boolean {
   const host = new URL(endpoint).hostname;
   return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
 }
 
 export function createBigQueryClient(projectId: string, apiEndpoint?: string): BigQuery {
-  if (apiEndpoint === undefined) return new BigQuery({ projectId });
+  // Retries follow one policy, in bigquery-access, so the client's own are off.
+  if (apiEndpoint === undefined) return new BigQuery({ projectId, autoRetry: false });
   // Credentials come from Application Default Credentials, except for a local server.
-  return isLoopback(apiEndpoint) ? emulatorClient(apiEndpoint, projectId) : new BigQuery({ projectId, apiEndpoint });
+  return isLoopback(apiEndpoint)
+    ? emulatorClient(apiEndpoint, projectId)
+    : new BigQuery({ projectId, apiEndpoint, autoRetry: false });
 }
 
 const run = promisify(execFile);
@@ -87,6 +99,55 @@ function promised(register: (cb: (error: Error | null) => void) => void): Promis
   return new Promise((resolvePromise, reject) => register((error) => (error ? reject(error) : resolvePromise())));
 }
 
+export interface LogStore {
+  access: BigQueryAccess;
+  source: LogSource;
+  cache: DiskCache;
+  hours: HourStore;
+}
+
+/** The parts that read hour files, wired the same way for the mount and for `fetch`, so both share one cache. */
+export async function openLogStore(
+  options: LogStoreOptions,
+  log: Logger,
+  stats: MountStats,
+  now: () => number,
+  client?: BigQuery,
+): Promise<LogStore> {
+  const bigquery = client ?? createBigQueryClient(options.projectId, options.apiEndpoint);
+  const access = new BigQueryAccess(
+    bigquery,
+    log,
+    {
+      pageRows: 2_000,
+      timeoutMs: options.queryTimeoutMs,
+      maxConcurrentQueries: options.maxConcurrentQueries,
+      ...(options.maxBytesBilled !== undefined && { maxBytesBilled: options.maxBytesBilled }),
+    },
+    {
+      queryStarted: () => stats.queryStarted(),
+      queryDone: (purpose, query) => stats.recordQuery(purpose, query),
+      queryFailed: () => stats.queryFailed(),
+    },
+  );
+  const source = await access.discoverSource(options.projectId, options.datasetId);
+  log.info({ layout: source.layout, tables: source.tables.map((table) => table.tableId) }, 'found log tables');
+  const cache = await DiskCache.open(
+    options.cacheDir,
+    cacheKey({ project: options.projectId, dataset: options.datasetId, layout: source.layout, FILE_FORMAT_VERSION }),
+    options.cacheMaxBytes,
+  );
+  stats.cacheBytes = () => cache.bytesUsed;
+  const hours = new HourStore(
+    access,
+    source,
+    cache,
+    { sealAfterMs: options.sealAfterMs, refreshMs: options.refreshMs, now },
+    stats,
+  );
+  return { access, source, cache, hours };
+}
+
 export interface RunningMount {
   fuse: Fuse;
   stats: MountStats;
@@ -97,35 +158,7 @@ export async function startMount(options: MountOptions, log: Logger, client?: Bi
   const mountpoint = resolve(options.mountpoint);
   const now = () => Date.now();
   const stats = new MountStats();
-  const bigquery = client ?? createBigQueryClient(options.projectId, options.apiEndpoint);
-  const access = new BigQueryAccess(
-    bigquery,
-    log,
-    {
-      pageRows: 10_000,
-      timeoutMs: options.queryTimeoutMs,
-      maxConcurrentQueries: options.maxConcurrentQueries,
-      ...(options.maxBytesBilled !== undefined && { maxBytesBilled: options.maxBytesBilled }),
-    },
-    {
-      queryDone: (purpose, query) => stats.recordQuery(purpose, query),
-      queryFailed: () => stats.failedQueries++,
-    },
-  );
-  const source = await access.discoverSource(options.projectId, options.datasetId);
-  log.info({ layout: source.layout, tables: source.tables.map((table) => table.tableId) }, 'found log tables');
-  const cache = await DiskCache.open(
-    options.cacheDir,
-    cacheKey({ project: options.projectId, dataset: options.datasetId, layout: source.layout, FILE_FORMAT_VERSION }),
-    options.cacheMaxBytes,
-  );
-  const hours = new HourStore(
-    access,
-    source,
-    cache,
-    { sealAfterMs: options.sealAfterMs, refreshMs: options.refreshMs, now },
-    stats,
-  );
+  const { access, source, hours } = await openLogStore(options, log, stats, now, client);
   const listings = new Listings(access, source, hours, {
     lookbackMs: options.lookbackMs,
     listingTtlMs: options.listingTtlMs,
@@ -136,12 +169,15 @@ export async function startMount(options: MountOptions, log: Logger, client?: Bi
 
   await recoverStaleMount(mountpoint, log);
   const { allowPlaceholder } = await checkMountpoint(mountpoint);
+  // Loaded only to mount: fuse-native needs libfuse, which machines that only `fetch` may lack.
+  const { createFuse } = await import('./fuse-adapter.js');
   const fuse = createFuse(mountpoint, tree, log, {
     uid: process.getuid?.() ?? 0,
     gid: process.getgid?.() ?? 0,
     operationTimeoutMs: options.queryTimeoutMs + 5_000,
     attrTimeoutS: 1,
     allowPlaceholder,
+    onError: (errno) => stats.recordError(errno),
   });
   await promised((cb) => fuse.mount(cb));
   log.info({ mountpoint }, 'mounted');

@@ -146,3 +146,35 @@ export function entriesQuery(source: LogSource, ref: ContainerRef, range: TimeRa
     'ORDER BY IF(TIMESTAMP_TRUNC(timestamp, HOUR) = @first_hour, 0, 1), timestamp, insertId, stream';
   return query;
 }
+
+/**
+ * The days on which each pod of a container (optionally in one namespace) has entries in the window:
+ * what `fetch` needs to know which pods to write and which container-days to read. Reads only label
+ * and timestamp columns.
+ */
+export function podDaysQuery(
+  source: LogSource,
+  selection: { container: string; namespace?: string },
+  window: TimeRange,
+): BuiltQuery {
+  const query = emptyQuery();
+  query.params.container = selection.container;
+  query.types.container = 'STRING';
+  let labels = 'resource.labels.container_name = @container';
+  if (selection.namespace !== undefined) {
+    query.params.namespace = selection.namespace;
+    query.types.namespace = 'STRING';
+    labels += ' AND resource.labels.namespace_name = @namespace';
+  }
+  const branches = unionOfStreams(source, (table) => {
+    const where = `${timeFilter(source, query, window, 'window')}\n    AND ${labels}`;
+    return (
+      '  SELECT resource.labels.namespace_name AS namespace, resource.labels.pod_name AS pod, timestamp\n' +
+      `  FROM ${tableReference(source, table)}\n  WHERE ${where}`
+    );
+  });
+  query.sql =
+    `SELECT DISTINCT namespace, pod, DATE(timestamp) AS day\nFROM (\n${branches}\n)\n` +
+    'WHERE namespace IS NOT NULL AND pod IS NOT NULL\nORDER BY namespace, pod, day';
+  return query;
+}

@@ -11,7 +11,10 @@ const nullable = (name: string, type: string, fields?: TableField[]): TableField
   ...(fields && { fields }),
 });
 
-/** The sink's schema; jsonPayload's fields are whatever the payloads had, so callers pass them. */
+/**
+ * The sink's schema. jsonPayload's fields are whatever the payloads had, so callers pass them; with
+ * none, there is no jsonPayload column, as a sink only creates a column once some entry had it.
+ */
 export function sinkSchema(jsonPayloadFields: TableField[]): TableField[] {
   return [
     nullable('logName', 'STRING'),
@@ -27,7 +30,7 @@ export function sinkSchema(jsonPayloadFields: TableField[]): TableField[] {
       ]),
     ]),
     nullable('textPayload', 'STRING'),
-    nullable('jsonPayload', 'RECORD', jsonPayloadFields),
+    ...(jsonPayloadFields.length > 0 ? [nullable('jsonPayload', 'RECORD', jsonPayloadFields)] : []),
     nullable('timestamp', 'TIMESTAMP'),
     nullable('receiveTimestamp', 'TIMESTAMP'),
     nullable('severity', 'STRING'),

@@ -89,3 +89,92 @@ export function parseDuration(text: string): number {
   if (!match) throw new Error(`not a duration: "${text}" (use a number and one of ms, s, m, h, d, e.g. 7d)`);
   return Number(match[1]) * (DURATION_UNIT_MS[match[2] ?? ''] ?? 0);
 }
+
+/** One local clock hour of a day: the UTC span it covers (two hours long when clocks fall back). */
+export interface HourSegment extends TimeRange {
+  hour: number;
+}
+
+const QUARTER_HOUR_MS = 15 * 60_000;
+
+/**
+ * Days and hours in one time zone. Every UTC offset in use is a whole number of quarter hours, so
+ * local hour boundaries fall on UTC quarter hours, which is where this looks for them.
+ */
+export class TimeZoneModel {
+  private readonly parts: Intl.DateTimeFormat;
+  private readonly segmentCache = new Map<DayName, HourSegment[]>();
+
+  constructor(readonly zone: string) {
+    // Throws a RangeError for a zone name the runtime does not know.
+    this.parts = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+    });
+  }
+
+  get isUtc(): boolean {
+    return this.zone === 'UTC';
+  }
+
+  /** The local day and hour at an instant. */
+  localHour(epochMs: number): { day: DayName; hour: number } {
+    const fields: Record<string, string> = {};
+    for (const part of this.parts.formatToParts(epochMs)) fields[part.type] = part.value;
+    return { day: `${fields.year}-${fields.month}-${fields.day}`, hour: Number(fields.hour) };
+  }
+
+  dayNameOf(epochMs: number): DayName {
+    return this.localHour(epochMs).day;
+  }
+
+  /** The local hours of a day, in order; an hour skipped by a clock change is missing. */
+  hourSegments(day: DayName): HourSegment[] {
+    const cached = this.segmentCache.get(day);
+    if (cached) return cached;
+    const noonUtc = parseDayName(day);
+    if (noonUtc === undefined) throw new Error(`not a day: ${day}`);
+    const segments: HourSegment[] = [];
+    // Any local day lies within 14 hours either side of the same UTC day.
+    for (let ms = noonUtc - 15 * HOUR_MS; ms < noonUtc + DAY_MS + 15 * HOUR_MS; ms += QUARTER_HOUR_MS) {
+      const local = this.localHour(ms);
+      if (local.day !== day) continue;
+      const last = segments[segments.length - 1];
+      if (last && last.hour === local.hour && last.endMs === ms) last.endMs = ms + QUARTER_HOUR_MS;
+      else segments.push({ hour: local.hour, startMs: ms, endMs: ms + QUARTER_HOUR_MS });
+    }
+    this.segmentCache.set(day, segments);
+    return segments;
+  }
+
+  dayRange(day: DayName): TimeRange {
+    const segments = this.hourSegments(day);
+    return { startMs: segments[0]?.startMs ?? 0, endMs: segments[segments.length - 1]?.endMs ?? 0 };
+  }
+
+  /** The UTC span of a local hour, or undefined when that hour does not exist that day. */
+  hourRange(day: DayName, hour: number): TimeRange | undefined {
+    const segment = this.hourSegments(day).find((candidate) => candidate.hour === hour);
+    return segment && { startMs: segment.startMs, endMs: segment.endMs };
+  }
+
+  /** The local hour an entry timestamp (epoch microseconds) belongs to within a day's segments. */
+  hourOfMicros(day: DayName, micros: bigint): number | undefined {
+    const ms = Number(micros / 1000n);
+    return this.hourSegments(day).find((segment) => ms >= segment.startMs && ms < segment.endMs)?.hour;
+  }
+
+  /** The local days a UTC range touches, oldest first. */
+  daysIn(range: TimeRange): DayName[] {
+    const days: DayName[] = [];
+    for (let ms = range.startMs; ms < range.endMs + HOUR_MS; ms += HOUR_MS) {
+      const day = this.dayNameOf(Math.min(ms, range.endMs - 1));
+      if (days[days.length - 1] !== day) days.push(day);
+    }
+    return days;
+  }
+}

@@ -3,8 +3,7 @@
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { removeDir, startDaemon, tempDir } from './support/daemon.js';
-import { createEnvironment, datasetFor, PROJECT, type Environment } from './support/environment.js';
+import { createEnvironment, datasetFor, mountFixtures, type Environment } from './support/environment.js';
 import { sh } from './support/shell.js';
 
 let environment: Environment;
@@ -14,28 +13,7 @@ t.before(async () => {
 t.teardown(() => environment.close());
 
 async function mounted(t: { teardown(fn: () => Promise<void>): void }, extra: string[]) {
-  const mountpoint = await tempDir('mnt');
-  const cacheDir = await tempDir('cache');
-  const daemon = await startDaemon(
-    [
-      '--project',
-      PROJECT,
-      '--dataset',
-      datasetFor('partitioned'),
-      '--api-endpoint',
-      environment.emulator.url,
-      '--cache-dir',
-      cacheDir,
-      ...extra,
-    ],
-    mountpoint,
-  );
-  t.teardown(async () => {
-    await daemon.stop();
-    await removeDir(mountpoint);
-    await removeDir(cacheDir);
-  });
-  return daemon;
+  return (await mountFixtures(t, environment, extra)).daemon;
 }
 
 t.test('a query over --max-bytes-billed fails the read with EIO and says how to raise it', async (t) => {

@@ -4,18 +4,10 @@ import t, { type Test } from 'tap';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeDir, startDaemon, tempDir, type Daemon } from './support/daemon.js';
-import { createEnvironment, datasetFor, LAYOUTS, PROJECT, type Environment } from './support/environment.js';
+import { fileEnvironment, datasetFor, LAYOUTS, PROJECT } from './support/environment.js';
 import { sh, shOk } from './support/shell.js';
 
-let environment: Environment;
-
-t.before(async () => {
-  environment = await createEnvironment();
-});
-t.teardown(async () => {
-  await environment.close();
-  await removeDir(environment.plainRoot);
-});
+const currentEnvironment = fileEnvironment(t);
 
 async function mountStats(daemon: Daemon): Promise<{ queries: number; recentQueries: { purpose: string }[] }> {
   return JSON.parse(await readFile(join(daemon.mountpoint, '.bqlogfs/stats'), 'utf8'));
@@ -25,14 +17,21 @@ for (const layout of LAYOUTS) {
   t.test(`${layout} tables`, async (t) => {
     const mountpoint = await tempDir('mnt');
     const cacheDir = await tempDir('cache');
-    const args = ['--project', PROJECT, '--dataset', datasetFor(layout), '--api-endpoint', environment.emulator.url];
+    const args = [
+      '--project',
+      PROJECT,
+      '--dataset',
+      datasetFor(layout),
+      '--api-endpoint',
+      currentEnvironment().emulator.url,
+    ];
     let daemon = await startDaemon([...args, '--cache-dir', cacheDir, '--log-level', 'warn'], mountpoint);
     t.teardown(async () => {
       await daemon.stop();
       await removeDir(mountpoint);
       await removeDir(cacheDir);
     });
-    const { fixtures, files, plainRoot } = environment;
+    const { fixtures, files, plainRoot } = currentEnvironment();
     const app = 'shop/web-7d9f8-abcde/app';
     const edgeFile = `${app}/${fixtures.yesterday}/10.log`;
 

@@ -14,6 +14,10 @@ export const offlineAuthClient = {
   getRequestHeaders: async (): Promise<Headers> => new Headers(),
 } as unknown as NonNullable<BigQueryOptions['authClient']>;
 
+/**
+ * autoRetry is off: the daemon retries by its own policy (bigquery-access.ts), and a client that
+ * quietly retried broken connections itself would hide the emulator's injected faults from it.
+ */
 export function emulatorClient(url: string, projectId: string): BigQuery {
-  return new BigQuery({ projectId, apiEndpoint: url, authClient: offlineAuthClient });
+  return new BigQuery({ projectId, apiEndpoint: url, authClient: offlineAuthClient, autoRetry: false });
 }

@@ -5,8 +5,10 @@ const STATUS_BY_CODE: Record<number, string> = {
   403: 'PERMISSION_DENIED',
   404: 'NOT_FOUND',
   409: 'ALREADY_EXISTS',
+  429: 'RESOURCE_EXHAUSTED',
   500: 'INTERNAL',
   501: 'UNIMPLEMENTED',
+  503: 'UNAVAILABLE',
 };
 
 export class BqError extends Error {

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { Catalog } from './catalog.js';
 import { Database } from './database.js';
 import { BqError, asBqError } from './errors.js';
+import { addFaultRoutes, FaultInjector } from './faults.js';
 import { JobService } from './jobs.js';
 import { ResultStore } from './results.js';
 import { buildRouter } from './routes.js';
@@ -23,6 +24,8 @@ export interface Emulator {
   /** e.g. http://127.0.0.1:9050 */
   url: string;
   port: number;
+  /** Fault injection for tests; also driven over HTTP at /emulator/faults. */
+  faults: FaultInjector;
   close(): Promise<void>;
 }
 
@@ -64,6 +67,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const results = new ResultStore(db);
   const jobs = new JobService(catalog, results);
   const router = buildRouter(db, catalog, jobs, results);
+  const faults = new FaultInjector();
+  addFaultRoutes(router, faults);
 
   const server = createServer((req, res) => {
     const started = Date.now();
@@ -75,7 +80,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       try {
         if (!route) throw BqError.notFound(`URL ${method} ${url.pathname}`);
         const body = method === 'GET' || method === 'DELETE' ? {} : await readBody(req);
-        const out = await route.handler({ params: route.params, query: url.searchParams, body });
+        const request = { params: route.params, query: url.searchParams, body };
+        const out = await faults.serve({ method, pathname: url.pathname, params: route.params }, res, async () =>
+          route.handler(request),
+        );
+        if (out === undefined) return;
         status = out.status ?? 200;
         send(res, status, out.body);
       } catch (err) {
@@ -101,6 +110,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   return {
     url,
     port,
+    faults,
     close: () => {
       closed ??= (async () => {
         await new Promise<void>((resolve) => {

@@ -7,9 +7,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sh } from './shell.js';
 
 const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
+/** The heap flags the npm script and bin/bqlogfs.js run the daemon with. */
+export const NODE_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=128'];
 
 export interface Daemon {
   mountpoint: string;
+  /** The arguments after the mountpoint. */
+  args: string[];
   process: ChildProcess;
   logs(): string;
   stop(): Promise<void>;
@@ -24,8 +28,9 @@ export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `bqlogfs-${prefix}-`));
 }
 
-export async function startDaemon(args: string[], mountpoint: string): Promise<Daemon> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'mount', mountpoint, ...args], {
+export async function startDaemon(baseArgs: string[], mountpoint: string, extraArgs: string[] = []): Promise<Daemon> {
+  const args = [...baseArgs, ...extraArgs];
+  const child = spawn(process.execPath, [...NODE_FLAGS, '--import', 'tsx', CLI, 'mount', mountpoint, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -41,6 +46,7 @@ export async function startDaemon(args: string[], mountpoint: string): Promise<D
   }
   return {
     mountpoint,
+    args,
     process: child,
     logs: () => output,
     stop: async () => {

@@ -7,7 +7,7 @@ import { emulatorClient } from '../../src/emulator/client.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import type { TableLayout } from '../../src/query-builder.js';
 import { createSinkTables, insertEntries } from '../../src/sink-tables.js';
-import { tempDir } from './daemon.js';
+import { removeDir, startDaemon, tempDir, type Daemon } from './daemon.js';
 import { buildFixtures, expectedFiles, FIXTURE_JSON_FIELDS, type Fixtures } from './fixtures.js';
 
 export const PROJECT = 'test-project';
@@ -55,4 +55,50 @@ export async function createEnvironment(): Promise<Environment> {
   );
   for (const dir of containerDirs) await symlink(currentHour, join(plainRoot, dir, 'current.log'));
   return { emulator, client, fixtures, files, plainRoot, close: () => emulator.close() };
+}
+
+export interface FixtureMount {
+  daemon: Daemon;
+  cacheDir: string;
+}
+
+/** Mounts one of the fixture datasets with a fresh cache; unmounts and cleans up at the test's end. */
+export async function mountFixtures(
+  t: { teardown(fn: () => Promise<void>): void },
+  environment: Environment,
+  extra: string[] = [],
+  layout: TableLayout = 'partitioned',
+): Promise<FixtureMount> {
+  const mountpoint = await tempDir('mnt');
+  const cacheDir = await tempDir('cache');
+  const daemon = await startDaemon(
+    ['--project', PROJECT, '--dataset', datasetFor(layout), '--api-endpoint', environment.emulator.url],
+    mountpoint,
+    ['--cache-dir', cacheDir, ...extra],
+  );
+  t.teardown(async () => {
+    await daemon.stop();
+    await removeDir(mountpoint);
+    await removeDir(cacheDir);
+  });
+  return { daemon, cacheDir };
+}
+
+/** One environment for a whole test file: created before its first test, closed after its last. */
+export function fileEnvironment(t: {
+  before(fn: () => Promise<void>): void;
+  teardown(fn: () => Promise<void>): void;
+}): () => Environment {
+  let environment: Environment | undefined;
+  t.before(async () => {
+    environment = await createEnvironment();
+  });
+  t.teardown(async () => {
+    await environment?.close();
+    if (environment) await removeDir(environment.plainRoot);
+  });
+  return () => {
+    if (!environment) throw new Error('the environment is created before the first test');
+    return environment;
+  };
 }

@@ -1,0 +1,90 @@
+// `bqlogfs fetch`'s own arguments (the container, the window, the filters) checked into FetchOptions.
+import type { Resolved } from './config.js';
+import type { FetchOptions } from './fetch-command.js';
+import { fetchWindow, parseInstant, type WindowChoice } from './fetch-window.js';
+import { isDns1123Label } from './log-path.js';
+import { storeOptionsFrom } from './mount-config.js';
+import { parseDuration } from './time-model.js';
+import { UsageError } from './usage-error.js';
+
+export interface FetchArgs {
+  namespace?: string;
+  pod?: string;
+  since?: string;
+  day?: string;
+  hours?: string;
+  from?: string;
+  to?: string;
+  out?: string;
+}
+
+function usage(message: string): never {
+  throw new UsageError(message);
+}
+
+function windowChoice(values: FetchArgs): WindowChoice {
+  const { since, day, hours, from, to } = values;
+  if (since !== undefined && [day, hours, from, to].some((value) => value !== undefined)) {
+    usage('--since cannot be combined with --day, --hours, --from or --to');
+  }
+  if (day !== undefined && (from !== undefined || to !== undefined)) usage('--day cannot be combined with --from/--to');
+  if (hours !== undefined && day === undefined) usage('--hours needs --day');
+  if ((from === undefined) !== (to === undefined)) usage('--from and --to go together');
+  if (since !== undefined) {
+    const durationMs = parseDuration(since);
+    if (durationMs <= 0) usage('--since takes a duration above zero');
+    return { kind: 'recent', durationMs };
+  }
+  if (day !== undefined) {
+    const dayOfMonth = /^\d{1,2}$/.test(day) ? Number(day) : 0;
+    if (dayOfMonth < 1 || dayOfMonth > 31) usage(`--day takes a day of the month, 1 to 31, not "${day}"`);
+    const hourCount = hours === undefined ? 1 : /^\d+$/.test(hours) ? Number(hours) : 0;
+    if (hourCount < 1) usage(`--hours takes a whole number ≥ 1, not "${hours}"`);
+    return { kind: 'day-of-month', day: dayOfMonth, hours: hourCount };
+  }
+  if (from !== undefined && to !== undefined) {
+    const fromMs = parseInstant(from);
+    const toMs = parseInstant(to);
+    if (fromMs === undefined) usage(`--from: not a time: "${from}" (use RFC 3339 or YYYY-MM-DDTHH)`);
+    if (toMs === undefined) usage(`--to: not a time: "${to}" (use RFC 3339 or YYYY-MM-DDTHH)`);
+    if (fromMs >= toMs) usage('--from must be before --to');
+    return { kind: 'between', fromMs, toMs };
+  }
+  return { kind: 'recent', durationMs: 3_600_000 };
+}
+
+export function fetchOptionsFrom(containers: string[], args: FetchArgs, resolved: Resolved): FetchOptions {
+  const [container] = containers;
+  if (!container || containers.length > 1) usage('fetch takes exactly one container name');
+  if (!isDns1123Label(container)) usage(`invalid container name "${container}" (Kubernetes: a DNS-1123 label)`);
+  if (args.namespace !== undefined && !isDns1123Label(args.namespace)) {
+    usage(`invalid namespace "${args.namespace}" (Kubernetes: a DNS-1123 label)`);
+  }
+  let podPattern: RegExp | undefined;
+  try {
+    if (args.pod !== undefined) podPattern = new RegExp(args.pod);
+  } catch (error) {
+    usage(`--pod: ${(error as Error).message}`);
+  }
+  let window;
+  try {
+    window = fetchWindow(windowChoice(args), Date.now());
+  } catch (error) {
+    throw error instanceof UsageError ? error : new UsageError((error as Error).message);
+  }
+  return {
+    container,
+    ...(args.namespace !== undefined && { namespace: args.namespace }),
+    ...(podPattern !== undefined && { podPattern }),
+    window,
+    outDir: args.out ?? '.',
+    store: {
+      ...storeOptionsFrom(resolved),
+      sealAfterMs: parseDuration('15m'),
+      // One snapshot of the hour that is still filling per run.
+      refreshMs: Infinity,
+      queryTimeoutMs: parseDuration('5m'),
+      maxConcurrentQueries: 4,
+    },
+  };
+}

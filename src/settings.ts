@@ -1,0 +1,197 @@
+// Every setting a mount takes, under one name that is the same as a flag (`--cache-size`), a config
+// file key (`cache-size = "10G"`) and an environment variable (BQLOGFS_CACHE_SIZE), with its
+// built-in default. Values stay raw (strings and booleans) until mount-config.ts checks them.
+import { defaultCacheDir } from './mount-daemon.js';
+
+/** A setting's value before it is checked: what a flag, a variable or the config file gave. */
+export type RawValue = string | boolean;
+
+export interface SettingSpec {
+  key: string;
+  /** `<size>` etc.; undefined for an on/off switch. */
+  argument?: string;
+  description: string;
+  /** The built-in default; undefined means none. */
+  defaultValue?: RawValue | (() => RawValue);
+  /** How the default reads in --help, when not the value itself. */
+  shownDefault?: string;
+  /**
+   * `process` settings belong to the whole daemon (one log, one metrics endpoint), not to one
+   * mount; `--all` takes them only from flags, the environment and [defaults].
+   */
+  scope: 'mount' | 'process';
+}
+
+const setting = (spec: SettingSpec): SettingSpec => spec;
+
+export const MOUNTPOINT = setting({
+  key: 'mountpoint',
+  argument: '<dir>',
+  description: 'where to mount (also the positional argument)',
+  shownDefault: 'none, required',
+  scope: 'mount',
+});
+export const PROJECT = setting({
+  key: 'project',
+  argument: '<id>',
+  description: 'Google Cloud project of the dataset, also billed for the queries',
+  shownDefault: 'none, required',
+  scope: 'mount',
+});
+export const DATASET = setting({
+  key: 'dataset',
+  argument: '<id>',
+  description: 'BigQuery dataset the log sink writes to',
+  shownDefault: 'none, required',
+  scope: 'mount',
+});
+export const API_ENDPOINT = setting({
+  key: 'api-endpoint',
+  argument: '<url>',
+  description: 'BigQuery endpoint. Credentials: Application Default Credentials, none for a loopback URL',
+  shownDefault: "Google's",
+  scope: 'mount',
+});
+export const CACHE_DIR = setting({
+  key: 'cache-dir',
+  argument: '<dir>',
+  description: 'disk cache of fetched hour files, mode 0700',
+  defaultValue: defaultCacheDir,
+  shownDefault: '$XDG_CACHE_HOME/bqlogfs, i.e. ~/.cache/bqlogfs',
+  scope: 'mount',
+});
+export const CACHE_SIZE = setting({
+  key: 'cache-size',
+  argument: '<size>',
+  description: 'bound on the disk cache, least recently used container-days go first',
+  defaultValue: '10G',
+  scope: 'mount',
+});
+export const MAX_BYTES_BILLED = setting({
+  key: 'max-bytes-billed',
+  argument: '<size>',
+  description: 'refuse any query that would bill more (e.g. 5G)',
+  shownDefault: 'no limit',
+  scope: 'mount',
+});
+
+/** What every command that reads logs needs: `mount`, `fetch` and `doctor`. */
+export const STORE_SETTINGS: readonly SettingSpec[] = [
+  PROJECT,
+  DATASET,
+  API_ENDPOINT,
+  CACHE_DIR,
+  CACHE_SIZE,
+  MAX_BYTES_BILLED,
+];
+
+export const LOG_LEVEL = setting({
+  key: 'log-level',
+  argument: '<level>',
+  description: 'trace, debug, info, warn, error',
+  defaultValue: 'info',
+  scope: 'process',
+});
+export const METRICS_PORT = setting({
+  key: 'metrics-port',
+  argument: '<port>',
+  description: 'serve Prometheus metrics at http://<metrics-host>:<port>/metrics',
+  shownDefault: 'off',
+  scope: 'process',
+});
+export const METRICS_HOST = setting({
+  key: 'metrics-host',
+  argument: '<host>',
+  description: 'address the metrics endpoint listens on',
+  defaultValue: '127.0.0.1',
+  scope: 'process',
+});
+
+export const MOUNT_SETTINGS: readonly SettingSpec[] = [
+  MOUNTPOINT,
+  PROJECT,
+  DATASET,
+  API_ENDPOINT,
+  CACHE_DIR,
+  CACHE_SIZE,
+  setting({
+    key: 'lookback',
+    argument: '<duration>',
+    description: 'how far back directory listings reach',
+    defaultValue: '7d',
+    scope: 'mount',
+  }),
+  setting({
+    key: 'seal-after',
+    argument: '<duration>',
+    description: 'grace period before an hour counts as finished',
+    defaultValue: '15m',
+    scope: 'mount',
+  }),
+  setting({
+    key: 'refresh',
+    argument: '<duration>',
+    description: 'how old a snapshot of the hour still filling may get',
+    defaultValue: '10s',
+    scope: 'mount',
+  }),
+  setting({
+    key: 'listing-ttl',
+    argument: '<duration>',
+    description: 'how long listings of days that can still change are reused',
+    defaultValue: '60s',
+    scope: 'mount',
+  }),
+  setting({
+    key: 'query-timeout',
+    argument: '<duration>',
+    description: 'a query not done by then fails the read with EIO',
+    defaultValue: '5m',
+    scope: 'mount',
+  }),
+  MAX_BYTES_BILLED,
+  setting({
+    key: 'max-concurrent-queries',
+    argument: '<n>',
+    description: 'queries running at once; the rest wait',
+    defaultValue: '4',
+    scope: 'mount',
+  }),
+  setting({
+    key: 'tz',
+    argument: '<zone>',
+    description: 'IANA time zone of the day directories and hour files (e.g. Europe/Berlin)',
+    defaultValue: 'UTC',
+    scope: 'mount',
+  }),
+  setting({
+    key: 'timestamps',
+    description: 'start each line with the entry timestamp (RFC 3339)',
+    defaultValue: false,
+    scope: 'mount',
+  }),
+  setting({
+    key: 'format',
+    argument: '<text|json>',
+    description: 'lines as the payload (text) or as one JSON object per entry (json)',
+    defaultValue: 'text',
+    scope: 'mount',
+  }),
+  LOG_LEVEL,
+  METRICS_PORT,
+  METRICS_HOST,
+];
+
+/** BQLOGFS_CACHE_SIZE for `cache-size`. */
+export function envName(key: string): string {
+  return `BQLOGFS_${key.toUpperCase().replaceAll('-', '_')}`;
+}
+
+export function defaultOf(spec: SettingSpec): RawValue | undefined {
+  return typeof spec.defaultValue === 'function' ? spec.defaultValue() : spec.defaultValue;
+}
+
+/** `(default: 10G)` for --help. */
+export function helpDefault(spec: SettingSpec): string {
+  return `(default: ${spec.shownDefault ?? String(defaultOf(spec))})`;
+}

@@ -1,0 +1,256 @@
+// Where settings come from: flags > environment > the named mount's table > [defaults] > built-in
+// defaults, and errors that name the bad key and where it was written. No FUSE, no server.
+import t, { type Test } from 'tap';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { environmentLayer, layerOf, loadConfigFile, parseConfig } from '../src/config.js';
+import { planMounts, type MountRequest } from '../src/mount-config.js';
+import { MOUNT_SETTINGS, type RawValue } from '../src/settings.js';
+import { UsageError } from '../src/usage-error.js';
+import { runCli } from './support/cli-process.js';
+import { removeDir, tempDir } from './support/daemon.js';
+
+const FILE = '/etc/bqlogfs/config.toml';
+
+const CONFIG = `
+[defaults]
+project = "from-defaults"
+cache-size = "1G"
+lookback = "3d"
+refresh = "30s"
+max-concurrent-queries = 2
+
+[mounts.prod]
+mountpoint = "/logs/prod"
+dataset = "prod_logs"
+lookback = "14d"
+timestamps = true
+
+[mounts.staging]
+mountpoint = "staging"
+project = "staging-project"
+dataset = "staging_logs"
+tz = "Europe/Berlin"
+format = "json"
+`;
+
+function flags(values: Record<string, RawValue> = {}) {
+  return layerOf(new Map(Object.entries(values)), (key) => `--${key}`);
+}
+
+function request(overrides: Partial<MountRequest> = {}): MountRequest {
+  return {
+    positionals: [],
+    all: false,
+    flags: flags(),
+    env: environmentLayer(MOUNT_SETTINGS, {}),
+    config: parseConfig(CONFIG, FILE, MOUNT_SETTINGS),
+    ...overrides,
+  };
+}
+
+function usageError(t: Test, work: () => unknown, pattern: RegExp, name: string): void {
+  let caught: unknown;
+  try {
+    work();
+  } catch (error) {
+    caught = error;
+  }
+  t.ok(caught instanceof UsageError, `${name}: a usage error`);
+  t.match((caught as Error | undefined)?.message, pattern, name);
+}
+
+t.test('a named mount: its table over [defaults] over built-in defaults', async (t) => {
+  const { mounts, process } = planMounts(request({ positionals: ['prod'] }));
+  t.equal(mounts.length, 1);
+  const [mount] = mounts;
+  t.equal(mount?.name, 'prod');
+  t.match(mount?.options, {
+    mountpoint: '/logs/prod',
+    projectId: 'from-defaults',
+    datasetId: 'prod_logs',
+    cacheMaxBytes: 2 ** 30,
+    lookbackMs: 14 * 86_400_000,
+    refreshMs: 30_000,
+    sealAfterMs: 15 * 60_000,
+    maxConcurrentQueries: 2,
+    timestamps: true,
+    timeZone: 'UTC',
+    format: 'text',
+  });
+  t.same(process, { logLevel: 'info' });
+});
+
+t.test('environment over the table, flags over the environment', async (t) => {
+  const env = environmentLayer(MOUNT_SETTINGS, {
+    BQLOGFS_LOOKBACK: '2d',
+    BQLOGFS_DATASET: 'env_dataset',
+    BQLOGFS_TIMESTAMPS: 'false',
+    BQLOGFS_MAX_BYTES_BILLED: '5G',
+    BQLOGFS_UNRELATED: 'ignored',
+  });
+  const plan = planMounts(request({ positionals: ['prod'], env, flags: flags({ lookback: '1d', timestamps: true }) }));
+  t.match(plan.mounts[0]?.options, {
+    lookbackMs: 86_400_000,
+    datasetId: 'env_dataset',
+    timestamps: true,
+    maxBytesBilled: 5 * 2 ** 30,
+  });
+});
+
+t.test('no config: the mountpoint argument and flags, as before', async (t) => {
+  const plan = planMounts(
+    request({ config: undefined, positionals: ['/mnt/x'], flags: flags({ project: 'p', dataset: 'd' }) }),
+  );
+  t.match(plan.mounts[0], { name: '/mnt/x', options: { mountpoint: '/mnt/x', projectId: 'p', datasetId: 'd' } });
+  t.equal(plan.mounts[0]?.options.lookbackMs, 7 * 86_400_000, 'built-in default');
+  t.equal(plan.mounts[0]?.options.cacheMaxBytes, 10 * 2 ** 30, 'built-in default');
+  usageError(
+    t,
+    () => planMounts(request({ config: undefined, positionals: ['/mnt/x'] })),
+    /--project is required/,
+    'project',
+  );
+});
+
+t.test('a name and a mountpoint; a path that is no mount name is a mountpoint', async (t) => {
+  const named = planMounts(request({ positionals: ['prod', '/elsewhere'] }));
+  t.equal(named.mounts[0]?.options.mountpoint, '/elsewhere');
+  const plain = planMounts(request({ positionals: ['/mnt/y'], flags: flags({ dataset: 'd' }) }));
+  t.match(plain.mounts[0]?.options, { mountpoint: '/mnt/y', projectId: 'from-defaults', datasetId: 'd' });
+  usageError(t, () => planMounts(request({ positionals: ['nope', '/x'] })), /no mount named "nope"/, 'unknown name');
+});
+
+t.test('--all: every mount, relative paths from the config file’s directory', async (t) => {
+  const plan = planMounts(request({ all: true, flags: flags({ 'log-level': 'warn' }) }));
+  t.same(
+    plan.mounts.map((mount) => [mount.name, mount.options.mountpoint, mount.options.projectId]),
+    [
+      ['prod', '/logs/prod', 'from-defaults'],
+      ['staging', '/etc/bqlogfs/staging', 'staging-project'],
+    ],
+  );
+  t.match(plan.mounts[1]?.options, { timeZone: 'Europe/Berlin', format: 'json', timestamps: false });
+  t.equal(plan.process.logLevel, 'warn');
+  usageError(t, () => planMounts(request({ all: true, config: undefined })), /--all needs a config file/, 'no file');
+  usageError(t, () => planMounts(request({ all: true, positionals: ['prod'] })), /--all takes no/, 'positional');
+  const clash = parseConfig('[mounts.a]\nmetrics-port = 9100\n', FILE, MOUNT_SETTINGS);
+  usageError(
+    t,
+    () => planMounts(request({ all: true, config: clash })),
+    /metrics-port in \[mounts\.a\] of \/etc\/bqlogfs\/config\.toml: .*set metrics-port in \[defaults\]/,
+    'process setting in a mount table',
+  );
+  const same = parseConfig(
+    '[defaults]\nproject="p"\ndataset="d"\n[mounts.a]\nmountpoint="/m"\n[mounts.b]\nmountpoint="/m"\n',
+    FILE,
+    MOUNT_SETTINGS,
+  );
+  usageError(t, () => planMounts(request({ all: true, config: same })), /mounts a and b both use/, 'same mountpoint');
+});
+
+t.test('errors name the key and the file, or the flag or variable', async (t) => {
+  usageError(
+    t,
+    () => parseConfig('[mounts.a]\ncache_size = "1G"\n', FILE, MOUNT_SETTINGS),
+    /config file \/etc\/bqlogfs\/config\.toml: unknown key "cache_size" in \[mounts\.a\]/,
+    'unknown key in a mount',
+  );
+  usageError(
+    t,
+    () => parseConfig('[default]\n', FILE, MOUNT_SETTINGS),
+    /\/etc\/bqlogfs\/config\.toml: unknown key "default"/,
+    'unknown table',
+  );
+  usageError(t, () => parseConfig('[defaults\n', FILE, MOUNT_SETTINGS), /config\.toml: /, 'TOML syntax');
+  usageError(
+    t,
+    () => parseConfig('[defaults]\ntimestamps = "yes"\n', FILE, MOUNT_SETTINGS),
+    /timestamps must be true or false/,
+    'type',
+  );
+  usageError(
+    t,
+    () => planMounts(request({ positionals: ['staging'], flags: flags({ tz: 'Mars/Olympus_Mons' }) })),
+    /--tz: unknown time zone "Mars\/Olympus_Mons"/,
+    'time zone',
+  );
+  usageError(
+    t,
+    () => planMounts(request({ positionals: ['prod'], flags: flags({ format: 'xml' }) })),
+    /--format: takes text or json, not "xml"/,
+    'format',
+  );
+  usageError(
+    t,
+    () =>
+      planMounts(
+        request({ positionals: ['prod'], env: environmentLayer(MOUNT_SETTINGS, { BQLOGFS_CACHE_SIZE: 'lots' }) }),
+      ),
+    /BQLOGFS_CACHE_SIZE: not a size: "lots"/,
+    'variable',
+  );
+  usageError(
+    t,
+    () =>
+      planMounts(
+        request({
+          positionals: ['prod'],
+          config: parseConfig(
+            '[mounts.prod]\nmountpoint = "/m"\nproject = "p"\ndataset = "d"\nrefresh = "soon"\n',
+            FILE,
+            MOUNT_SETTINGS,
+          ),
+        }),
+      ),
+    /refresh in \[mounts\.prod\] of \/etc\/bqlogfs\/config\.toml: not a duration/,
+    'file value',
+  );
+  usageError(t, () => environmentLayer(MOUNT_SETTINGS, { BQLOGFS_TIMESTAMPS: 'maybe' }), /BQLOGFS_TIMESTAMPS/, 'bool');
+});
+
+t.test('the config file: --config must exist, the default one may not', async (t) => {
+  const dir = await tempDir('config');
+  t.teardown(() => removeDir(dir));
+  const env = { XDG_CONFIG_HOME: dir };
+  t.equal(await loadConfigFile(undefined, env, MOUNT_SETTINGS), undefined, 'no default file: no config');
+  await t.rejects(loadConfigFile(join(dir, 'missing.toml'), env, MOUNT_SETTINGS), /missing\.toml: ENOENT/);
+  await mkdir(join(dir, 'bqlogfs'));
+  await writeFile(join(dir, 'bqlogfs', 'config.toml'), CONFIG);
+  const found = await loadConfigFile(undefined, env, MOUNT_SETTINGS);
+  t.same([...(found?.mounts.keys() ?? [])], ['prod', 'staging'], 'the default file');
+  const viaEnv = await loadConfigFile(
+    undefined,
+    { BQLOGFS_CONFIG: join(dir, 'bqlogfs', 'config.toml') },
+    MOUNT_SETTINGS,
+  );
+  t.ok(viaEnv, 'BQLOGFS_CONFIG');
+});
+
+t.test('mount --help shows every option with its default, and the precedence', async (t) => {
+  const run = await runCli(['mount', '--help']);
+  t.equal(run.code, 0);
+  const text = run.output.replace(/\s+/g, ' ');
+  const options = text.split(/ (?=--[a-z])/);
+  for (const spec of MOUNT_SETTINGS) {
+    const described = options.find((option) => option.startsWith(`--${spec.key} `));
+    t.match(described, /\(default: [^)]+\)/, spec.key);
+  }
+  t.match(text, /flags > environment \(BQLOGFS_<OPTION>/);
+});
+
+t.test('command-line mistakes exit 2 with the reason', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [
+      ['mount', '/tmp/x', '--project', 'p', '--dataset', 'd', '--tz', 'Nowhere/Town'],
+      /unknown time zone "Nowhere\/Town"/,
+    ],
+    [['mount', '/tmp/x', '--bogus'], /Unknown option '--bogus'/],
+    [['mount', '--config', '/nonexistent/bqlogfs.toml', '--all'], /bqlogfs\.toml: ENOENT/],
+  ];
+  for (const [args, pattern] of cases) {
+    const run = await runCli(args, { ...process.env, XDG_CONFIG_HOME: '/nonexistent' });
+    t.equal(run.code, 2, args.join(' '));
+    t.match(run.output, pattern, args.join(' '));
+  }
+});

@@ -1,0 +1,324 @@
+// Faults of the local BigQuery server, one kind at a time, against a real mount: a read gives
+// exactly the true bytes (the retry worked) or EIO (it gave up), never other bytes; the daemon
+// stays up; the cache holds no partial file. Plus the fault plan's own HTTP surface.
+import t, { type Test } from 'tap';
+import { join } from 'node:path';
+import type { Daemon } from './support/daemon.js';
+import { createEnvironment, mountFixtures, datasetFor, PROJECT, type Environment } from './support/environment.js';
+import { cacheProblems, readAndCompare, type ReadOutcome } from './support/fault-checks.js';
+import type { FaultPlan } from '../src/emulator/faults.js';
+import { backoffDelayMs, isRetryable } from '../src/retry-policy.js';
+import { addBulk, BULK } from './support/bulk.js';
+
+let environment: Environment;
+let files: Map<string, string>;
+
+t.before(async () => {
+  environment = await createEnvironment();
+  files = await addBulk(environment, ['partitioned']);
+});
+t.teardown(() => environment.close());
+t.afterEach(() => environment.emulator.faults.clear());
+
+function edgeFile(): string {
+  return `shop/web-7d9f8-abcde/app/${environment.fixtures.yesterday}/10.log`;
+}
+
+function bulkHours(): string[] {
+  return [...files.keys()].filter((path) => path.startsWith(`${BULK.namespace}/`)).sort();
+}
+
+async function emulatorQueries(): Promise<number> {
+  const response = await fetch(`${environment.emulator.url}/emulator/stats`);
+  return ((await response.json()) as { queries: number }).queries;
+}
+
+interface Mount {
+  daemon: Daemon;
+  cacheDir: string;
+}
+
+async function mounted(t: Test, queryTimeout: string): Promise<Mount> {
+  return mountFixtures(t, environment, ['--query-timeout', queryTimeout, '--log-level', 'debug']);
+}
+
+/** Mounts, sets the plan, reads `paths`; checks the daemon and the cache afterwards. */
+async function readUnder(
+  t: Test,
+  plan: FaultPlan,
+  paths: string[],
+  queryTimeout = '20s',
+): Promise<{ outcomes: ReadOutcome[]; elapsedMs: number; mount: Mount }> {
+  const mount = await mounted(t, queryTimeout);
+  environment.emulator.faults.set(plan);
+  const startedAt = Date.now();
+  const outcomes: ReadOutcome[] = [];
+  for (const path of paths) outcomes.push(await readAndCompare(join(mount.daemon.mountpoint, path), files.get(path)));
+  const elapsedMs = Date.now() - startedAt;
+  t.same(
+    outcomes.filter((outcome) => outcome.kind === 'wrong'),
+    [],
+    'no read returned other bytes than the truth',
+  );
+  t.equal(mount.daemon.process.exitCode, null, 'daemon still running');
+  t.same(await cacheProblems(mount.cacheDir, files), [], 'the cache holds only whole, true files');
+  return { outcomes, elapsedMs, mount };
+}
+
+const exact: ReadOutcome = { kind: 'exact' };
+
+t.test('faults that a retry gets past give the true bytes', async (t) => {
+  const cases: { name: string; plan: FaultPlan; kind: string }[] = [
+    { name: 'latency', plan: { rules: [{ endpoint: '*', kind: 'latency', ms: 150 }] }, kind: 'latency' },
+    {
+      name: '500 backendError on getQueryResults',
+      plan: { rules: [{ endpoint: 'jobs.getQueryResults', kind: 'error', status: 500, count: 2 }] },
+      kind: 'error',
+    },
+    {
+      name: '503 backendError on jobs.insert',
+      plan: { rules: [{ endpoint: 'jobs.insert', kind: 'error', status: 503, count: 2 }] },
+      kind: 'error',
+    },
+    {
+      name: '403 rateLimitExceeded',
+      plan: { rules: [{ endpoint: '*', kind: 'error', status: 403, count: 2 }] },
+      kind: 'error',
+    },
+    { name: '429', plan: { rules: [{ endpoint: '*', kind: 'error', status: 429, count: 2 }] }, kind: 'error' },
+    {
+      name: 'jobComplete: false for 3 polls',
+      plan: { rules: [{ endpoint: 'jobs.getQueryResults', kind: 'jobIncomplete', count: 3 }] },
+      kind: 'jobIncomplete',
+    },
+    {
+      name: 'connection reset in the middle of a page',
+      plan: { rules: [{ endpoint: 'jobs.getQueryResults', kind: 'reset', fraction: 0.3, count: 1 }] },
+      kind: 'reset',
+    },
+    {
+      name: 'a job that fails after it started',
+      plan: { rules: [{ endpoint: 'jobs.getQueryResults', kind: 'jobFailure', count: 1 }] },
+      kind: 'jobFailure',
+    },
+    {
+      name: 'a job that fails as it is created',
+      plan: { rules: [{ endpoint: 'jobs.insert', kind: 'jobFailure', count: 1 }] },
+      kind: 'jobFailure',
+    },
+  ];
+  for (const { name, plan, kind } of cases) {
+    await t.test(name, async (t) => {
+      const { outcomes } = await readUnder(t, plan, [edgeFile()]);
+      t.same(outcomes, [exact], 'true bytes');
+      t.ok((environment.emulator.faults.stats().byKind[kind] ?? 0) >= 1, `a ${kind} fault was injected`);
+    });
+  }
+});
+
+t.test('an insert whose answer is lost is not run twice', async (t) => {
+  const before = await emulatorQueries();
+  const { outcomes } = await readUnder(t, { rules: [{ endpoint: 'jobs.insert', kind: 'reset', count: 1 }] }, [
+    edgeFile(),
+  ]);
+  t.same(outcomes, [exact], 'true bytes');
+  t.equal(environment.emulator.faults.stats().byKind.reset, 1);
+  t.equal((await emulatorQueries()) - before, 1, 'the retried insert found the job the lost one created');
+});
+
+t.test('a page that never arrives is asked for again', async (t) => {
+  // --query-timeout 12s: each request may take 3 s, which leaves room for another attempt.
+  const { outcomes, elapsedMs } = await readUnder(
+    t,
+    { rules: [{ endpoint: 'jobs.getQueryResults', kind: 'hang', count: 1 }] },
+    [edgeFile()],
+    '12s',
+  );
+  t.same(outcomes, [exact], 'true bytes');
+  t.ok(elapsedMs >= 2_500 && elapsedMs < 12_000, `gave up on the hung request after its limit (${elapsedMs} ms)`);
+});
+
+t.test('a failure on a later page: that page again, or the whole job again', async (t) => {
+  const cases: { name: string; plan: FaultPlan; reruns: number }[] = [
+    {
+      name: 'reset on page 2 asks for page 2 again',
+      plan: { rules: [{ endpoint: 'jobs.getQueryResults', kind: 'reset', after: 1, count: 1 }] },
+      reruns: 0,
+    },
+    {
+      name: '503 on page 2 asks for page 2 again',
+      plan: { rules: [{ endpoint: 'jobs.getQueryResults', kind: 'error', status: 503, after: 1, count: 2 }] },
+      reruns: 0,
+    },
+    {
+      name: 'a job failing on page 2 runs again, and what was received is dropped',
+      plan: { rules: [{ endpoint: 'jobs.getQueryResults', kind: 'jobFailure', after: 1, count: 1 }] },
+      reruns: 1,
+    },
+  ];
+  for (const { name, plan, reruns } of cases) {
+    await t.test(name, async (t) => {
+      const before = await emulatorQueries();
+      // The first read starts the day's fetch; the last hours come on the last page.
+      const { outcomes, mount } = await readUnder(t, plan, bulkHours());
+      t.same(
+        outcomes.filter((outcome) => outcome.kind !== 'exact'),
+        [],
+        'every hour of the day has its true bytes',
+      );
+      t.equal(environment.emulator.faults.stats().injected, plan.rules[0]?.count);
+      t.equal((await emulatorQueries()) - before, 1 + reruns, `${reruns} re-runs of the query`);
+      if (reruns > 0) t.match(mount.daemon.logs(), /"discarded":[1-9]\d*,"msg":"the query job failed after it started/);
+    });
+  }
+});
+
+t.test('giving up: EIO, one clear log line, and the daemon stays up', async (t) => {
+  await t.test('BigQuery keeps failing', async (t) => {
+    const { outcomes, elapsedMs, mount } = await readUnder(
+      t,
+      { rules: [{ endpoint: 'jobs.getQueryResults', kind: 'error', status: 503 }] },
+      [edgeFile()],
+      '4s',
+    );
+    t.same(outcomes, [{ kind: 'error', code: 'EIO' }]);
+    t.ok(elapsedMs < 9_000, `gave up within the query timeout (${elapsedMs} ms)`);
+    t.match(mount.daemon.logs(), /read failed: gave up after \d+ attempts/);
+    t.match(mount.daemon.logs(), /"reason":"backendError"/);
+  });
+  await t.test('every page hangs', async (t) => {
+    const { outcomes, elapsedMs, mount } = await readUnder(
+      t,
+      { rules: [{ endpoint: 'jobs.getQueryResults', kind: 'hang' }] },
+      [edgeFile()],
+      '4s',
+    );
+    t.same(outcomes, [{ kind: 'error', code: 'EIO' }]);
+    t.ok(elapsedMs < 9_000, `gave up within the query timeout (${elapsedMs} ms)`);
+    t.match(mount.daemon.logs(), /"reason":"timeout"/);
+  });
+  await t.test('a final error is not retried', async (t) => {
+    const { outcomes, mount } = await readUnder(
+      t,
+      { rules: [{ endpoint: 'jobs.insert', kind: 'error', status: 403, reason: 'accessDenied' }] },
+      [edgeFile()],
+    );
+    t.same(outcomes, [{ kind: 'error', code: 'EIO' }]);
+    t.equal(environment.emulator.faults.stats().injected, 1, 'asked once');
+    t.match(mount.daemon.logs(), /grant the mounting identity/);
+    environment.emulator.faults.clear();
+    const again = await readAndCompare(join(mount.daemon.mountpoint, edgeFile()), files.get(edgeFile()));
+    t.same(again, exact, 'the next read tries again and succeeds');
+  });
+});
+
+t.test('the fault plan over HTTP', async (t) => {
+  const url = `${environment.emulator.url}/emulator/faults`;
+  const tables = `${environment.emulator.url}/bigquery/v2/projects/${PROJECT}/datasets/${datasetFor('partitioned')}/tables`;
+  const set = await fetch(url, {
+    method: 'POST',
+    body: JSON.stringify({ rules: [{ endpoint: 'tables.list', kind: 'error', status: 503, count: 1 }] }),
+  });
+  t.equal(set.status, 200);
+  const failed = await fetch(tables);
+  t.equal(failed.status, 503);
+  t.same(await failed.json(), {
+    error: {
+      code: 503,
+      message: 'The service is currently unavailable. Please retry the request.',
+      errors: [
+        {
+          message: 'The service is currently unavailable. Please retry the request.',
+          domain: 'global',
+          reason: 'backendError',
+        },
+      ],
+      status: 'UNAVAILABLE',
+    },
+  });
+  t.equal((await fetch(tables)).status, 200, 'count 1: the next request passes');
+  const counters = (await (await fetch(url)).json()) as { injected: number; byEndpoint: Record<string, number> };
+  t.equal(counters.injected, 1);
+  t.same(counters.byEndpoint, { 'tables.list': 1 });
+
+  await fetch(url, { method: 'POST', body: JSON.stringify({ rules: [{ endpoint: 'tables.list', kind: 'reset' }] }) });
+  await t.rejects(
+    fetch(tables).then((response) => response.text()),
+    'a reset cuts the body short',
+  );
+  t.equal((await fetch(url, { method: 'DELETE' })).status, 204);
+  t.equal((await fetch(tables)).status, 200, 'cleared');
+
+  const invalid = await fetch(url, {
+    method: 'POST',
+    body: JSON.stringify({ rules: [{ endpoint: 'x', kind: 'hang' }] }),
+  });
+  t.equal(invalid.status, 400);
+});
+
+t.test('probabilistic faults follow the seed', async (t) => {
+  const tables = `${environment.emulator.url}/bigquery/v2/projects/${PROJECT}/datasets/${datasetFor('partitioned')}/tables`;
+  const pattern = async (seed: number): Promise<string> => {
+    environment.emulator.faults.set({
+      seed,
+      rules: [{ endpoint: 'tables.list', kind: 'error', status: 500, probability: 0.5 }],
+    });
+    let statuses = '';
+    for (let n = 0; n < 40; n++) statuses += (await fetch(tables)).status === 200 ? '.' : 'x';
+    return statuses;
+  };
+  const first = await pattern(7);
+  t.equal(await pattern(7), first, 'same seed, same faults');
+  t.not(await pattern(8), first, 'another seed, other faults');
+  t.ok(first.includes('x') && first.includes('.'), `about half fail: ${first}`);
+});
+
+t.test('what the retry policy calls transient', async (t) => {
+  const api = (code: number | undefined, reason?: string) => ({ code, errors: reason ? [{ reason }] : undefined });
+  for (const error of [
+    api(500, 'backendError'),
+    api(503, 'backendError'),
+    api(500, 'internalError'),
+    api(403, 'rateLimitExceeded'),
+    api(429),
+    api(502),
+    api(504),
+    { code: 'ECONNRESET', message: 'aborted' },
+    { code: 'ETIMEDOUT', message: 'no answer' },
+    { message: 'socket hang up' },
+    { message: 'Premature close' },
+  ]) {
+    t.ok(isRetryable(error), `retryable: ${JSON.stringify(error)}`);
+  }
+  for (const error of [
+    api(404, 'notFound'),
+    api(403, 'accessDenied'),
+    api(400, 'invalidQuery'),
+    api(400, 'bytesBilledLimitExceeded'),
+    { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' },
+    new Error('something else'),
+  ]) {
+    t.notOk(isRetryable(error), `final: ${JSON.stringify(error)}`);
+  }
+  const policy = { initialDelayMs: 500, maxDelayMs: 32_000 };
+  t.equal(
+    backoffDelayMs(1, policy, () => 0.999),
+    499,
+    'the first wait is below the initial delay',
+  );
+  t.equal(
+    backoffDelayMs(3, policy, () => 0.5),
+    1_000,
+    'the ceiling doubles',
+  );
+  t.equal(
+    backoffDelayMs(20, policy, () => 0.999),
+    31_968,
+    'up to the maximum',
+  );
+  t.equal(
+    backoffDelayMs(4, policy, () => 0),
+    0,
+    'full jitter: from zero',
+  );
+});

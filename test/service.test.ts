@@ -1,0 +1,267 @@
+// Running as a service: Prometheus metrics, readiness and stopping told to systemd, and several
+// mounts from one config file in one daemon. Real FUSE mounts.
+import t from 'tap';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { spawnCli, stopCli, waitForMounts } from './support/cli-process.js';
+import { isMounted, removeDir, startDaemon, tempDir } from './support/daemon.js';
+import { fileEnvironment, datasetFor, LAYOUTS, PROJECT } from './support/environment.js';
+import { sh } from './support/shell.js';
+
+const currentEnvironment = fileEnvironment(t);
+
+/** Keeps whatever the user's own config file says out of these daemons. */
+const isolatedEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+  ...process.env,
+  XDG_CONFIG_HOME: '/nonexistent',
+  ...extra,
+});
+
+function sample(metrics: string, name: string, labels = ''): number {
+  const line = metrics.split('\n').find((candidate) => candidate.startsWith(`${name}{`) && candidate.includes(labels));
+  return line === undefined ? NaN : Number(line.split(' ').pop());
+}
+
+t.test('--metrics-port serves counters that follow the reads', async (t) => {
+  const mountpoint = await tempDir('mnt');
+  const cacheDir = await tempDir('cache');
+  const daemon = await startDaemon(
+    [
+      ...[
+        '--project',
+        PROJECT,
+        '--dataset',
+        datasetFor('partitioned'),
+        '--api-endpoint',
+        currentEnvironment().emulator.url,
+      ],
+      ...['--cache-dir', cacheDir, '--metrics-port', '0'],
+    ],
+    mountpoint,
+  );
+  t.teardown(async () => {
+    await daemon.stop();
+    await removeDir(mountpoint);
+    await removeDir(cacheDir);
+  });
+  const url = /"url":"(http:\/\/127\.0\.0\.1:\d+\/metrics)"/.exec(daemon.logs())?.[1];
+  if (url === undefined) throw new Error(`no metrics URL in the log:\n${daemon.logs()}`);
+
+  const file = `shop/web-7d9f8-abcde/app/${currentEnvironment().fixtures.yesterday}/10.log`;
+  const read = await sh(`cat ${file} | wc -c`, mountpoint);
+  t.equal(
+    Number(read.stdout.trim()),
+    Buffer.byteLength(currentEnvironment().files.get(file) ?? ''),
+    'the file reads whole',
+  );
+  await sh('cat shop/Not_A_Pod 2>/dev/null', mountpoint);
+
+  let metrics = '';
+  for (let attempt = 0; attempt < 50; attempt++) {
+    metrics = await (await fetch(url)).text();
+    if (sample(metrics, 'bqlogfs_cache_size_bytes') > 0) break;
+    await sleep(100);
+  }
+  const mount = `mount="${mountpoint}"`;
+  for (const name of [
+    'bqlogfs_reads_total',
+    'bqlogfs_read_bytes_total',
+    'bqlogfs_read_duration_seconds_count',
+    'bqlogfs_queries_total',
+    'bqlogfs_bytes_billed_total',
+    'bqlogfs_bytes_processed_total',
+    'bqlogfs_query_duration_seconds_count',
+    'bqlogfs_cache_misses_total',
+    'bqlogfs_cache_size_bytes',
+  ]) {
+    t.ok(sample(metrics, name, mount) > 0, `${name} > 0`, {
+      metrics: metrics.split('\n').filter((l) => l.includes(name)),
+    });
+  }
+  t.ok(sample(metrics, 'bqlogfs_errors_total', 'errno="ENOENT"') > 0, 'ENOENT counted by errno');
+  t.match(metrics, /bqlogfs_query_duration_seconds_count\{mount="[^"]+",kind="entries"\} \d/, 'queries by kind');
+  t.match(metrics, /^# TYPE bqlogfs_reads_total counter$/m);
+  t.match(metrics, /^# TYPE bqlogfs_read_duration_seconds histogram$/m);
+  const stats = JSON.parse(await readFile(join(mountpoint, '.bqlogfs/stats'), 'utf8'));
+  t.equal(
+    sample(metrics, 'bqlogfs_bytes_billed_total', mount),
+    stats.bytesBilled,
+    'the same numbers as the stats file',
+  );
+});
+
+t.test('systemd: READY once the mount is up, STOPPING on SIGTERM', async (t) => {
+  const mountpoint = await tempDir('mnt');
+  const cacheDir = await tempDir('cache');
+  const stubDir = await tempDir('stub');
+  const calls = join(stubDir, 'calls');
+  t.teardown(async () => {
+    await removeDir(mountpoint);
+    await removeDir(cacheDir);
+    await removeDir(stubDir);
+  });
+  // Records its arguments, and whether the mount was in the mount table when it was called.
+  await writeFile(
+    join(stubDir, 'systemd-notify'),
+    '#!/bin/sh\n' +
+      'state=unmounted\n' +
+      'grep -q " $STUB_MOUNTPOINT " /proc/mounts && state=mounted\n' +
+      'echo "$* [$state]" >> "$STUB_CALLS"\n',
+  );
+  await chmod(join(stubDir, 'systemd-notify'), 0o755);
+  const run = spawnCli(
+    [
+      ...['mount', mountpoint, '--project', PROJECT, '--dataset', datasetFor('sharded')],
+      ...['--api-endpoint', currentEnvironment().emulator.url, '--cache-dir', cacheDir],
+    ],
+    isolatedEnv({
+      PATH: `${stubDir}:${process.env.PATH ?? ''}`,
+      NOTIFY_SOCKET: '/run/systemd/notify-stub',
+      STUB_MOUNTPOINT: mountpoint,
+      STUB_CALLS: calls,
+    }),
+  );
+  await waitForMounts(run, [mountpoint]);
+  const pid = run.child.pid;
+  let recorded = '';
+  for (let waited = 0; waited < 10_000 && !recorded.includes('--ready'); waited += 50) {
+    recorded = await readFile(calls, 'utf8').catch(() => '');
+    await sleep(50);
+  }
+  t.match(recorded, new RegExp(`^--pid=${pid} --ready \\[mounted\\]$`, 'm'), 'READY, after the mount was visible');
+  t.notMatch(recorded, /STOPPING/, 'not stopping yet');
+
+  const code = await stopCli(run, [mountpoint]);
+  t.equal(code, 0, 'exit 0', { output: run.output() });
+  recorded = await readFile(calls, 'utf8');
+  t.match(recorded, new RegExp(`^--pid=${pid} STOPPING=1 `, 'm'), 'STOPPING on SIGTERM');
+  t.equal(recorded.trim().split('\n').length, 2, 'two notifications');
+});
+
+t.test('without systemd-notify on PATH: a warning, and the mount still runs', async (t) => {
+  const mountpoint = await tempDir('mnt');
+  const cacheDir = await tempDir('cache');
+  t.teardown(async () => {
+    await removeDir(mountpoint);
+    await removeDir(cacheDir);
+  });
+  const run = spawnCli(
+    [
+      ...['mount', mountpoint, '--project', PROJECT, '--dataset', datasetFor('partitioned')],
+      ...['--api-endpoint', currentEnvironment().emulator.url, '--cache-dir', cacheDir],
+    ],
+    // The fusermount the mount needs stays reachable by its full path through fuse-native.
+    isolatedEnv({ NOTIFY_SOCKET: '/run/systemd/notify-stub', PATH: '/nonexistent' }),
+  );
+  await waitForMounts(run, [mountpoint]);
+  for (let waited = 0; waited < 10_000 && !run.output().includes('systemd-notify'); waited += 50) await sleep(50);
+  t.match(run.output(), /systemd-notify is not on PATH/);
+  t.equal(run.child.exitCode, null, 'still running');
+  await stopCli(run, [mountpoint]);
+});
+
+t.test('a config file with two mounts: --all mounts both, SIGTERM unmounts both', async (t) => {
+  const dir = await tempDir('all');
+  const cacheDir = await tempDir('cache');
+  const mountpoints = LAYOUTS.map((layout) => join(dir, layout));
+  await sh(`mkdir ${mountpoints.join(' ')}`);
+  t.teardown(async () => {
+    for (const mountpoint of mountpoints) if (await isMounted(mountpoint)) await sh(`fusermount -uz '${mountpoint}'`);
+    await removeDir(dir);
+    await removeDir(cacheDir);
+  });
+  const config = join(dir, 'config.toml');
+  await writeFile(
+    config,
+    [
+      '[defaults]',
+      `project = "${PROJECT}"`,
+      `api-endpoint = "${currentEnvironment().emulator.url}"`,
+      `cache-dir = "${cacheDir}"`,
+      '',
+      ...LAYOUTS.flatMap((layout) => [
+        `[mounts.${layout}]`,
+        `mountpoint = "${layout}"`,
+        `dataset = "${datasetFor(layout)}"`,
+        '',
+      ]),
+    ].join('\n'),
+  );
+  const run = spawnCli(['mount', '--config', config, '--all'], isolatedEnv());
+  await waitForMounts(run, mountpoints);
+  const file = `batch/report-28391-xk2p9/worker/${currentEnvironment().fixtures.yesterday}`;
+  const expectedDay = [...currentEnvironment().files.keys()].filter((path) => path.startsWith(`${file}/`));
+  t.ok(expectedDay.length > 0, 'the fixtures have that day');
+  for (const mountpoint of mountpoints) {
+    const listed = await sh(`ls ${file}`, mountpoint);
+    t.same(
+      listed.stdout.trim().split('\n'),
+      expectedDay.map((path) => path.split('/').pop()).sort(),
+      `ls in ${mountpoint}`,
+    );
+    const first = expectedDay[0] ?? '';
+    const content = await sh(`cat ${first}`, mountpoint);
+    t.equal(content.stdout, currentEnvironment().files.get(first), `cat in ${mountpoint}`);
+  }
+  t.match(run.output(), /"mount":"partitioned"/, 'log lines say which mount');
+
+  const code = await stopCli(run, []);
+  t.equal(code, 0, 'exit 0', { output: run.output() });
+  for (const mountpoint of mountpoints) t.notOk(await isMounted(mountpoint), `${mountpoint} unmounted`);
+});
+
+t.test('the mount(8) helper turns NAME MOUNTPOINT -o OPTIONS into a background daemon', async (t) => {
+  const dir = await tempDir('helper');
+  const cacheDir = await tempDir('cache');
+  const mountpoint = join(dir, 'logs');
+  await sh(`mkdir ${mountpoint}`);
+  const config = join(dir, 'config.toml');
+  const log = join(dir, 'daemon.log');
+  await writeFile(
+    config,
+    [
+      '[mounts.prod]',
+      `project = "${PROJECT}"`,
+      `dataset = "${datasetFor('partitioned')}"`,
+      `api-endpoint = "${currentEnvironment().emulator.url}"`,
+      'mountpoint = "/not/this/one"',
+      '',
+    ].join('\n'),
+  );
+  let pid: number | undefined;
+  t.teardown(async () => {
+    if (pid !== undefined) process.kill(pid, 'SIGTERM');
+    await sleep(500);
+    if (await isMounted(mountpoint)) await sh(`fusermount -uz '${mountpoint}'`);
+    await removeDir(dir);
+    await removeDir(cacheDir);
+  });
+  const helper = join(import.meta.dirname, '../contrib/mount.fuse.bqlogfs');
+  const options = `rw,_netdev,nofail,config=${config},log=${log},cache-dir=${cacheDir},timestamps,x-systemd.automount`;
+  const mounted = await sh(
+    `BQLOGFS_BIN=${join(import.meta.dirname, '../bin/bqlogfs.js')} XDG_CONFIG_HOME=/nonexistent ` +
+      `sh ${helper} prod ${mountpoint} -n -o ${options}`,
+  );
+  t.equal(mounted.code, 0, 'the helper exits 0', { stderr: mounted.stderr });
+  t.ok(await isMounted(mountpoint), 'mounted at the fstab mountpoint when the helper returns');
+  pid = Number((await sh(`pgrep -f 'mount --config ${config}'`)).stdout.trim().split('\n')[0]);
+  t.ok(pid > 0, 'the daemon runs in the background');
+  const file = `shop/web-7d9f8-abcde/app/${currentEnvironment().fixtures.yesterday}/10.log`;
+  const content = await sh(`cat ${file}`, mountpoint);
+  t.equal(content.code, 0, 'readable');
+  t.match(await readFile(log, 'utf8'), /"msg":"mounted"/, 'the daemon logs to log=FILE');
+
+  t.equal((await sh(`umount ${mountpoint}`)).code, 0, 'umount, as for an fstab mount');
+  let alive = true;
+  for (let waited = 0; alive && waited < 10_000; waited += 100) {
+    await sleep(100);
+    alive = (await sh(`kill -0 ${pid}`)).code === 0;
+  }
+  t.notOk(alive, 'the daemon ends once its mount is gone');
+  pid = undefined;
+
+  await sh(`mkdir ${join(dir, 'other')}`);
+  const failing = await sh(`BQLOGFS_BIN=/bin/false sh ${helper} prod ${join(dir, 'other')} -o log=${log}`);
+  t.not(failing.code, 0, 'a daemon that does not mount fails the helper');
+});

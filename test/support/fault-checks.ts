@@ -1,0 +1,89 @@
+// What every fault test checks: a read gives exactly the true bytes or fails, and the disk cache
+// holds only whole, true files once the daemon has settled.
+import { execFile } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export type ReadOutcome = { kind: 'exact' } | { kind: 'error'; code: string } | { kind: 'wrong'; detail: string };
+
+function catFile(path: string): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('cat', [path], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr: stderr.toString('utf8') });
+    });
+  });
+}
+
+const ERRNO_BY_MESSAGE: [RegExp, string][] = [
+  [/Input\/output error/, 'EIO'],
+  [/No such file or directory/, 'ENOENT'],
+  [/Connection timed out|Timer expired/, 'ETIMEDOUT'],
+  [/Transport endpoint is not connected/, 'ENOTCONN'],
+];
+
+/**
+ * Reads a file of the mount and compares it with the bytes a plain file would hold. `cat` runs in
+ * a child process, so the reads never tie up this process's thread pool, which the local BigQuery
+ * server behind the mount needs.
+ */
+export async function readAndCompare(path: string, expected: string | undefined): Promise<ReadOutcome> {
+  const { code, stdout, stderr } = await catFile(path);
+  if (code !== 0) {
+    const errno = ERRNO_BY_MESSAGE.find(([pattern]) => pattern.test(stderr))?.[1] ?? `cat: ${stderr.trim()}`;
+    if (errno === 'ENOENT' && expected === undefined) return { kind: 'exact' };
+    if (errno === 'ENOENT') return { kind: 'wrong', detail: `${path}: ENOENT for a file with entries` };
+    return { kind: 'error', code: errno };
+  }
+  if (expected !== undefined && stdout.equals(Buffer.from(expected))) return { kind: 'exact' };
+  const wanted = expected === undefined ? 'no file' : `${Buffer.byteLength(expected)} bytes`;
+  return { kind: 'wrong', detail: `${path}: ${stdout.length} bytes, expected ${wanted}` };
+}
+
+async function cacheFiles(cacheDir: string): Promise<string[]> {
+  const entries = await readdir(cacheDir, { recursive: true, withFileTypes: true });
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+}
+
+/**
+ * Waits until no temporary file is left (a day's fetch may go on after the read that started it),
+ * then lists what is wrong with the cache: leftover temporary files, and hour files whose bytes are
+ * not the expected ones.
+ */
+export async function cacheProblems(
+  cacheDir: string,
+  files: Map<string, string>,
+  settleMs = 15_000,
+): Promise<string[]> {
+  let paths = await cacheFiles(cacheDir);
+  for (let waited = 0; paths.some((path) => path.endsWith('.partial')) && waited < settleMs; waited += 100) {
+    await sleep(100);
+    paths = await cacheFiles(cacheDir);
+  }
+  const problems: string[] = [];
+  for (const path of paths) {
+    if (path.endsWith('.partial')) {
+      problems.push(`temporary file left: ${path}`);
+      continue;
+    }
+    if (!path.endsWith('.log')) continue;
+    // <cacheDir>/<key>/<namespace>/<pod>/<container>/<day>/<HH>.log
+    const relativePath = relative(cacheDir, path).split(sep).slice(1).join('/');
+    const expected = files.get(relativePath);
+    const actual = await readFile(path);
+    if (expected === undefined || !actual.equals(Buffer.from(expected))) {
+      const wanted = expected === undefined ? 'no file' : Buffer.byteLength(expected);
+      problems.push(`cached ${relativePath}: ${actual.length} bytes, expected ${wanted}`);
+    }
+  }
+  return problems;
+}
+
+/** Peak resident memory of a process, from /proc, in bytes. */
+export async function peakRssBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kib = /^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1];
+  if (kib === undefined) throw new Error(`no VmHWM for process ${pid}`);
+  return Number(kib) * 1024;
+}
