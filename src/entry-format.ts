@@ -1,4 +1,5 @@
 // How one log entry becomes one line of an hour file.
+import { microsToRfc3339 } from './time-model.js';
 
 function withoutNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutNulls);
@@ -23,4 +24,45 @@ export function entryLine(textPayload: string | null, jsonPayload: string | null
     if (parsed !== null) return JSON.stringify(withoutNulls(parsed)) + '\n';
   }
   return '\n';
+}
+
+export type OutputFormat = 'text' | 'json';
+
+export interface OutputOptions {
+  /** Start each text line with the entry's RFC 3339 timestamp, as `kubectl logs --timestamps` does. */
+  timestamps: boolean;
+  /** `json`: one full entry per line (timestamp, severity, stream, labels, payload), for jq. */
+  format: OutputFormat;
+}
+
+/** The columns an entries query returns, in order; the last two only for the json format. */
+export type EntryRow = readonly (string | null | undefined)[];
+
+function parsedJson(text: string | null | undefined): unknown {
+  if (text === null || text === undefined) return undefined;
+  const parsed: unknown = JSON.parse(text);
+  return parsed === null ? undefined : withoutNulls(parsed);
+}
+
+/** Turns one row of an entries query into its line, for the chosen output options. */
+export function lineFormatter(options: OutputOptions): (row: EntryRow) => string {
+  if (options.format === 'json') {
+    return ([timestamp, insertId, stream, textPayload, jsonPayload, severity, labels]) => {
+      const entry: Record<string, unknown> = {
+        timestamp: microsToRfc3339(BigInt(timestamp ?? 0)),
+        severity: severity ?? 'DEFAULT',
+        stream,
+        insertId: insertId ?? undefined,
+        labels: parsedJson(labels),
+      };
+      if (textPayload !== null && textPayload !== undefined) entry.textPayload = textPayload;
+      else entry.jsonPayload = parsedJson(jsonPayload);
+      return JSON.stringify(entry) + '\n';
+    };
+  }
+  if (options.timestamps) {
+    return ([timestamp, , , textPayload, jsonPayload]) =>
+      `${microsToRfc3339(BigInt(timestamp ?? 0))} ${entryLine(textPayload ?? null, jsonPayload ?? null)}`;
+  }
+  return ([, , , textPayload, jsonPayload]) => entryLine(textPayload ?? null, jsonPayload ?? null);
 }

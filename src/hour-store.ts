@@ -5,7 +5,7 @@
 import { open as openFile, stat, type FileHandle } from 'node:fs/promises';
 import type { BigQueryAccess, RawRow } from './bigquery-access.js';
 import { dayKey, type DayManifest, type DiskCache, type TempFile } from './disk-cache.js';
-import { entryLine } from './entry-format.js';
+import { lineFormatter, type OutputOptions } from './entry-format.js';
 import type { ContainerRef } from './log-path.js';
 import { entriesQuery, type LogSource } from './query-builder.js';
 import type { MountStats } from './stats.js';
@@ -28,6 +28,7 @@ export interface HourStoreOptions {
   /** How old a snapshot of an unfinished hour may be before an open fetches it again. */
   refreshMs: number;
   now: () => number;
+  output: OutputOptions;
 }
 
 interface Deferred<T> {
@@ -106,6 +107,7 @@ interface HourWriter {
 
 export class HourStore {
   private readonly days = new Map<string, Promise<DayState>>();
+  private readonly formatLine: (row: RawRow) => string;
 
   constructor(
     private readonly access: BigQueryAccess,
@@ -114,6 +116,7 @@ export class HourStore {
     private readonly options: HourStoreOptions,
     private readonly stats: MountStats,
   ) {
+    this.formatLine = lineFormatter(options.output);
     cache.onEvict = (key) => {
       const state = this.days.get(key);
       this.days.delete(key);
@@ -292,7 +295,8 @@ export class HourStore {
     };
 
     const writePage = async (rows: RawRow[]): Promise<void> => {
-      for (const [timestamp, insertId, stream, textPayload, jsonPayload] of rows) {
+      for (const row of rows) {
+        const [timestamp, insertId, stream] = row;
         if (timestamp === null || timestamp === undefined) continue;
         const key: EntryKey = { micros: BigInt(timestamp), insertId: insertId ?? null, stream: stream ?? '' };
         if (isDuplicateDelivery(previous, key)) continue;
@@ -304,14 +308,14 @@ export class HourStore {
         }
         if (writer.lastKey && compareEntryKeys(key, writer.lastKey) <= 0) continue;
         writer.lastKey = key;
-        writer.chunk += entryLine(textPayload ?? null, jsonPayload ?? null);
+        writer.chunk += this.formatLine(row);
         if (writer.chunk.length >= WRITE_CHUNK_CHARS) await flush(writer);
       }
       if (writer) await flush(writer);
     };
 
     try {
-      const query = entriesQuery(this.source, ref, plan.range, plan.firstHourMs);
+      const query = entriesQuery(this.source, ref, plan.range, plan.firstHourMs, this.options.output.format === 'json');
       // A restarted query delivers everything again: finished hours are rewritten with the same bytes.
       await this.access.runQuery(
         `entries ${ref.namespace}/${ref.pod}/${ref.container}/${day}`,

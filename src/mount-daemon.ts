@@ -9,6 +9,7 @@ import type Fuse from 'fuse-native';
 import type { Logger } from 'pino';
 import { BigQueryAccess } from './bigquery-access.js';
 import { cacheKey, DiskCache } from './disk-cache.js';
+import type { OutputOptions } from './entry-format.js';
 import { emulatorClient } from './emulator/client.js';
 import { HourStore } from './hour-store.js';
 import { Listings } from './listings.js';
@@ -131,10 +132,17 @@ export async function openLogStore(
     },
   );
   const source = await access.discoverSource(options.projectId, options.datasetId);
+  const output: OutputOptions = { timestamps: options.timestamps ?? false, format: options.format ?? 'text' };
   log.info({ layout: source.layout, tables: source.tables.map((table) => table.tableId) }, 'found log tables');
   const cache = await DiskCache.open(
     options.cacheDir,
-    cacheKey({ project: options.projectId, dataset: options.datasetId, layout: source.layout, FILE_FORMAT_VERSION }),
+    cacheKey({
+      project: options.projectId,
+      dataset: options.datasetId,
+      layout: source.layout,
+      FILE_FORMAT_VERSION,
+      ...output,
+    }),
     options.cacheMaxBytes,
   );
   stats.cacheBytes = () => cache.bytesUsed;
@@ -142,7 +150,7 @@ export async function openLogStore(
     access,
     source,
     cache,
-    { sealAfterMs: options.sealAfterMs, refreshMs: options.refreshMs, now },
+    { sealAfterMs: options.sealAfterMs, refreshMs: options.refreshMs, now, output },
     stats,
   );
   return { access, source, cache, hours };

@@ -125,7 +125,13 @@ export function hoursQuery(source: LogSource, ref: ContainerRef, day: TimeRange)
  * The entries of one container in a range, stdout and stderr merged, in file order
  * (timestamp, insertId, stream), with the hour starting at `firstHourMs` streamed first.
  */
-export function entriesQuery(source: LogSource, ref: ContainerRef, range: TimeRange, firstHourMs: number): BuiltQuery {
+export function entriesQuery(
+  source: LogSource,
+  ref: ContainerRef,
+  range: TimeRange,
+  firstHourMs: number,
+  fullEntries = false,
+): BuiltQuery {
   const query = emptyQuery();
   const branches = unionOfStreams(source, (table) => {
     const where = `${timeFilter(source, query, range, 'range')}\n    AND ${containerFilter(query, ref)}`;
@@ -134,15 +140,19 @@ export function entriesQuery(source: LogSource, ref: ContainerRef, range: TimeRa
       ? 'TO_JSON_STRING(jsonPayload) AS jsonPayload'
       : 'CAST(NULL AS STRING) AS jsonPayload';
     const insertId = table.columns.has('insertId') ? 'insertId' : 'CAST(NULL AS STRING) AS insertId';
+    const severity = table.columns.has('severity') ? 'severity' : 'CAST(NULL AS STRING) AS severity';
+    const labels = table.columns.has('labels') ? 'TO_JSON_STRING(labels) AS labels' : 'CAST(NULL AS STRING) AS labels';
+    const extra = fullEntries ? `, ${severity}, ${labels}` : '';
     return (
-      `  SELECT timestamp, ${insertId}, '${table.stream}' AS stream, ${text}, ${json}\n` +
+      `  SELECT timestamp, ${insertId}, '${table.stream}' AS stream, ${text}, ${json}${extra}\n` +
       `  FROM ${tableReference(source, table)}\n  WHERE ${where}`
     );
   });
   query.params.first_hour = new Date(firstHourMs);
   query.types.first_hour = 'TIMESTAMP';
   query.sql =
-    `SELECT timestamp, insertId, stream, textPayload, jsonPayload\nFROM (\n${branches}\n)\n` +
+    `SELECT timestamp, insertId, stream, textPayload, jsonPayload${fullEntries ? ', severity, labels' : ''}\n` +
+    `FROM (\n${branches}\n)\n` +
     'ORDER BY IF(TIMESTAMP_TRUNC(timestamp, HOUR) = @first_hour, 0, 1), timestamp, insertId, stream';
   return query;
 }

@@ -43,6 +43,10 @@ function everyStatement(): { name: string; query: BuiltQuery }[] {
           name: `${layout} entries [${columns.join(',')}]`,
           query: entriesQuery(logSource, ref, day, hourRange('2026-11-25', 7).startMs),
         },
+        {
+          name: `${layout} full entries [${columns.join(',')}]`,
+          query: entriesQuery(logSource, ref, day, hourRange('2026-11-25', 7).startMs, true),
+        },
       );
     }
   }

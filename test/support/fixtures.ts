@@ -156,7 +156,7 @@ function micros(timestamp: string): bigint {
   return BigInt(Date.parse(`${match[1]}Z`)) * 1000n + BigInt((match[2] ?? '').padEnd(6, '0'));
 }
 
-function compactWithoutNulls(value: unknown): unknown {
+export function compactWithoutNulls(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(
     Object.entries(value)
@@ -165,14 +165,14 @@ function compactWithoutNulls(value: unknown): unknown {
   );
 }
 
-function lineOf(entry: LogEntry): string {
+export function lineOf(entry: LogEntry): string {
   if (entry.textPayload !== undefined) return entry.textPayload.replace(/\n$/, '') + '\n';
   if (entry.jsonPayload !== undefined) return JSON.stringify(compactWithoutNulls(entry.jsonPayload)) + '\n';
   return '\n';
 }
 
 /** Relative path (`ns/pod/container/YYYY-MM-DD/HH.log`) → the bytes a plain file would hold. */
-export function expectedFiles(entries: LogEntry[]): Map<string, string> {
+export function expectedFiles(entries: LogEntry[], line: (entry: LogEntry) => string = lineOf): Map<string, string> {
   const unique = new Map<string, LogEntry>();
   for (const entry of entries) unique.set(`${entry.timestamp}|${entry.insertId}`, entry);
   const byFile = new Map<string, LogEntry[]>();
@@ -188,7 +188,7 @@ export function expectedFiles(entries: LogEntry[]): Map<string, string> {
         (a.insertId < b.insertId ? -1 : a.insertId > b.insertId ? 1 : 0) ||
         (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0),
     );
-    files.set(path, fileEntries.map(lineOf).join(''));
+    files.set(path, fileEntries.map(line).join(''));
   }
   return files;
 }
