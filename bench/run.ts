@@ -113,7 +113,7 @@ async function stats(daemon: Daemon): Promise<MountStatsJson> {
 
 /** The bare client doing the same work without bqlogfs: same query, pages written to a file. */
 async function bareClientFetch(client: BigQuery, source: LogSource, outPath: string): Promise<void> {
-  const query = entriesQuery(source, BIG, dayRange(day), hourRange(day, BIG_HOUR).startMs);
+  const query = entriesQuery(source, BIG, dayRange(day), hourRange(day, BIG_HOUR));
   const [job] = await client.createQueryJob({ query: query.sql, params: query.params, types: query.types });
   const out = createWriteStream(outPath);
   let pageToken: string | undefined;
@@ -225,7 +225,7 @@ async function main(): Promise<void> {
   let perHourQueries = 0;
   for (let hour = 0; hour < 24; hour++) {
     const range = hourRange(day, hour);
-    const query = entriesQuery(source, BIG, range, range.startMs);
+    const query = entriesQuery(source, BIG, range, range);
     const [job] = await client.createQueryJob({ query: query.sql, params: query.params, types: query.types });
     await job.getQueryResults({ maxResults: 1 });
     const [metadata] = await job.getMetadata();

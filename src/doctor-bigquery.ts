@@ -192,11 +192,7 @@ export async function estimateCosts(source: LogSource, client: BigQuery, nowMs: 
   const estimate: CostEstimate = { results: [] };
   const runs: [label: string, key: 'listingDay' | 'containerDay', query: BuiltQuery][] = [
     ['cost of listing one day', 'listingDay', containerDaysQuery(source, range)],
-    [
-      'cost of reading one container-day',
-      'containerDay',
-      entriesQuery(source, PLACEHOLDER_CONTAINER, range, range.startMs),
-    ],
+    ['cost of reading one container-day', 'containerDay', entriesQuery(source, PLACEHOLDER_CONTAINER, range, range)],
   ];
   for (const [label, key, query] of runs) {
     try {

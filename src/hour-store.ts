@@ -9,7 +9,7 @@ import { lineFormatter, type OutputOptions } from './entry-format.js';
 import type { ContainerRef } from './log-path.js';
 import { entriesQuery, type LogSource } from './query-builder.js';
 import type { MountStats } from './stats.js';
-import { dayRange, HOUR_MS, hourOfMicros, hourRange, type DayName } from './time-model.js';
+import type { DayName, TimeRange, TimeZoneModel } from './time-model.js';
 
 export interface HourFile {
   path: string;
@@ -29,6 +29,8 @@ export interface HourStoreOptions {
   refreshMs: number;
   now: () => number;
   output: OutputOptions;
+  /** Names days and hours; a local day may span two UTC days. */
+  zone: TimeZoneModel;
 }
 
 interface Deferred<T> {
@@ -108,6 +110,7 @@ interface HourWriter {
 export class HourStore {
   private readonly days = new Map<string, Promise<DayState>>();
   private readonly formatLine: (row: RawRow) => string;
+  private readonly zone: TimeZoneModel;
 
   constructor(
     private readonly access: BigQueryAccess,
@@ -117,6 +120,7 @@ export class HourStore {
     private readonly stats: MountStats,
   ) {
     this.formatLine = lineFormatter(options.output);
+    this.zone = options.zone;
     cache.onEvict = (key) => {
       const state = this.days.get(key);
       this.days.delete(key);
@@ -134,9 +138,10 @@ export class HourStore {
     const pending = state.pending.get(hour);
     if (pending) return pending.promise;
     const file = state.files.get(hour);
-    const range = hourRange(day, hour);
+    const range = this.zone.hourRange(day, hour);
     const now = this.options.now();
-    if (range.startMs > now) return undefined;
+    // An hour skipped by a clock change, or one that has not begun, has no entries.
+    if (!range || range.startMs > now) return undefined;
     const fresh =
       range.endMs <= state.knownThroughMs || state.fetching || now - state.lastFetchMs < this.options.refreshMs;
     if (fresh) {
@@ -152,12 +157,8 @@ export class HourStore {
   /** The hours with entries, when all of the day is final and in the cache; otherwise undefined. */
   async finalHours(ref: ContainerRef, day: DayName): Promise<number[] | undefined> {
     const state = await this.dayState(ref, day);
-    if (state.knownThroughMs < dayRange(day).endMs) return undefined;
+    if (state.knownThroughMs < this.zone.dayRange(day).endMs) return undefined;
     return [...state.files.keys()].sort((a, b) => a - b);
-  }
-
-  isFinal(day: DayName, hour: number, atMs: number): boolean {
-    return hourRange(day, hour).endMs + this.options.sealAfterMs <= atMs;
   }
 
   private dayState(ref: ContainerRef, day: DayName): Promise<DayState> {
@@ -172,7 +173,7 @@ export class HourStore {
 
   /** Restores what earlier runs fetched for good, after checking the files are still whole. */
   private async loadDayState(ref: ContainerRef, day: DayName): Promise<DayState> {
-    const { startMs } = dayRange(day);
+    const { startMs } = this.zone.dayRange(day);
     const empty: DayState = {
       knownThroughMs: startMs,
       files: new Map(),
@@ -188,7 +189,7 @@ export class HourStore {
       const path = this.cache.hourPath(ref, day, hour);
       const found = await stat(path).catch(() => undefined);
       if (found?.size !== size) return empty;
-      const { endMs } = hourRange(day, hour);
+      const endMs = this.zone.hourRange(day, hour)?.endMs ?? 0;
       files.set(hour, { path, size, mtimeMs: endMs, final: true, fetchedAtMs: found.mtimeMs });
     }
     return { ...empty, knownThroughMs: manifest.knownThroughMs, files };
@@ -196,19 +197,19 @@ export class HourStore {
 
   private fetchDay(ref: ContainerRef, day: DayName, state: DayState, firstHour: number): void {
     const fetchStartMs = this.options.now();
-    const whole = dayRange(day);
+    const whole = this.zone.dayRange(day);
     const range = { startMs: Math.max(whole.startMs, state.knownThroughMs), endMs: whole.endMs };
-    const finalThroughMs = Math.min(
-      whole.endMs,
-      Math.max(range.startMs, Math.floor((fetchStartMs - this.options.sealAfterMs) / HOUR_MS) * HOUR_MS),
+    const segments = this.zone.hourSegments(day).filter((segment) => segment.startMs >= range.startMs);
+    // Final: every hour that ended more than the grace period before this fetch began.
+    const finalThroughMs = Math.max(
+      range.startMs,
+      ...segments.filter((segment) => segment.endMs + this.options.sealAfterMs <= fetchStartMs).map((s) => s.endMs),
     );
-    for (let ms = range.startMs; ms < range.endMs; ms += HOUR_MS) {
-      state.pending.set(hourOfMicros(BigInt(ms) * 1000n), deferred());
-    }
+    for (const segment of segments) state.pending.set(segment.hour, deferred());
     state.fetching = true;
     state.lastFetchMs = fetchStartMs;
-    const firstHourMs = hourRange(day, firstHour).startMs;
-    void this.runDayFetch(ref, day, state, { range, finalThroughMs, fetchStartMs, firstHourMs }).finally(() => {
+    const first = this.zone.hourRange(day, firstHour) ?? range;
+    void this.runDayFetch(ref, day, state, { range, finalThroughMs, fetchStartMs, first }).finally(() => {
       state.fetching = false;
     });
   }
@@ -221,14 +222,15 @@ export class HourStore {
       range: { startMs: number; endMs: number };
       finalThroughMs: number;
       fetchStartMs: number;
-      firstHourMs: number;
+      /** The requested hour, streamed first. */
+      first: TimeRange;
     },
   ): Promise<void> {
     let writer: HourWriter | undefined;
     let previous: EntryKey | undefined;
 
     const startHour = async (hour: number): Promise<HourWriter> => {
-      const final = hourRange(day, hour).endMs <= plan.finalThroughMs;
+      const final = (this.zone.hourRange(day, hour)?.endMs ?? Infinity) <= plan.finalThroughMs;
       const live = state.files.get(hour);
       if (!final && live && !live.final) {
         // A live hour only ever grows, so readers never see bytes change under them. Entries that
@@ -261,7 +263,7 @@ export class HourStore {
       let mtimeMs: number;
       if (current.temp) {
         path = await this.cache.commitHour(current.temp, ref, day, current.hour);
-        mtimeMs = current.final ? hourRange(day, current.hour).endMs : plan.fetchStartMs;
+        mtimeMs = current.final ? (this.zone.hourRange(day, current.hour)?.endMs ?? 0) : plan.fetchStartMs;
       } else {
         await current.handle.datasync();
         await current.handle.close();
@@ -301,7 +303,8 @@ export class HourStore {
         const key: EntryKey = { micros: BigInt(timestamp), insertId: insertId ?? null, stream: stream ?? '' };
         if (isDuplicateDelivery(previous, key)) continue;
         previous = key;
-        const hour = hourOfMicros(key.micros);
+        const hour = this.zone.hourOfMicros(day, key.micros);
+        if (hour === undefined) continue;
         if (writer?.hour !== hour) {
           if (writer) await finishHour(writer);
           writer = await startHour(hour);
@@ -315,7 +318,7 @@ export class HourStore {
     };
 
     try {
-      const query = entriesQuery(this.source, ref, plan.range, plan.firstHourMs, this.options.output.format === 'json');
+      const query = entriesQuery(this.source, ref, plan.range, plan.first, this.options.output.format === 'json');
       // A restarted query delivers everything again: finished hours are rewritten with the same bytes.
       await this.access.runQuery(
         `entries ${ref.namespace}/${ref.pod}/${ref.container}/${day}`,
@@ -327,7 +330,7 @@ export class HourStore {
       writer = undefined;
       for (const [hour, waiting] of state.pending) {
         // No entries this time. Only a live file from an earlier fetch can exist; it goes once final.
-        if (hourRange(day, hour).endMs <= plan.finalThroughMs) state.files.delete(hour);
+        if ((this.zone.hourRange(day, hour)?.endMs ?? Infinity) <= plan.finalThroughMs) state.files.delete(hour);
         waiting.resolve(state.files.get(hour));
       }
       state.pending.clear();

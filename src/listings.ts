@@ -6,7 +6,7 @@ import type { HourStore } from './hour-store.js';
 import { isDns1123Label, isDns1123Subdomain, type ContainerRef } from './log-path.js';
 import { Memo } from './memo.js';
 import { containerDaysQuery, hoursQuery, type LogSource } from './query-builder.js';
-import { dayRange, daysIn, lookbackWindow, type DayName } from './time-model.js';
+import type { DayName, TimeRange, TimeZoneModel } from './time-model.js';
 
 /** namespace → pod → container → day → hours with entries. */
 type Tree = Map<string, Map<string, Map<string, Map<DayName, number[]>>>>;
@@ -31,6 +31,7 @@ export interface ListingOptions {
   listingTtlMs: number;
   sealAfterMs: number;
   now: () => number;
+  zone: TimeZoneModel;
 }
 
 function sorted(names: Iterable<string>): string[] {
@@ -73,18 +74,22 @@ export class Listings {
   async hoursOf(ref: ContainerRef, day: DayName): Promise<number[]> {
     const cached = await this.hours.finalHours(ref, day);
     if (cached) return cached;
-    const window = lookbackWindow(this.options.now(), this.options.lookbackMs);
-    if (dayRange(day).startMs >= window.startMs) {
+    const window = this.window(this.options.now());
+    if (this.options.zone.dayRange(day).startMs >= window.startMs) {
       return (await this.tree()).get(ref.namespace)?.get(ref.pod)?.get(ref.container)?.get(day) ?? [];
     }
     const key = `${ref.namespace}/${ref.pod}/${ref.container}/${day}`;
     return this.hourLists.get(key, async () => {
       const startedMs = this.options.now();
       const found: number[] = [];
-      await this.access.runQuery(`hours ${key}`, hoursQuery(this.source, ref, dayRange(day)), async (rows) => {
-        for (const [hour] of rows) if (hour !== null && hour !== undefined) found.push(Number(hour));
-      });
-      const final = dayRange(day).endMs + this.options.sealAfterMs <= startedMs;
+      await this.access.runQuery(
+        `hours ${key}`,
+        hoursQuery(this.source, ref, this.options.zone.dayRange(day), this.options.zone.zone),
+        async (rows) => {
+          for (const [hour] of rows) if (hour !== null && hour !== undefined) found.push(Number(hour));
+        },
+      );
+      const final = this.options.zone.dayRange(day).endMs + this.options.sealAfterMs <= startedMs;
       return { value: found.sort((a, b) => a - b), validForMs: final ? Infinity : this.options.listingTtlMs };
     });
   }
@@ -93,26 +98,39 @@ export class Listings {
    * The window's listing. Days that are final are queried once and kept; later refreshes query only
    * the days that can still change (usually today), so a busy `ls` bills one day, not the window.
    */
+  /** What listings cover: whole local days from `--lookback` ago through today. */
+  private window(nowMs: number): TimeRange {
+    const { zone } = this.options;
+    return {
+      startMs: zone.dayRange(zone.dayNameOf(nowMs - this.options.lookbackMs)).startMs,
+      endMs: zone.dayRange(zone.dayNameOf(nowMs)).endMs,
+    };
+  }
+
   private tree(): Promise<Tree> {
     return this.trees.get('window', async () => {
       const startedMs = this.options.now();
-      const window = lookbackWindow(startedMs, this.options.lookbackMs);
-      const days = daysIn(window);
+      const window = this.window(startedMs);
+      const days = this.options.zone.daysIn(window);
       const firstOpen = days.find((day) => !this.finalDays.has(day));
       const fresh = new Map<DayName, ContainerDay[]>();
       if (firstOpen !== undefined) {
-        const range = { startMs: dayRange(firstOpen).startMs, endMs: window.endMs };
-        await this.access.runQuery('listing', containerDaysQuery(this.source, range), async (rows) => {
-          for (const [namespace, pod, container, day, hours] of rows) {
-            if (!namespace || !pod || !container || !day || !hours) continue;
-            if (!isDns1123Label(namespace) || !isDns1123Subdomain(pod) || !isDns1123Label(container)) continue;
-            const listed = fresh.get(day) ?? [];
-            fresh.set(day, listed);
-            listed.push({ namespace, pod, container, hours: hoursOfMask(Number(hours)) });
-          }
-        });
-        for (const day of daysIn(range)) {
-          if (dayRange(day).endMs + this.options.sealAfterMs <= startedMs) {
+        const range = { startMs: this.options.zone.dayRange(firstOpen).startMs, endMs: window.endMs };
+        await this.access.runQuery(
+          'listing',
+          containerDaysQuery(this.source, range, this.options.zone.zone),
+          async (rows) => {
+            for (const [namespace, pod, container, day, hours] of rows) {
+              if (!namespace || !pod || !container || !day || !hours) continue;
+              if (!isDns1123Label(namespace) || !isDns1123Subdomain(pod) || !isDns1123Label(container)) continue;
+              const listed = fresh.get(day) ?? [];
+              fresh.set(day, listed);
+              listed.push({ namespace, pod, container, hours: hoursOfMask(Number(hours)) });
+            }
+          },
+        );
+        for (const day of this.options.zone.daysIn(range)) {
+          if (this.options.zone.dayRange(day).endMs + this.options.sealAfterMs <= startedMs) {
             this.finalDays.set(day, fresh.get(day) ?? []);
           }
         }

@@ -7,7 +7,7 @@ import type { HourStore } from './hour-store.js';
 import type { Listings } from './listings.js';
 import { CURRENT_LINK, hourFileName, parseLogPath } from './log-path.js';
 import type { MountStats } from './stats.js';
-import { DAY_MS, dayNameOf, parseDayName } from './time-model.js';
+import { DAY_MS, parseDayName, type TimeZoneModel } from './time-model.js';
 
 export type Errno = 'ENOENT' | 'ENOTDIR' | 'EIO' | 'EROFS' | 'EBADF' | 'EISDIR' | 'EINVAL';
 
@@ -49,7 +49,7 @@ export class LogTree {
     private readonly hours: HourStore,
     private readonly stats: MountStats,
     private readonly log: Logger,
-    private readonly options: { mountedAtMs: number; now: () => number },
+    private readonly options: { mountedAtMs: number; now: () => number; zone: TimeZoneModel },
   ) {}
 
   async getattr(path: string): Promise<Attributes> {
@@ -111,8 +111,8 @@ export class LogTree {
 
   /** `YYYY-MM-DD/HH.log` of the hour that is filling now, relative to the container directory. */
   private currentTarget(): string {
-    const now = this.options.now();
-    return `${dayNameOf(now)}/${hourFileName(new Date(now).getUTCHours())}`;
+    const { day, hour } = this.options.zone.localHour(this.options.now());
+    return `${day}/${hourFileName(hour)}`;
   }
 
   async open(path: string, writable: boolean): Promise<number> {

@@ -16,6 +16,7 @@ import { Listings } from './listings.js';
 import { LogTree } from './log-tree.js';
 import type { LogSource } from './query-builder.js';
 import { MountStats } from './stats.js';
+import { TimeZoneModel } from './time-model.js';
 
 /** What `openLogStore` needs: where the logs are, the cache, and how queries run. */
 export interface LogStoreOptions {
@@ -105,6 +106,7 @@ export interface LogStore {
   source: LogSource;
   cache: DiskCache;
   hours: HourStore;
+  zone: TimeZoneModel;
 }
 
 /** The parts that read hour files, wired the same way for the mount and for `fetch`, so both share one cache. */
@@ -132,6 +134,7 @@ export async function openLogStore(
     },
   );
   const source = await access.discoverSource(options.projectId, options.datasetId);
+  const zone = new TimeZoneModel(options.timeZone ?? 'UTC');
   const output: OutputOptions = { timestamps: options.timestamps ?? false, format: options.format ?? 'text' };
   log.info({ layout: source.layout, tables: source.tables.map((table) => table.tableId) }, 'found log tables');
   const cache = await DiskCache.open(
@@ -141,6 +144,7 @@ export async function openLogStore(
       dataset: options.datasetId,
       layout: source.layout,
       FILE_FORMAT_VERSION,
+      zone: zone.zone,
       ...output,
     }),
     options.cacheMaxBytes,
@@ -150,10 +154,10 @@ export async function openLogStore(
     access,
     source,
     cache,
-    { sealAfterMs: options.sealAfterMs, refreshMs: options.refreshMs, now, output },
+    { sealAfterMs: options.sealAfterMs, refreshMs: options.refreshMs, now, output, zone },
     stats,
   );
-  return { access, source, cache, hours };
+  return { access, source, cache, hours, zone };
 }
 
 export interface RunningMount {
@@ -166,14 +170,15 @@ export async function startMount(options: MountOptions, log: Logger, client?: Bi
   const mountpoint = resolve(options.mountpoint);
   const now = () => Date.now();
   const stats = new MountStats();
-  const { access, source, hours } = await openLogStore(options, log, stats, now, client);
+  const { access, source, hours, zone } = await openLogStore(options, log, stats, now, client);
   const listings = new Listings(access, source, hours, {
     lookbackMs: options.lookbackMs,
     listingTtlMs: options.listingTtlMs,
     sealAfterMs: options.sealAfterMs,
     now,
+    zone,
   });
-  const tree = new LogTree(listings, hours, stats, log, { mountedAtMs: now(), now });
+  const tree = new LogTree(listings, hours, stats, log, { mountedAtMs: now(), now, zone });
 
   await recoverStaleMount(mountpoint, log);
   const { allowPlaceholder } = await checkMountpoint(mountpoint);

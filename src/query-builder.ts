@@ -92,8 +92,10 @@ function unionOfStreams(source: LogSource, branch: (table: StreamTable) => strin
  * that have entries: one query feeds every directory listing inside the window. Reads only label
  * and timestamp columns.
  */
-export function containerDaysQuery(source: LogSource, window: TimeRange): BuiltQuery {
+export function containerDaysQuery(source: LogSource, window: TimeRange, timeZone = 'UTC'): BuiltQuery {
   const query = emptyQuery();
+  query.params.time_zone = timeZone;
+  query.types.time_zone = 'STRING';
   const branches = unionOfStreams(source, (table) => {
     const where = timeFilter(source, query, window, 'window');
     return (
@@ -103,7 +105,8 @@ export function containerDaysQuery(source: LogSource, window: TimeRange): BuiltQ
     );
   });
   query.sql =
-    'SELECT namespace, pod, container, DATE(timestamp) AS day, BIT_OR(1 << EXTRACT(HOUR FROM timestamp)) AS hours\n' +
+    'SELECT namespace, pod, container, DATE(timestamp, @time_zone) AS day,' +
+    ' BIT_OR(1 << EXTRACT(HOUR FROM timestamp AT TIME ZONE @time_zone)) AS hours\n' +
     `FROM (\n${branches}\n)\n` +
     'WHERE namespace IS NOT NULL AND pod IS NOT NULL AND container IS NOT NULL\n' +
     'GROUP BY namespace, pod, container, day\nORDER BY namespace, pod, container, day';
@@ -111,25 +114,29 @@ export function containerDaysQuery(source: LogSource, window: TimeRange): BuiltQ
 }
 
 /** The hours of one container-day that hold at least one entry. Reads only label and timestamp columns. */
-export function hoursQuery(source: LogSource, ref: ContainerRef, day: TimeRange): BuiltQuery {
+export function hoursQuery(source: LogSource, ref: ContainerRef, day: TimeRange, timeZone = 'UTC'): BuiltQuery {
   const query = emptyQuery();
+  query.params.time_zone = timeZone;
+  query.types.time_zone = 'STRING';
   const branches = unionOfStreams(source, (table) => {
     const where = `${timeFilter(source, query, day, 'range')}\n    AND ${containerFilter(query, ref)}`;
     return `  SELECT timestamp\n  FROM ${tableReference(source, table)}\n  WHERE ${where}`;
   });
-  query.sql = `SELECT DISTINCT EXTRACT(HOUR FROM timestamp) AS hour\nFROM (\n${branches}\n)\nORDER BY hour`;
+  query.sql =
+    `SELECT DISTINCT EXTRACT(HOUR FROM timestamp AT TIME ZONE @time_zone) AS hour\nFROM (\n${branches}\n)\n` +
+    'ORDER BY hour';
   return query;
 }
 
 /**
  * The entries of one container in a range, stdout and stderr merged, in file order
- * (timestamp, insertId, stream), with the hour starting at `firstHourMs` streamed first.
+ * (timestamp, insertId, stream), with the entries of `first` (the requested hour) streamed first.
  */
 export function entriesQuery(
   source: LogSource,
   ref: ContainerRef,
   range: TimeRange,
-  firstHourMs: number,
+  first: TimeRange,
   fullEntries = false,
 ): BuiltQuery {
   const query = emptyQuery();
@@ -148,12 +155,14 @@ export function entriesQuery(
       `  FROM ${tableReference(source, table)}\n  WHERE ${where}`
     );
   });
-  query.params.first_hour = new Date(firstHourMs);
-  query.types.first_hour = 'TIMESTAMP';
+  query.params.first_start = new Date(first.startMs);
+  query.params.first_end = new Date(first.endMs);
+  query.types.first_start = 'TIMESTAMP';
+  query.types.first_end = 'TIMESTAMP';
   query.sql =
     `SELECT timestamp, insertId, stream, textPayload, jsonPayload${fullEntries ? ', severity, labels' : ''}\n` +
     `FROM (\n${branches}\n)\n` +
-    'ORDER BY IF(TIMESTAMP_TRUNC(timestamp, HOUR) = @first_hour, 0, 1), timestamp, insertId, stream';
+    'ORDER BY IF(timestamp >= @first_start AND timestamp < @first_end, 0, 1), timestamp, insertId, stream';
   return query;
 }
 

@@ -41,11 +41,11 @@ function everyStatement(): { name: string; query: BuiltQuery }[] {
         { name: `${layout} hours`, query: hoursQuery(logSource, ref, day) },
         {
           name: `${layout} entries [${columns.join(',')}]`,
-          query: entriesQuery(logSource, ref, day, hourRange('2026-11-25', 7).startMs),
+          query: entriesQuery(logSource, ref, day, hourRange('2026-11-25', 7)),
         },
         {
           name: `${layout} full entries [${columns.join(',')}]`,
-          query: entriesQuery(logSource, ref, day, hourRange('2026-11-25', 7).startMs, true),
+          query: entriesQuery(logSource, ref, day, hourRange('2026-11-25', 7), true),
         },
       );
     }
