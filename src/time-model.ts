@@ -46,12 +46,6 @@ export function hourRange(day: DayName, hour: number): TimeRange {
   return { startMs: hourStart, endMs: hourStart + HOUR_MS };
 }
 
-/** The hour of the day (0-23) that an entry timestamp in epoch microseconds falls in. */
-export function hourOfMicros(micros: bigint): number {
-  const msOfDay = Number(((micros / 1000n) % BigInt(DAY_MS)) + BigInt(DAY_MS)) % DAY_MS;
-  return Math.floor(msOfDay / HOUR_MS);
-}
-
 /** The days a range touches, oldest first. */
 export function daysIn(range: TimeRange): DayName[] {
   const days: DayName[] = [];
@@ -64,13 +58,6 @@ export function daysIn(range: TimeRange): DayName[] {
 /** The `YYYYMMDD` suffix of a date-sharded table for a day. */
 export function shardSuffix(day: DayName): string {
   return day.replaceAll('-', '');
-}
-
-/** The look-back window that directory listings cover: the `days` most recent days up to the end of today. */
-export function lookbackWindow(nowMs: number, lookbackMs: number): TimeRange {
-  const endMs = (Math.floor(nowMs / DAY_MS) + 1) * DAY_MS;
-  const startMs = Math.floor((nowMs - lookbackMs) / DAY_MS) * DAY_MS;
-  return { startMs, endMs };
 }
 
 /** RFC 3339 with microseconds, as `kubectl logs --timestamps` prints. */
