@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import { QueryFailure } from './bigquery-access.js';
 import type { HourStore } from './hour-store.js';
 import type { Listings } from './listings.js';
-import { CURRENT_LINK, hourFileName, parseLogPath } from './log-path.js';
+import { CURRENT_LINK, hourFileName, parseLogPath, type LogPath } from './log-path.js';
+import type { NamespacePolicy } from './namespace-policy.js';
 import type { MountStats } from './stats.js';
 import { DAY_MS, parseDayName, type TimeZoneModel } from './time-model.js';
 
@@ -49,7 +50,12 @@ export class LogTree {
     private readonly hours: HourStore,
     private readonly stats: MountStats,
     private readonly log: Logger,
-    private readonly options: { mountedAtMs: number; now: () => number; zone: TimeZoneModel },
+    private readonly options: {
+      mountedAtMs: number;
+      now: () => number;
+      zone: TimeZoneModel;
+      allowsNamespace: NamespacePolicy;
+    },
   ) {}
 
   async getattr(path: string): Promise<Attributes> {
@@ -58,7 +64,7 @@ export class LogTree {
       this.statsSnapshot = Buffer.from(JSON.stringify(this.stats, null, 2) + '\n');
       return { type: 'file', size: this.statsSnapshot.length, mtimeMs: this.options.now() };
     }
-    const parsed = parseLogPath(path);
+    const parsed = this.parse(path);
     if (!parsed) throw new FsError('ENOENT');
     switch (parsed.kind) {
       case 'root':
@@ -83,12 +89,12 @@ export class LogTree {
 
   async readdir(path: string): Promise<string[]> {
     if (path === CONTROL_DIR) return ['stats'];
-    const parsed = parseLogPath(path);
+    const parsed = this.parse(path);
     if (!parsed) throw new FsError('ENOENT');
     return this.guard(path, async () => {
       switch (parsed.kind) {
         case 'root':
-          return this.listings.namespaces();
+          return (await this.listings.namespaces()).filter(this.options.allowsNamespace);
         case 'namespace':
           return this.listings.pods(parsed.namespace);
         case 'pod':
@@ -105,7 +111,7 @@ export class LogTree {
   }
 
   async readlink(path: string): Promise<string> {
-    if (parseLogPath(path)?.kind !== 'current') throw new FsError('EINVAL');
+    if (this.parse(path)?.kind !== 'current') throw new FsError('EINVAL');
     return this.currentTarget();
   }
 
@@ -121,7 +127,7 @@ export class LogTree {
     if (path === STATS_FILE) {
       file = { kind: 'memory', data: this.statsSnapshot };
     } else {
-      const parsed = parseLogPath(path);
+      const parsed = this.parse(path);
       if (parsed?.kind !== 'hour') throw new FsError(parsed ? 'EISDIR' : 'ENOENT');
       const hour = await this.guard(path, () => this.hours.hour(parsed.ref, parsed.day, parsed.hour));
       if (!hour) throw new FsError('ENOENT');
@@ -184,6 +190,14 @@ export class LogTree {
 
   async closeAll(): Promise<void> {
     await Promise.all([...this.openFiles.keys()].map((handle) => this.release(handle)));
+  }
+
+  /** The path's meaning, or undefined for no such file, including namespaces this mount hides. */
+  private parse(path: string): LogPath | undefined {
+    const parsed = parseLogPath(path);
+    if (!parsed || parsed.kind === 'root') return parsed;
+    const namespace = parsed.kind === 'namespace' || parsed.kind === 'pod' ? parsed.namespace : parsed.ref.namespace;
+    return this.options.allowsNamespace(namespace) ? parsed : undefined;
   }
 
   private directory(): Attributes {

@@ -3,6 +3,8 @@
 import { resolve } from 'node:path';
 import { layerOf, resolveSettings, type ConfigFile, type Layer, type Resolved } from './config.js';
 import type { LogStoreOptions, MountOptions } from './mount-daemon.js';
+import { isDns1123Label } from './log-path.js';
+import type { NamespaceRestriction } from './query-builder.js';
 import { MOUNT_SETTINGS, STORE_SETTINGS, type RawValue } from './settings.js';
 import { parseDuration } from './time-model.js';
 import { UsageError } from './usage-error.js';
@@ -109,6 +111,21 @@ export function storeOptionsFrom(
   };
 }
 
+function namespaceRestriction(resolved: Resolved): { namespaces?: NamespaceRestriction } {
+  const names = read(resolved, 'namespaces', (text) => {
+    const list = text.split(',').map((name) => name.trim());
+    const bad = list.find((name) => !isDns1123Label(name));
+    if (bad !== undefined) throw new Error(`"${bad}" is not a Kubernetes namespace name`);
+    return list;
+  });
+  const pattern = read(resolved, 'namespace-regex', (text) => {
+    new RegExp(text);
+    return text;
+  });
+  if (names === undefined && pattern === undefined) return {};
+  return { namespaces: { ...(names && { names }), ...(pattern !== undefined && { pattern }) } };
+}
+
 export function mountOptionsFrom(resolved: Resolved): MountOptions {
   const mountpoint = read(resolved, 'mountpoint', (text) => text);
   if (!mountpoint) {
@@ -125,6 +142,7 @@ export function mountOptionsFrom(resolved: Resolved): MountOptions {
     queryTimeoutMs: duration('query-timeout'),
     maxConcurrentQueries: read(resolved, 'max-concurrent-queries', wholeNumber(1)) ?? 1,
     timeZone: read(resolved, 'tz', checkTimeZone) ?? 'UTC',
+    ...namespaceRestriction(resolved),
     timestamps: flag(resolved, 'timestamps'),
     format: read(resolved, 'format', (text) => {
       if (text !== 'text' && text !== 'json') throw new Error(`takes text or json, not "${text}"`);

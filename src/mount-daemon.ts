@@ -14,7 +14,8 @@ import { emulatorClient } from './emulator/client.js';
 import { HourStore } from './hour-store.js';
 import { Listings } from './listings.js';
 import { LogTree } from './log-tree.js';
-import type { LogSource } from './query-builder.js';
+import type { LogSource, NamespaceRestriction } from './query-builder.js';
+import { namespacePolicy } from './namespace-policy.js';
 import { MountStats } from './stats.js';
 import { TimeZoneModel } from './time-model.js';
 
@@ -36,6 +37,8 @@ export interface LogStoreOptions {
   /** Each line starts with the entry's timestamp. */
   timestamps?: boolean;
   format?: 'text' | 'json';
+  /** Only these namespaces are visible and readable. */
+  namespaces?: NamespaceRestriction;
 }
 
 export interface MountOptions extends LogStoreOptions {
@@ -133,7 +136,8 @@ export async function openLogStore(
       queryFailed: () => stats.queryFailed(),
     },
   );
-  const source = await access.discoverSource(options.projectId, options.datasetId);
+  const discovered = await access.discoverSource(options.projectId, options.datasetId);
+  const source: LogSource = options.namespaces ? { ...discovered, namespaces: options.namespaces } : discovered;
   const zone = new TimeZoneModel(options.timeZone ?? 'UTC');
   const output: OutputOptions = { timestamps: options.timestamps ?? false, format: options.format ?? 'text' };
   log.info({ layout: source.layout, tables: source.tables.map((table) => table.tableId) }, 'found log tables');
@@ -178,7 +182,12 @@ export async function startMount(options: MountOptions, log: Logger, client?: Bi
     now,
     zone,
   });
-  const tree = new LogTree(listings, hours, stats, log, { mountedAtMs: now(), now, zone });
+  const tree = new LogTree(listings, hours, stats, log, {
+    mountedAtMs: now(),
+    now,
+    zone,
+    allowsNamespace: namespacePolicy(options.namespaces),
+  });
 
   await recoverStaleMount(mountpoint, log);
   const { allowPlaceholder } = await checkMountpoint(mountpoint);

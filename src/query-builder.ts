@@ -19,13 +19,21 @@ export interface LogSource {
   datasetId: string;
   layout: TableLayout;
   tables: readonly StreamTable[];
+  /** When set, only these namespaces exist for this mount, in SQL as in the path layer. */
+  namespaces?: NamespaceRestriction;
 }
 
-export type ParamType = 'STRING' | 'TIMESTAMP' | 'INT64';
+export interface NamespaceRestriction {
+  names?: readonly string[];
+  /** A regular expression every namespace name must match whole. */
+  pattern?: string;
+}
+
+export type ParamType = 'STRING' | 'TIMESTAMP' | 'INT64' | ['STRING'];
 
 export interface BuiltQuery {
   sql: string;
-  params: Record<string, string | Date | number>;
+  params: Record<string, string | Date | number | string[]>;
   types: Record<string, ParamType>;
 }
 
@@ -50,13 +58,16 @@ function tableReference(source: LogSource, table: StreamTable): string {
   return `\`${source.projectId}.${source.datasetId}.${table.tableId}\``;
 }
 
-/** The WHERE conditions that make BigQuery prune to the partitions or shards of a time range. */
-function timeFilter(source: LogSource, query: BuiltQuery, range: TimeRange, prefix: string): string {
+/**
+ * The WHERE conditions of every query: those that make BigQuery prune to the partitions or shards
+ * of a time range, and the mount's namespace restriction.
+ */
+function scopeFilter(source: LogSource, query: BuiltQuery, range: TimeRange, prefix: string): string {
   query.params[`${prefix}_start`] = new Date(range.startMs);
   query.params[`${prefix}_end`] = new Date(range.endMs);
   query.types[`${prefix}_start`] = 'TIMESTAMP';
   query.types[`${prefix}_end`] = 'TIMESTAMP';
-  const onTimestamp = `timestamp >= @${prefix}_start AND timestamp < @${prefix}_end`;
+  const onTimestamp = `timestamp >= @${prefix}_start AND timestamp < @${prefix}_end${namespaceFilter(source, query)}`;
   if (source.layout === 'partitioned') return onTimestamp;
   const days = daysIn(range);
   query.params.first_shard = shardSuffix(days[0] ?? '');
@@ -64,6 +75,22 @@ function timeFilter(source: LogSource, query: BuiltQuery, range: TimeRange, pref
   query.types.first_shard = 'STRING';
   query.types.last_shard = 'STRING';
   return `_TABLE_SUFFIX BETWEEN @first_shard AND @last_shard AND ${onTimestamp}`;
+}
+
+function namespaceFilter(source: LogSource, query: BuiltQuery): string {
+  const restriction = source.namespaces;
+  let sql = '';
+  if (restriction?.names) {
+    query.params.allowed_namespaces = [...restriction.names];
+    query.types.allowed_namespaces = ['STRING'];
+    sql += ' AND resource.labels.namespace_name IN UNNEST(@allowed_namespaces)';
+  }
+  if (restriction?.pattern !== undefined) {
+    query.params.namespace_pattern = `^(?:${restriction.pattern})$`;
+    query.types.namespace_pattern = 'STRING';
+    sql += ' AND REGEXP_CONTAINS(resource.labels.namespace_name, @namespace_pattern)';
+  }
+  return sql;
 }
 
 function containerFilter(query: BuiltQuery, ref: ContainerRef): string {
@@ -97,7 +124,7 @@ export function containerDaysQuery(source: LogSource, window: TimeRange, timeZon
   query.params.time_zone = timeZone;
   query.types.time_zone = 'STRING';
   const branches = unionOfStreams(source, (table) => {
-    const where = timeFilter(source, query, window, 'window');
+    const where = scopeFilter(source, query, window, 'window');
     return (
       '  SELECT resource.labels.namespace_name AS namespace, resource.labels.pod_name AS pod,' +
       ' resource.labels.container_name AS container, timestamp\n' +
@@ -119,7 +146,7 @@ export function hoursQuery(source: LogSource, ref: ContainerRef, day: TimeRange,
   query.params.time_zone = timeZone;
   query.types.time_zone = 'STRING';
   const branches = unionOfStreams(source, (table) => {
-    const where = `${timeFilter(source, query, day, 'range')}\n    AND ${containerFilter(query, ref)}`;
+    const where = `${scopeFilter(source, query, day, 'range')}\n    AND ${containerFilter(query, ref)}`;
     return `  SELECT timestamp\n  FROM ${tableReference(source, table)}\n  WHERE ${where}`;
   });
   query.sql =
@@ -141,7 +168,7 @@ export function entriesQuery(
 ): BuiltQuery {
   const query = emptyQuery();
   const branches = unionOfStreams(source, (table) => {
-    const where = `${timeFilter(source, query, range, 'range')}\n    AND ${containerFilter(query, ref)}`;
+    const where = `${scopeFilter(source, query, range, 'range')}\n    AND ${containerFilter(query, ref)}`;
     const text = table.columns.has('textPayload') ? 'textPayload' : 'CAST(NULL AS STRING) AS textPayload';
     const json = table.columns.has('jsonPayload')
       ? 'TO_JSON_STRING(jsonPayload) AS jsonPayload'
@@ -186,7 +213,7 @@ export function podDaysQuery(
     labels += ' AND resource.labels.namespace_name = @namespace';
   }
   const branches = unionOfStreams(source, (table) => {
-    const where = `${timeFilter(source, query, window, 'window')}\n    AND ${labels}`;
+    const where = `${scopeFilter(source, query, window, 'window')}\n    AND ${labels}`;
     return (
       '  SELECT resource.labels.namespace_name AS namespace, resource.labels.pod_name AS pod, timestamp\n' +
       `  FROM ${tableReference(source, table)}\n  WHERE ${where}`

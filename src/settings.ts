@@ -158,6 +158,20 @@ export const MOUNT_SETTINGS: readonly SettingSpec[] = [
     scope: 'mount',
   }),
   setting({
+    key: 'namespaces',
+    argument: '<a,b,...>',
+    description: 'expose only these namespaces; others are invisible and unreadable',
+    shownDefault: 'all',
+    scope: 'mount',
+  }),
+  setting({
+    key: 'namespace-regex',
+    argument: '<regex>',
+    description: 'expose only namespaces whose whole name matches (RE2 syntax, as BigQuery uses)',
+    shownDefault: 'all',
+    scope: 'mount',
+  }),
+  setting({
     key: 'tz',
     argument: '<zone>',
     description: 'IANA time zone of the day directories and hour files (e.g. Europe/Berlin)',

@@ -85,6 +85,24 @@ t.test('listing statements never read payload columns', async (t) => {
   }
 });
 
+t.test('a namespace restriction is part of every statement', async (t) => {
+  const restricted = { ...source('sharded', ['timestamp']), namespaces: { names: ['a', 'b'], pattern: 'kube-.*' } };
+  const day = dayRange('2026-11-25');
+  for (const query of [
+    containerDaysQuery(restricted, day),
+    hoursQuery(restricted, ref, day),
+    entriesQuery(restricted, ref, day, day),
+  ]) {
+    t.doesNotThrow(() => parse(query.sql));
+    for (const branch of query.sql.split('UNION ALL')) {
+      t.match(branch, /resource\.labels\.namespace_name IN UNNEST\(@allowed_namespaces\)/);
+      t.match(branch, /REGEXP_CONTAINS\(resource\.labels\.namespace_name, @namespace_pattern\)/);
+    }
+    t.same(query.params.allowed_namespaces, ['a', 'b']);
+    t.equal(query.params.namespace_pattern, '^(?:kube-.*)$');
+  }
+});
+
 t.test('identifiers that cannot be BigQuery names are refused', async (t) => {
   const bad = { ...source('partitioned', ['timestamp']), datasetId: 'logs`; DROP TABLE x; --' };
   t.throws(() => hoursQuery(bad, ref, dayRange('2026-11-25')), /invalid BigQuery dataset id/);
