@@ -8,15 +8,23 @@ import { FsError, type Errno, type LogTree } from './log-tree.js';
 type Callback = (code: number, ...results: unknown[]) => void;
 
 const BLOCK_SIZE = 4096;
-const MODES = {
-  directory: constants.S_IFDIR | 0o555,
-  file: constants.S_IFREG | 0o444,
-  symlink: constants.S_IFLNK | 0o777,
-} as const;
+/** Directories may be entered by whoever may read files. */
+function modes(fileMode: number) {
+  const searchable = ((fileMode & 0o444) >> 2) | fileMode;
+  return {
+    directory: constants.S_IFDIR | (searchable & 0o555),
+    file: constants.S_IFREG | (fileMode & 0o444),
+    symlink: constants.S_IFLNK | 0o777,
+  } as const;
+}
 
 export interface FuseMountOptions {
   uid: number;
   gid: number;
+  /** Permission bits of files; only read bits count, as the mount is read-only. */
+  fileMode: number;
+  /** Let other users in (allow_other), with the kernel checking the modes (default_permissions). */
+  allowOther: boolean;
   /** Per-operation timeout in ms; must outlast the query timeout so slow queries are not cut short. */
   operationTimeoutMs: number;
   /** Kernel attribute and entry cache lifetime, seconds; never 0 (fuse-native would drop it anyway). */
@@ -39,6 +47,7 @@ function isWriteOpen(flags: number): boolean {
 }
 
 export function createFuse(mountpoint: string, tree: LogTree, log: Logger, options: FuseMountOptions): Fuse {
+  const MODES = modes(options.fileMode);
   const fail = (cb: Callback, errno: Errno) => {
     options.onError?.(errno);
     cb(Fuse[errno] as number);
@@ -109,6 +118,8 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
     fsname: ['bqlogfs', ...extraOptions].join(','),
     subtype: 'bqlogfs',
     autoCache: true,
+    allowOther: options.allowOther,
+    defaultPermissions: options.allowOther,
     attrTimeout: options.attrTimeoutS,
     entryTimeout: options.attrTimeoutS,
     timeout: options.operationTimeoutMs,

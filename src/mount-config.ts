@@ -111,6 +111,15 @@ export function storeOptionsFrom(
   };
 }
 
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+}
+
+function parseMode(text: string): number {
+  if (!/^0?[0-7]{3}$/.test(text)) throw new Error(`takes octal permission bits such as 0444, not "${text}"`);
+  return parseInt(text, 8);
+}
+
 function namespaceRestriction(resolved: Resolved): { namespaces?: NamespaceRestriction } {
   const names = read(resolved, 'namespaces', (text) => {
     const list = text.split(',').map((name) => name.trim());
@@ -143,6 +152,10 @@ export function mountOptionsFrom(resolved: Resolved): MountOptions {
     maxConcurrentQueries: read(resolved, 'max-concurrent-queries', wholeNumber(1)) ?? 1,
     timeZone: read(resolved, 'tz', checkTimeZone) ?? 'UTC',
     ...namespaceRestriction(resolved),
+    allowOther: flag(resolved, 'allow-other'),
+    ...optional('uid', read(resolved, 'uid', wholeNumber(0, 2 ** 32 - 2))),
+    ...optional('gid', read(resolved, 'gid', wholeNumber(0, 2 ** 32 - 2))),
+    fileMode: read(resolved, 'mode', parseMode) ?? 0o444,
     timestamps: flag(resolved, 'timestamps'),
     format: read(resolved, 'format', (text) => {
       if (text !== 'text' && text !== 'json') throw new Error(`takes text or json, not "${text}"`);

@@ -45,6 +45,12 @@ export interface MountOptions extends LogStoreOptions {
   mountpoint: string;
   lookbackMs: number;
   listingTtlMs: number;
+  /** Other users may read the mount (allow_other + default_permissions). Off: only the mounting user. */
+  allowOther?: boolean;
+  /** Owner, group and permission bits the files show; default: the mounting user, 0444. */
+  uid?: number;
+  gid?: number;
+  fileMode?: number;
 }
 
 /** Bumped whenever the bytes of an hour file would change for the same rows. */
@@ -194,8 +200,10 @@ export async function startMount(options: MountOptions, log: Logger, client?: Bi
   // Loaded only to mount: fuse-native needs libfuse, which machines that only `fetch` may lack.
   const { createFuse } = await import('./fuse-adapter.js');
   const fuse = createFuse(mountpoint, tree, log, {
-    uid: process.getuid?.() ?? 0,
-    gid: process.getgid?.() ?? 0,
+    uid: options.uid ?? process.getuid?.() ?? 0,
+    gid: options.gid ?? process.getgid?.() ?? 0,
+    fileMode: options.fileMode ?? 0o444,
+    allowOther: options.allowOther ?? false,
     operationTimeoutMs: options.queryTimeoutMs + 5_000,
     attrTimeoutS: 1,
     allowPlaceholder,

@@ -158,6 +158,33 @@ export const MOUNT_SETTINGS: readonly SettingSpec[] = [
     scope: 'mount',
   }),
   setting({
+    key: 'allow-other',
+    description: 'let other users read the mount (allow_other + default_permissions; non-root needs user_allow_other)',
+    defaultValue: false,
+    scope: 'mount',
+  }),
+  setting({
+    key: 'uid',
+    argument: '<uid>',
+    description: 'owner the files show',
+    shownDefault: 'the mounting user',
+    scope: 'mount',
+  }),
+  setting({
+    key: 'gid',
+    argument: '<gid>',
+    description: 'group the files show',
+    shownDefault: "the mounting user's group",
+    scope: 'mount',
+  }),
+  setting({
+    key: 'mode',
+    argument: '<octal>',
+    description: 'permission bits of the files (read bits only; directories get x where r is set)',
+    defaultValue: '0444',
+    scope: 'mount',
+  }),
+  setting({
     key: 'namespaces',
     argument: '<a,b,...>',
     description: 'expose only these namespaces; others are invisible and unreadable',

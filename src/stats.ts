@@ -19,6 +19,8 @@ export class MountStats {
   /** Queries sent, counted when sent; bytes are added when each one ends. */
   queries = 0;
   queriesRunning = 0;
+  /** The most queries that ever ran at once. */
+  peakQueriesRunning = 0;
   failedQueries = 0;
   bytesProcessed = 0;
   bytesBilled = 0;
@@ -41,6 +43,7 @@ export class MountStats {
   queryStarted(): void {
     this.queries++;
     this.queriesRunning++;
+    this.peakQueriesRunning = Math.max(this.peakQueriesRunning, this.queriesRunning);
   }
 
   queryFailed(): void {
@@ -71,6 +74,7 @@ export class MountStats {
     return {
       queries: this.queries,
       queriesRunning: this.queriesRunning,
+      peakQueriesRunning: this.peakQueriesRunning,
       failedQueries: this.failedQueries,
       bytesProcessed: this.bytesProcessed,
       bytesBilled: this.bytesBilled,

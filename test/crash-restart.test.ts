@@ -1,0 +1,225 @@
+// The daemon's life cycle under stress: killed with SIGKILL in the middle of a fetch, then mounted
+// again on the same mountpoint with the same cache; stopped with SIGTERM or SIGINT while reads hang
+// on BigQuery; and `bqlogfs unmount` after the daemon is gone. A read gives exactly the true bytes
+// or an error, never other bytes and never a hang; the cache never takes a partial file for a whole one.
+import t, { type Test } from 'tap';
+import { readdir, readFile, stat, writeFile, rm } from 'node:fs/promises';
+import { basename, join, relative, sep } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { addBulk, BULK } from './support/bulk.js';
+import { runCli } from './support/cli-process.js';
+import { isMounted, startDaemon, type Daemon } from './support/daemon.js';
+import { createEnvironment, mountFixtures, type Environment } from './support/environment.js';
+import { readAndCompare, type ReadOutcome } from './support/fault-checks.js';
+import { sh } from './support/shell.js';
+
+let environment: Environment;
+let files: Map<string, string>;
+
+t.before(async () => {
+  environment = await createEnvironment();
+  files = await addBulk(environment, ['partitioned']);
+});
+t.teardown(() => environment.close());
+t.afterEach(() => environment.emulator.faults.clear());
+
+function bulkDayDir(): string {
+  return `${BULK.namespace}/${BULK.pod}/${BULK.container}/${environment.fixtures.dayBefore}`;
+}
+
+function bulkHours(): string[] {
+  return [...files.keys()].filter((path) => path.startsWith(`${BULK.namespace}/`)).sort();
+}
+
+async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** Every file under the cache directory, relative to it. */
+async function cacheFiles(cacheDir: string): Promise<string[]> {
+  const entries = await readdir(cacheDir, { recursive: true, withFileTypes: true });
+  return entries.filter((entry) => entry.isFile()).map((entry) => relative(cacheDir, join(entry.parentPath, entry.name)));
+}
+
+/** `<key>/<ns>/<pod>/<container>/<day>/<HH>.log` → `<ns>/<pod>/<container>/<day>/<HH>.log`. */
+function logicalPath(cachePath: string): string {
+  return cachePath.split(sep).slice(1).join('/');
+}
+
+/** Hour files under their real names whose bytes are not exactly the expected ones. */
+async function wrongWholeFiles(cacheDir: string): Promise<string[]> {
+  const wrong: string[] = [];
+  for (const path of await cacheFiles(cacheDir)) {
+    if (!path.endsWith('.log')) continue;
+    const expected = files.get(logicalPath(path));
+    const actual = await readFile(join(cacheDir, path));
+    if (expected === undefined || !actual.equals(Buffer.from(expected))) {
+      wrong.push(`${path}: ${actual.length} bytes, expected ${expected === undefined ? 'none' : Buffer.byteLength(expected)}`);
+    }
+  }
+  return wrong;
+}
+
+async function mountStats(mountpoint: string): Promise<{ queries: number; queriesRunning: number; recentQueries: { purpose: string }[] }> {
+  return JSON.parse(await readFile(join(mountpoint, '.bqlogfs/stats'), 'utf8'));
+}
+
+/** A read of the mount that must end within `limitMs`; a hang counts as wrong. */
+async function boundedRead(path: string, expected: string | undefined, limitMs: number): Promise<ReadOutcome> {
+  const hung: ReadOutcome = { kind: 'wrong', detail: `${path}: still blocked after ${limitMs} ms` };
+  return Promise.race([readAndCompare(path, expected), sleep(limitMs).then(() => hung)]);
+}
+
+async function killHard(daemon: Daemon): Promise<void> {
+  const exited = new Promise((resolve) => daemon.process.once('exit', resolve));
+  daemon.process.kill('SIGKILL');
+  await exited;
+}
+
+t.test('kill -9 in the middle of a fetch, then mount again with the same cache', async (t) => {
+  const { daemon: first, cacheDir } = await mountFixtures(t, environment, ['--query-timeout', '60s']);
+  const mountpoint = first.mountpoint;
+  const day = bulkDayDir();
+  // Each page of the day's result (2 000 rows of 7 000) takes 1.5 s: the requested hour comes on the
+  // first page, the rest of the day on later ones.
+  environment.emulator.faults.set({ rules: [{ endpoint: 'jobs.getQueryResults', kind: 'latency', ms: 1_500 }] });
+  const requested = `${day}/12.log`;
+  t.same(await readAndCompare(join(mountpoint, requested), files.get(requested)), { kind: 'exact' }, 'requested hour');
+  const lastHour = `${day}/23.log`;
+  const blocked = boundedRead(join(mountpoint, lastHour), files.get(lastHour), 10_000);
+  // The first page ends inside an hour, whose lines wait in a temporary file for the next page.
+  await waitFor('a temporary file of the half-fetched hour', async () =>
+    (await cacheFiles(cacheDir)).some((path) => path.endsWith('.partial')),
+  );
+  await killHard(first);
+
+  const blockedOutcome = await blocked;
+  t.equal(blockedOutcome.kind, 'error', `a read waiting for the fetch fails: ${JSON.stringify(blockedOutcome)}`);
+  const stale = await sh(`stat '${mountpoint}'`);
+  t.match(stale.stderr, /Transport endpoint is not connected/, 'the killed daemon left a stale mount');
+
+  const leftAfterCrash = await cacheFiles(cacheDir);
+  const partials = leftAfterCrash.filter((path) => path.endsWith('.partial'));
+  t.ok(partials.length >= 1, `the crash left temporary files: ${partials.map((path) => basename(path)).join(', ')}`);
+  t.notOk(
+    leftAfterCrash.some((path) => path.endsWith('manifest.json')),
+    'no manifest: the day was not fetched to its end',
+  );
+  t.same(await wrongWholeFiles(cacheDir), [], 'every hour file under its real name is whole and true');
+  const halfFetched = [...new Set(partials.map((path) => /^\.(\d\d)\.log\./.exec(basename(path))?.[1]))];
+  t.equal(halfFetched.length, 1, `one hour was being written: ${halfFetched.join(', ')}`);
+
+  environment.emulator.faults.set({ rules: [{ endpoint: 'jobs.getQueryResults', kind: 'latency', ms: 100 }] });
+  const second = await startDaemon(first.args, mountpoint);
+  t.teardown(() => second.stop());
+  // The stale mount is still in /proc/mounts, so startDaemon cannot tell; the daemon says when it has mounted.
+  await waitFor('the new daemon to mount', () => /"msg":"mounted"/.test(second.logs()) || second.process.exitCode !== null);
+  t.equal(second.process.exitCode, null, `the new daemon runs:\n${second.logs()}`);
+  t.match(second.logs(), /recovering a stale mount left by a crashed daemon/);
+
+  const half = `${day}/${halfFetched[0]}.log`;
+  t.same(await readAndCompare(join(mountpoint, half), files.get(half)), { kind: 'exact' }, `half-fetched ${half}`);
+  const outcomes = await Promise.all(bulkHours().map((path) => readAndCompare(join(mountpoint, path), files.get(path))));
+  t.same(
+    outcomes.filter((outcome) => outcome.kind !== 'exact'),
+    [],
+    `all ${outcomes.length} hours of the day read back exactly`,
+  );
+  const entryQueries = (await mountStats(mountpoint)).recentQueries.filter((query) =>
+    query.purpose.startsWith(`entries ${BULK.namespace}/`),
+  );
+  t.equal(entryQueries.length, 1, 'the day was fetched again, once');
+
+  // The day's fetch ends after its last hour was handed out; then its manifest is written.
+  const manifestPath = await waitFor('the manifest', async () =>
+    (await cacheFiles(cacheDir)).some((path) => path.endsWith(join(BULK.container, environment.fixtures.dayBefore, 'manifest.json'))),
+  ).then(async () => (await cacheFiles(cacheDir)).find((path) => path.endsWith('manifest.json')) ?? '');
+  const manifest = JSON.parse(await readFile(join(cacheDir, manifestPath), 'utf8')) as { hours: Record<string, number> };
+  const expectedSizes = Object.fromEntries(
+    bulkHours().map((path) => [String(Number(basename(path, '.log'))), Buffer.byteLength(files.get(path) ?? '')]),
+  );
+  t.same(manifest.hours, expectedSizes, 'the manifest records every hour with its true size');
+  const after = await cacheFiles(cacheDir);
+  t.same(await wrongWholeFiles(cacheDir), [], 'every hour file in the cache is whole and true');
+  t.same(
+    after.filter((path) => path.endsWith('.partial') && !partials.includes(path)),
+    [],
+    'the new daemon left no temporary file of its own',
+  );
+  t.comment(`temporary files the crash left, still in the cache: ${after.filter((p) => p.endsWith('.partial')).length}`);
+});
+
+t.test('bqlogfs unmount works after kill -9 and leaves the directory usable', async (t) => {
+  const { daemon } = await mountFixtures(t, environment);
+  const mountpoint = daemon.mountpoint;
+  const edge = `shop/web-7d9f8-abcde/app/${environment.fixtures.yesterday}/10.log`;
+  t.same(await readAndCompare(join(mountpoint, edge), files.get(edge)), { kind: 'exact' });
+  await killHard(daemon);
+  t.match((await sh(`ls '${mountpoint}'`)).stderr, /Transport endpoint is not connected/, 'stale');
+
+  const result = await runCli(['unmount', mountpoint]);
+  t.equal(result.code, 0, `bqlogfs unmount exits 0: ${result.output}`);
+  t.equal(await isMounted(mountpoint), false, 'no longer in /proc/mounts');
+  t.ok((await stat(mountpoint)).isDirectory(), 'the mountpoint is a directory again');
+  t.same(await readdir(mountpoint), [], 'and empty');
+  await writeFile(join(mountpoint, 'probe'), 'x');
+  await rm(join(mountpoint, 'probe'));
+  t.pass('and writable');
+});
+
+/** Reads that hang on BigQuery, a signal, and how long until the mount is gone and the daemon has exited. */
+async function stopWhileReading(t: Test, signal: 'SIGTERM' | 'SIGINT'): Promise<void> {
+  const { daemon } = await mountFixtures(t, environment, ['--log-level', 'warn']);
+  const mountpoint = daemon.mountpoint;
+  const { yesterday, dayBefore } = environment.fixtures;
+  environment.emulator.faults.set({ rules: [{ endpoint: 'jobs.getQueryResults', kind: 'hang' }] });
+  const paths = [
+    `shop/web-7d9f8-abcde/app/${yesterday}/10.log`,
+    [...files.keys()].find((path) => path.startsWith(`batch/report-28391-xk2p9/worker/${dayBefore}/`)) ?? '',
+    [...files.keys()].find((path) => path.startsWith(`kube-system/dns.node-1/dnsmasq/${yesterday}/`)) ?? '',
+  ];
+  const reads = paths.map((path) => boundedRead(join(mountpoint, path), files.get(path), 10_000));
+  const listing = sh(`timeout 10 ls '${mountpoint}/shop'`);
+  // One query per container-day plus the listing, each stuck on its first page.
+  await waitFor('every query to hang', () => (environment.emulator.faults.stats().byKind.hang ?? 0) >= paths.length + 1);
+
+  const exited = new Promise<number | null>((resolve) => daemon.process.once('exit', (code) => resolve(code)));
+  const startedAt = performance.now();
+  daemon.process.kill(signal);
+  let unmountedMs: number | undefined;
+  let exitedMs: number | undefined;
+  let exitCode: number | null = null;
+  void exited.then((code) => {
+    exitedMs = performance.now() - startedAt;
+    exitCode = code;
+  });
+  while ((unmountedMs === undefined || exitedMs === undefined) && performance.now() - startedAt < 10_000) {
+    if (unmountedMs === undefined && !(await isMounted(mountpoint))) unmountedMs = performance.now() - startedAt;
+    await sleep(5);
+  }
+  t.comment(
+    `${signal} with ${paths.length + 1} reads in flight: unmounted after ${unmountedMs?.toFixed(0)} ms, ` +
+      `daemon exited after ${exitedMs?.toFixed(0)} ms with code ${exitCode}`,
+  );
+  t.ok(unmountedMs !== undefined && unmountedMs < 2_000, `unmounted within 2 s (${unmountedMs?.toFixed(0)} ms)`);
+  t.ok(exitedMs !== undefined && exitedMs < 2_000, `the daemon exited within 2 s (${exitedMs?.toFixed(0)} ms)`);
+  t.equal(exitCode, 0, 'a clean exit');
+
+  const outcomes = await Promise.all(reads);
+  t.same(
+    outcomes.map((outcome) => outcome.kind),
+    paths.map(() => 'error'),
+    `the reads in flight ended with an error: ${JSON.stringify(outcomes)}`,
+  );
+  const listed = await listing;
+  t.not(listed.code, 0, `the listing in flight ended with an error: ${listed.stderr.trim()}`);
+  t.not(listed.code, 124, 'and did not hang');
+  t.same(await readdir(mountpoint), [], 'the mountpoint is an empty directory again');
+}
+
+t.test('SIGTERM unmounts within 2 s while reads are in flight', (t) => stopWhileReading(t, 'SIGTERM'));
+t.test('SIGINT unmounts within 2 s while reads are in flight', (t) => stopWhileReading(t, 'SIGINT'));
