@@ -221,9 +221,10 @@ export class BigQueryAccess {
     onPage: (rows: RawRow[]) => Promise<void>,
     onRestart?: () => Promise<void>,
   ): Promise<QueryStats> {
+    // The deadline counts the wait for a free slot too: FUSE's own timeout does.
+    const startedAt = Date.now();
+    const budget = this.newBudget(purpose);
     return this.gate.run(async () => {
-      const startedAt = Date.now();
-      const budget = this.newBudget(purpose);
       this.observer?.queryStarted(purpose);
       try {
         const request: Query = {

@@ -94,10 +94,6 @@ export class Listings {
     });
   }
 
-  /**
-   * The window's listing. Days that are final are queried once and kept; later refreshes query only
-   * the days that can still change (usually today), so a busy `ls` bills one day, not the window.
-   */
   /** What listings cover: whole local days from `--lookback` ago through today. */
   private window(nowMs: number): TimeRange {
     const { zone } = this.options;
@@ -107,6 +103,10 @@ export class Listings {
     };
   }
 
+  /**
+   * The window's listing. Days that are final are queried once and kept; later refreshes query only
+   * the days that can still change (usually today), so a busy `ls` bills one day, not the window.
+   */
   private tree(): Promise<Tree> {
     return this.trees.get('window', async () => {
       const startedMs = this.options.now();
