@@ -5,9 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import type { BigQuery, Job, Query, QueryResultsOptions } from '@google-cloud/bigquery';
 import type { Logger } from 'pino';
+import { customLogSchema, logAnalyticsSchema, type SchemaChoice, type SchemaField } from './log-schemas.js';
 import type { BuiltQuery, LogSource, Stream, StreamTable, TableLayout } from './query-builder.js';
-import { isDatasetId, isProjectId } from './query-builder.js';
-import { withRequestTimeouts } from './request-timeouts.js';
+import { isDatasetId, isProjectId, LOG_ANALYTICS_VIEW, SINK_SCHEMA } from './query-builder.js';
+import { limitHttpRequests } from './request-timeouts.js';
 import { RetriesExhausted, RetryBudget } from './retry-policy.js';
 
 /** One result row in the REST API's own form, values in the order of the SELECT list. */
@@ -52,7 +53,9 @@ interface ApiErrorShape {
 }
 
 const HINTS: Record<string, string> = {
-  notFound: 'check --project and --dataset, and that the sink has written its stdout/stderr tables',
+  notFound:
+    'check --project and --dataset, and that the sink has written its stdout/stderr tables (or --schema for other layouts)',
+  invalidSchema: 'check the [mounts.<name>.schema] table of the config file against the table (bq show --schema)',
   accessDenied: 'grant the mounting identity roles/bigquery.dataViewer and roles/bigquery.jobUser',
   bytesBilledLimitExceeded: 'raise --max-bytes-billed if this read is worth it',
   timeout: 'BigQuery did not answer in time; retry, or raise --query-timeout',
@@ -160,11 +163,19 @@ export class BigQueryAccess {
     private readonly observer?: QueryObserver,
   ) {
     this.gate = new Gate(options.maxConcurrentQueries);
+    limitHttpRequests(Math.min(MAX_REQUEST_MS, Math.max(MIN_REQUEST_MS, options.timeoutMs / 4)));
     if (!client.interceptors.includes(noClientRetries)) client.interceptors.push(noClientRetries);
   }
 
-  /** Finds the sink's tables and which layout they use. Metadata calls only: nothing is billed. */
-  async discoverSource(projectId: string, datasetId: string): Promise<LogSource> {
+  /**
+   * Finds the log tables and which layout they use, for the schema chosen (`auto`: a sink's
+   * stdout/stderr tables, else a Log Analytics `_AllLogs` view). Metadata calls only: nothing is billed.
+   */
+  async discoverSource(
+    projectId: string,
+    datasetId: string,
+    choice: SchemaChoice = { kind: 'auto' },
+  ): Promise<LogSource> {
     if (!isProjectId(projectId)) throw new Error(`invalid BigQuery project id: "${projectId}"`);
     if (!isDatasetId(datasetId)) throw new Error(`invalid BigQuery dataset id: "${datasetId}"`);
     const dataset = this.client.dataset(datasetId, { projectId });
@@ -173,8 +184,58 @@ export class BigQueryAccess {
       this.withinBudget(budget, () => budget.run(() => this.timed(budget, request()))).catch((error: unknown) => {
         throw error instanceof RetriesExhausted ? describeFailure(error) : error;
       });
+    const metadataOf = async (tableId: string) => {
+      const [metadata] = await call(() => dataset.table(tableId).getMetadata());
+      return metadata as { schema?: { fields?: SchemaField[] }; timePartitioning?: { field?: string } };
+    };
+    const invalid = (message: string) => new QueryFailure(message, 'invalidSchema', HINTS.invalidSchema ?? '');
+
+    if (choice.kind === 'custom') {
+      const metadata = await metadataOf(choice.table);
+      let schema;
+      try {
+        schema = customLogSchema(choice, metadata.schema?.fields ?? []);
+      } catch (error) {
+        throw invalid((error as Error).message);
+      }
+      if (metadata.timePartitioning?.field?.toLowerCase() !== schema.timestamp.toLowerCase()) {
+        this.log.warn(
+          { table: choice.table, column: schema.timestamp },
+          'table is not partitioned on its timestamp column: every query scans all of it',
+        );
+      }
+      const columns = new Set((metadata.schema?.fields ?? []).map((field) => field.name ?? ''));
+      return { projectId, datasetId, layout: 'partitioned', tables: [{ tableId: choice.table, columns }], schema };
+    }
+
     const [tables] = await call(() => dataset.getTables({ autoPaginate: true }));
     const ids = new Set(tables.map((table) => table.id ?? ''));
+    const hasSinkTables = [...ids].some((id) => STREAMS.includes(id as Stream) || SHARD_TABLE.test(id));
+    if (choice.kind === 'log-analytics' || (choice.kind === 'auto' && !hasSinkTables && ids.has(LOG_ANALYTICS_VIEW))) {
+      if (!ids.has(LOG_ANALYTICS_VIEW)) {
+        throw new QueryFailure(
+          `dataset ${projectId}:${datasetId} has no ${LOG_ANALYTICS_VIEW} view`,
+          'notFound',
+          'point --dataset at the BigQuery dataset linked to a Log Analytics bucket',
+        );
+      }
+      const metadata = await metadataOf(LOG_ANALYTICS_VIEW);
+      let schema;
+      try {
+        schema = logAnalyticsSchema(metadata.schema?.fields ?? []);
+      } catch (error) {
+        throw invalid((error as Error).message);
+      }
+      const columns = new Set((metadata.schema?.fields ?? []).map((field) => field.name ?? ''));
+      return {
+        projectId,
+        datasetId,
+        layout: 'partitioned',
+        tables: [{ tableId: LOG_ANALYTICS_VIEW, columns }],
+        schema,
+      };
+    }
+
     const layout: TableLayout = STREAMS.some((stream) => ids.has(stream)) ? 'partitioned' : 'sharded';
     const found: StreamTable[] = [];
     for (const stream of STREAMS) {
@@ -188,25 +249,26 @@ export class BigQueryAccess {
               .sort()
               .pop();
       if (tableName === undefined) continue;
-      const [metadata] = await call(() => dataset.table(tableName).getMetadata());
-      const fields = (metadata as { schema?: { fields?: { name: string }[] } }).schema?.fields ?? [];
-      if (layout === 'partitioned' && !(metadata as { timePartitioning?: unknown }).timePartitioning) {
+      const metadata = await metadataOf(tableName);
+      const fields = metadata.schema?.fields ?? [];
+      if (layout === 'partitioned' && !metadata.timePartitioning) {
         this.log.warn({ table: tableName }, 'table is not partitioned: every query scans all of it');
       }
       found.push({
         stream,
         tableId: layout === 'partitioned' ? stream : `${stream}_*`,
-        columns: new Set(fields.map((field) => field.name)),
+        columns: new Set(fields.map((field) => field.name ?? '')),
       });
     }
     if (found.length === 0) {
+      const alternative = choice.kind === 'auto' ? `, and no ${LOG_ANALYTICS_VIEW} view` : '';
       throw new QueryFailure(
-        `dataset ${projectId}:${datasetId} has no stdout/stderr tables`,
+        `dataset ${projectId}:${datasetId} has no stdout/stderr tables${alternative}`,
         'notFound',
         HINTS.notFound ?? '',
       );
     }
-    return { projectId, datasetId, layout, tables: found };
+    return { projectId, datasetId, layout, tables: found, schema: SINK_SCHEMA };
   }
 
   /**
@@ -408,9 +470,9 @@ export class BigQueryAccess {
     return Math.max(0, Math.min(share, budget.remainingMs()));
   }
 
-  /** Runs `work` with every HTTP request it makes limited by `requestLimitMs`. */
-  private withinBudget<T>(budget: RetryBudget, work: () => Promise<T>): Promise<T> {
-    return withRequestTimeouts(() => this.requestLimitMs(budget), work);
+  /** Runs `work`; each HTTP request it makes is limited (see request-timeouts) and `timed` keeps the deadline. */
+  private withinBudget<T>(_budget: RetryBudget, work: () => Promise<T>): Promise<T> {
+    return work();
   }
 
   /** Waits for one client call, but never past the deadline, whatever the client does meanwhile. */

@@ -11,7 +11,7 @@ import { createLogger } from './logger.js';
 import { planMounts, resolveStoreSettings, storeOptionsFrom } from './mount-config.js';
 import { unmountPath } from './mount-daemon.js';
 import { runMounts } from './run-mounts.js';
-import { API_ENDPOINT, DATASET, MOUNT_SETTINGS, PROJECT, STORE_SETTINGS } from './settings.js';
+import { API_ENDPOINT, CLUSTER, DATASET, MOUNT_SETTINGS, PROJECT, SCHEMA, STORE_SETTINGS } from './settings.js';
 import { UsageError } from './usage-error.js';
 
 const SOURCES_HELP = `
@@ -129,7 +129,7 @@ function buildProgram(): Command {
       '\nOne line per check: ok, warn, FAIL (with its fix) or skip. Exit code 1 when a check failed.\n' +
         'Cost estimates come from dry runs, which bill nothing.',
     );
-  addSettingOptions(doctor, [PROJECT, DATASET, API_ENDPOINT]).action(async (...args: unknown[]) => {
+  addSettingOptions(doctor, [PROJECT, DATASET, API_ENDPOINT, SCHEMA, CLUSTER]).action(async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
     const options = command.opts<{ config?: string }>();
     const config = await loadConfig(options.config);

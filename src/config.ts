@@ -125,7 +125,9 @@ function tableLayer(value: unknown, where: string, path: string, specs: readonly
   for (const [key, raw] of Object.entries(tableOf(value, where, path))) {
     const spec = specs.find((candidate) => candidate.key === key);
     if (!spec) throw new UsageError(`config file ${path}: unknown key "${key}" in ${where}`);
-    if (spec.argument === undefined) {
+    if (spec.tableKeys && typeof raw === 'object' && raw !== null && !Array.isArray(raw) && !(raw instanceof Date)) {
+      values.set(key, settingTable(raw as Record<string, unknown>, spec.tableKeys, `${where} ${key}`, path));
+    } else if (spec.argument === undefined) {
       if (typeof raw !== 'boolean') throw new UsageError(`config file ${path}: ${where} ${key} must be true or false`);
       values.set(key, raw);
     } else if (typeof raw === 'string') {
@@ -137,6 +139,24 @@ function tableLayer(value: unknown, where: string, path: string, specs: readonly
     }
   }
   return layerOf(values, (key) => `${key} in ${where} of ${path}`);
+}
+
+/** A setting given as a table: only the spec's keys, every value a string. */
+function settingTable(
+  table: Record<string, unknown>,
+  keys: readonly string[],
+  where: string,
+  path: string,
+): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [key, raw] of Object.entries(table)) {
+    if (!keys.includes(key)) {
+      throw new UsageError(`config file ${path}: unknown key "${key}" in ${where} (known: ${keys.join(', ')})`);
+    }
+    if (typeof raw !== 'string') throw new UsageError(`config file ${path}: ${where} ${key} must be a string`);
+    values[key] = raw;
+  }
+  return values;
 }
 
 /** For each setting, the value of the first layer that has one, else its built-in default. */

@@ -9,7 +9,7 @@ import { createBigQueryClient, isLoopback, type LogStoreOptions } from './mount-
 import { containerDaysQuery, entriesQuery, type BuiltQuery, type LogSource } from './query-builder.js';
 import { DAY_MS, dayNameOf, dayRange } from './time-model.js';
 
-export type BigQueryTarget = Pick<LogStoreOptions, 'projectId' | 'datasetId' | 'apiEndpoint'>;
+export type BigQueryTarget = Pick<LogStoreOptions, 'projectId' | 'datasetId' | 'apiEndpoint' | 'schema' | 'cluster'>;
 
 const NETWORK_TIMEOUT_MS = 15_000;
 const MIB = 2 ** 20;
@@ -70,10 +70,20 @@ export async function checkDataset(target: BigQueryTarget, client: BigQuery): Pr
     const source = await within(
       NETWORK_TIMEOUT_MS + 1_000,
       'table discovery',
-      access.discoverSource(target.projectId, target.datasetId),
+      access.discoverSource(target.projectId, target.datasetId, target.schema),
     );
     const tables = source.tables.map((table) => table.tableId).join(', ');
-    return { source, results: [ok(name, `${source.layout} tables ${tables}`)] };
+    const kind = source.schema?.kind ?? 'sink';
+    const described = kind === 'sink' ? `${source.layout} tables ${tables}` : `${kind} layout, table ${tables}`;
+    if (target.cluster !== undefined && !source.schema?.cluster) {
+      return {
+        results: [
+          fail(name, `${described}: no cluster column for --cluster`, 'add cluster = "<column>" to the schema'),
+        ],
+      };
+    }
+    const withCluster = target.cluster !== undefined ? { ...source, cluster: target.cluster } : source;
+    return { source: withCluster, results: [ok(name, described)] };
   } catch (error) {
     const failure = describeFailure(error);
     return { results: [fail(name, failure.message, failure.hint)] };
@@ -102,6 +112,12 @@ function schemaTableOf(source: LogSource, stream: string, tableIds: string[]): s
 }
 
 export async function checkColumns(source: LogSource, client: BigQuery): Promise<CheckResult[]> {
+  const kind = source.schema?.kind ?? 'sink';
+  if (kind !== 'sink') {
+    // Table discovery has checked every column the schema names, and their types.
+    const tables = source.tables.map((table) => table.tableId).join(', ');
+    return [ok(`columns of ${tables}`, `${kind} layout, every column the mount reads`)];
+  }
   const dataset = client.dataset(source.datasetId, { projectId: source.projectId });
   let tableIds: string[];
   try {
@@ -112,6 +128,7 @@ export async function checkColumns(source: LogSource, client: BigQuery): Promise
   }
   const results: CheckResult[] = [];
   for (const { stream } of source.tables) {
+    if (stream === undefined) continue;
     const tableId = schemaTableOf(source, stream, tableIds);
     if (tableId === undefined) continue;
     const name = `columns of ${tableId}`;

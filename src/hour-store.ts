@@ -119,7 +119,7 @@ export class HourStore {
     private readonly options: HourStoreOptions,
     private readonly stats: MountStats,
   ) {
-    this.formatLine = lineFormatter(options.output);
+    this.formatLine = lineFormatter(options.output, source.schema?.sortJsonKeys ?? false);
     this.zone = options.zone;
     cache.onEvict = (key) => {
       const state = this.days.get(key);

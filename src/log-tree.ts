@@ -29,16 +29,25 @@ export const STATS_FILE = '/.bqlogfs/stats';
 
 /** Bytes read from a cached file at once; the kernel asks for at most 128 KiB per read. */
 const READ_AHEAD_BYTES = 1 << 20;
+/** Blocks kept per open file: those being read and those the kernel's read-ahead is already in. */
+const KEPT_BLOCKS = 4;
 
-/** What an open cached file last read ahead: `length` valid bytes of `data` from `start`. */
+/** A block of a cached file: `length` valid bytes of `data` from `start`. */
 interface ReadAhead {
   start: number;
   length: number;
   data: Buffer;
 }
 
-type OpenFile =
-  { kind: 'file'; handle: FileHandle; final: boolean; ahead?: ReadAhead } | { kind: 'memory'; data: Buffer };
+/** An open hour file of the cache, with the blocks lately read from it, by offset. */
+interface CachedFile {
+  kind: 'file';
+  handle: FileHandle;
+  final: boolean;
+  blocks: Map<number, Promise<ReadAhead>>;
+}
+
+type OpenFile = CachedFile | { kind: 'memory'; data: Buffer };
 
 export class LogTree {
   private readonly openFiles = new Map<number, OpenFile>();
@@ -131,7 +140,7 @@ export class LogTree {
       if (parsed?.kind !== 'hour') throw new FsError(parsed ? 'EISDIR' : 'ENOENT');
       const hour = await this.guard(path, () => this.hours.hour(parsed.ref, parsed.day, parsed.hour));
       if (!hour) throw new FsError('ENOENT');
-      file = { kind: 'file', handle: await openFile(hour.path, 'r'), final: hour.final };
+      file = { kind: 'file', handle: await openFile(hour.path, 'r'), final: hour.final, blocks: new Map() };
     }
     const handle = this.nextHandle++;
     this.openFiles.set(handle, file);
@@ -156,30 +165,38 @@ export class LogTree {
   }
 
   /**
-   * Serves sequential reads of a finished hour from one larger read of the cached file: each call
-   * from the kernel costs a trip through libuv's thread pool, so fewer, larger reads keep the mount
-   * close to a plain file. The kernel may send several reads of one handle at once, so a refill
-   * goes into a new buffer and replaces the old one only when complete. The live hour is read
-   * directly: a failed refetch may cut it back and write it again.
+   * Serves reads of a finished hour from whole aligned blocks of the cached file: each call from the
+   * kernel costs a trip through libuv's thread pool, so fewer, larger reads keep the mount close to
+   * a plain file. The kernel sends several reads of one handle at once (its own read-ahead), so
+   * reads that fall in the same block share one read of it, and the two latest blocks are kept.
+   * The live hour is read directly: a failed refetch may cut it back and write it again.
    */
-  private async readCached(
-    file: { handle: FileHandle; final: boolean; ahead?: ReadAhead },
-    buffer: Buffer,
-    length: number,
-    position: number,
-  ): Promise<number> {
+  private async readCached(file: CachedFile, buffer: Buffer, length: number, position: number): Promise<number> {
     if (!file.final) return (await file.handle.read(buffer, 0, length, position)).bytesRead;
-    let ahead = file.ahead;
-    const covered = ahead && position >= ahead.start && position + length <= ahead.start + ahead.length;
-    if (!ahead || !covered) {
-      const data = Buffer.allocUnsafe(Math.max(READ_AHEAD_BYTES, length));
-      const { bytesRead } = await file.handle.read(data, 0, data.length, position);
-      ahead = { start: position, length: bytesRead, data };
-      file.ahead = ahead;
+    let copied = 0;
+    while (copied < length) {
+      const at = position + copied;
+      const block = await this.block(file, Math.floor(at / READ_AHEAD_BYTES) * READ_AHEAD_BYTES);
+      const offset = at - block.start;
+      if (offset >= block.length) break;
+      copied += block.data.copy(buffer, copied, offset, Math.min(block.length, offset + length - copied));
+      if (block.length < READ_AHEAD_BYTES) break;
     }
-    const offset = position - ahead.start;
-    if (offset >= ahead.length) return 0;
-    return ahead.data.copy(buffer, 0, offset, Math.min(ahead.length, offset + length));
+    return copied;
+  }
+
+  private block(file: CachedFile, start: number): Promise<ReadAhead> {
+    const known = file.blocks.get(start);
+    if (known) return known;
+    const reading = (async () => {
+      const data = Buffer.allocUnsafe(READ_AHEAD_BYTES);
+      const { bytesRead } = await file.handle.read(data, 0, data.length, start);
+      return { start, length: bytesRead, data };
+    })();
+    file.blocks.set(start, reading);
+    reading.catch(() => file.blocks.delete(start));
+    while (file.blocks.size > KEPT_BLOCKS) file.blocks.delete(file.blocks.keys().next().value ?? start);
+    return reading;
   }
 
   async release(handle: number): Promise<void> {

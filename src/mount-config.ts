@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { layerOf, resolveSettings, type ConfigFile, type Layer, type Resolved } from './config.js';
 import type { LogStoreOptions, MountOptions } from './mount-daemon.js';
+import { parseSchemaChoice, type SchemaChoice } from './log-schemas.js';
 import { isDns1123Label } from './log-path.js';
 import type { NamespaceRestriction } from './query-builder.js';
 import { MOUNT_SETTINGS, STORE_SETTINGS, type RawValue } from './settings.js';
@@ -69,6 +70,17 @@ function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): (text: string)
   };
 }
 
+/** The log tables' layout: a kind, or a custom description from the config file. */
+function schemaChoice(resolved: Resolved): { schema?: SchemaChoice } {
+  const found = resolved.get('schema');
+  if (found === undefined || typeof found.value === 'boolean') return {};
+  try {
+    return { schema: parseSchemaChoice(found.value) };
+  } catch (error) {
+    throw new UsageError(`${found.source}: ${(error as Error).message}`);
+  }
+}
+
 /** Reads one resolved setting through `parse`; a failure names where the value was written. */
 function read<T>(resolved: Resolved, key: string, parse: (text: string) => T): T | undefined {
   const found = resolved.get(key);
@@ -95,16 +107,25 @@ function flag(resolved: Resolved, key: string): boolean {
 /** Where the logs are and the cache: what `mount`, `fetch` and `doctor` share. */
 export function storeOptionsFrom(
   resolved: Resolved,
-): Pick<LogStoreOptions, 'projectId' | 'datasetId' | 'apiEndpoint' | 'cacheDir' | 'cacheMaxBytes' | 'maxBytesBilled'> {
+): Pick<
+  LogStoreOptions,
+  'projectId' | 'datasetId' | 'apiEndpoint' | 'schema' | 'cluster' | 'cacheDir' | 'cacheMaxBytes' | 'maxBytesBilled'
+> {
   const apiEndpoint = read(resolved, 'api-endpoint', (text) => {
     if (!URL.canParse(text)) throw new Error(`not a URL: "${text}"`);
     return text;
   });
   const maxBytesBilled = read(resolved, 'max-bytes-billed', parseByteSize);
+  const cluster = read(resolved, 'cluster', (text) => {
+    if (text.trim() === '') throw new Error('takes a cluster name');
+    return text;
+  });
   return {
     projectId: required(resolved, 'project'),
     datasetId: required(resolved, 'dataset'),
     ...(apiEndpoint !== undefined && { apiEndpoint }),
+    ...schemaChoice(resolved),
+    ...(cluster !== undefined && { cluster }),
     cacheDir: resolve(read(resolved, 'cache-dir', (text) => text) ?? ''),
     cacheMaxBytes: read(resolved, 'cache-size', parseByteSize) ?? 0,
     ...(maxBytesBilled !== undefined && { maxBytesBilled }),

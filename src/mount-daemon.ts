@@ -13,6 +13,7 @@ import type { OutputOptions } from './entry-format.js';
 import { emulatorClient } from './emulator/client.js';
 import { HourStore } from './hour-store.js';
 import { Listings } from './listings.js';
+import type { SchemaChoice } from './log-schemas.js';
 import { LogTree } from './log-tree.js';
 import type { LogSource, NamespaceRestriction } from './query-builder.js';
 import { namespacePolicy } from './namespace-policy.js';
@@ -39,6 +40,10 @@ export interface LogStoreOptions {
   format?: 'text' | 'json';
   /** Only these namespaces are visible and readable. */
   namespaces?: NamespaceRestriction;
+  /** Which layout of log tables to read; `auto` (a sink's tables, else a Log Analytics view) when absent. */
+  schema?: SchemaChoice;
+  /** Only entries of this cluster (`--cluster`), for datasets that hold several. */
+  cluster?: string;
 }
 
 export interface MountOptions extends LogStoreOptions {
@@ -110,6 +115,10 @@ function promised(register: (cb: (error: Error | null) => void) => void): Promis
   return new Promise((resolvePromise, reject) => register((error) => (error ? reject(error) : resolvePromise())));
 }
 
+function tableIdsOf(source: LogSource): string[] {
+  return source.tables.map((table) => table.tableId);
+}
+
 export interface LogStore {
   access: BigQueryAccess;
   source: LogSource;
@@ -142,11 +151,21 @@ export async function openLogStore(
       queryFailed: () => stats.queryFailed(),
     },
   );
-  const discovered = await access.discoverSource(options.projectId, options.datasetId);
-  const source: LogSource = options.namespaces ? { ...discovered, namespaces: options.namespaces } : discovered;
+  const discovered = await access.discoverSource(options.projectId, options.datasetId, options.schema);
+  const source: LogSource = {
+    ...discovered,
+    ...(options.namespaces && { namespaces: options.namespaces }),
+    ...(options.cluster !== undefined && { cluster: options.cluster }),
+  };
+  if (source.cluster !== undefined && !source.schema?.cluster) {
+    throw new Error('--cluster needs a cluster column: add cluster = "<column>" to the custom schema');
+  }
   const zone = new TimeZoneModel(options.timeZone ?? 'UTC');
   const output: OutputOptions = { timestamps: options.timestamps ?? false, format: options.format ?? 'text' };
-  log.info({ layout: source.layout, tables: source.tables.map((table) => table.tableId) }, 'found log tables');
+  log.info(
+    { schema: source.schema?.kind, layout: source.layout, tables: source.tables.map((table) => table.tableId) },
+    'found log tables',
+  );
   const cache = await DiskCache.open(
     options.cacheDir,
     cacheKey({
@@ -156,6 +175,9 @@ export async function openLogStore(
       FILE_FORMAT_VERSION,
       zone: zone.zone,
       ...output,
+      // A sink's key stays what it always was, so existing caches stay valid.
+      ...(source.schema && source.schema.kind !== 'sink' && { schema: source.schema, tables: tableIdsOf(source) }),
+      ...(source.cluster !== undefined && { cluster: source.cluster }),
     }),
     options.cacheMaxBytes,
   );

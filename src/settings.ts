@@ -1,10 +1,14 @@
 // Every setting a mount takes, under one name that is the same as a flag (`--cache-size`), a config
 // file key (`cache-size = "10G"`) and an environment variable (BQLOGFS_CACHE_SIZE), with its
 // built-in default. Values stay raw (strings and booleans) until mount-config.ts checks them.
+import { SCHEMA_TABLE_KEYS } from './log-schemas.js';
 import { defaultCacheDir } from './mount-daemon.js';
 
+/** A TOML table of strings, for the settings that take one in the config file (`tableKeys`). */
+export type SettingTable = Readonly<Record<string, string>>;
+
 /** A setting's value before it is checked: what a flag, a variable or the config file gave. */
-export type RawValue = string | boolean;
+export type RawValue = string | boolean | SettingTable;
 
 export interface SettingSpec {
   key: string;
@@ -20,6 +24,8 @@ export interface SettingSpec {
    * mount; `--all` takes them only from flags, the environment and [defaults].
    */
   scope: 'mount' | 'process';
+  /** In the config file the value may also be a table with these keys (`[mounts.<name>.<key>]`). */
+  tableKeys?: readonly string[];
 }
 
 const setting = (spec: SettingSpec): SettingSpec => spec;
@@ -74,12 +80,31 @@ export const MAX_BYTES_BILLED = setting({
   shownDefault: 'no limit',
   scope: 'mount',
 });
+export const SCHEMA = setting({
+  key: 'schema',
+  argument: '<kind>',
+  description:
+    "layout of the log tables: auto (a sink's stdout/stderr tables, else a Log Analytics _AllLogs view), sink, " +
+    'log-analytics, or custom (a [mounts.<name>.schema] table of the config file names the table and its columns)',
+  defaultValue: 'auto',
+  scope: 'mount',
+  tableKeys: SCHEMA_TABLE_KEYS,
+});
+export const CLUSTER = setting({
+  key: 'cluster',
+  argument: '<name>',
+  description: 'only entries of this GKE cluster, for datasets that hold several',
+  shownDefault: 'all',
+  scope: 'mount',
+});
 
 /** What every command that reads logs needs: `mount`, `fetch` and `doctor`. */
 export const STORE_SETTINGS: readonly SettingSpec[] = [
   PROJECT,
   DATASET,
   API_ENDPOINT,
+  SCHEMA,
+  CLUSTER,
   CACHE_DIR,
   CACHE_SIZE,
   MAX_BYTES_BILLED,
@@ -112,6 +137,8 @@ export const MOUNT_SETTINGS: readonly SettingSpec[] = [
   PROJECT,
   DATASET,
   API_ENDPOINT,
+  SCHEMA,
+  CLUSTER,
   CACHE_DIR,
   CACHE_SIZE,
   setting({

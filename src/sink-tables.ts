@@ -57,6 +57,8 @@ export interface LogEntry {
   textPayload?: string;
   jsonPayload?: Record<string, unknown>;
   severity?: string;
+  /** The GKE cluster; `demo-cluster` when absent. */
+  cluster?: string;
 }
 
 export function sinkRow(entry: LogEntry, projectId: string): Record<string, unknown> {
@@ -67,7 +69,7 @@ export function sinkRow(entry: LogEntry, projectId: string): Record<string, unkn
       labels: {
         project_id: projectId,
         location: 'europe-west1',
-        cluster_name: 'demo-cluster',
+        cluster_name: entry.cluster ?? 'demo-cluster',
         namespace_name: entry.namespace,
         pod_name: entry.pod,
         container_name: entry.container,

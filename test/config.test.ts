@@ -209,6 +209,75 @@ t.test('errors name the key and the file, or the flag or variable', async (t) =>
   usageError(t, () => environmentLayer(MOUNT_SETTINGS, { BQLOGFS_TIMESTAMPS: 'maybe' }), /BQLOGFS_TIMESTAMPS/, 'bool');
 });
 
+t.test('schema: a kind anywhere, a described table in the config file; --cluster', async (t) => {
+  const text = `${CONFIG}
+[mounts.agents]
+mountpoint = "/logs/agents"
+dataset = "agent_logs"
+cluster = "prod-eu"
+
+[mounts.agents.schema]
+kind = "custom"
+table = "fluentbit_logs"
+namespace = "k8s_namespace"
+pod = "k8s_pod"
+container = "k8s_container"
+timestamp = "time"
+message = "log"
+stream = "kubernetes.stream"
+`;
+  const config = parseConfig(text, FILE, MOUNT_SETTINGS);
+  const agents = planMounts(request({ config, positionals: ['agents'] })).mounts[0]?.options;
+  t.same(agents?.schema, {
+    kind: 'custom',
+    table: 'fluentbit_logs',
+    namespace: 'k8s_namespace',
+    pod: 'k8s_pod',
+    container: 'k8s_container',
+    timestamp: 'time',
+    message: 'log',
+    stream: 'kubernetes.stream',
+  });
+  t.equal(agents?.cluster, 'prod-eu');
+  const prod = planMounts(request({ config, positionals: ['prod'] })).mounts[0]?.options;
+  t.same(prod?.schema, { kind: 'auto' }, 'auto by default');
+  t.equal(prod?.cluster, undefined);
+  const flagged = planMounts(request({ config, positionals: ['agents'], flags: flags({ schema: 'log-analytics' }) }));
+  t.same(flagged.mounts[0]?.options.schema, { kind: 'log-analytics' }, 'a flag overrides the table');
+  usageError(
+    t,
+    () => planMounts(request({ config, positionals: ['prod'], flags: flags({ schema: 'custom' }) })),
+    /--schema: custom needs its columns/,
+    'custom as a flag',
+  );
+});
+
+t.test('schema tables: bad column paths and unknown keys name the file', async (t) => {
+  const withSchema = (table: string) =>
+    parseConfig(
+      `[mounts.a]\nmountpoint = "/m"\nproject = "p"\ndataset = "d"\n[mounts.a.schema]\n${table}`,
+      FILE,
+      MOUNT_SETTINGS,
+    );
+  const plan = (table: string) => planMounts(request({ config: withSchema(table), positionals: ['a'] }));
+  const complete = 'kind = "custom"\ntable = "t"\nnamespace = "n"\npod = "p"\ncontainer = "c"\ntimestamp = "ts"\n';
+  usageError(
+    t,
+    () => plan(`${complete}message = "log\\"x"`),
+    /schema in \[mounts\.a\] of .*message "log"x" is not a column path/,
+    'path',
+  );
+  usageError(t, () => plan(complete), /also needs message/, 'missing role');
+  usageError(
+    t,
+    () => withSchema(`${complete}message = "m"\ncolour = "x"`),
+    /unknown key "colour" in \[mounts\.a\] schema/,
+    'unknown key',
+  );
+  usageError(t, () => withSchema(`${complete}message = 3`), /schema message must be a string/, 'not a string');
+  usageError(t, () => plan('kind = "sink"\ntable = "t"'), /table is only for kind = "custom"/, 'sink takes no columns');
+});
+
 t.test('the config file: --config must exist, the default one may not', async (t) => {
   const dir = await tempDir('config');
   t.teardown(() => removeDir(dir));

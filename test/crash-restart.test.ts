@@ -42,7 +42,9 @@ async function waitFor(what: string, condition: () => boolean | Promise<boolean>
 /** Every file under the cache directory, relative to it. */
 async function cacheFiles(cacheDir: string): Promise<string[]> {
   const entries = await readdir(cacheDir, { recursive: true, withFileTypes: true });
-  return entries.filter((entry) => entry.isFile()).map((entry) => relative(cacheDir, join(entry.parentPath, entry.name)));
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(cacheDir, join(entry.parentPath, entry.name)));
 }
 
 /** `<key>/<ns>/<pod>/<container>/<day>/<HH>.log` → `<ns>/<pod>/<container>/<day>/<HH>.log`. */
@@ -58,13 +60,17 @@ async function wrongWholeFiles(cacheDir: string): Promise<string[]> {
     const expected = files.get(logicalPath(path));
     const actual = await readFile(join(cacheDir, path));
     if (expected === undefined || !actual.equals(Buffer.from(expected))) {
-      wrong.push(`${path}: ${actual.length} bytes, expected ${expected === undefined ? 'none' : Buffer.byteLength(expected)}`);
+      wrong.push(
+        `${path}: ${actual.length} bytes, expected ${expected === undefined ? 'none' : Buffer.byteLength(expected)}`,
+      );
     }
   }
   return wrong;
 }
 
-async function mountStats(mountpoint: string): Promise<{ queries: number; queriesRunning: number; recentQueries: { purpose: string }[] }> {
+async function mountStats(
+  mountpoint: string,
+): Promise<{ queries: number; queriesRunning: number; recentQueries: { purpose: string }[] }> {
   return JSON.parse(await readFile(join(mountpoint, '.bqlogfs/stats'), 'utf8'));
 }
 
@@ -117,28 +123,36 @@ t.test('kill -9 in the middle of a fetch, then mount again with the same cache',
   const second = await startDaemon(first.args, mountpoint);
   t.teardown(() => second.stop());
   // The stale mount is still in /proc/mounts, so startDaemon cannot tell; the daemon says when it has mounted.
-  await waitFor('the new daemon to mount', () => /"msg":"mounted"/.test(second.logs()) || second.process.exitCode !== null);
+  await waitFor(
+    'the new daemon to mount',
+    () => /"msg":"mounted"/.test(second.logs()) || second.process.exitCode !== null,
+  );
   t.equal(second.process.exitCode, null, `the new daemon runs:\n${second.logs()}`);
   t.match(second.logs(), /recovering a stale mount left by a crashed daemon/);
 
   const half = `${day}/${halfFetched[0]}.log`;
   t.same(await readAndCompare(join(mountpoint, half), files.get(half)), { kind: 'exact' }, `half-fetched ${half}`);
-  const outcomes = await Promise.all(bulkHours().map((path) => readAndCompare(join(mountpoint, path), files.get(path))));
+  const outcomes = await Promise.all(
+    bulkHours().map((path) => readAndCompare(join(mountpoint, path), files.get(path))),
+  );
   t.same(
     outcomes.filter((outcome) => outcome.kind !== 'exact'),
     [],
     `all ${outcomes.length} hours of the day read back exactly`,
   );
+  // The day's fetch ends after its last hour was handed out; then its manifest is written.
+  const findManifest = async () => (await cacheFiles(cacheDir)).find((path) => basename(path) === 'manifest.json');
+  await waitFor('the manifest', async () => (await findManifest()) !== undefined);
+  const manifestPath = (await findManifest()) ?? '';
+  // Read for the first time now, so the kernel has no stale attributes of it.
   const entryQueries = (await mountStats(mountpoint)).recentQueries.filter((query) =>
     query.purpose.startsWith(`entries ${BULK.namespace}/`),
   );
   t.equal(entryQueries.length, 1, 'the day was fetched again, once');
 
-  // The day's fetch ends after its last hour was handed out; then its manifest is written.
-  const manifestPath = await waitFor('the manifest', async () =>
-    (await cacheFiles(cacheDir)).some((path) => path.endsWith(join(BULK.container, environment.fixtures.dayBefore, 'manifest.json'))),
-  ).then(async () => (await cacheFiles(cacheDir)).find((path) => path.endsWith('manifest.json')) ?? '');
-  const manifest = JSON.parse(await readFile(join(cacheDir, manifestPath), 'utf8')) as { hours: Record<string, number> };
+  const manifest = JSON.parse(await readFile(join(cacheDir, manifestPath), 'utf8')) as {
+    hours: Record<string, number>;
+  };
   const expectedSizes = Object.fromEntries(
     bulkHours().map((path) => [String(Number(basename(path, '.log'))), Buffer.byteLength(files.get(path) ?? '')]),
   );
@@ -150,7 +164,11 @@ t.test('kill -9 in the middle of a fetch, then mount again with the same cache',
     [],
     'the new daemon left no temporary file of its own',
   );
-  t.comment(`temporary files the crash left, still in the cache: ${after.filter((p) => p.endsWith('.partial')).length}`);
+  t.comment(
+    `temporary files the crash left, still in the cache: ${after.filter((p) => p.endsWith('.partial')).length}`,
+  );
+  // Before the first daemon's teardown, which would unmount whatever is mounted here.
+  await second.stop();
 });
 
 t.test('bqlogfs unmount works after kill -9 and leaves the directory usable', async (t) => {
@@ -185,7 +203,10 @@ async function stopWhileReading(t: Test, signal: 'SIGTERM' | 'SIGINT'): Promise<
   const reads = paths.map((path) => boundedRead(join(mountpoint, path), files.get(path), 10_000));
   const listing = sh(`timeout 10 ls '${mountpoint}/shop'`);
   // One query per container-day plus the listing, each stuck on its first page.
-  await waitFor('every query to hang', () => (environment.emulator.faults.stats().byKind.hang ?? 0) >= paths.length + 1);
+  await waitFor(
+    'every query to hang',
+    () => (environment.emulator.faults.stats().byKind.hang ?? 0) >= paths.length + 1,
+  );
 
   const exited = new Promise<number | null>((resolve) => daemon.process.once('exit', (code) => resolve(code)));
   const startedAt = performance.now();

@@ -2,10 +2,14 @@
 // path-derived value in a parameter.
 import t from 'tap';
 import { parse } from 'bq2cst';
+import { customLogSchema, parseSchemaChoice } from '../src/log-schemas.js';
 import {
   containerDaysQuery,
   entriesQuery,
   hoursQuery,
+  LOG_ANALYTICS_SCHEMA,
+  LOG_ANALYTICS_VIEW,
+  podDaysQuery,
   type BuiltQuery,
   type LogSource,
   type TableLayout,
@@ -108,4 +112,137 @@ t.test('identifiers that cannot be BigQuery names are refused', async (t) => {
   t.throws(() => hoursQuery(bad, ref, dayRange('2026-11-25')), /invalid BigQuery dataset id/);
   const badProject = { ...source('partitioned', ['timestamp']), projectId: 'p`x' };
   t.throws(() => hoursQuery(badProject, ref, dayRange('2026-11-25')), /invalid BigQuery project id/);
+});
+
+const laSource: LogSource = {
+  projectId: 'my-project',
+  datasetId: 'linked_logs',
+  layout: 'partitioned',
+  tables: [
+    {
+      tableId: LOG_ANALYTICS_VIEW,
+      columns: new Set(['timestamp', 'insert_id', 'log_name', 'resource', 'text_payload', 'json_payload', 'labels']),
+    },
+  ],
+  schema: LOG_ANALYTICS_SCHEMA,
+};
+
+/** A described table: a reserved word as a column, JSON fields, a RECORD path, no insert id. */
+const customSource: LogSource = {
+  projectId: 'my-project',
+  datasetId: 'agent_logs',
+  layout: 'partitioned',
+  tables: [{ tableId: 'fluentbit_logs', columns: new Set(['at', 'log', 'kubernetes', 'k8s']) }],
+  schema: customLogSchema(
+    {
+      kind: 'custom',
+      table: 'fluentbit_logs',
+      timestamp: 'at',
+      message: 'log',
+      namespace: 'kubernetes.namespace_name',
+      pod: 'kubernetes.pod_name',
+      container: 'k8s.container',
+      cluster: 'k8s.cluster',
+    },
+    [
+      { name: 'at', type: 'TIMESTAMP' },
+      { name: 'log', type: 'STRING' },
+      { name: 'kubernetes', type: 'JSON' },
+      {
+        name: 'k8s',
+        type: 'RECORD',
+        fields: [
+          { name: 'container', type: 'STRING' },
+          { name: 'cluster', type: 'STRING' },
+        ],
+      },
+    ],
+  ),
+};
+
+function statementsOf(logSource: LogSource): { name: string; query: BuiltQuery }[] {
+  const day = dayRange('2026-11-25');
+  const kind = logSource.schema?.kind ?? 'sink';
+  return [
+    { name: `${kind} tree`, query: containerDaysQuery(logSource, day, 'Europe/Berlin') },
+    { name: `${kind} hours`, query: hoursQuery(logSource, ref, day) },
+    { name: `${kind} entries`, query: entriesQuery(logSource, ref, day, hourRange('2026-11-25', 7)) },
+    { name: `${kind} full entries`, query: entriesQuery(logSource, ref, day, day, true) },
+    { name: `${kind} pod days`, query: podDaysQuery(logSource, { container: 'quote-me', namespace: 'n' }, day) },
+  ];
+}
+
+t.test('Log Analytics and described tables: GoogleSQL, parameters, partition filter', async (t) => {
+  for (const [logSource, timestamp] of [
+    [laSource, 'timestamp'],
+    [customSource, '`at`'],
+  ] as const) {
+    for (const { name, query } of statementsOf(logSource)) {
+      t.doesNotThrow(() => parse(query.sql), `${name} parses`);
+      for (const value of Object.values(ref)) t.notMatch(query.sql, value, `${name} does not contain ${value}`);
+      const referenced = new Set([...query.sql.matchAll(/@(\w+)/g)].map((match) => match[1]));
+      t.same(new Set(Object.keys(query.params)), referenced, `${name}: every parameter is used and given`);
+      t.same(new Set(Object.keys(query.types)), referenced, `${name}: every parameter has a type`);
+      t.ok(query.sql.includes(`${timestamp} >= @`) && query.sql.includes(`${timestamp} < @`), `${name}: partition`);
+      if (!name.includes('entries')) t.notMatch(query.sql, /payload|\blog\b/i, `${name}: no payload column`);
+    }
+  }
+  const entries = entriesQuery(laSource, ref, dayRange('2026-11-25'), dayRange('2026-11-25')).sql;
+  t.match(entries, /JSON_VALUE\(resource\.labels, '\$\.namespace_name'\) = @namespace/);
+  t.match(entries, /resource\.type = @only_value/);
+  t.match(entries, /IF\(log_name LIKE '%\/stderr', 'stderr', 'stdout'\) AS stream/);
+  t.match(entries, /TO_JSON_STRING\(json_payload\) AS jsonPayload/);
+  const custom = entriesQuery(customSource, ref, dayRange('2026-11-25'), dayRange('2026-11-25')).sql;
+  t.match(custom, /`at` AS timestamp/);
+  t.match(custom, /k8s\.container = @container/);
+  t.match(custom, /CAST\(NULL AS STRING\) AS insertId/);
+  t.match(custom, /ORDER BY .*, timestamp, insertId, stream, textPayload, jsonPayload$/, 'text breaks ties');
+});
+
+t.test('--cluster is part of every statement, in each schema', async (t) => {
+  for (const [logSource, column] of [
+    [source('sharded', ['timestamp']), 'resource.labels.cluster_name'],
+    [laSource, "JSON_VALUE(resource.labels, '$.cluster_name')"],
+    [customSource, 'k8s.cluster'],
+  ] as const) {
+    for (const { name, query } of statementsOf({ ...logSource, cluster: 'prod-eu' })) {
+      t.doesNotThrow(() => parse(query.sql), name);
+      for (const branch of query.sql.split('UNION ALL')) t.ok(branch.includes(`${column} = @cluster`), name);
+      t.equal(query.params.cluster, 'prod-eu');
+    }
+  }
+  const noCluster = { ...customSource, schema: { ...customSource.schema!, cluster: undefined }, cluster: 'x' };
+  t.throws(() => hoursQuery(noCluster as LogSource, ref, dayRange('2026-11-25')), /needs a cluster column/);
+});
+
+t.test('described columns are checked against the table before any SQL is built', async (t) => {
+  const fields = [
+    { name: 'time', type: 'TIMESTAMP' },
+    { name: 'log', type: 'STRING' },
+    { name: 'payload', type: 'JSON' },
+    { name: 'tags', type: 'STRING', mode: 'REPEATED' },
+  ];
+  const base = {
+    kind: 'custom',
+    table: 't',
+    timestamp: 'time',
+    message: 'log',
+    namespace: 'payload.ns',
+    pod: 'payload.pod',
+    container: 'payload.c',
+  } as const;
+  t.same(customLogSchema(base, fields).namespace, { path: 'payload', jsonField: 'ns' });
+  t.same(customLogSchema({ ...base, message: 'payload' }, fields).json, { path: 'payload' });
+  t.equal(customLogSchema({ ...base, message: 'payload' }, fields).sortJsonKeys, true);
+  t.throws(() => customLogSchema({ ...base, timestamp: 'log' }, fields), /is STRING, not TIMESTAMP/);
+  t.throws(() => customLogSchema({ ...base, pod: 'nope' }, fields), /has no column nope/);
+  t.throws(() => customLogSchema({ ...base, pod: 'log.x' }, fields), /log of table t is STRING/);
+  t.throws(() => customLogSchema({ ...base, pod: 'tags' }, fields), /repeated/);
+  t.throws(() => parseSchemaChoice({ ...base, pod: 'a; DROP TABLE x' }), /pod "a; DROP TABLE x" is not a column path/);
+  t.throws(() => parseSchemaChoice({ ...base, table: 'x*' }), /not a BigQuery table name/);
+  t.throws(() => parseSchemaChoice({ kind: 'custom', table: 't' }), /also needs namespace, pod/);
+  t.throws(() => parseSchemaChoice('custom'), /needs its columns/);
+  t.throws(() => parseSchemaChoice('elastic'), /takes one of auto, sink, log-analytics, custom/);
+  const bad = { ...customSource, schema: { ...customSource.schema!, pod: { path: 'a`b' } } };
+  t.throws(() => hoursQuery(bad, ref, dayRange('2026-11-25')), /invalid BigQuery column path/);
 });
