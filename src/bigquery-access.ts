@@ -181,9 +181,11 @@ export class BigQueryAccess {
     const dataset = this.client.dataset(datasetId, { projectId });
     const budget = this.newBudget('discover tables');
     const call = <T>(request: () => Promise<T>): Promise<T> =>
-      this.withinBudget(budget, () => budget.run(() => this.timed(budget, request()))).catch((error: unknown) => {
-        throw error instanceof RetriesExhausted ? describeFailure(error) : error;
-      });
+      budget
+        .run(() => this.timed(budget, request()))
+        .catch((error: unknown) => {
+          throw error instanceof RetriesExhausted ? describeFailure(error) : error;
+        });
     const metadataOf = async (tableId: string) => {
       const [metadata] = await call(() => dataset.table(tableId).getMetadata());
       return metadata as { schema?: { fields?: SchemaField[] }; timePartitioning?: { field?: string } };
@@ -298,9 +300,7 @@ export class BigQueryAccess {
             maximumBytesBilled: String(this.options.maxBytesBilled),
           }),
         };
-        const { job, rows } = await this.withinBudget(budget, () =>
-          this.runToCompletion(budget, request, onPage, onRestart),
-        );
+        const { job, rows } = await this.runToCompletion(budget, request, onPage, onRestart);
         const stats: QueryStats = {
           jobId: job.id ?? '',
           ...(await this.billing(budget, job)),
@@ -416,9 +416,7 @@ export class BigQueryAccess {
     let statistics = (job.metadata as JobMetadata).statistics?.query;
     if (!statistics?.totalBytesBilled) {
       try {
-        const [metadata] = await this.withinBudget(budget, () =>
-          budget.run(() => this.timed(budget, job.getMetadata())),
-        );
+        const [metadata] = await budget.run(() => this.timed(budget, job.getMetadata()));
         statistics = (metadata as JobMetadata).statistics?.query;
       } catch (error) {
         this.log.warn({ jobId: job.id, err: describeFailure(error).message }, 'could not read what the query billed');
@@ -468,11 +466,6 @@ export class BigQueryAccess {
   private requestLimitMs(budget: RetryBudget): number {
     const share = Math.min(MAX_REQUEST_MS, Math.max(MIN_REQUEST_MS, this.options.timeoutMs / 4));
     return Math.max(0, Math.min(share, budget.remainingMs()));
-  }
-
-  /** Runs `work`; each HTTP request it makes is limited (see request-timeouts) and `timed` keeps the deadline. */
-  private withinBudget<T>(_budget: RetryBudget, work: () => Promise<T>): Promise<T> {
-    return work();
   }
 
   /** Waits for one client call, but never past the deadline, whatever the client does meanwhile. */

@@ -253,7 +253,10 @@ export class HourStore {
       if (current.chunk.length === 0) return;
       const bytes = Buffer.from(current.chunk);
       current.chunk = '';
-      await current.handle.write(bytes);
+      // write(2) may write less than asked, e.g. when the disk fills up; the next call then fails.
+      for (let offset = 0; offset < bytes.length; ) {
+        offset += (await current.handle.write(bytes, offset)).bytesWritten;
+      }
       current.size += bytes.length;
     };
 
