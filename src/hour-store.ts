@@ -254,7 +254,7 @@ export class HourStore {
       const bytes = Buffer.from(current.chunk);
       current.chunk = '';
       // write(2) may write less than asked, e.g. when the disk fills up; the next call then fails.
-      for (let offset = 0; offset < bytes.length; ) {
+      for (let offset = 0; offset < bytes.length;) {
         offset += (await current.handle.write(bytes, offset)).bytesWritten;
       }
       current.size += bytes.length;
