@@ -134,13 +134,7 @@ export const METRICS_HOST = setting({
 
 export const MOUNT_SETTINGS: readonly SettingSpec[] = [
   MOUNTPOINT,
-  PROJECT,
-  DATASET,
-  API_ENDPOINT,
-  SCHEMA,
-  CLUSTER,
-  CACHE_DIR,
-  CACHE_SIZE,
+  ...STORE_SETTINGS,
   setting({
     key: 'lookback',
     argument: '<duration>',
@@ -176,7 +170,6 @@ export const MOUNT_SETTINGS: readonly SettingSpec[] = [
     defaultValue: '5m',
     scope: 'mount',
   }),
-  MAX_BYTES_BILLED,
   setting({
     key: 'max-concurrent-queries',
     argument: '<n>',

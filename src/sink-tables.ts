@@ -61,20 +61,22 @@ export interface LogEntry {
   cluster?: string;
 }
 
+/** The `resource.labels` Cloud Logging gives a GKE container's entries. */
+export function containerLabels(entry: LogEntry, projectId: string): Record<string, string> {
+  return {
+    project_id: projectId,
+    location: 'europe-west1',
+    cluster_name: entry.cluster ?? 'demo-cluster',
+    namespace_name: entry.namespace,
+    pod_name: entry.pod,
+    container_name: entry.container,
+  };
+}
+
 export function sinkRow(entry: LogEntry, projectId: string): Record<string, unknown> {
   return {
     logName: `projects/${projectId}/logs/${entry.stream}`,
-    resource: {
-      type: 'k8s_container',
-      labels: {
-        project_id: projectId,
-        location: 'europe-west1',
-        cluster_name: entry.cluster ?? 'demo-cluster',
-        namespace_name: entry.namespace,
-        pod_name: entry.pod,
-        container_name: entry.container,
-      },
-    },
+    resource: { type: 'k8s_container', labels: containerLabels(entry, projectId) },
     ...(entry.textPayload !== undefined && { textPayload: entry.textPayload }),
     ...(entry.jsonPayload !== undefined && { jsonPayload: entry.jsonPayload }),
     timestamp: entry.timestamp,

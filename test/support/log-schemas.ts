@@ -2,7 +2,7 @@
 // view (a table of the same schema here), and a table the user describes, as Fluent Bit's BigQuery
 // output might fill it. Loaded through the real client's insertAll.
 import type { BigQuery, TableField } from '@google-cloud/bigquery';
-import type { LogEntry } from '../../src/sink-tables.js';
+import { containerLabels, type LogEntry } from '../../src/sink-tables.js';
 import { compactWithoutNulls } from './fixtures.js';
 
 const nullable = (name: string, type: string, fields?: TableField[]): TableField => ({
@@ -40,17 +40,7 @@ export function logAnalyticsRow(entry: LogEntry, projectId: string, resourceType
     insert_id: entry.insertId,
     log_name: `projects/${projectId}/logs/${entry.stream}`,
     severity: entry.severity ?? (entry.stream === 'stderr' ? 'ERROR' : 'INFO'),
-    resource: {
-      type: resourceType,
-      labels: {
-        project_id: projectId,
-        location: 'europe-west1',
-        cluster_name: entry.cluster ?? 'demo-cluster',
-        namespace_name: entry.namespace,
-        pod_name: entry.pod,
-        container_name: entry.container,
-      },
-    },
+    resource: { type: resourceType, labels: containerLabels(entry, projectId) },
     ...(entry.textPayload !== undefined && { text_payload: entry.textPayload }),
     ...(entry.jsonPayload !== undefined && { json_payload: reversedKeys(entry.jsonPayload) }),
     labels: { k8s_pod_app: entry.pod.split('-')[0] ?? entry.pod },
