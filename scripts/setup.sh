@@ -4,12 +4,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# With --test: also faketime, with which a test moves the daemon's clock to just before an hour ends.
+packages=()
 if ! command -v fusermount >/dev/null 2>&1 || ! ldconfig -p 2>/dev/null | grep -q 'libfuse.so.2'; then
-  echo "Installing Debian's fuse package (libfuse2 + fusermount)…" >&2
+  packages+=(fuse)
+fi
+if [ "${1:-}" = "--test" ] && ! command -v faketime >/dev/null 2>&1; then
+  packages+=(faketime)
+fi
+if [ ${#packages[@]} -gt 0 ]; then
+  echo "Installing Debian packages: ${packages[*]}…" >&2
   sudo_cmd=()
   if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
   "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq fuse >/dev/null
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${packages[@]}" >/dev/null
 fi
 
 if [ ! -e /dev/fuse ]; then

@@ -155,6 +155,8 @@ export interface QueryObserver {
 
 export class BigQueryAccess {
   private readonly gate: Gate;
+  /** The dataset's location, once a table's metadata told it. */
+  private location: string | undefined;
 
   constructor(
     private readonly client: BigQuery,
@@ -188,7 +190,14 @@ export class BigQueryAccess {
         });
     const metadataOf = async (tableId: string) => {
       const [metadata] = await call(() => dataset.table(tableId).getMetadata());
-      return metadata as { schema?: { fields?: SchemaField[] }; timePartitioning?: { field?: string } };
+      const found = metadata as {
+        schema?: { fields?: SchemaField[] };
+        timePartitioning?: { field?: string };
+        location?: string;
+      };
+      // Jobs run where the data is; a job looked up again must name that location too.
+      this.location ??= found.location;
+      return found;
     };
     const invalid = (message: string) => new QueryFailure(message, 'invalidSchema', HINTS.invalidSchema ?? '');
 
@@ -357,11 +366,15 @@ export class BigQueryAccess {
     let jobId = newJobId();
     return budget.run(async () => {
       try {
-        const [job] = await this.timed(budget, this.client.createQueryJob({ ...request, jobId }));
+        const location = this.location ?? this.client.location;
+        const [job] = await this.timed(
+          budget,
+          this.client.createQueryJob({ ...request, jobId, ...(location !== undefined && { location }) }),
+        );
         return job;
       } catch (error) {
         if (statusOf(error) === 409) {
-          const location = this.client.location;
+          const location = this.location ?? this.client.location;
           return this.client.job(jobId, location !== undefined ? { location } : {});
         }
         if (failedJobOf(error)) jobId = newJobId();

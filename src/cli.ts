@@ -5,13 +5,13 @@ import { environmentLayer, loadConfigFile, type ConfigFile } from './config.js';
 import { runDemo } from './demo.js';
 import { runDoctor } from './doctor.js';
 import { startEmulator } from './emulator/server.js';
-import { fetchOptionsFrom, type FetchArgs } from './fetch-args.js';
+import { FETCH_SETTINGS, fetchOptionsFrom, resolveFetchSettings, type FetchArgs } from './fetch-args.js';
 import { runFetch } from './fetch-command.js';
 import { createLogger } from './logger.js';
 import { planMounts, resolveStoreSettings, storeOptionsFrom } from './mount-config.js';
 import { unmountPath } from './mount-daemon.js';
 import { runMounts } from './run-mounts.js';
-import { API_ENDPOINT, CLUSTER, DATASET, MOUNT_SETTINGS, PROJECT, SCHEMA, STORE_SETTINGS } from './settings.js';
+import { API_ENDPOINT, AUTH, CLUSTER, DATASET, MOUNT_SETTINGS, PROJECT, SCHEMA, STORE_SETTINGS } from './settings.js';
 import { UsageError } from './usage-error.js';
 
 const SOURCES_HELP = `
@@ -34,19 +34,21 @@ ${SOURCES_HELP}`;
 
 const FETCH_HELP = `
 One file per pod that has <container> with entries in the window, no FUSE needed:
-<out>/<namespace>_<pod>_<container>.log, the pod's hour files (as the mount shows them) for every
-hour the window touches, in time order. Hours are UTC; a window is widened to whole hours.
+<out>/<namespace>_<pod>_<container>.log, the pod's hour files for every hour the window touches,
+in time order: byte for byte what a mount with the same --tz, --timestamps and --format shows.
+Hours are local hours of --tz (default UTC); a window is widened to whole local hours.
 
 Window (default: the last hour up to now, i.e. the previous hour and the current one):
   --since DURATION        the last DURATION up to now, e.g. 2h, 90m, 3d
-  --day D [--hours N]     N hours (default 1) up to the current clock time on day D (1-31) of
-                          this month, or of the previous month when day D is still to come
-  --from T --to T         [T, T): RFC 3339 (2026-11-25T10:30:00Z) or YYYY-MM-DDTHH (UTC)
+  --day D [--hours N]     N hours (default 1) up to the current clock time of --tz on day D
+                          (1-31) of this month, or of the previous month when day D is still to come
+  --from T --to T         [T, T): RFC 3339 (2026-11-25T10:30:00Z, 2026-11-25T16:00:00+05:30), or
+                          a local time of --tz without an offset (2026-11-25T10:30, 2026-11-25T10)
 
 Files appear whole or not at all (temporary name, fsync, rename). On a terminal a progress bar
-shows on stderr; otherwise one line per file written. --project, --dataset, --api-endpoint,
---cache-dir, --cache-size and --max-bytes-billed also come from the environment and the config
-file's [defaults], as for mount.`;
+shows on stderr; otherwise one line per file written. The options from --project on also come
+from the environment (BQLOGFS_<OPTION>) and the config file's [defaults], flags first, and mean
+what they mean for mount, with the same defaults.`;
 
 const configOption = () =>
   new Option(
@@ -109,12 +111,12 @@ function buildProgram(): Command {
     .option('--out <dir>', 'output directory; files of the same name are replaced (default: ".")')
     .addOption(configOption())
     .addHelpText('after', FETCH_HELP);
-  addSettingOptions(fetch, STORE_SETTINGS).action(async (...args: unknown[]) => {
+  addSettingOptions(fetch, FETCH_SETTINGS).action(async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
     const options = command.opts<FetchArgs & { config?: string }>();
     const config = await loadConfig(options.config);
-    const env = environmentLayer(STORE_SETTINGS, process.env);
-    const resolved = resolveStoreSettings(flagLayer(command, STORE_SETTINGS), env, config);
+    const env = environmentLayer(FETCH_SETTINGS, process.env);
+    const resolved = resolveFetchSettings(flagLayer(command, FETCH_SETTINGS), env, config);
     await runFetch(fetchOptionsFrom(command.args, options, resolved), createLogger('warn'));
   });
 
@@ -129,22 +131,25 @@ function buildProgram(): Command {
       '\nOne line per check: ok, warn, FAIL (with its fix) or skip. Exit code 1 when a check failed.\n' +
         'Cost estimates come from dry runs, which bill nothing.',
     );
-  addSettingOptions(doctor, [PROJECT, DATASET, API_ENDPOINT, SCHEMA, CLUSTER]).action(async (...args: unknown[]) => {
-    const command = args[args.length - 1] as Command;
-    const options = command.opts<{ config?: string }>();
-    const config = await loadConfig(options.config);
-    const [name] = command.args;
-    const table = name === undefined ? undefined : config?.mounts.get(name);
-    if (name !== undefined && table === undefined) throw new UsageError(`no mount named "${name}" in the config file`);
-    const env = environmentLayer(STORE_SETTINGS, process.env);
-    const resolved = resolveStoreSettings(flagLayer(command, STORE_SETTINGS), env, config, table);
-    const given = ['project', 'dataset'].filter((key) => resolved.has(key));
-    if (given.length === 1) throw new UsageError('doctor needs both --project and --dataset, or neither');
-    const target = given.length === 2 ? storeOptionsFrom(resolved) : undefined;
-    const code = await runDoctor(target, (line) => process.stdout.write(`${line}\n`));
-    // Whatever the credential probes left open must not keep doctor running.
-    process.exit(code);
-  });
+  addSettingOptions(doctor, [PROJECT, DATASET, API_ENDPOINT, AUTH, SCHEMA, CLUSTER]).action(
+    async (...args: unknown[]) => {
+      const command = args[args.length - 1] as Command;
+      const options = command.opts<{ config?: string }>();
+      const config = await loadConfig(options.config);
+      const [name] = command.args;
+      const table = name === undefined ? undefined : config?.mounts.get(name);
+      if (name !== undefined && table === undefined)
+        throw new UsageError(`no mount named "${name}" in the config file`);
+      const env = environmentLayer(STORE_SETTINGS, process.env);
+      const resolved = resolveStoreSettings(flagLayer(command, STORE_SETTINGS), env, config, table);
+      const given = ['project', 'dataset'].filter((key) => resolved.has(key));
+      if (given.length === 1) throw new UsageError('doctor needs both --project and --dataset, or neither');
+      const target = given.length === 2 ? storeOptionsFrom(resolved) : undefined;
+      const code = await runDoctor(target, (line) => process.stdout.write(`${line}\n`));
+      // Whatever the credential probes left open must not keep doctor running.
+      process.exit(code);
+    },
+  );
 
   program
     .command('emulator')
@@ -178,6 +183,15 @@ function buildProgram(): Command {
 
   return program;
 }
+
+// Node's own report of an uncaught error prints the whole error object, and an HTTP client's errors
+// carry request headers (an access token) and token-exchange bodies.
+function exitOnUncaught(error: unknown): void {
+  process.stderr.write(`bqlogfs: unexpected error: ${(error as Error)?.message ?? String(error)}\n`);
+  process.exit(1);
+}
+process.on('uncaughtException', exitOnUncaught);
+process.on('unhandledRejection', exitOnUncaught);
 
 async function main(argv: string[]): Promise<void> {
   const program = buildProgram();

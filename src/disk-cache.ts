@@ -68,7 +68,23 @@ export class DiskCache {
     await mkdir(root, { recursive: true, mode: 0o700 });
     const cache = new DiskCache(root, maxBytes);
     await cache.indexExisting();
+    // Another daemon sharing this cache may crash while this one keeps running.
+    setInterval(() => void cache.removeAbandonedPartials().catch(() => undefined), ABANDONED_PARTIAL_MS).unref();
     return cache;
+  }
+
+  private async removeAbandonedPartials(): Promise<void> {
+    const entries = await readdir(this.root, { recursive: true, withFileTypes: true });
+    for (const entry of entries) {
+      if (entry.isFile() && entry.name.endsWith(PARTIAL_SUFFIX))
+        await this.removeIfAbandoned(join(entry.parentPath, entry.name));
+    }
+  }
+
+  /** A writer touches its temporary file constantly; one untouched for long belongs to a dead process. */
+  private async removeIfAbandoned(path: string): Promise<void> {
+    const found = await stat(path).catch(() => undefined);
+    if (found && Date.now() - found.mtimeMs > ABANDONED_PARTIAL_MS) await rm(path, { force: true });
   }
 
   private async indexExisting(): Promise<void> {
@@ -78,9 +94,7 @@ export class DiskCache {
       if (!entry.isFile()) continue;
       const path = join(entry.parentPath, entry.name);
       if (entry.name.endsWith(PARTIAL_SUFFIX)) {
-        // Another process sharing the cache may still be writing it; a writer touches it constantly.
-        const found = await stat(path).catch(() => undefined);
-        if (found && Date.now() - found.mtimeMs > ABANDONED_PARTIAL_MS) await rm(path, { force: true });
+        await this.removeIfAbandoned(path);
         continue;
       }
       const parts = relative(this.root, entry.parentPath).split(sep);

@@ -5,11 +5,14 @@ import { GoogleAuth } from 'google-auth-library';
 import { pino } from 'pino';
 import { BigQueryAccess, describeFailure } from './bigquery-access.js';
 import { fail, ok, skip, warn, within, type CheckResult } from './doctor-checks.js';
-import { createBigQueryClient, isLoopback, type LogStoreOptions } from './mount-daemon.js';
+import { createBigQueryClient, sendsCredentials, type LogStoreOptions } from './mount-daemon.js';
 import { containerDaysQuery, entriesQuery, type BuiltQuery, type LogSource } from './query-builder.js';
 import { DAY_MS, dayNameOf, dayRange } from './time-model.js';
 
-export type BigQueryTarget = Pick<LogStoreOptions, 'projectId' | 'datasetId' | 'apiEndpoint' | 'schema' | 'cluster'>;
+export type BigQueryTarget = Pick<
+  LogStoreOptions,
+  'projectId' | 'datasetId' | 'apiEndpoint' | 'auth' | 'schema' | 'cluster'
+>;
 
 const NETWORK_TIMEOUT_MS = 15_000;
 const MIB = 2 ** 20;
@@ -32,11 +35,15 @@ const SINK_COLUMNS = ['severity', 'labels'];
 
 export async function checkCredentials(target: BigQueryTarget): Promise<CheckResult> {
   const name = 'credentials';
-  if (target.apiEndpoint !== undefined && isLoopback(target.apiEndpoint)) {
-    return skip(name, `none needed for the local endpoint ${target.apiEndpoint}`);
+  if (!sendsCredentials(target.auth, target.apiEndpoint)) {
+    return target.auth === 'none'
+      ? skip(name, 'none sent (--auth none)')
+      : skip(name, `none needed for the local endpoint ${target.apiEndpoint}`);
   }
   try {
-    const auth = new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/bigquery'] });
+    // With the project given, external account (workload identity federation) credentials need
+    // not look it up at Cloud Resource Manager, which the identity may not be allowed to use.
+    const auth = new GoogleAuth({ projectId: target.projectId, scopes: ['https://www.googleapis.com/auth/bigquery'] });
     const token = await within(
       NETWORK_TIMEOUT_MS,
       'Application Default Credentials',
@@ -228,7 +235,7 @@ export async function estimateCosts(source: LogSource, client: BigQuery, nowMs: 
 /** Every BigQuery check in order; the later ones need what the earlier ones found. */
 export async function bigQueryChecks(target: BigQueryTarget, nowMs: number): Promise<CheckResult[]> {
   const results = [await checkCredentials(target)];
-  const client = createBigQueryClient(target.projectId, target.apiEndpoint);
+  const client = createBigQueryClient(target);
   const dataset = await checkDataset(target, client);
   results.push(...dataset.results);
   if (!dataset.source) return results;

@@ -1,10 +1,12 @@
-// `bqlogfs fetch`'s own arguments (the container, the window, the filters) checked into FetchOptions.
-import type { Resolved } from './config.js';
+// `bqlogfs fetch`'s arguments (the container, the window, the filters) and settings checked into
+// FetchOptions. The settings are the mount's, read by the same code, so both mean the same.
+import { resolveSettings, type ConfigFile, type Layer, type Resolved } from './config.js';
 import type { FetchOptions } from './fetch-command.js';
-import { fetchWindow, parseInstant, type WindowChoice } from './fetch-window.js';
+import { fetchWindow, parseTime, type WindowChoice } from './fetch-window.js';
 import { isDns1123Label } from './log-path.js';
-import { storeOptionsFrom } from './mount-config.js';
-import { parseDuration } from './time-model.js';
+import { queryAndFileOptionsFrom, storeOptionsFrom } from './mount-config.js';
+import { MOUNT_SETTINGS, STORE_SETTINGS, type SettingSpec } from './settings.js';
+import { parseDuration, TimeZoneModel } from './time-model.js';
 import { UsageError } from './usage-error.js';
 
 export interface FetchArgs {
@@ -16,6 +18,30 @@ export interface FetchArgs {
   from?: string;
   to?: string;
   out?: string;
+}
+
+/** A mount setting that fetch takes as well; `description` replaces its help text where fetch differs. */
+function mountSetting(key: string, description?: string): SettingSpec {
+  const spec = MOUNT_SETTINGS.find((candidate) => candidate.key === key);
+  if (!spec) throw new Error(`no mount setting "${key}"`);
+  return description === undefined ? spec : { ...spec, description };
+}
+
+export const FETCH_SETTINGS: readonly SettingSpec[] = [
+  ...STORE_SETTINGS,
+  mountSetting('tz', 'IANA time zone of the window and of the hour files, as for mount (e.g. Asia/Kolkata)'),
+  mountSetting('timestamps'),
+  mountSetting('format'),
+  mountSetting('query-timeout', 'a query not done by then fails the fetch'),
+  mountSetting(
+    'max-concurrent-queries',
+    'queries running at once, the rest wait; also how many pod files are written at once',
+  ),
+];
+
+/** Fetch's settings, strongest first: flags, the environment, the config file's [defaults], built-in defaults. */
+export function resolveFetchSettings(flags: Layer, env: Layer, config: ConfigFile | undefined): Resolved {
+  return resolveSettings(FETCH_SETTINGS, [flags, env, ...(config ? [config.defaults] : [])]);
 }
 
 function usage(message: string): never {
@@ -43,12 +69,12 @@ function windowChoice(values: FetchArgs): WindowChoice {
     return { kind: 'day-of-month', day: dayOfMonth, hours: hourCount };
   }
   if (from !== undefined && to !== undefined) {
-    const fromMs = parseInstant(from);
-    const toMs = parseInstant(to);
-    if (fromMs === undefined) usage(`--from: not a time: "${from}" (use RFC 3339 or YYYY-MM-DDTHH)`);
-    if (toMs === undefined) usage(`--to: not a time: "${to}" (use RFC 3339 or YYYY-MM-DDTHH)`);
-    if (fromMs >= toMs) usage('--from must be before --to');
-    return { kind: 'between', fromMs, toMs };
+    const timeHint = '(use RFC 3339, or YYYY-MM-DDTHH[:MM[:SS]] for a local time of --tz)';
+    const fromTime = parseTime(from);
+    const toTime = parseTime(to);
+    if (fromTime === undefined) usage(`--from: not a time: "${from}" ${timeHint}`);
+    if (toTime === undefined) usage(`--to: not a time: "${to}" ${timeHint}`);
+    return { kind: 'between', from: fromTime, to: toTime };
   }
   return { kind: 'recent', durationMs: 3_600_000 };
 }
@@ -66,9 +92,10 @@ export function fetchOptionsFrom(containers: string[], args: FetchArgs, resolved
   } catch (error) {
     usage(`--pod: ${(error as Error).message}`);
   }
+  const shared = queryAndFileOptionsFrom(resolved);
   let window;
   try {
-    window = fetchWindow(windowChoice(args), Date.now());
+    window = fetchWindow(windowChoice(args), Date.now(), new TimeZoneModel(shared.timeZone ?? 'UTC'));
   } catch (error) {
     throw error instanceof UsageError ? error : new UsageError((error as Error).message);
   }
@@ -80,11 +107,10 @@ export function fetchOptionsFrom(containers: string[], args: FetchArgs, resolved
     outDir: args.out ?? '.',
     store: {
       ...storeOptionsFrom(resolved),
+      ...shared,
       sealAfterMs: parseDuration('15m'),
       // One snapshot of the hour that is still filling per run.
       refreshMs: Infinity,
-      queryTimeoutMs: parseDuration('5m'),
-      maxConcurrentQueries: 4,
     },
   };
 }

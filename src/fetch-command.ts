@@ -6,20 +6,21 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { QueryFailure, type QueryStats } from './bigquery-access.js';
 import { createFetchProgress, type FetchProgress } from './fetch-progress.js';
+import { hoursOf } from './fetch-window.js';
 import type { HourFile } from './hour-store.js';
 import { isDns1123Label, isDns1123Subdomain, type ContainerRef } from './log-path.js';
 import { openLogStore, type LogStore, type LogStoreOptions } from './mount-daemon.js';
 import { OutputDirectory } from './output-files.js';
 import { podDaysQuery } from './query-builder.js';
 import { MountStats } from './stats.js';
-import { dayNameOf, DAY_MS, HOUR_MS, type DayName, type TimeRange } from './time-model.js';
+import type { DayName, TimeRange } from './time-model.js';
 
 export interface FetchOptions {
   container: string;
   namespace?: string;
   /** Applied to pod names here, unanchored, after the query. */
   podPattern?: RegExp;
-  /** Whole hours. */
+  /** Whole local hours of `store.timeZone`. */
   window: TimeRange;
   outDir: string;
   store: LogStoreOptions;
@@ -27,7 +28,7 @@ export interface FetchOptions {
 
 interface PodInWindow {
   ref: ContainerRef;
-  /** The days on which the pod has entries in the window. */
+  /** The UTC days on which the pod has entries in the window. */
   days: Set<DayName>;
 }
 
@@ -54,28 +55,23 @@ async function podsInWindow(store: LogStore, options: FetchOptions): Promise<Pod
     ...(options.namespace !== undefined && { namespace: options.namespace }),
   };
   const purpose = `pods ${options.namespace ?? '*'}/*/${options.container}`;
-  await store.access.runQuery(purpose, podDaysQuery(store.source, selection, options.window), async (rows) => {
-    for (const [namespace, pod, day] of rows) {
-      if (!namespace || !pod || !day) continue;
-      // Names the mount cannot show are not fetched either.
-      if (!isDns1123Label(namespace) || !isDns1123Subdomain(pod)) continue;
-      if (options.podPattern && !options.podPattern.test(pod)) continue;
-      const key = `${namespace}/${pod}`;
-      const found = pods.get(key) ?? { ref: { namespace, pod, container: options.container }, days: new Set() };
-      found.days.add(day);
-      pods.set(key, found);
-    }
-  });
+  await store.access.runQuery(
+    purpose,
+    podDaysQuery(store.source, selection, options.window, store.zone.zone),
+    async (rows) => {
+      for (const [namespace, pod, day] of rows) {
+        if (!namespace || !pod || !day) continue;
+        // Names the mount cannot show are not fetched either.
+        if (!isDns1123Label(namespace) || !isDns1123Subdomain(pod)) continue;
+        if (options.podPattern && !options.podPattern.test(pod)) continue;
+        const key = `${namespace}/${pod}`;
+        const found = pods.get(key) ?? { ref: { namespace, pod, container: options.container }, days: new Set() };
+        found.days.add(day);
+        pods.set(key, found);
+      }
+    },
+  );
   return [...pods.values()];
-}
-
-/** The window's hours, oldest first, as (day, hour) of the hour files. */
-function hoursOf(window: TimeRange): { day: DayName; hour: number }[] {
-  const hours: { day: DayName; hour: number }[] = [];
-  for (let ms = window.startMs; ms < window.endMs; ms += HOUR_MS) {
-    hours.push({ day: dayNameOf(ms), hour: Math.floor((ms % DAY_MS) / HOUR_MS) });
-  }
-  return hours;
 }
 
 async function writePodFile(
@@ -85,7 +81,7 @@ async function writePodFile(
   window: TimeRange,
   progress: FetchProgress,
 ): Promise<void> {
-  const hours = hoursOf(window).filter(({ day }) => pod.days.has(day));
+  const hours = hoursOf(window, store.zone).filter((hour) => pod.days.has(hour.day));
   // Asked for all at once: the hour store then fetches each container-day with one query.
   const pending = hours.map(({ day, hour }) => store.hours.hour(pod.ref, day, hour));
   for (const hour of pending) hour.catch(() => undefined);

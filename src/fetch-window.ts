@@ -1,25 +1,102 @@
-// Which hours a fetch covers. Hour files are the unit, so every window is widened to the whole UTC
-// hours it touches: the output is then exactly those hour files of the mount, one after another.
-import { DAY_MS, HOUR_MS, type TimeRange } from './time-model.js';
+// Which hours a fetch covers. Hour files are the unit, so every window is widened to the whole
+// local hours of --tz (UTC by default) that it touches, cut as the mount cuts them: the output is
+// then exactly those hour files of a mount with the same --tz, one after another.
+import { DAY_MS, HOUR_MS, type DayName, type HourSegment, type TimeRange, type TimeZoneModel } from './time-model.js';
+
+/** A time as written: an instant (with an offset or Z), or a wall-clock time of the zone (without). */
+export type TimePoint =
+  | { instantMs: number }
+  /** The wall-clock reading as the epoch milliseconds that read the same in UTC. */
+  | { wallMs: number };
 
 export type WindowChoice =
   /** The last `durationMs` up to now. */
   | { kind: 'recent'; durationMs: number }
   /** `hours` hours ending at the current clock time on day `day` of this month, or of the last one. */
   | { kind: 'day-of-month'; day: number; hours: number }
-  /** [fromMs, toMs), as given. */
-  | { kind: 'between'; fromMs: number; toMs: number };
+  /** [from, to), as given. */
+  | { kind: 'between'; from: TimePoint; to: TimePoint };
 
-export function wholeHours(range: TimeRange): TimeRange {
+/** One hour file of the window: a local hour (two UTC hours long when clocks fall back). */
+export interface WindowHour extends HourSegment {
+  day: DayName;
+}
+
+/** Wall-clock readings of one zone to the second, for times written without an offset. */
+class WallClock {
+  private readonly format: Intl.DateTimeFormat;
+
+  constructor(zone: string) {
+    this.format = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+  }
+
+  /** The clock's reading at an instant, as a wall-clock time (see TimePoint). */
+  wallAt(instantMs: number): number {
+    const wholeSecondMs = Math.floor(instantMs / 1000) * 1000;
+    const fields: Record<string, number> = {};
+    for (const part of this.format.formatToParts(wholeSecondMs)) fields[part.type] = Number(part.value);
+    const { year = 0, month = 1, day = 1, hour = 0, minute = 0, second = 0 } = fields;
+    return Date.UTC(year, month - 1, day, hour, minute, second) + (instantMs - wholeSecondMs);
+  }
+
+  /**
+   * The instant the clock reads a wall-clock time; of two (clocks fell back), the earlier. A time
+   * the clocks skipped is read with the offset from before the change, so it lands as far after it.
+   */
+  instantOf(wallMs: number): number {
+    // Offsets are whole seconds: the fraction of a second is carried over as it is.
+    const wholeSecondMs = Math.floor(wallMs / 1000) * 1000;
+    const offsetAt = (instantMs: number) => this.wallAt(instantMs) - instantMs;
+    const offsetBefore = offsetAt(wholeSecondMs - DAY_MS);
+    const offsetAfter = offsetAt(wholeSecondMs + DAY_MS);
+    const matching = [wholeSecondMs - offsetBefore, wholeSecondMs - offsetAfter].filter(
+      (instantMs) => this.wallAt(instantMs) === wholeSecondMs,
+    );
+    const instantMs = matching.length > 0 ? Math.min(...matching) : wholeSecondMs - offsetBefore;
+    return instantMs + (wallMs - wholeSecondMs);
+  }
+}
+
+/** The local hour, as the mount cuts them, that holds an instant. */
+function hourAt(zone: TimeZoneModel, instantMs: number): HourSegment {
+  const found = zone
+    .hourSegments(zone.dayNameOf(instantMs))
+    .find((segment) => instantMs >= segment.startMs && instantMs < segment.endMs);
+  if (!found) throw new Error(`no hour of ${zone.zone} holds ${new Date(instantMs).toISOString()}`);
+  return found;
+}
+
+/** The range widened to the whole local hours it touches. */
+export function wholeHours(range: TimeRange, zone: TimeZoneModel): TimeRange {
+  const last = hourAt(zone, range.endMs);
   return {
-    startMs: Math.floor(range.startMs / HOUR_MS) * HOUR_MS,
-    endMs: Math.ceil(range.endMs / HOUR_MS) * HOUR_MS,
+    startMs: hourAt(zone, range.startMs).startMs,
+    endMs: last.startMs === range.endMs ? range.endMs : last.endMs,
   };
 }
 
-/** The start of day `day` of the current month, or of the previous one if that day is still to come. */
-function dayOfMonthStart(day: number, nowMs: number): number {
-  const now = new Date(nowMs);
+/** The hour files of a window of whole local hours, oldest first. */
+export function hoursOf(window: TimeRange, zone: TimeZoneModel): WindowHour[] {
+  return zone.daysIn(window).flatMap((day) =>
+    zone
+      .hourSegments(day)
+      .filter((segment) => segment.startMs >= window.startMs && segment.endMs <= window.endMs)
+      .map((segment) => ({ day, ...segment })),
+  );
+}
+
+/** The wall-clock time at which day `day` of the current month (or of the previous one, if still to come) starts. */
+function dayOfMonthStart(day: number, nowWallMs: number): number {
+  const now = new Date(nowWallMs);
   const monthsBack = day > now.getUTCDate() ? 1 : 0;
   const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - monthsBack, 1);
   const startMs = monthStart + (day - 1) * DAY_MS;
@@ -29,28 +106,36 @@ function dayOfMonthStart(day: number, nowMs: number): number {
   return startMs;
 }
 
-/** The whole hours a choice covers at `nowMs`; throws when the choice names no time. */
-export function fetchWindow(choice: WindowChoice, nowMs: number): TimeRange {
+/** The whole local hours a choice covers at `nowMs`; throws when the choice names no time. */
+export function fetchWindow(choice: WindowChoice, nowMs: number, zone: TimeZoneModel): TimeRange {
+  const clock = new WallClock(zone.zone);
   switch (choice.kind) {
     case 'recent':
-      return wholeHours({ startMs: nowMs - choice.durationMs, endMs: nowMs });
+      return wholeHours({ startMs: nowMs - choice.durationMs, endMs: nowMs }, zone);
     case 'day-of-month': {
-      const endMs = dayOfMonthStart(choice.day, nowMs) + (nowMs % DAY_MS);
-      return wholeHours({ startMs: endMs - choice.hours * HOUR_MS, endMs });
+      const nowWallMs = clock.wallAt(nowMs);
+      const endMs = clock.instantOf(dayOfMonthStart(choice.day, nowWallMs) + (nowWallMs % DAY_MS));
+      return wholeHours({ startMs: endMs - choice.hours * HOUR_MS, endMs }, zone);
     }
-    case 'between':
-      return wholeHours({ startMs: choice.fromMs, endMs: choice.toMs });
+    case 'between': {
+      const instantOf = (point: TimePoint) => ('instantMs' in point ? point.instantMs : clock.instantOf(point.wallMs));
+      const startMs = instantOf(choice.from);
+      const endMs = instantOf(choice.to);
+      if (startMs >= endMs) throw new Error('--from must be before --to');
+      return wholeHours({ startMs, endMs }, zone);
+    }
   }
 }
 
-const INSTANT = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2})(?::(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2}))?$/;
+const TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?([Zz]|[+-]\d{2}:\d{2})?$/;
 
 /**
- * Parses an RFC 3339 date-time (`2026-11-25T10:30:00Z`, `…T10:30:00.5+01:00`) or the short
- * `YYYY-MM-DDTHH`, read as UTC, into epoch milliseconds (fractional below a millisecond).
+ * Parses an RFC 3339 date-time (`2026-11-25T10:30:00Z`, `…T10:30:00.5+01:00`) into an instant, or a
+ * date-time without an offset (`2026-11-25T10`, `2026-11-25T10:30`, `2026-11-25T10:30:00`) into a
+ * wall-clock time of the zone. Fractions below a millisecond are kept.
  */
-export function parseInstant(text: string): number | undefined {
-  const match = INSTANT.exec(text);
+export function parseTime(text: string): TimePoint | undefined {
+  const match = TIME.exec(text);
   if (!match) return undefined;
   const [year, month, day, hour, minute, second] = match.slice(1, 7).map((part) => Number(part ?? 0)) as [
     number,
@@ -63,13 +148,14 @@ export function parseInstant(text: string): number | undefined {
   if (year < 1970 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
   const wholeMs = Date.UTC(year, month - 1, day, hour, minute, second);
   if (new Date(wholeMs).getUTCDate() !== day || new Date(wholeMs).getUTCFullYear() !== year) return undefined;
-  let offsetMs = 0;
+  const fractionMs = match[7] === undefined ? 0 : Number(`0.${match[7]}`) * 1000;
   const offset = match[8];
-  if (offset !== undefined && offset.toUpperCase() !== 'Z') {
+  if (offset === undefined) return { wallMs: wholeMs + fractionMs };
+  let offsetMs = 0;
+  if (offset.toUpperCase() !== 'Z') {
     const [offsetHours, offsetMinutes] = offset.slice(1).split(':').map(Number) as [number, number];
     if (offsetHours > 23 || offsetMinutes > 59) return undefined;
     offsetMs = (offset.startsWith('-') ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
   }
-  const fractionMs = match[7] === undefined ? 0 : Number(`0.${match[7]}`) * 1000;
-  return wholeMs + fractionMs - offsetMs;
+  return { instantMs: wholeMs + fractionMs - offsetMs };
 }

@@ -27,7 +27,12 @@ export interface FuseMountOptions {
   allowOther: boolean;
   /** Per-operation timeout in ms; must outlast the query timeout so slow queries are not cut short. */
   operationTimeoutMs: number;
-  /** Kernel attribute and entry cache lifetime, seconds; never 0 (fuse-native would drop it anyway). */
+  /** Kernel cache lifetime of names (dentries), seconds; more than 0. */
+  entryTimeoutS: number;
+  /**
+   * Kernel cache lifetime of attributes, seconds. 0 lets a reader that opens the live hour see the
+   * size that open just refreshed, rather than the one the path lookup before it cached.
+   */
   attrTimeoutS: number;
   /** Only the mountpoint's placeholder file may be hidden by the mount. */
   allowPlaceholder: boolean;
@@ -120,8 +125,9 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
     autoCache: true,
     allowOther: options.allowOther,
     defaultPermissions: options.allowOther,
-    attrTimeout: options.attrTimeoutS,
-    entryTimeout: options.attrTimeoutS,
+    // fuse-native drops falsy options, so 0 goes as a string.
+    attrTimeout: String(options.attrTimeoutS),
+    entryTimeout: options.entryTimeoutS,
     timeout: options.operationTimeoutMs,
   });
 }

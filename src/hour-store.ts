@@ -1,13 +1,15 @@
 // Hour files on demand. The first access to any hour of a container-day fetches the rest of that day
 // in one query (BigQuery bills the whole day partition either way), requested hour first, and splits
 // it into hour files in the disk cache. Finished hours are kept for good; the hour that is still
-// filling is a snapshot, fetched again once it is older than the refresh interval.
+// filling is a snapshot, fetched again while a reader has it open, at most once per refresh interval
+// and within the refresh budget.
 import { open as openFile, stat, type FileHandle } from 'node:fs/promises';
 import type { BigQueryAccess, RawRow } from './bigquery-access.js';
 import { dayKey, type DayManifest, type DiskCache, type TempFile } from './disk-cache.js';
 import { lineFormatter, type OutputOptions } from './entry-format.js';
 import type { ContainerRef } from './log-path.js';
 import { entriesQuery, type LogSource } from './query-builder.js';
+import type { RefreshBudget } from './refresh-budget.js';
 import type { MountStats } from './stats.js';
 import type { DayName, TimeRange, TimeZoneModel } from './time-model.js';
 
@@ -25,8 +27,10 @@ export interface HourFile {
 export interface HourStoreOptions {
   /** Grace period after an hour's end before it counts as finished (sink latency). */
   sealAfterMs: number;
-  /** How old a snapshot of an unfinished hour may be before an open fetches it again. */
+  /** How old a snapshot of an unfinished hour may be before a reader's access fetches it again. */
   refreshMs: number;
+  /** Bounds what refreshes bill; unbounded when absent. */
+  refreshBudget?: RefreshBudget;
   now: () => number;
   output: OutputOptions;
   /** Names days and hours; a local day may span two UTC days. */
@@ -132,8 +136,11 @@ export class HourStore {
     };
   }
 
-  /** The hour's file, fetching it if needed; undefined when the hour has no entries. */
-  async hour(ref: ContainerRef, day: DayName, hour: number): Promise<HourFile | undefined> {
+  /**
+   * The hour's file, fetching it if needed; undefined when the hour has no entries. A snapshot of an
+   * unfinished hour is fetched again only when `mayRefresh` (a reader opens or has it open).
+   */
+  async hour(ref: ContainerRef, day: DayName, hour: number, mayRefresh = true): Promise<HourFile | undefined> {
     const state = await this.dayState(ref, day);
     const pending = state.pending.get(hour);
     if (pending) return pending.promise;
@@ -144,13 +151,24 @@ export class HourStore {
     if (!range || range.startMs > now) return undefined;
     const fresh =
       range.endMs <= state.knownThroughMs || state.fetching || now - state.lastFetchMs < this.options.refreshMs;
+    // A refresh fetches again what an earlier fetch of this day already delivered a snapshot of.
+    const refresh = state.lastFetchMs > -Infinity;
+    const budget = this.options.refreshBudget;
+    // Without a reader a snapshot stays as it is; an hour without one is fetched, so that it can appear.
+    const wanted = mayRefresh || !file;
+    if (!fresh && refresh && (!wanted || (budget && !budget.allows(now)))) {
+      if (wanted) this.stats.refreshesSkipped++;
+      this.cache.touchDay(ref, day);
+      return file;
+    }
     if (fresh) {
       this.stats.cacheHits++;
       this.cache.touchDay(ref, day);
       return file;
     }
     this.stats.cacheMisses++;
-    this.fetchDay(ref, day, state, hour);
+    if (refresh) this.stats.refreshes++;
+    this.fetchDay(ref, day, state, hour, refresh);
     return state.pending.get(hour)?.promise;
   }
 
@@ -195,7 +213,7 @@ export class HourStore {
     return { ...empty, knownThroughMs: manifest.knownThroughMs, files };
   }
 
-  private fetchDay(ref: ContainerRef, day: DayName, state: DayState, firstHour: number): void {
+  private fetchDay(ref: ContainerRef, day: DayName, state: DayState, firstHour: number, refresh: boolean): void {
     const fetchStartMs = this.options.now();
     const whole = this.zone.dayRange(day);
     const range = { startMs: Math.max(whole.startMs, state.knownThroughMs), endMs: whole.endMs };
@@ -209,7 +227,7 @@ export class HourStore {
     state.fetching = true;
     state.lastFetchMs = fetchStartMs;
     const first = this.zone.hourRange(day, firstHour) ?? range;
-    void this.runDayFetch(ref, day, state, { range, finalThroughMs, fetchStartMs, first }).finally(() => {
+    void this.runDayFetch(ref, day, state, { range, finalThroughMs, fetchStartMs, first, refresh }).finally(() => {
       state.fetching = false;
     });
   }
@@ -224,6 +242,7 @@ export class HourStore {
       fetchStartMs: number;
       /** The requested hour, streamed first. */
       first: TimeRange;
+      refresh: boolean;
     },
   ): Promise<void> {
     let writer: HourWriter | undefined;
@@ -323,12 +342,16 @@ export class HourStore {
     try {
       const query = entriesQuery(this.source, ref, plan.range, plan.first, this.options.output.format === 'json');
       // A restarted query delivers everything again: finished hours are rewritten with the same bytes.
-      await this.access.runQuery(
+      const billed = await this.access.runQuery(
         `entries ${ref.namespace}/${ref.pod}/${ref.container}/${day}`,
         query,
         writePage,
         abandonHour,
       );
+      if (plan.refresh) {
+        this.stats.refreshBytesBilled += billed.bytesBilled;
+        this.options.refreshBudget?.record(plan.fetchStartMs, billed.bytesBilled);
+      }
       if (writer) await finishHour(writer);
       writer = undefined;
       for (const [hour, waiting] of state.pending) {

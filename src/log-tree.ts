@@ -42,6 +42,7 @@ interface ReadAhead {
 /** An open hour file of the cache, with the blocks lately read from it, by offset. */
 interface CachedFile {
   kind: 'file';
+  path: string;
   handle: FileHandle;
   final: boolean;
   blocks: Map<number, Promise<ReadAhead>>;
@@ -51,6 +52,8 @@ type OpenFile = CachedFile | { kind: 'memory'; data: Buffer };
 
 export class LogTree {
   private readonly openFiles = new Map<number, OpenFile>();
+  /** Handles open per hour file path: only an hour a reader has open is refreshed. */
+  private readonly readers = new Map<string, number>();
   private nextHandle = 1;
   private statsSnapshot = Buffer.alloc(0);
 
@@ -89,7 +92,8 @@ export class LogTree {
         return this.directory();
       }
       case 'hour': {
-        const file = await this.guard(path, () => this.hours.hour(parsed.ref, parsed.day, parsed.hour));
+        const beingRead = (this.readers.get(path) ?? 0) > 0;
+        const file = await this.guard(path, () => this.hours.hour(parsed.ref, parsed.day, parsed.hour, beingRead));
         if (!file) throw new FsError('ENOENT');
         return { type: 'file', size: file.size, mtimeMs: file.mtimeMs };
       }
@@ -140,7 +144,8 @@ export class LogTree {
       if (parsed?.kind !== 'hour') throw new FsError(parsed ? 'EISDIR' : 'ENOENT');
       const hour = await this.guard(path, () => this.hours.hour(parsed.ref, parsed.day, parsed.hour));
       if (!hour) throw new FsError('ENOENT');
-      file = { kind: 'file', handle: await openFile(hour.path, 'r'), final: hour.final, blocks: new Map() };
+      file = { kind: 'file', path, handle: await openFile(hour.path, 'r'), final: hour.final, blocks: new Map() };
+      this.readers.set(path, (this.readers.get(path) ?? 0) + 1);
     }
     const handle = this.nextHandle++;
     this.openFiles.set(handle, file);
@@ -202,7 +207,11 @@ export class LogTree {
   async release(handle: number): Promise<void> {
     const file = this.openFiles.get(handle);
     this.openFiles.delete(handle);
-    if (file?.kind === 'file') await file.handle.close();
+    if (file?.kind !== 'file') return;
+    const left = (this.readers.get(file.path) ?? 1) - 1;
+    if (left > 0) this.readers.set(file.path, left);
+    else this.readers.delete(file.path);
+    await file.handle.close();
   }
 
   async closeAll(): Promise<void> {

@@ -2,7 +2,7 @@
 // config file, or all of them), each mount's options, and the options of the daemon as a whole.
 import { resolve } from 'node:path';
 import { layerOf, resolveSettings, type ConfigFile, type Layer, type Resolved } from './config.js';
-import type { LogStoreOptions, MountOptions } from './mount-daemon.js';
+import { AUTH_MODES, type LogStoreOptions, type MountOptions } from './mount-daemon.js';
 import { parseSchemaChoice, type SchemaChoice } from './log-schemas.js';
 import { isDns1123Label } from './log-path.js';
 import type { NamespaceRestriction } from './query-builder.js';
@@ -109,11 +109,27 @@ export function storeOptionsFrom(
   resolved: Resolved,
 ): Pick<
   LogStoreOptions,
-  'projectId' | 'datasetId' | 'apiEndpoint' | 'schema' | 'cluster' | 'cacheDir' | 'cacheMaxBytes' | 'maxBytesBilled'
+  | 'projectId'
+  | 'datasetId'
+  | 'apiEndpoint'
+  | 'auth'
+  | 'schema'
+  | 'cluster'
+  | 'cacheDir'
+  | 'cacheMaxBytes'
+  | 'maxBytesBilled'
 > {
   const apiEndpoint = read(resolved, 'api-endpoint', (text) => {
     if (!URL.canParse(text)) throw new Error(`not a URL: "${text}"`);
     return text;
+  });
+  const auth = read(resolved, 'auth', (text) => {
+    const mode = AUTH_MODES.find((known) => known === text);
+    if (mode === undefined) throw new Error(`takes one of ${AUTH_MODES.join(', ')}, not "${text}"`);
+    if (mode === 'none' && apiEndpoint === undefined) {
+      throw new Error("none needs --api-endpoint: Google's endpoint answers no request without credentials");
+    }
+    return mode;
   });
   const maxBytesBilled = read(resolved, 'max-bytes-billed', parseByteSize);
   const cluster = read(resolved, 'cluster', (text) => {
@@ -124,6 +140,7 @@ export function storeOptionsFrom(
     projectId: required(resolved, 'project'),
     datasetId: required(resolved, 'dataset'),
     ...(apiEndpoint !== undefined && { apiEndpoint }),
+    ...(auth !== undefined && { auth }),
     ...schemaChoice(resolved),
     ...(cluster !== undefined && { cluster }),
     cacheDir: resolve(read(resolved, 'cache-dir', (text) => text) ?? ''),
@@ -156,6 +173,22 @@ function namespaceRestriction(resolved: Resolved): { namespaces?: NamespaceRestr
   return { namespaces: { ...(names && { names }), ...(pattern !== undefined && { pattern }) } };
 }
 
+/** How queries run and how hour files are cut and written: what `mount` and `fetch` share beyond the store. */
+export function queryAndFileOptionsFrom(
+  resolved: Resolved,
+): Pick<LogStoreOptions, 'queryTimeoutMs' | 'maxConcurrentQueries' | 'timeZone' | 'timestamps' | 'format'> {
+  return {
+    queryTimeoutMs: read(resolved, 'query-timeout', parseDuration) ?? 0,
+    maxConcurrentQueries: read(resolved, 'max-concurrent-queries', wholeNumber(1)) ?? 1,
+    timeZone: read(resolved, 'tz', checkTimeZone) ?? 'UTC',
+    timestamps: flag(resolved, 'timestamps'),
+    format: read(resolved, 'format', (text) => {
+      if (text !== 'text' && text !== 'json') throw new Error(`takes text or json, not "${text}"`);
+      return text;
+    }),
+  };
+}
+
 export function mountOptionsFrom(resolved: Resolved): MountOptions {
   const mountpoint = read(resolved, 'mountpoint', (text) => text);
   if (!mountpoint) {
@@ -168,20 +201,14 @@ export function mountOptionsFrom(resolved: Resolved): MountOptions {
     lookbackMs: duration('lookback'),
     sealAfterMs: duration('seal-after'),
     refreshMs: duration('refresh'),
+    refreshBudgetBytes: read(resolved, 'refresh-budget', parseByteSize) ?? 0,
     listingTtlMs: duration('listing-ttl'),
-    queryTimeoutMs: duration('query-timeout'),
-    maxConcurrentQueries: read(resolved, 'max-concurrent-queries', wholeNumber(1)) ?? 1,
-    timeZone: read(resolved, 'tz', checkTimeZone) ?? 'UTC',
+    ...queryAndFileOptionsFrom(resolved),
     ...namespaceRestriction(resolved),
     allowOther: flag(resolved, 'allow-other'),
     ...optional('uid', read(resolved, 'uid', wholeNumber(0, 2 ** 32 - 2))),
     ...optional('gid', read(resolved, 'gid', wholeNumber(0, 2 ** 32 - 2))),
     fileMode: read(resolved, 'mode', parseMode) ?? 0o444,
-    timestamps: flag(resolved, 'timestamps'),
-    format: read(resolved, 'format', (text) => {
-      if (text !== 'text' && text !== 'json') throw new Error(`takes text or json, not "${text}"`);
-      return text;
-    }),
   };
 }
 

@@ -1,6 +1,6 @@
 // Wires the parts together for one mount and runs it until SIGINT/SIGTERM.
 import { execFile } from 'node:child_process';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,13 +10,15 @@ import type { Logger } from 'pino';
 import { BigQueryAccess } from './bigquery-access.js';
 import { cacheKey, DiskCache } from './disk-cache.js';
 import type { OutputOptions } from './entry-format.js';
-import { emulatorClient } from './emulator/client.js';
+import { offlineAuthClient } from './emulator/client.js';
 import { HourStore } from './hour-store.js';
 import { Listings } from './listings.js';
 import type { SchemaChoice } from './log-schemas.js';
 import { LogTree } from './log-tree.js';
 import type { LogSource, NamespaceRestriction } from './query-builder.js';
 import { namespacePolicy } from './namespace-policy.js';
+import { mountedPaths } from './mount-table.js';
+import { RefreshBudget } from './refresh-budget.js';
 import { MountStats } from './stats.js';
 import { TimeZoneModel } from './time-model.js';
 
@@ -25,11 +27,15 @@ export interface LogStoreOptions {
   projectId: string;
   datasetId: string;
   apiEndpoint?: string;
+  /** Which credentials requests carry; `auto` when absent. */
+  auth?: AuthMode;
   cacheDir: string;
   /** Bound on the disk cache; least recently used container-days are evicted beyond it. */
   cacheMaxBytes: number;
   sealAfterMs: number;
   refreshMs: number;
+  /** Bytes that refreshes of live hours may bill within any hour; unbounded when absent. */
+  refreshBudgetBytes?: number;
   queryTimeoutMs: number;
   maxBytesBilled?: number;
   maxConcurrentQueries: number;
@@ -66,26 +72,39 @@ export function defaultCacheDir(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'bqlogfs');
 }
 
-/** An endpoint on this machine is a local BigQuery-compatible server, which takes no credentials. */
+/** An endpoint on this machine, which `--auth auto` takes for a local BigQuery-compatible server: no credentials. */
 export function isLoopback(endpoint: string): boolean {
   const host = new URL(endpoint).hostname;
   return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
 }
 
-export function createBigQueryClient(projectId: string, apiEndpoint?: string): BigQuery {
-  // Retries follow one policy, in bigquery-access, so the client's own are off.
-  if (apiEndpoint === undefined) return new BigQuery({ projectId, autoRetry: false });
-  // Credentials come from Application Default Credentials, except for a local server.
-  return isLoopback(apiEndpoint)
-    ? emulatorClient(apiEndpoint, projectId)
-    : new BigQuery({ projectId, apiEndpoint, autoRetry: false });
+export const AUTH_MODES = ['auto', 'adc', 'none'] as const;
+/** `auto`: Application Default Credentials, none for a loopback endpoint; `adc`: always; `none`: never. */
+export type AuthMode = (typeof AUTH_MODES)[number];
+
+/** Whether requests to the endpoint carry Application Default Credentials. */
+export function sendsCredentials(auth: AuthMode | undefined, apiEndpoint?: string): boolean {
+  if (auth === 'adc') return true;
+  if (auth === 'none') return false;
+  return apiEndpoint === undefined || !isLoopback(apiEndpoint);
+}
+
+export function createBigQueryClient(target: Pick<LogStoreOptions, 'projectId' | 'apiEndpoint' | 'auth'>): BigQuery {
+  const { projectId, apiEndpoint } = target;
+  return new BigQuery({
+    projectId,
+    ...(apiEndpoint !== undefined && { apiEndpoint }),
+    // Without it the client would look for Application Default Credentials.
+    ...(!sendsCredentials(target.auth, apiEndpoint) && { authClient: offlineAuthClient }),
+    // Retries follow one policy, in bigquery-access, so the client's own are off.
+    autoRetry: false,
+  });
 }
 
 const run = promisify(execFile);
 
 async function isMountpoint(path: string): Promise<boolean> {
-  const mounts = await readFile('/proc/mounts', 'utf8').catch(() => '');
-  return mounts.split('\n').some((line) => line.split(' ')[1] === path);
+  return (await mountedPaths()).has(path);
 }
 
 /** Clears what a crashed daemon left behind ("Transport endpoint is not connected"). */
@@ -135,7 +154,7 @@ export async function openLogStore(
   now: () => number,
   client?: BigQuery,
 ): Promise<LogStore> {
-  const bigquery = client ?? createBigQueryClient(options.projectId, options.apiEndpoint);
+  const bigquery = client ?? createBigQueryClient(options);
   const access = new BigQueryAccess(
     bigquery,
     log,
@@ -186,7 +205,16 @@ export async function openLogStore(
     access,
     source,
     cache,
-    { sealAfterMs: options.sealAfterMs, refreshMs: options.refreshMs, now, output, zone },
+    {
+      sealAfterMs: options.sealAfterMs,
+      refreshMs: options.refreshMs,
+      ...(options.refreshBudgetBytes !== undefined && {
+        refreshBudget: new RefreshBudget(options.refreshBudgetBytes, log),
+      }),
+      now,
+      output,
+      zone,
+    },
     stats,
   );
   return { access, source, cache, hours, zone };
@@ -227,7 +255,8 @@ export async function startMount(options: MountOptions, log: Logger, client?: Bi
     fileMode: options.fileMode ?? 0o444,
     allowOther: options.allowOther ?? false,
     operationTimeoutMs: options.queryTimeoutMs + 5_000,
-    attrTimeoutS: 1,
+    entryTimeoutS: 1,
+    attrTimeoutS: 0,
     allowPlaceholder,
     onError: (errno) => stats.recordError(errno),
   });

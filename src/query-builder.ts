@@ -402,9 +402,13 @@ export function podDaysQuery(
   source: LogSource,
   selection: { container: string; namespace?: string },
   window: TimeRange,
+  /** Names the days, as the hour files do. */
+  timeZone = 'UTC',
 ): BuiltQuery {
   const schema = schemaOf(source);
   const query = emptyQuery();
+  query.params.time_zone = timeZone;
+  query.types.time_zone = 'STRING';
   query.params.container = selection.container;
   query.types.container = 'STRING';
   let labels = `${valueSql(schema.container)} = @container`;
@@ -421,7 +425,7 @@ export function podDaysQuery(
     );
   });
   query.sql =
-    `SELECT DISTINCT namespace, pod, DATE(timestamp) AS day\nFROM (\n${branches}\n)\n` +
+    `SELECT DISTINCT namespace, pod, DATE(timestamp, @time_zone) AS day\nFROM (\n${branches}\n)\n` +
     'WHERE namespace IS NOT NULL AND pod IS NOT NULL\nORDER BY namespace, pod, day';
   return query;
 }

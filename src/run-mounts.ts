@@ -10,8 +10,11 @@ import { startMount, type RunningMount } from './mount-daemon.js';
 import { mountedPaths } from './mount-table.js';
 import { notifyReady, notifyStopping } from './service-notify.js';
 
-/** How long unmounting may take before the process exits anyway. */
-const STOP_GRACE_MS = 3_000;
+/**
+ * How long unmounting may take before the process exits anyway, within the 2 s a stop is promised.
+ * Exiting ends the FUSE connection, so reads still waiting fail rather than hang.
+ */
+const STOP_GRACE_MS = 1_500;
 const UNMOUNT_POLL_MS = 2_000;
 
 interface Served {

@@ -54,8 +54,17 @@ export const DATASET = setting({
 export const API_ENDPOINT = setting({
   key: 'api-endpoint',
   argument: '<url>',
-  description: 'BigQuery endpoint. Credentials: Application Default Credentials, none for a loopback URL',
+  description: 'BigQuery endpoint; which credentials it gets: see auth (BQLOGFS_AUTH)',
   shownDefault: "Google's",
+  scope: 'mount',
+});
+export const AUTH = setting({
+  key: 'auth',
+  argument: '<mode>',
+  description:
+    'credentials sent to BigQuery: auto (Application Default Credentials, none for a loopback endpoint), ' +
+    'adc (always Application Default Credentials), none (never; for a BigQuery emulator under another host name)',
+  defaultValue: 'auto',
   scope: 'mount',
 });
 export const CACHE_DIR = setting({
@@ -103,6 +112,7 @@ export const STORE_SETTINGS: readonly SettingSpec[] = [
   PROJECT,
   DATASET,
   API_ENDPOINT,
+  AUTH,
   SCHEMA,
   CLUSTER,
   CACHE_DIR,
@@ -154,6 +164,13 @@ export const MOUNT_SETTINGS: readonly SettingSpec[] = [
     argument: '<duration>',
     description: 'how old a snapshot of the hour still filling may get',
     defaultValue: '10s',
+    scope: 'mount',
+  }),
+  setting({
+    key: 'refresh-budget',
+    argument: '<size>',
+    description: 'bytes refreshes of live hours may bill per hour; beyond it live files stop growing',
+    defaultValue: '10G',
     scope: 'mount',
   }),
   setting({

@@ -26,6 +26,10 @@ export class MountStats {
   bytesBilled = 0;
   cacheHits = 0;
   cacheMisses = 0;
+  /** Fetches of live hours again, what they billed, and those the refresh budget refused. */
+  refreshes = 0;
+  refreshBytesBilled = 0;
+  refreshesSkipped = 0;
   /** read() calls answered, and their bytes. */
   reads = 0;
   bytesServed = 0;
@@ -80,6 +84,9 @@ export class MountStats {
       bytesBilled: this.bytesBilled,
       cacheHits: this.cacheHits,
       cacheMisses: this.cacheMisses,
+      refreshes: this.refreshes,
+      refreshBytesBilled: this.refreshBytesBilled,
+      refreshesSkipped: this.refreshesSkipped,
       cacheBytes: this.cacheBytes(),
       reads: this.reads,
       bytesServed: this.bytesServed,

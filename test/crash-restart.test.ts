@@ -3,13 +3,13 @@
 // on BigQuery; and `bqlogfs unmount` after the daemon is gone. A read gives exactly the true bytes
 // or an error, never other bytes and never a hang; the cache never takes a partial file for a whole one.
 import t, { type Test } from 'tap';
-import { readdir, readFile, stat, writeFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile, rm } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addBulk, BULK } from './support/bulk.js';
 import { runCli } from './support/cli-process.js';
-import { isMounted, startDaemon, type Daemon } from './support/daemon.js';
-import { createEnvironment, mountFixtures, type Environment } from './support/environment.js';
+import { isMounted, removeDir, startDaemon, tempDir, type Daemon } from './support/daemon.js';
+import { createEnvironment, datasetFor, mountFixtures, PROJECT, type Environment } from './support/environment.js';
 import { readAndCompare, type ReadOutcome } from './support/fault-checks.js';
 import { sh } from './support/shell.js';
 
@@ -171,6 +171,35 @@ t.test('kill -9 in the middle of a fetch, then mount again with the same cache',
   );
   // Before the first daemon's teardown, which would unmount whatever is mounted here.
   await second.stop();
+});
+
+t.test('a stale mount on a path with a space is recovered too', async (t) => {
+  const parent = await tempDir('spaced');
+  const mountpoint = join(parent, 'my logs');
+  await mkdir(mountpoint);
+  const args = [
+    '--project',
+    PROJECT,
+    '--dataset',
+    datasetFor('partitioned'),
+    '--api-endpoint',
+    environment.emulator.url,
+  ];
+  const first = await startDaemon(args, mountpoint);
+  await killHard(first);
+  t.match((await sh(`ls '${mountpoint}'`)).stderr, /Transport endpoint is not connected/, 'stale');
+  const second = await startDaemon(args, mountpoint);
+  t.teardown(async () => {
+    await second.stop();
+    await removeDir(parent);
+  });
+  await waitFor(
+    'the new daemon to mount',
+    () => /"msg":"mounted"/.test(second.logs()) || second.process.exitCode !== null,
+  );
+  t.match(second.logs(), /recovering a stale mount/, 'the new daemon cleared it');
+  const edge = `shop/web-7d9f8-abcde/app/${environment.fixtures.yesterday}/10.log`;
+  t.same(await readAndCompare(join(mountpoint, edge), files.get(edge)), { kind: 'exact' }, 'and serves it');
 });
 
 t.test('bqlogfs unmount works after kill -9 and leaves the directory usable', async (t) => {

@@ -1,6 +1,6 @@
 // The hour that is still filling: `tail -f` shows entries as they arrive, the file only grows, and
 // current.log points at it.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { emulatorClient } from '../src/emulator/client.js';
@@ -13,12 +13,21 @@ const PROJECT = 'live-project';
 const DATASET = 'live_logs';
 const REF = { namespace: 'live', pod: 'web-0', container: 'app' } as const;
 
-t.test('tail -f follows the live hour as entries arrive', async (t) => {
+interface LiveSetup {
+  emulator: Awaited<ReturnType<typeof startEmulator>>;
+  /** Inserts entries stamped inside the hour that is filling now, so no test races an hour boundary. */
+  insert(count: number): Promise<void>;
+  /** The first `upTo` lines inserted, as the hour file holds them. */
+  expected(upTo: number): string;
+  /** The live hour's path, relative to the mountpoint. */
+  file: string;
+}
+
+async function liveSetup(t: Test): Promise<LiveSetup> {
   const emulator = await startEmulator({ port: 0 });
   t.teardown(() => emulator.close());
   const client = emulatorClient(emulator.url, PROJECT);
   const now = new Date();
-  // Entries are stamped inside the hour that is filling now, so the test does not race an hour boundary.
   const hourStart = Math.floor(now.getTime() / 3_600_000) * 3_600_000;
   const day = now.toISOString().slice(0, 10);
   const file = `${REF.namespace}/${REF.pod}/${REF.container}/${day}/${now.toISOString().slice(11, 13)}.log`;
@@ -39,37 +48,58 @@ t.test('tail -f follows the live hour as entries arrive', async (t) => {
     await insertEntries(client, DATASET, 'partitioned', entries);
   };
   const expected = (upTo: number) => Array.from({ length: upTo }, (_, n) => `live line ${n}\n`).join('');
+  return { emulator, insert, expected, file };
+}
 
-  await insert(3);
+async function mountLive(t: Test, emulatorUrl: string, extraArgs: string[]) {
   const mountpoint = await tempDir('mnt');
   const cacheDir = await tempDir('cache');
   const daemon = await startDaemon(
-    ['--project', PROJECT, '--dataset', DATASET, '--api-endpoint', emulator.url],
+    ['--project', PROJECT, '--dataset', DATASET, '--api-endpoint', emulatorUrl],
     mountpoint,
-    ['--cache-dir', cacheDir, '--refresh', '1s'],
+    ['--cache-dir', cacheDir, ...extraArgs],
   );
   t.teardown(async () => {
     await daemon.stop();
     await removeDir(mountpoint);
     await removeDir(cacheDir);
   });
+  return { mountpoint, daemon };
+}
 
-  const tail = spawn('tail', ['-f', '-n', '+1', file], { cwd: mountpoint });
+/** Follows a file with `tail -f` from its first line; `waitFor` waits until all it printed is `text`. */
+function follow(t: Test, file: string, cwd: string) {
+  const tail = spawn('tail', ['-f', '-n', '+1', file], { cwd });
   let followed = '';
   tail.stdout.on('data', (chunk: Buffer) => (followed += chunk.toString()));
   t.teardown(() => void tail.kill());
-
-  const waitFor = async (text: string, limitMs: number) => {
-    const start = Date.now();
-    while (followed !== text && Date.now() - start < limitMs) await sleep(100);
-    return Date.now() - start;
+  return {
+    output: () => followed,
+    waitFor: async (text: string, limitMs: number) => {
+      const start = Date.now();
+      while (followed !== text && Date.now() - start < limitMs) await sleep(100);
+      return Date.now() - start;
+    },
   };
-  t.ok((await waitFor(expected(3), 5_000)) < 5_000, 'tail prints what is there');
+}
+
+async function queriesSent(emulatorUrl: string): Promise<number> {
+  const response = await fetch(`${emulatorUrl}/emulator/stats`);
+  return ((await response.json()) as { queries: number }).queries;
+}
+
+t.test('tail -f follows the live hour as entries arrive', async (t) => {
+  const { emulator, insert, expected, file } = await liveSetup(t);
+  await insert(3);
+  const { mountpoint } = await mountLive(t, emulator.url, ['--refresh', '1s']);
+  const tail = follow(t, file, mountpoint);
+
+  t.ok((await tail.waitFor(expected(3), 5_000)) < 5_000, 'tail prints what is there');
   const sizes: number[] = [];
   for (let round = 1; round <= 3; round++) {
     await insert(2);
-    const waited = await waitFor(expected(3 + 2 * round), 6_000);
-    t.equal(followed, expected(3 + 2 * round), `round ${round}: new lines after ${waited} ms, none twice or torn`);
+    const waited = await tail.waitFor(expected(3 + 2 * round), 6_000);
+    t.equal(tail.output(), expected(3 + 2 * round), `round ${round}: new lines after ${waited} ms, none twice or torn`);
     sizes.push(Number((await shOk(`stat -c %s ${file}`, mountpoint)).trim()));
   }
   t.same(
@@ -80,4 +110,51 @@ t.test('tail -f follows the live hour as entries arrive', async (t) => {
   t.equal(sizes.at(-1), Buffer.byteLength(expected(9)), 'and ends at the true size');
   const target = (await shOk(`readlink ${REF.namespace}/${REF.pod}/${REF.container}/current.log`, mountpoint)).trim();
   t.equal(`${REF.namespace}/${REF.pod}/${REF.container}/${target}`, file, 'current.log points at the live hour');
+});
+
+t.test('a live hour is refreshed only while a reader has it open', async (t) => {
+  const { emulator, insert, expected, file } = await liveSetup(t);
+  await insert(3);
+  const { mountpoint } = await mountLive(t, emulator.url, ['--refresh', '1s']);
+  const size = async () => Number((await shOk(`stat -c %s ${file}`, mountpoint)).trim());
+  t.equal(await size(), Buffer.byteLength(expected(3)), 'the first stat fetches the hour');
+  const before = await queriesSent(emulator.url);
+  await insert(2);
+  for (let check = 0; check < 3; check++) {
+    await sleep(1_300); // longer than --refresh
+    t.equal(await size(), Buffer.byteLength(expected(3)), `stat ${check + 1} without a reader keeps the snapshot`);
+  }
+  t.equal(await queriesSent(emulator.url), before, 'and sends no query');
+  t.equal(await shOk(`cat ${file}`, mountpoint), expected(5), 'opening it fetches the new entries');
+  t.equal(await queriesSent(emulator.url), before + 1, 'with one query');
+  t.equal(await size(), Buffer.byteLength(expected(5)), 'and stat shows the new size');
+});
+
+t.test('refreshes stop at --refresh-budget, with one log line that says so', async (t) => {
+  const { emulator, insert, expected, file } = await liveSetup(t);
+  await insert(3);
+  // Each refresh here bills 10 MiB, the local server's minimum for a table with entries (stderr has none).
+  const { mountpoint, daemon } = await mountLive(t, emulator.url, ['--refresh', '1s', '--refresh-budget', '15M']);
+  const tail = follow(t, file, mountpoint);
+  t.ok((await tail.waitFor(expected(3), 5_000)) < 5_000, 'tail prints what is there');
+  await insert(2);
+  t.ok((await tail.waitFor(expected(5), 6_000)) < 6_000, 'the first refresh is within the budget');
+  await insert(2);
+  await sleep(4_000);
+  t.equal(tail.output(), expected(5), 'the next would exceed it: the file stops growing');
+  const stats = JSON.parse(await shOk('cat .bqlogfs/stats', mountpoint)) as {
+    refreshes: number;
+    refreshesSkipped: number;
+    refreshBytesBilled: number;
+  };
+  t.equal(stats.refreshes, 1, 'one refresh ran');
+  t.equal(stats.refreshBytesBilled, 10 * 2 ** 20, 'billing 10 MiB');
+  t.ok(stats.refreshesSkipped > 0, `${stats.refreshesSkipped} refreshes skipped`);
+  const warnings = daemon
+    .logs()
+    .split('\n')
+    .filter((line) => line.includes('refresh budget used up'));
+  t.equal(warnings.length, 1, 'one log line says why and what to change');
+  t.match(warnings[0], /--refresh-budget/);
+  t.equal(await shOk(`cat ${file}`, mountpoint), expected(5), 'a new reader gets the same snapshot, not an error');
 });

@@ -8,6 +8,7 @@ import { startEmulator } from '../src/emulator/server.js';
 import { createSinkTables, insertEntries, type LogEntry } from '../src/sink-tables.js';
 import { removeDir, startDaemon, tempDir } from './support/daemon.js';
 import { sh, shOk } from './support/shell.js';
+import { localHourKey } from './support/zones.js';
 
 const PROJECT = 'tz-project';
 const DATASET = 'tz_logs';
@@ -37,27 +38,10 @@ function entries(): LogEntry[] {
   return list;
 }
 
-/** Local `YYYY-MM-DD/HH.log` of an instant, straight from the platform's time-zone data. */
-function localPath(ms: number, zone: string): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-    })
-      .formatToParts(ms)
-      .map((part) => [part.type, part.value]),
-  );
-  return `${parts.year}-${parts.month}-${parts.day}/${parts.hour}.log`;
-}
-
 function expectedByPath(zone: string): Map<string, string> {
   const files = new Map<string, string>();
   for (const entry of entries()) {
-    const path = localPath(Date.parse(entry.timestamp), zone);
+    const path = `${localHourKey(Date.parse(entry.timestamp), zone)}.log`;
     files.set(path, (files.get(path) ?? '') + `${entry.textPayload}\n`);
   }
   return files;

@@ -89,7 +89,7 @@ export class JobService {
       dryRun,
     );
     try {
-      await this.run(job, query);
+      await this.run(job, query, ref.location ?? locationParam);
     } catch (err) {
       // Dry runs report errors directly; real jobs are created and fail.
       if (dryRun || !(err instanceof BqError)) throw err;
@@ -101,13 +101,13 @@ export class JobService {
   }
 
   /** GET /projects/{p}/jobs/{jobId} */
-  get(projectId: string, jobId: string): object {
-    return this.resource(this.find(projectId, jobId));
+  get(projectId: string, jobId: string, location?: string): object {
+    return this.resource(this.find(projectId, jobId, location));
   }
 
   /** POST /projects/{p}/jobs/{jobId}/cancel — every job is already done. */
-  cancel(projectId: string, jobId: string): object {
-    return { kind: 'bigquery#jobCancelResponse', job: this.resource(this.find(projectId, jobId)) };
+  cancel(projectId: string, jobId: string, location?: string): object {
+    return { kind: 'bigquery#jobCancelResponse', job: this.resource(this.find(projectId, jobId, location)) };
   }
 
   async delete(projectId: string, jobId: string): Promise<void> {
@@ -182,7 +182,7 @@ export class JobService {
 
   /** GET /projects/{p}/queries/{jobId} */
   async getQueryResults(projectId: string, jobId: string, qs: URLSearchParams): Promise<object> {
-    const job = this.find(projectId, jobId);
+    const job = this.find(projectId, jobId, qs.get('location') ?? undefined);
     if (job.error) throw job.error;
     const base = {
       kind: 'bigquery#getQueryResultsResponse',
@@ -210,7 +210,7 @@ export class JobService {
     };
   }
 
-  private async run(job: JobRecord, config: QueryConfig): Promise<void> {
+  private async run(job: JobRecord, config: QueryConfig, givenLocation?: string): Promise<void> {
     if (typeof config.query !== 'string' || config.query.trim() === '')
       throw BqError.invalid('Query text is required (configuration.query.query).');
     const request: QueryRequest = { projectId: job.projectId, query: config.query };
@@ -222,6 +222,16 @@ export class JobService {
     try {
       const plan = planQuery(this.catalog, request);
       job.plan = plan;
+      // A job runs where its data is: in the location it names, else its datasets' location.
+      for (const table of plan.referencedTables) {
+        const { location } = this.catalog.getDataset(table.projectId, table.datasetId);
+        if (givenLocation === undefined) job.location = location;
+        else if (givenLocation.toUpperCase() !== location.toUpperCase()) {
+          throw BqError.notFound(
+            `Dataset ${table.projectId}:${table.datasetId} was not found in location ${givenLocation}`,
+          );
+        }
+      }
       if (job.dryRun) {
         job.schema = await this.duck(() => this.results.describe(plan));
         this.stats.dryRuns++;
@@ -279,9 +289,15 @@ export class JobService {
     return `${projectId}:${jobId}`;
   }
 
-  private find(projectId: string, jobId: string): JobRecord {
+  /**
+   * A job as BigQuery finds it: only in its own location. Without a location only jobs in the US and
+   * EU multi-regions are found.
+   */
+  private find(projectId: string, jobId: string, location?: string): JobRecord {
     const job = this.jobs.get(this.key(projectId, jobId));
-    if (!job) throw BqError.notFound(`Job ${projectId}:${jobId}`);
+    const where = (location ?? '').toUpperCase();
+    const found = job && (location === undefined ? ['US', 'EU'] : [where]).includes(job.location.toUpperCase());
+    if (!job || !found) throw BqError.notFound(`Job ${projectId}:${location ?? 'US'}.${jobId}`);
     return job;
   }
 

@@ -35,7 +35,8 @@ function tableReference(t: TableMeta): object {
   return { projectId: t.projectId, datasetId: t.datasetId, tableId: t.tableId };
 }
 
-export function tableResource(t: TableMeta): object {
+/** A table as tables.get shows it; `location` is its dataset's. */
+export function tableResource(t: TableMeta, location: string): object {
   return {
     kind: 'bigquery#table',
     etag: Buffer.from(`${t.tableId}:${t.lastModifiedTime}:${t.numRows}`).toString('base64'),
@@ -50,7 +51,7 @@ export function tableResource(t: TableMeta): object {
     creationTime: String(t.creationTime),
     lastModifiedTime: String(t.lastModifiedTime),
     type: 'TABLE',
-    location: 'US',
+    location,
     ...(t.description !== undefined ? { description: t.description } : {}),
     ...(t.friendlyName !== undefined ? { friendlyName: t.friendlyName } : {}),
     ...(t.labels !== undefined ? { labels: t.labels } : {}),

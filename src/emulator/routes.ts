@@ -138,7 +138,9 @@ export function buildRouter(db: Database, catalog: Catalog, jobs: JobService, re
     const labels = stringMap(body.labels);
     if (labels) meta.labels = labels;
     if (body.expirationTime !== undefined) meta.expirationTime = String(body.expirationTime);
-    return { body: tableResource(await catalog.createTable(meta)) };
+    return {
+      body: tableResource(await catalog.createTable(meta), catalog.getDataset(meta.projectId, meta.datasetId).location),
+    };
   });
   r.add('GET', '/projects/:p/datasets/:d/tables', ({ params, query }) => {
     catalog.getDataset(params.p!, params.d!);
@@ -155,7 +157,10 @@ export function buildRouter(db: Database, catalog: Catalog, jobs: JobService, re
     };
   });
   r.add('GET', '/projects/:p/datasets/:d/tables/:t', ({ params }) => ({
-    body: tableResource(catalog.getTable(params.p!, params.d!, params.t!)),
+    body: tableResource(
+      catalog.getTable(params.p!, params.d!, params.t!),
+      catalog.getDataset(params.p!, params.d!).location,
+    ),
   }));
   const patchTable = async ({
     params,
@@ -173,7 +178,12 @@ export function buildRouter(db: Database, catalog: Catalog, jobs: JobService, re
     const labels = stringMap(body.labels);
     if (labels) changes.labels = labels;
     if (body.expirationTime !== undefined) changes.expirationTime = String(body.expirationTime);
-    return { body: tableResource(await catalog.updateTable(table, changes)) };
+    return {
+      body: tableResource(
+        await catalog.updateTable(table, changes),
+        catalog.getDataset(table.projectId, table.datasetId).location,
+      ),
+    };
   };
   r.add('PATCH', '/projects/:p/datasets/:d/tables/:t', patchTable);
   r.add('PUT', '/projects/:p/datasets/:d/tables/:t', patchTable);
@@ -216,8 +226,12 @@ export function buildRouter(db: Database, catalog: Catalog, jobs: JobService, re
     body: await jobs.insert(params.p!, body, query.get('location') ?? undefined),
   }));
   r.add('GET', '/projects/:p/jobs', ({ params }) => ({ body: jobs.list(params.p!) }));
-  r.add('GET', '/projects/:p/jobs/:j', ({ params }) => ({ body: jobs.get(params.p!, params.j!) }));
-  r.add('POST', '/projects/:p/jobs/:j/cancel', ({ params }) => ({ body: jobs.cancel(params.p!, params.j!) }));
+  r.add('GET', '/projects/:p/jobs/:j', ({ params, query }) => ({
+    body: jobs.get(params.p!, params.j!, query.get('location') ?? undefined),
+  }));
+  r.add('POST', '/projects/:p/jobs/:j/cancel', ({ params, query }) => ({
+    body: jobs.cancel(params.p!, params.j!, query.get('location') ?? undefined),
+  }));
   r.add('DELETE', '/projects/:p/jobs/:j/delete', async ({ params }) => {
     await jobs.delete(params.p!, params.j!);
     return { status: 204 };

@@ -2,6 +2,7 @@
 // backed by an embedded DuckDB that executes the (translated) SQL.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AuthorizationRecord } from './authorization.js';
 import { Catalog } from './catalog.js';
 import { Database } from './database.js';
 import { BqError, asBqError } from './errors.js';
@@ -26,6 +27,8 @@ export interface Emulator {
   port: number;
   /** Fault injection for tests; also driven over HTTP at /emulator/faults. */
   faults: FaultInjector;
+  /** What the Authorization headers of BigQuery requests held; also at /emulator/authorization. */
+  authorization: AuthorizationRecord;
   close(): Promise<void>;
 }
 
@@ -69,11 +72,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const router = buildRouter(db, catalog, jobs, results);
   const faults = new FaultInjector();
   addFaultRoutes(router, faults);
+  const authorization = new AuthorizationRecord();
+  router.add('GET', '/emulator/authorization', () => ({ body: authorization.stats() }));
 
   const server = createServer((req, res) => {
     const started = Date.now();
     const url = new URL(req.url ?? '/', 'http://emulator');
     const method = req.method ?? 'GET';
+    if (!url.pathname.startsWith('/emulator/')) authorization.record(req.headers.authorization);
     const route = router.match(method, url.pathname);
     void (async () => {
       let status: number;
@@ -111,6 +117,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     url,
     port,
     faults,
+    authorization,
     close: () => {
       closed ??= (async () => {
         await new Promise<void>((resolve) => {

@@ -5,7 +5,8 @@ declare module 'fuse-native' {
     subtype?: string;
     autoCache?: boolean;
     kernelCache?: boolean;
-    attrTimeout?: number;
+    /** Given as a string, since 0 would be dropped as falsy. */
+    attrTimeout?: number | string;
     entryTimeout?: number;
     allowOther?: boolean;
     defaultPermissions?: boolean;

@@ -21,18 +21,31 @@ export interface Daemon {
 
 export async function isMounted(mountpoint: string): Promise<boolean> {
   const mounts = await readFile('/proc/mounts', 'utf8');
-  return mounts.split('\n').some((line) => line.split(' ')[1] === mountpoint);
+  // The kernel writes a space in a path as \040 (and tab, newline, backslash likewise).
+  const escaped = mountpoint.replace(/[ \t\n\\]/g, (char) => `\\${char.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  return mounts.split('\n').some((line) => line.split(' ')[1] === escaped);
 }
 
 export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `bqlogfs-${prefix}-`));
 }
 
-export async function startDaemon(baseArgs: string[], mountpoint: string, extraArgs: string[] = []): Promise<Daemon> {
+/**
+ * Starts `bqlogfs mount`. With `clockOffsetS` the daemon runs under faketime, its clock that many
+ * seconds ahead of the real one (or behind, if negative).
+ */
+export async function startDaemon(
+  baseArgs: string[],
+  mountpoint: string,
+  extraArgs: string[] = [],
+  options: { clockOffsetS?: number } = {},
+): Promise<Daemon> {
   const args = [...baseArgs, ...extraArgs];
-  const child = spawn(process.execPath, [...NODE_FLAGS, '--import', 'tsx', CLI, 'mount', mountpoint, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const command = [process.execPath, ...NODE_FLAGS, '--import', 'tsx', CLI, 'mount', mountpoint, ...args];
+  const { clockOffsetS } = options;
+  if (clockOffsetS !== undefined) command.unshift('faketime', '-f', `${clockOffsetS >= 0 ? '+' : ''}${clockOffsetS}`);
+  const [program = '', ...programArgs] = command;
+  const child = spawn(program, programArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -1,0 +1,86 @@
+// `tail -F current.log` keeps following when the hour rolls over. The daemon runs under faketime
+// with its clock set to just before an hour ends, so the test does not wait for a real one.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { emulatorClient } from '../src/emulator/client.js';
+import { startEmulator } from '../src/emulator/server.js';
+import { createSinkTables, insertEntries } from '../src/sink-tables.js';
+import { removeDir, startDaemon, tempDir } from './support/daemon.js';
+import { shOk } from './support/shell.js';
+
+const PROJECT = 'boundary-project';
+const DATASET = 'boundary_logs';
+const REF = { namespace: 'live', pod: 'web-0', container: 'app' } as const;
+const CONTAINER_DIR = `${REF.namespace}/${REF.pod}/${REF.container}`;
+const HOUR_MS = 3_600_000;
+
+/** `YYYY-MM-DD/HH.log` of the UTC hour an instant falls in. */
+const hourFile = (ms: number) => {
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)}/${iso.slice(11, 13)}.log`;
+};
+
+t.test('tail -F current.log follows across an hour boundary', async (t) => {
+  const realNow = Date.now();
+  // The daemon's clock starts 15 s before the end of an hour; the test's entries follow that clock.
+  const boundary = Math.ceil((realNow + 20_000) / HOUR_MS) * HOUR_MS;
+  const clockOffsetS = Math.round((boundary - 15_000 - realNow) / 1000);
+  const daemonNow = () => Date.now() + clockOffsetS * 1000;
+
+  const emulator = await startEmulator({ port: 0 });
+  t.teardown(() => emulator.close());
+  const client = emulatorClient(emulator.url, PROJECT);
+  const days = [...new Set([boundary - 1, boundary].map((ms) => new Date(ms).toISOString().slice(0, 10)))];
+  await createSinkTables(client, DATASET, 'partitioned', days, []);
+  let sequence = 0;
+  const insertAt = async (ms: number) => {
+    const n = sequence++;
+    await insertEntries(client, DATASET, 'partitioned', [
+      { ...REF, stream: 'stdout', timestamp: new Date(ms).toISOString(), insertId: `b-${n}`, textPayload: `line ${n}` },
+    ]);
+  };
+  const expected = (upTo: number) => Array.from({ length: upTo }, (_, n) => `line ${n}\n`).join('');
+
+  await insertAt(boundary - 30_000);
+  const mountpoint = await tempDir('mnt');
+  const cacheDir = await tempDir('cache');
+  const daemon = await startDaemon(
+    ['--project', PROJECT, '--dataset', DATASET, '--api-endpoint', emulator.url],
+    mountpoint,
+    ['--cache-dir', cacheDir, '--refresh', '1s'],
+    { clockOffsetS },
+  );
+  t.teardown(async () => {
+    await daemon.stop();
+    await removeDir(mountpoint);
+    await removeDir(cacheDir);
+  });
+
+  const link = `${CONTAINER_DIR}/current.log`;
+  t.equal((await shOk(`readlink ${link}`, mountpoint)).trim(), hourFile(boundary - 1), 'current.log: the ending hour');
+  const tail = spawn('tail', ['-F', '-n', '+1', link], { cwd: mountpoint });
+  let followed = '';
+  let told = '';
+  tail.stdout.on('data', (chunk: Buffer) => (followed += chunk.toString()));
+  tail.stderr.on('data', (chunk: Buffer) => (told += chunk.toString()));
+  t.teardown(() => void tail.kill());
+  const waitFor = async (text: string, limitMs: number) => {
+    const start = Date.now();
+    while (followed !== text && Date.now() - start < limitMs) await sleep(100);
+    return Date.now() - start;
+  };
+
+  t.equal((await waitFor(expected(1), 5_000), followed), expected(1), 'tail prints what is there');
+  t.ok(daemonNow() < boundary - 2_000, 'with time left in the hour');
+  await insertAt(daemonNow());
+  const waited = await waitFor(expected(2), 5_000);
+  t.equal(followed, expected(2), `a new entry of the ending hour after ${waited} ms`);
+
+  while (daemonNow() < boundary + 500) await sleep(100);
+  await insertAt(daemonNow());
+  const acrossMs = await waitFor(expected(3), 10_000);
+  t.equal(followed, expected(3), `the first entry of the next hour after ${acrossMs} ms, nothing lost or twice`);
+  t.equal((await shOk(`readlink ${link}`, mountpoint)).trim(), hourFile(boundary), 'current.log: the new hour');
+  t.comment(`tail said: ${told.trim().replaceAll('\n', ' | ')}`);
+});
