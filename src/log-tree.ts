@@ -56,6 +56,7 @@ export class LogTree {
   private readonly readers = new Map<string, number>();
   private nextHandle = 1;
   private statsSnapshot = Buffer.alloc(0);
+  private statsReaders = 0;
 
   constructor(
     private readonly listings: Listings,
@@ -73,7 +74,8 @@ export class LogTree {
   async getattr(path: string): Promise<Attributes> {
     if (path === CONTROL_DIR) return this.directory();
     if (path === STATS_FILE) {
-      this.statsSnapshot = Buffer.from(JSON.stringify(this.stats, null, 2) + '\n');
+      // While someone reads the figures, the size stays that of the copy they read.
+      if (this.statsReaders === 0) this.statsSnapshot = Buffer.from(JSON.stringify(this.stats, null, 2) + '\n');
       return { type: 'file', size: this.statsSnapshot.length, mtimeMs: this.options.now() };
     }
     const parsed = this.parse(path);
@@ -139,6 +141,7 @@ export class LogTree {
     let file: OpenFile;
     if (path === STATS_FILE) {
       file = { kind: 'memory', data: this.statsSnapshot };
+      this.statsReaders++;
     } else {
       const parsed = this.parse(path);
       if (parsed?.kind !== 'hour') throw new FsError(parsed ? 'EISDIR' : 'ENOENT');
@@ -207,6 +210,7 @@ export class LogTree {
   async release(handle: number): Promise<void> {
     const file = this.openFiles.get(handle);
     this.openFiles.delete(handle);
+    if (file?.kind === 'memory') this.statsReaders--;
     if (file?.kind !== 'file') return;
     const left = (this.readers.get(file.path) ?? 1) - 1;
     if (left > 0) this.readers.set(file.path, left);
