@@ -57,8 +57,27 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
     options.onError?.(errno);
     cb(Fuse[errno] as number);
   };
+  // Every operation is answered before fuse-native's own timeout would answer it, so nothing is
+  // done with a request, such as copying into its read buffer, after it was answered.
+  const deadlineMs = Math.max(1_000, options.operationTimeoutMs - 1_000);
   const reply = <T>(op: string, path: string, cb: Callback, work: Promise<T>, send: (value: T) => void) => {
-    work.then(send, (error: unknown) => fail(cb, errnoName(error, log, op, path)));
+    let answered = false;
+    const deadline = setTimeout(() => {
+      answered = true;
+      log.error({ op, path, afterMs: deadlineMs }, 'operation timed out; see --query-timeout');
+      fail(cb, 'ETIMEDOUT');
+    }, deadlineMs);
+    work.then(
+      (value) => {
+        clearTimeout(deadline);
+        if (!answered) send(value);
+      },
+      (error: unknown) => {
+        clearTimeout(deadline);
+        if (!answered) fail(cb, errnoName(error, log, op, path));
+      },
+    );
+    return work;
   };
   const readOnly = (...args: unknown[]) => fail(args[args.length - 1] as Callback, 'EROFS');
 
@@ -84,8 +103,15 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
     readdir: (path: string, cb: Callback) => reply('readdir', path, cb, tree.readdir(path), (names) => cb(0, names)),
     open: (path: string, flags: number, cb: Callback) =>
       reply('open', path, cb, tree.open(path, isWriteOpen(flags)), (handle) => cb(0, handle)),
-    read: (path: string, handle: number, buffer: Buffer, length: number, position: number, cb: Callback) =>
-      reply('read', path, cb, tree.read(handle, buffer, length, position), (bytes) => cb(bytes)),
+    read: (path: string, handle: number, buffer: Buffer, length: number, position: number, cb: Callback) => {
+      const reading = reply('read', path, cb, tree.read(handle, length, position), (chunk) =>
+        cb(chunk.data.copy(buffer)),
+      );
+      void reading.then(
+        (chunk) => chunk.done(),
+        () => undefined,
+      );
+    },
     release: (path: string, handle: number, cb: Callback) =>
       reply('release', path, cb, tree.release(handle), () => cb(0)),
     statfs: (_path: string, cb: Callback) =>

@@ -3,6 +3,7 @@
 import { open as openFile, type FileHandle } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { QueryFailure } from './bigquery-access.js';
+import { ReadBuffers } from './read-buffers.js';
 import type { HourStore } from './hour-store.js';
 import type { Listings } from './listings.js';
 import { CURRENT_LINK, hourFileName, parseLogPath, type LogPath } from './log-path.js';
@@ -10,7 +11,7 @@ import type { NamespacePolicy } from './namespace-policy.js';
 import type { MountStats } from './stats.js';
 import { DAY_MS, parseDayName, type TimeZoneModel } from './time-model.js';
 
-export type Errno = 'ENOENT' | 'ENOTDIR' | 'EIO' | 'EROFS' | 'EBADF' | 'EISDIR' | 'EINVAL';
+export type Errno = 'ENOENT' | 'ENOTDIR' | 'EIO' | 'EROFS' | 'EBADF' | 'EISDIR' | 'EINVAL' | 'ETIMEDOUT';
 
 export class FsError extends Error {
   constructor(readonly errno: Errno) {
@@ -27,31 +28,24 @@ export interface Attributes {
 export const CONTROL_DIR = '/.bqlogfs';
 export const STATS_FILE = '/.bqlogfs/stats';
 
-/** Bytes read from a cached file at once; the kernel asks for at most 128 KiB per read. */
-const READ_AHEAD_BYTES = 1 << 20;
-/** Blocks kept per open file: those being read and those the kernel's read-ahead is already in. */
-const KEPT_BLOCKS = 4;
-
-/** A block of a cached file: `length` valid bytes of `data` from `start`. */
-interface ReadAhead {
-  start: number;
-  length: number;
-  data: Buffer;
-}
-
-/** An open hour file of the cache, with the blocks lately read from it, by offset. */
+/** An open hour file of the cache. */
 interface CachedFile {
   kind: 'file';
   path: string;
   handle: FileHandle;
-  final: boolean;
-  blocks: Map<number, Promise<ReadAhead>>;
 }
 
 type OpenFile = CachedFile | { kind: 'memory'; data: Buffer };
 
+/** Bytes a read found, in a buffer that goes back to its owner with `done`. */
+export interface ReadChunk {
+  data: Buffer;
+  done(): void;
+}
+
 export class LogTree {
   private readonly openFiles = new Map<number, OpenFile>();
+  private readonly readBuffers = new ReadBuffers();
   /** Handles open per hour file path: only an hour a reader has open is refreshed. */
   private readonly readers = new Map<string, number>();
   private nextHandle = 1;
@@ -147,7 +141,8 @@ export class LogTree {
       if (parsed?.kind !== 'hour') throw new FsError(parsed ? 'EISDIR' : 'ENOENT');
       const hour = await this.guard(path, () => this.hours.hour(parsed.ref, parsed.day, parsed.hour));
       if (!hour) throw new FsError('ENOENT');
-      file = { kind: 'file', path, handle: await openFile(hour.path, 'r'), final: hour.final, blocks: new Map() };
+      const handle = await openFile(hour.path, 'r');
+      file = { kind: 'file', path, handle };
       this.readers.set(path, (this.readers.get(path) ?? 0) + 1);
     }
     const handle = this.nextHandle++;
@@ -155,56 +150,30 @@ export class LogTree {
     return handle;
   }
 
-  async read(handle: number, buffer: Buffer, length: number, position: number): Promise<number> {
+  /**
+   * Reads into a buffer of the tree's own, which the caller copies from and then gives back with
+   * `done`. The kernel's buffer is never written by a disk read that could outlive its request.
+   */
+  async read(handle: number, length: number, position: number): Promise<ReadChunk> {
     const file = this.openFiles.get(handle);
     if (!file) throw new FsError('EBADF');
     const startedAt = performance.now();
-    let bytesRead: number;
+    let chunk: ReadChunk;
     if (file.kind === 'memory') {
-      bytesRead =
-        position >= file.data.length
-          ? 0
-          : file.data.copy(buffer, 0, position, Math.min(file.data.length, position + length));
+      const end = Math.max(position, Math.min(file.data.length, position + length));
+      chunk = { data: file.data.subarray(position, end), done: () => undefined };
     } else {
-      bytesRead = await this.readCached(file, buffer, length, position);
+      const landing = this.readBuffers.take(length);
+      try {
+        const { bytesRead } = await file.handle.read(landing, 0, length, position);
+        chunk = { data: landing.subarray(0, bytesRead), done: () => this.readBuffers.give(landing) };
+      } catch (error) {
+        this.readBuffers.give(landing);
+        throw error;
+      }
     }
-    this.stats.recordRead(bytesRead, performance.now() - startedAt);
-    return bytesRead;
-  }
-
-  /**
-   * Serves reads of a finished hour from whole aligned blocks of the cached file: each call from the
-   * kernel costs a trip through libuv's thread pool, so fewer, larger reads keep the mount close to
-   * a plain file. The kernel sends several reads of one handle at once (its own read-ahead), so
-   * reads that fall in the same block share one read of it, and the two latest blocks are kept.
-   * The live hour is read directly: a failed refetch may cut it back and write it again.
-   */
-  private async readCached(file: CachedFile, buffer: Buffer, length: number, position: number): Promise<number> {
-    if (!file.final) return (await file.handle.read(buffer, 0, length, position)).bytesRead;
-    let copied = 0;
-    while (copied < length) {
-      const at = position + copied;
-      const block = await this.block(file, Math.floor(at / READ_AHEAD_BYTES) * READ_AHEAD_BYTES);
-      const offset = at - block.start;
-      if (offset >= block.length) break;
-      copied += block.data.copy(buffer, copied, offset, Math.min(block.length, offset + length - copied));
-      if (block.length < READ_AHEAD_BYTES) break;
-    }
-    return copied;
-  }
-
-  private block(file: CachedFile, start: number): Promise<ReadAhead> {
-    const known = file.blocks.get(start);
-    if (known) return known;
-    const reading = (async () => {
-      const data = Buffer.allocUnsafe(READ_AHEAD_BYTES);
-      const { bytesRead } = await file.handle.read(data, 0, data.length, start);
-      return { start, length: bytesRead, data };
-    })();
-    file.blocks.set(start, reading);
-    reading.catch(() => file.blocks.delete(start));
-    while (file.blocks.size > KEPT_BLOCKS) file.blocks.delete(file.blocks.keys().next().value ?? start);
-    return reading;
+    this.stats.recordRead(chunk.data.length, performance.now() - startedAt);
+    return chunk;
   }
 
   async release(handle: number): Promise<void> {
