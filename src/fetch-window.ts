@@ -1,7 +1,15 @@
 // Which hours a fetch covers. Hour files are the unit, so every window is widened to the whole
 // local hours of --tz (UTC by default) that it touches, cut as the mount cuts them: the output is
 // then exactly those hour files of a mount with the same --tz, one after another.
-import { DAY_MS, HOUR_MS, type DayName, type HourSegment, type TimeRange, type TimeZoneModel } from './time-model.js';
+import {
+  DAY_MS,
+  HOUR_MS,
+  WallClock,
+  type DayName,
+  type HourSegment,
+  type TimeRange,
+  type TimeZoneModel,
+} from './time-model.js';
 
 /** A time as written: an instant (with an offset or Z), or a wall-clock time of the zone (without). */
 export type TimePoint =
@@ -22,64 +30,11 @@ export interface WindowHour extends HourSegment {
   day: DayName;
 }
 
-/** Wall-clock readings of one zone to the second, for times written without an offset. */
-class WallClock {
-  private readonly format: Intl.DateTimeFormat;
-
-  constructor(zone: string) {
-    this.format = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-  }
-
-  /** The clock's reading at an instant, as a wall-clock time (see TimePoint). */
-  wallAt(instantMs: number): number {
-    const wholeSecondMs = Math.floor(instantMs / 1000) * 1000;
-    const fields: Record<string, number> = {};
-    for (const part of this.format.formatToParts(wholeSecondMs)) fields[part.type] = Number(part.value);
-    const { year = 0, month = 1, day = 1, hour = 0, minute = 0, second = 0 } = fields;
-    return Date.UTC(year, month - 1, day, hour, minute, second) + (instantMs - wholeSecondMs);
-  }
-
-  /**
-   * The instant the clock reads a wall-clock time; of two (clocks fell back), the earlier. A time
-   * the clocks skipped is read with the offset from before the change, so it lands as far after it.
-   */
-  instantOf(wallMs: number): number {
-    // Offsets are whole seconds: the fraction of a second is carried over as it is.
-    const wholeSecondMs = Math.floor(wallMs / 1000) * 1000;
-    const offsetAt = (instantMs: number) => this.wallAt(instantMs) - instantMs;
-    const offsetBefore = offsetAt(wholeSecondMs - DAY_MS);
-    const offsetAfter = offsetAt(wholeSecondMs + DAY_MS);
-    const matching = [wholeSecondMs - offsetBefore, wholeSecondMs - offsetAfter].filter(
-      (instantMs) => this.wallAt(instantMs) === wholeSecondMs,
-    );
-    const instantMs = matching.length > 0 ? Math.min(...matching) : wholeSecondMs - offsetBefore;
-    return instantMs + (wallMs - wholeSecondMs);
-  }
-}
-
-/** The local hour, as the mount cuts them, that holds an instant. */
-function hourAt(zone: TimeZoneModel, instantMs: number): HourSegment {
-  const found = zone
-    .hourSegments(zone.dayNameOf(instantMs))
-    .find((segment) => instantMs >= segment.startMs && instantMs < segment.endMs);
-  if (!found) throw new Error(`no hour of ${zone.zone} holds ${new Date(instantMs).toISOString()}`);
-  return found;
-}
-
 /** The range widened to the whole local hours it touches. */
 export function wholeHours(range: TimeRange, zone: TimeZoneModel): TimeRange {
-  const last = hourAt(zone, range.endMs);
+  const last = zone.hourSegmentAt(range.endMs);
   return {
-    startMs: hourAt(zone, range.startMs).startMs,
+    startMs: zone.hourSegmentAt(range.startMs).startMs,
     endMs: last.startMs === range.endMs ? range.endMs : last.endMs,
   };
 }

@@ -155,6 +155,15 @@ export class TimeZoneModel {
     return this.hourSegments(day).find((segment) => ms >= segment.startMs && ms < segment.endMs)?.hour;
   }
 
+  /** The local hour that holds an instant. */
+  hourSegmentAt(epochMs: number): HourSegment {
+    const found = this.hourSegments(this.dayNameOf(epochMs)).find(
+      (segment) => epochMs >= segment.startMs && epochMs < segment.endMs,
+    );
+    if (!found) throw new Error(`no hour of ${this.zone} holds ${new Date(epochMs).toISOString()}`);
+    return found;
+  }
+
   /** The local days a UTC range touches, oldest first. */
   daysIn(range: TimeRange): DayName[] {
     const days: DayName[] = [];
@@ -163,5 +172,49 @@ export class TimeZoneModel {
       if (days[days.length - 1] !== day) days.push(day);
     }
     return days;
+  }
+}
+
+/** Wall-clock readings of one zone to the second, for times written without an offset. */
+export class WallClock {
+  private readonly format: Intl.DateTimeFormat;
+
+  constructor(zone: string) {
+    this.format = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+  }
+
+  /** The clock's reading at an instant, as a wall-clock time (see TimePoint). */
+  wallAt(instantMs: number): number {
+    const wholeSecondMs = Math.floor(instantMs / 1000) * 1000;
+    const fields: Record<string, number> = {};
+    for (const part of this.format.formatToParts(wholeSecondMs)) fields[part.type] = Number(part.value);
+    const { year = 0, month = 1, day = 1, hour = 0, minute = 0, second = 0 } = fields;
+    return Date.UTC(year, month - 1, day, hour, minute, second) + (instantMs - wholeSecondMs);
+  }
+
+  /**
+   * The instant the clock reads a wall-clock time; of two (clocks fell back), the earlier. A time
+   * the clocks skipped is read with the offset from before the change, so it lands as far after it.
+   */
+  instantOf(wallMs: number): number {
+    // Offsets are whole seconds: the fraction of a second is carried over as it is.
+    const wholeSecondMs = Math.floor(wallMs / 1000) * 1000;
+    const offsetAt = (instantMs: number) => this.wallAt(instantMs) - instantMs;
+    const offsetBefore = offsetAt(wholeSecondMs - DAY_MS);
+    const offsetAfter = offsetAt(wholeSecondMs + DAY_MS);
+    const matching = [wholeSecondMs - offsetBefore, wholeSecondMs - offsetAfter].filter(
+      (instantMs) => this.wallAt(instantMs) === wholeSecondMs,
+    );
+    const instantMs = matching.length > 0 ? Math.min(...matching) : wholeSecondMs - offsetBefore;
+    return instantMs + (wallMs - wholeSecondMs);
   }
 }
