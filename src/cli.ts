@@ -5,10 +5,10 @@ import { environmentLayer, loadConfigFile, type ConfigFile } from './config.js';
 import { runDemo } from './demo.js';
 import { runDoctor } from './doctor.js';
 import { startEmulator } from './emulator/server.js';
-import { FETCH_SETTINGS, fetchOptionsFrom, resolveFetchSettings, type FetchArgs } from './fetch-args.js';
+import { FETCH_SETTINGS, fetchOptionsFrom, type FetchArgs } from './fetch-args.js';
 import { runFetch } from './fetch-command.js';
 import { createLogger } from './logger.js';
-import { planMounts, resolveStoreSettings, storeOptionsFrom } from './mount-config.js';
+import { planMounts, resolveCommandSettings, storeOptionsFrom } from './mount-config.js';
 import { unmountPath } from './mount-daemon.js';
 import { runMounts } from './run-mounts.js';
 import { API_ENDPOINT, AUTH, CLUSTER, DATASET, MOUNT_SETTINGS, PROJECT, SCHEMA, STORE_SETTINGS } from './settings.js';
@@ -116,7 +116,7 @@ function buildProgram(): Command {
     const options = command.opts<FetchArgs & { config?: string }>();
     const config = await loadConfig(options.config);
     const env = environmentLayer(FETCH_SETTINGS, process.env);
-    const resolved = resolveFetchSettings(flagLayer(command, FETCH_SETTINGS), env, config);
+    const resolved = resolveCommandSettings(FETCH_SETTINGS, flagLayer(command, FETCH_SETTINGS), env, config);
     await runFetch(fetchOptionsFrom(command.args, options, resolved), createLogger('warn'));
   });
 
@@ -141,7 +141,7 @@ function buildProgram(): Command {
       if (name !== undefined && table === undefined)
         throw new UsageError(`no mount named "${name}" in the config file`);
       const env = environmentLayer(STORE_SETTINGS, process.env);
-      const resolved = resolveStoreSettings(flagLayer(command, STORE_SETTINGS), env, config, table);
+      const resolved = resolveCommandSettings(STORE_SETTINGS, flagLayer(command, STORE_SETTINGS), env, config, table);
       const given = ['project', 'dataset'].filter((key) => resolved.has(key));
       if (given.length === 1) throw new UsageError('doctor needs both --project and --dataset, or neither');
       const target = given.length === 2 ? storeOptionsFrom(resolved) : undefined;

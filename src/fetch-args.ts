@@ -1,6 +1,6 @@
 // `bqlogfs fetch`'s arguments (the container, the window, the filters) and settings checked into
 // FetchOptions. The settings are the mount's, read by the same code, so both mean the same.
-import { resolveSettings, type ConfigFile, type Layer, type Resolved } from './config.js';
+import type { Resolved } from './config.js';
 import type { FetchOptions } from './fetch-command.js';
 import { fetchWindow, parseTime, type WindowChoice } from './fetch-window.js';
 import { isDns1123Label } from './log-path.js';
@@ -38,11 +38,6 @@ export const FETCH_SETTINGS: readonly SettingSpec[] = [
     'queries running at once, the rest wait; also how many pod files are written at once',
   ),
 ];
-
-/** Fetch's settings, strongest first: flags, the environment, the config file's [defaults], built-in defaults. */
-export function resolveFetchSettings(flags: Layer, env: Layer, config: ConfigFile | undefined): Resolved {
-  return resolveSettings(FETCH_SETTINGS, [flags, env, ...(config ? [config.defaults] : [])]);
-}
 
 function usage(message: string): never {
   throw new UsageError(message);

@@ -6,7 +6,7 @@ import { AUTH_MODES, type LogStoreOptions, type MountOptions } from './mount-dae
 import { parseSchemaChoice, type SchemaChoice } from './log-schemas.js';
 import { isDns1123Label } from './log-path.js';
 import type { NamespaceRestriction } from './query-builder.js';
-import { MOUNT_SETTINGS, STORE_SETTINGS, type RawValue } from './settings.js';
+import { MOUNT_SETTINGS, type RawValue, type SettingSpec } from './settings.js';
 import { parseDuration } from './time-model.js';
 import { UsageError } from './usage-error.js';
 
@@ -288,12 +288,16 @@ export function planMounts(request: MountRequest): MountPlan {
   return { mounts: [{ name: name ?? resolve(options.mountpoint), options }], process: processOptionsFrom(resolved) };
 }
 
-/** The settings of `fetch` and `doctor`: the shared ones, from flags, environment and [defaults]. */
-export function resolveStoreSettings(
+/**
+ * The settings of `fetch` and `doctor`, strongest first: flags, the environment, a mount table of the
+ * config file when one is named, its [defaults], built-in defaults.
+ */
+export function resolveCommandSettings(
+  settings: readonly SettingSpec[],
   flags: Layer,
   env: Layer,
   config: ConfigFile | undefined,
   table?: Layer,
 ): Resolved {
-  return resolveSettings(STORE_SETTINGS, [flags, env, ...(table ? [table] : []), ...(config ? [config.defaults] : [])]);
+  return resolveSettings(settings, [flags, env, ...(table ? [table] : []), ...(config ? [config.defaults] : [])]);
 }
