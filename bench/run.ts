@@ -12,9 +12,9 @@ import { parseArgs } from 'node:util';
 import type { BigQuery } from '@google-cloud/bigquery';
 import { emulatorClient } from '../src/emulator/client.js';
 import { startEmulator } from '../src/emulator/server.js';
-import { entriesQuery, type LogSource } from '../src/query-builder.js';
-import { createSinkTables, insertEntries, type LogEntry } from '../src/sink-tables.js';
-import { dayRange, hourRange, HOUR_MS, DAY_MS } from '../src/time-model.js';
+import { entriesQuery, type LogSource } from '../src/bigquery/query-builder.js';
+import { createSinkTables, insertEntries, type LogEntry } from '../src/demo/sink-tables.js';
+import { dayRange, hourRange, HOUR_MS, DAY_MS } from '../src/model/time-model.js';
 import { removeDir, startDaemon, tempDir, type Daemon } from '../test/support/daemon.js';
 import { sh, shOk } from '../test/support/shell.js';
 

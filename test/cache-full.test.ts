@@ -4,7 +4,7 @@ import t from 'tap';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeDir, startDaemon, tempDir } from './support/daemon.js';
-import { datasetFor, fileEnvironment, PROJECT } from './support/environment.js';
+import { fileEnvironment, fixtureArgs } from './support/environment.js';
 import { sh, shOk } from './support/shell.js';
 
 const currentEnvironment = fileEnvironment(t);
@@ -19,11 +19,7 @@ t.test('a full cache gives EIO, stays whole, and recovers', async (t) => {
     await removeDir(cacheDir);
   });
   const mountpoint = await tempDir('mnt');
-  const daemon = await startDaemon(
-    ['--project', PROJECT, '--dataset', datasetFor('partitioned'), '--api-endpoint', environment.emulator.url],
-    mountpoint,
-    ['--cache-dir', cacheDir],
-  );
+  const daemon = await startDaemon([...fixtureArgs(environment), '--cache-dir', cacheDir], mountpoint);
   t.teardown(async () => {
     await daemon.stop();
     await removeDir(mountpoint);

@@ -3,12 +3,11 @@
 import t, { type Test } from 'tap';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { environmentLayer, layerOf, loadConfigFile, parseConfig } from '../src/config.js';
-import { planMounts, type MountRequest } from '../src/mount-config.js';
-import { MOUNT_SETTINGS, type RawValue } from '../src/settings.js';
-import { UsageError } from '../src/usage-error.js';
-import { runCli } from './support/cli-process.js';
-import { removeDir, tempDir } from './support/daemon.js';
+import { environmentLayer, layerOf, loadConfigFile, parseConfig } from '../src/cli/config.js';
+import { planMounts, type MountRequest } from '../src/cli/mount-config.js';
+import { MOUNT_SETTINGS, type RawValue } from '../src/cli/settings.js';
+import { UsageError } from '../src/model/usage-error.js';
+import { testDir } from './support/daemon.js';
 
 const FILE = '/etc/bqlogfs/config.toml';
 
@@ -279,8 +278,7 @@ t.test('schema tables: bad column paths and unknown keys name the file', async (
 });
 
 t.test('the config file: --config must exist, the default one may not', async (t) => {
-  const dir = await tempDir('config');
-  t.teardown(() => removeDir(dir));
+  const dir = await testDir(t, 'config');
   const env = { XDG_CONFIG_HOME: dir };
   t.equal(await loadConfigFile(undefined, env, MOUNT_SETTINGS), undefined, 'no default file: no config');
   await t.rejects(loadConfigFile(join(dir, 'missing.toml'), env, MOUNT_SETTINGS), /missing\.toml: ENOENT/);
@@ -294,32 +292,4 @@ t.test('the config file: --config must exist, the default one may not', async (t
     MOUNT_SETTINGS,
   );
   t.ok(viaEnv, 'BQLOGFS_CONFIG');
-});
-
-t.test('mount --help shows every option with its default, and the precedence', async (t) => {
-  const run = await runCli(['mount', '--help']);
-  t.equal(run.code, 0);
-  const text = run.output.replace(/\s+/g, ' ');
-  const options = text.split(/ (?=--[a-z])/);
-  for (const spec of MOUNT_SETTINGS) {
-    const described = options.find((option) => option.startsWith(`--${spec.key} `));
-    t.match(described, /\(default: [^)]+\)/, spec.key);
-  }
-  t.match(text, /flags > environment \(BQLOGFS_<OPTION>/);
-});
-
-t.test('command-line mistakes exit 2 with the reason', async (t) => {
-  const cases: [string[], RegExp][] = [
-    [
-      ['mount', '/tmp/x', '--project', 'p', '--dataset', 'd', '--tz', 'Nowhere/Town'],
-      /unknown time zone "Nowhere\/Town"/,
-    ],
-    [['mount', '/tmp/x', '--bogus'], /Unknown option '--bogus'/],
-    [['mount', '--config', '/nonexistent/bqlogfs.toml', '--all'], /bqlogfs\.toml: ENOENT/],
-  ];
-  for (const [args, pattern] of cases) {
-    const run = await runCli(args, { ...process.env, XDG_CONFIG_HOME: '/nonexistent' });
-    t.equal(run.code, 2, args.join(' '));
-    t.match(run.output, pattern, args.join(' '));
-  }
 });

@@ -6,30 +6,16 @@ import t, { type Test } from 'tap';
 import { mkdir, readdir, readFile, stat, writeFile, rm } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { addBulk, BULK } from './support/bulk.js';
-import { runCli } from './support/cli-process.js';
-import { isMounted, removeDir, startDaemon, tempDir, type Daemon } from './support/daemon.js';
-import { createEnvironment, datasetFor, mountFixtures, PROJECT, type Environment } from './support/environment.js';
+import { addBulk, bulkDayDir, bulkHours } from './support/bulk.js';
+import { isMounted, runCli } from './support/cli-process.js';
+import { removeDir, startDaemon, tempDir, type Daemon } from './support/daemon.js';
+import { fileEnvironment, fixtureArgs, mountFixtures } from './support/environment.js';
 import { readAndCompare, type ReadOutcome } from './support/fault-checks.js';
 import { sh } from './support/shell.js';
+import { readStats, recentQueries } from './support/stats.js';
 
-let environment: Environment;
-let files: Map<string, string>;
-
-t.before(async () => {
-  environment = await createEnvironment();
-  files = await addBulk(environment, ['partitioned']);
-});
-t.teardown(() => environment.close());
-t.afterEach(() => environment.emulator.faults.clear());
-
-function bulkDayDir(): string {
-  return `${BULK.namespace}/${BULK.pod}/${BULK.container}/${environment.fixtures.dayBefore}`;
-}
-
-function bulkHours(): string[] {
-  return [...files.keys()].filter((path) => path.startsWith(`${BULK.namespace}/`)).sort();
-}
+const currentEnvironment = fileEnvironment(t);
+t.before(() => addBulk(currentEnvironment(), ['partitioned']));
 
 async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -53,7 +39,7 @@ function logicalPath(cachePath: string): string {
 }
 
 /** Hour files under their real names whose bytes are not exactly the expected ones. */
-async function wrongWholeFiles(cacheDir: string): Promise<string[]> {
+async function wrongWholeFiles(cacheDir: string, files: Map<string, string>): Promise<string[]> {
   const wrong: string[] = [];
   for (const path of await cacheFiles(cacheDir)) {
     if (!path.endsWith('.log')) continue;
@@ -66,12 +52,6 @@ async function wrongWholeFiles(cacheDir: string): Promise<string[]> {
     }
   }
   return wrong;
-}
-
-async function mountStats(
-  mountpoint: string,
-): Promise<{ queries: number; queriesRunning: number; recentQueries: { purpose: string }[] }> {
-  return JSON.parse(await readFile(join(mountpoint, '.bqlogfs/stats'), 'utf8'));
 }
 
 /** A read of the mount that must end within `limitMs`; a hang counts as wrong. */
@@ -87,9 +67,11 @@ async function killHard(daemon: Daemon): Promise<void> {
 }
 
 t.test('kill -9 in the middle of a fetch, then mount again with the same cache', async (t) => {
+  const environment = currentEnvironment();
+  const { files } = environment;
   const { daemon: first, cacheDir } = await mountFixtures(t, environment, ['--query-timeout', '60s']);
   const mountpoint = first.mountpoint;
-  const day = bulkDayDir();
+  const day = bulkDayDir(environment);
   // Each page of the day's result (2 000 rows of 7 000) takes 1.5 s: the requested hour comes on the
   // first page, the rest of the day on later ones.
   environment.emulator.faults.set({ rules: [{ endpoint: 'jobs.getQueryResults', kind: 'latency', ms: 1_500 }] });
@@ -117,7 +99,7 @@ t.test('kill -9 in the middle of a fetch, then mount again with the same cache',
     leftAfterCrash.some((path) => path.endsWith('manifest.json')),
     'no manifest: the day was not fetched to its end',
   );
-  t.same(await wrongWholeFiles(cacheDir), [], 'every hour file under its real name is whole and true');
+  t.same(await wrongWholeFiles(cacheDir, files), [], 'every hour file under its real name is whole and true');
   const halfFetched = [...new Set(partials.map((path) => /^\.(\d\d)\.log\./.exec(basename(path))?.[1]))];
   t.ok(halfFetched.length <= 1, `at most one hour was being written: ${halfFetched.join(', ')}`);
 
@@ -135,7 +117,7 @@ t.test('kill -9 in the middle of a fetch, then mount again with the same cache',
   const half = `${day}/${halfFetched[0] ?? '23'}.log`;
   t.same(await readAndCompare(join(mountpoint, half), files.get(half)), { kind: 'exact' }, `half-fetched ${half}`);
   const outcomes = await Promise.all(
-    bulkHours().map((path) => readAndCompare(join(mountpoint, path), files.get(path))),
+    bulkHours(environment).map((path) => readAndCompare(join(mountpoint, path), files.get(path))),
   );
   t.same(
     outcomes.filter((outcome) => outcome.kind !== 'exact'),
@@ -147,20 +129,21 @@ t.test('kill -9 in the middle of a fetch, then mount again with the same cache',
   await waitFor('the manifest', async () => (await findManifest()) !== undefined);
   const manifestPath = (await findManifest()) ?? '';
   // Read for the first time now, so the kernel has no stale attributes of it.
-  const entryQueries = (await mountStats(mountpoint)).recentQueries.filter((query) =>
-    query.purpose.startsWith(`entries ${BULK.namespace}/`),
-  );
+  const entryQueries = recentQueries(await readStats(mountpoint), 'entries', day);
   t.equal(entryQueries.length, 1, 'the day was fetched again, once');
 
   const manifest = JSON.parse(await readFile(join(cacheDir, manifestPath), 'utf8')) as {
     hours: Record<string, number>;
   };
   const expectedSizes = Object.fromEntries(
-    bulkHours().map((path) => [String(Number(basename(path, '.log'))), Buffer.byteLength(files.get(path) ?? '')]),
+    bulkHours(environment).map((path) => [
+      String(Number(basename(path, '.log'))),
+      Buffer.byteLength(files.get(path) ?? ''),
+    ]),
   );
   t.same(manifest.hours, expectedSizes, 'the manifest records every hour with its true size');
   const after = await cacheFiles(cacheDir);
-  t.same(await wrongWholeFiles(cacheDir), [], 'every hour file in the cache is whole and true');
+  t.same(await wrongWholeFiles(cacheDir, files), [], 'every hour file in the cache is whole and true');
   t.same(
     after.filter((path) => path.endsWith('.partial') && !partials.includes(path)),
     [],
@@ -177,14 +160,8 @@ t.test('a stale mount on a path with a space is recovered too', async (t) => {
   const parent = await tempDir('spaced');
   const mountpoint = join(parent, 'my logs');
   await mkdir(mountpoint);
-  const args = [
-    '--project',
-    PROJECT,
-    '--dataset',
-    datasetFor('partitioned'),
-    '--api-endpoint',
-    environment.emulator.url,
-  ];
+  const environment = currentEnvironment();
+  const args = fixtureArgs(environment);
   const first = await startDaemon(args, mountpoint);
   await killHard(first);
   t.match((await sh(`ls '${mountpoint}'`)).stderr, /Transport endpoint is not connected/, 'stale');
@@ -199,14 +176,15 @@ t.test('a stale mount on a path with a space is recovered too', async (t) => {
   );
   t.match(second.logs(), /recovering a stale mount/, 'the new daemon cleared it');
   const edge = `shop/web-7d9f8-abcde/app/${environment.fixtures.yesterday}/10.log`;
-  t.same(await readAndCompare(join(mountpoint, edge), files.get(edge)), { kind: 'exact' }, 'and serves it');
+  t.same(await readAndCompare(join(mountpoint, edge), environment.files.get(edge)), { kind: 'exact' }, 'and serves it');
 });
 
 t.test('bqlogfs unmount works after kill -9 and leaves the directory usable', async (t) => {
+  const environment = currentEnvironment();
   const { daemon } = await mountFixtures(t, environment);
   const mountpoint = daemon.mountpoint;
   const edge = `shop/web-7d9f8-abcde/app/${environment.fixtures.yesterday}/10.log`;
-  t.same(await readAndCompare(join(mountpoint, edge), files.get(edge)), { kind: 'exact' });
+  t.same(await readAndCompare(join(mountpoint, edge), environment.files.get(edge)), { kind: 'exact' });
   await killHard(daemon);
   t.match((await sh(`ls '${mountpoint}'`)).stderr, /Transport endpoint is not connected/, 'stale');
 
@@ -222,6 +200,8 @@ t.test('bqlogfs unmount works after kill -9 and leaves the directory usable', as
 
 /** Reads that hang on BigQuery, a signal, and how long until the mount is gone and the daemon has exited. */
 async function stopWhileReading(t: Test, signal: 'SIGTERM' | 'SIGINT'): Promise<void> {
+  const environment = currentEnvironment();
+  const { files } = environment;
   const { daemon } = await mountFixtures(t, environment, ['--log-level', 'warn']);
   const mountpoint = daemon.mountpoint;
   const { yesterday, dayBefore } = environment.fixtures;

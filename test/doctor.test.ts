@@ -2,28 +2,18 @@
 // dry-run estimates are real numbers, and a missing dataset fails with its fix and exit code 1.
 import t from 'tap';
 import { emulatorClient } from '../src/emulator/client.js';
-import { checkDataset, estimateCosts } from '../src/doctor-bigquery.js';
-import { runCli } from './support/cli-process.js';
-import { createEnvironment, datasetFor, LAYOUTS, PROJECT, type Environment } from './support/environment.js';
+import { checkDataset, estimateCosts } from '../src/doctor/doctor-bigquery.js';
+import { runCli, serverArgs } from './support/cli-process.js';
+import { datasetFor, fileEnvironment, fixtureArgs, LAYOUTS, PROJECT } from './support/environment.js';
+import { serverStats } from './support/stats.js';
 
-let environment: Environment;
-t.before(async () => {
-  environment = await createEnvironment();
-});
-t.teardown(() => environment.close());
-
-async function dryRuns(): Promise<number> {
-  const response = await fetch(`${environment.emulator.url}/emulator/stats`);
-  return ((await response.json()) as { dryRuns: number }).dryRuns;
-}
+const currentEnvironment = fileEnvironment(t);
+const emulatorStats = () => serverStats(currentEnvironment().emulator.url);
 
 for (const layout of LAYOUTS) {
   t.test(`${layout}: every check passes, and the dry runs estimate a cost`, async (t) => {
-    const statsBefore = await (await fetch(`${environment.emulator.url}/emulator/stats`)).json();
-    const run = await runCli([
-      'doctor',
-      ...['--project', PROJECT, '--dataset', datasetFor(layout), '--api-endpoint', environment.emulator.url],
-    ]);
+    const statsBefore = await emulatorStats();
+    const run = await runCli(['doctor', ...fixtureArgs(currentEnvironment(), layout)]);
     t.equal(run.code, 0, 'exit 0', { output: run.output });
     t.notMatch(run.output, /^FAIL/m, 'no check failed');
     for (const name of ['/dev/fuse', 'libfuse 2', 'fusermount']) t.match(run.output, new RegExp(`^ok +${name}:`, 'm'));
@@ -40,30 +30,27 @@ for (const layout of LAYOUTS) {
       t.ok(found, `${label} is estimated`, { output: run.output });
       t.ok(Number(found?.[1]) > 0 && Number(found?.[2]) > 0, `${label}: numbers above zero`);
     }
-    const statsAfter = await (await fetch(`${environment.emulator.url}/emulator/stats`)).json();
+    const statsAfter = await emulatorStats();
     t.equal(statsAfter.bytesBilled, statsBefore.bytesBilled, 'doctor billed nothing');
     t.equal(statsAfter.queries, statsBefore.queries, 'doctor ran dry runs only');
   });
 }
 
 t.test('the estimates are the dry runs of the mount’s own queries', async (t) => {
-  const client = emulatorClient(environment.emulator.url, PROJECT);
+  const client = emulatorClient(currentEnvironment().emulator.url, PROJECT);
   const target = { projectId: PROJECT, datasetId: datasetFor('partitioned') };
   const { source } = await checkDataset(target, client);
   if (!source) throw new Error('no source');
-  const before = await dryRuns();
+  const before = (await emulatorStats()).dryRuns;
   const estimate = await estimateCosts(source, client, Date.now());
-  t.equal((await dryRuns()) - before, 2, 'two dry runs');
+  t.equal((await emulatorStats()).dryRuns - before, 2, 'two dry runs');
   t.ok((estimate.listingDay?.processed ?? 0) > 0);
   t.ok((estimate.containerDay?.processed ?? 0) > (estimate.listingDay?.processed ?? 0), 'payloads cost more');
   t.ok((estimate.containerDay?.billed ?? 0) >= 2 * 10 * 2 ** 20, 'at least 10 MB per table');
 });
 
 t.test('a missing dataset: FAIL with the fix, exit 1', async (t) => {
-  const run = await runCli([
-    'doctor',
-    ...['--project', PROJECT, '--dataset', 'no_such_dataset', '--api-endpoint', environment.emulator.url],
-  ]);
+  const run = await runCli(['doctor', ...serverArgs(currentEnvironment().emulator.url, PROJECT, 'no_such_dataset')]);
   t.equal(run.code, 1, 'exit 1', { output: run.output });
   t.match(
     run.output,
@@ -74,17 +61,17 @@ t.test('a missing dataset: FAIL with the fix, exit 1', async (t) => {
 
 t.test('an endpoint that does not answer fails in bounded time', async (t) => {
   const started = Date.now();
-  const run = await runCli(['doctor', '--project', PROJECT, '--dataset', 'x', '--api-endpoint', 'http://127.0.0.1:9']);
+  const run = await runCli(['doctor', ...serverArgs('http://127.0.0.1:9', PROJECT, 'x')]);
   t.equal(run.code, 1, 'exit 1', { output: run.output });
   t.match(run.output, /^FAIL +dataset/m);
   t.ok(Date.now() - started < 30_000, 'within 30 s');
 });
 
 t.test('without a project and dataset only this machine is checked', async (t) => {
-  const run = await runCli(['doctor'], { ...process.env, XDG_CONFIG_HOME: '/nonexistent' });
+  const run = await runCli(['doctor'], { env: { XDG_CONFIG_HOME: '/nonexistent' } });
   t.equal(run.code, 0, { output: run.output });
   t.match(run.output, /^skip +BigQuery: no --project and --dataset given/m);
-  const half = await runCli(['doctor', '--project', PROJECT], { ...process.env, XDG_CONFIG_HOME: '/nonexistent' });
+  const half = await runCli(['doctor', '--project', PROJECT], { env: { XDG_CONFIG_HOME: '/nonexistent' } });
   t.equal(half.code, 2);
   t.match(half.output, /both --project and --dataset/);
 });

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BigQuery, type Table } from '@google-cloud/bigquery';
 import t from 'tap';
-import { emulatorClient, offlineAuthClient } from '../src/emulator/client.js';
+import { createBigQueryClient } from '../src/bigquery/client.js';
+import { emulatorClient } from '../src/emulator/client.js';
 import { startEmulator, type Emulator } from '../src/emulator/server.js';
 
 const PROJECT = 'test-project';
@@ -16,14 +17,14 @@ const MIB = 1_048_576;
 /**
  * Client configured the BIGQUERY_EMULATOR_HOST way: the variable is read in
  * the constructor (base URL = its value exactly, no /bigquery/v2), so it can
- * be unset again right away. authClient is the stub from client.ts that keeps
- * google-auth-library from looking for credentials or a metadata server.
+ * be unset again right away. `auth: 'none'` keeps google-auth-library from
+ * looking for credentials or a metadata server.
  */
 function envStyleClient(url: string): BigQuery {
   const previous = process.env.BIGQUERY_EMULATOR_HOST;
   process.env.BIGQUERY_EMULATOR_HOST = url;
   try {
-    return new BigQuery({ projectId: PROJECT, authClient: offlineAuthClient });
+    return createBigQueryClient({ projectId: PROJECT, auth: 'none' });
   } finally {
     if (previous === undefined) delete process.env.BIGQUERY_EMULATOR_HOST;
     else process.env.BIGQUERY_EMULATOR_HOST = previous;

@@ -3,43 +3,28 @@
 // stays up; the cache holds no partial file. Plus the fault plan's own HTTP surface.
 import t, { type Test } from 'tap';
 import { join } from 'node:path';
-import type { Daemon } from './support/daemon.js';
-import { createEnvironment, mountFixtures, datasetFor, PROJECT, type Environment } from './support/environment.js';
+import { fileEnvironment, mountFixtures, datasetFor, PROJECT } from './support/environment.js';
+import type { TempMount } from './support/daemon.js';
 import { cacheProblems, readAndCompare, type ReadOutcome } from './support/fault-checks.js';
-import type { FaultPlan } from '../src/emulator/faults.js';
-import { backoffDelayMs, isRetryable } from '../src/retry-policy.js';
-import { addBulk, BULK } from './support/bulk.js';
+import type { FaultPlan } from '../src/emulator/fault-plan.js';
+import type { FaultInjector } from '../src/emulator/faults.js';
+import { backoffDelayMs, isRetryable } from '../src/bigquery/retry-policy.js';
+import { addBulk, bulkHours } from './support/bulk.js';
+import { serverStats } from './support/stats.js';
 
-let environment: Environment;
-let files: Map<string, string>;
+const currentEnvironment = fileEnvironment(t);
+t.before(() => addBulk(currentEnvironment(), ['partitioned']));
 
-t.before(async () => {
-  environment = await createEnvironment();
-  files = await addBulk(environment, ['partitioned']);
-});
-t.teardown(() => environment.close());
-t.afterEach(() => environment.emulator.faults.clear());
-
-function edgeFile(): string {
-  return `shop/web-7d9f8-abcde/app/${environment.fixtures.yesterday}/10.log`;
+function faults(): FaultInjector {
+  return currentEnvironment().emulator.faults;
 }
 
-function bulkHours(): string[] {
-  return [...files.keys()].filter((path) => path.startsWith(`${BULK.namespace}/`)).sort();
+function edgeFile(): string {
+  return `shop/web-7d9f8-abcde/app/${currentEnvironment().fixtures.yesterday}/10.log`;
 }
 
 async function emulatorQueries(): Promise<number> {
-  const response = await fetch(`${environment.emulator.url}/emulator/stats`);
-  return ((await response.json()) as { queries: number }).queries;
-}
-
-interface Mount {
-  daemon: Daemon;
-  cacheDir: string;
-}
-
-async function mounted(t: Test, queryTimeout: string): Promise<Mount> {
-  return mountFixtures(t, environment, ['--query-timeout', queryTimeout, '--log-level', 'debug']);
+  return (await serverStats(currentEnvironment().emulator.url)).queries;
 }
 
 /** Mounts, sets the plan, reads `paths`; checks the daemon and the cache afterwards. */
@@ -48,9 +33,10 @@ async function readUnder(
   plan: FaultPlan,
   paths: string[],
   queryTimeout = '20s',
-): Promise<{ outcomes: ReadOutcome[]; elapsedMs: number; mount: Mount }> {
-  const mount = await mounted(t, queryTimeout);
-  environment.emulator.faults.set(plan);
+): Promise<{ outcomes: ReadOutcome[]; elapsedMs: number; mount: TempMount }> {
+  const { files } = currentEnvironment();
+  const mount = await mountFixtures(t, currentEnvironment(), ['--query-timeout', queryTimeout, '--log-level', 'debug']);
+  faults().set(plan);
   const startedAt = Date.now();
   const outcomes: ReadOutcome[] = [];
   for (const path of paths) outcomes.push(await readAndCompare(join(mount.daemon.mountpoint, path), files.get(path)));
@@ -111,7 +97,7 @@ t.test('faults that a retry gets past give the true bytes', async (t) => {
     await t.test(name, async (t) => {
       const { outcomes } = await readUnder(t, plan, [edgeFile()]);
       t.same(outcomes, [exact], 'true bytes');
-      t.ok((environment.emulator.faults.stats().byKind[kind] ?? 0) >= 1, `a ${kind} fault was injected`);
+      t.ok((faults().stats().byKind[kind] ?? 0) >= 1, `a ${kind} fault was injected`);
     });
   }
 });
@@ -122,7 +108,7 @@ t.test('an insert whose answer is lost is not run twice', async (t) => {
     edgeFile(),
   ]);
   t.same(outcomes, [exact], 'true bytes');
-  t.equal(environment.emulator.faults.stats().byKind.reset, 1);
+  t.equal(faults().stats().byKind.reset, 1);
   t.equal((await emulatorQueries()) - before, 1, 'the retried insert found the job the lost one created');
 });
 
@@ -160,13 +146,13 @@ t.test('a failure on a later page: that page again, or the whole job again', asy
     await t.test(name, async (t) => {
       const before = await emulatorQueries();
       // The first read starts the day's fetch; the last hours come on the last page.
-      const { outcomes, mount } = await readUnder(t, plan, bulkHours());
+      const { outcomes, mount } = await readUnder(t, plan, bulkHours(currentEnvironment()));
       t.same(
         outcomes.filter((outcome) => outcome.kind !== 'exact'),
         [],
         'every hour of the day has its true bytes',
       );
-      t.equal(environment.emulator.faults.stats().injected, plan.rules[0]?.count);
+      t.equal(faults().stats().injected, plan.rules[0]?.count);
       t.equal((await emulatorQueries()) - before, 1 + reruns, `${reruns} re-runs of the query`);
       if (reruns > 0) t.match(mount.daemon.logs(), /"discarded":[1-9]\d*,"msg":"the query job failed after it started/);
     });
@@ -204,17 +190,20 @@ t.test('giving up: EIO, one clear log line, and the daemon stays up', async (t) 
       [edgeFile()],
     );
     t.same(outcomes, [{ kind: 'error', code: 'EIO' }]);
-    t.equal(environment.emulator.faults.stats().injected, 1, 'asked once');
+    t.equal(faults().stats().injected, 1, 'asked once');
     t.match(mount.daemon.logs(), /grant the mounting identity/);
-    environment.emulator.faults.clear();
-    const again = await readAndCompare(join(mount.daemon.mountpoint, edgeFile()), files.get(edgeFile()));
+    faults().clear();
+    const again = await readAndCompare(
+      join(mount.daemon.mountpoint, edgeFile()),
+      currentEnvironment().files.get(edgeFile()),
+    );
     t.same(again, exact, 'the next read tries again and succeeds');
   });
 });
 
 t.test('the fault plan over HTTP', async (t) => {
-  const url = `${environment.emulator.url}/emulator/faults`;
-  const tables = `${environment.emulator.url}/bigquery/v2/projects/${PROJECT}/datasets/${datasetFor('partitioned')}/tables`;
+  const url = `${currentEnvironment().emulator.url}/emulator/faults`;
+  const tables = `${currentEnvironment().emulator.url}/bigquery/v2/projects/${PROJECT}/datasets/${datasetFor('partitioned')}/tables`;
   const set = await fetch(url, {
     method: 'POST',
     body: JSON.stringify({ rules: [{ endpoint: 'tables.list', kind: 'error', status: 503, count: 1 }] }),
@@ -257,9 +246,9 @@ t.test('the fault plan over HTTP', async (t) => {
 });
 
 t.test('probabilistic faults follow the seed', async (t) => {
-  const tables = `${environment.emulator.url}/bigquery/v2/projects/${PROJECT}/datasets/${datasetFor('partitioned')}/tables`;
+  const tables = `${currentEnvironment().emulator.url}/bigquery/v2/projects/${PROJECT}/datasets/${datasetFor('partitioned')}/tables`;
   const pattern = async (seed: number): Promise<string> => {
-    environment.emulator.faults.set({
+    faults().set({
       seed,
       rules: [{ endpoint: 'tables.list', kind: 'error', status: 500, probability: 0.5 }],
     });

@@ -2,84 +2,51 @@
 // files the mount would show for the hours of the window, through the same cache. Both table layouts,
 // UTC and local hours (--tz), and the line options --timestamps and --format json.
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parse } from 'bq2cst';
-import { fetchWindow, hoursOf, parseTime, type TimePoint } from '../src/fetch-window.js';
-import { podDaysQuery, type LogSource } from '../src/query-builder.js';
-import { createSinkTables, insertEntries, type LogEntry } from '../src/sink-tables.js';
-import { TimeZoneModel } from '../src/time-model.js';
-import { removeDir, tempDir } from './support/daemon.js';
-import { fileEnvironment, datasetFor, LAYOUTS, mountFixtures, PROJECT } from './support/environment.js';
+import { createSinkTables, insertEntries, type LogEntry } from '../src/demo/sink-tables.js';
+import { cliCommand, ranToEnd, runNode, serverArgs, spawnCli, type CliRun } from './support/cli-process.js';
+import { testDir } from './support/daemon.js';
+import { fileEnvironment, fixtureArgs, LAYOUTS, mountFixtures, PROJECT } from './support/environment.js';
 import { expectedFiles, lineOf } from './support/fixtures.js';
+import { mapConcurrently } from './support/pool.js';
 import { sh } from './support/shell.js';
-import { localHourKey } from './support/zones.js';
+import { serverStats } from './support/stats.js';
+import { entriesEveryTwentyMinutes, localHourKey } from './support/zones.js';
 
-const CLI = resolve(import.meta.dirname, '../src/cli.ts');
-const FORBID_FUSE = resolve(import.meta.dirname, 'support/forbid-fuse.ts');
 const HOUR_MS = 3_600_000;
 
 const currentEnvironment = fileEnvironment(t);
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Runs `bqlogfs fetch …` in a child process that fails if anything loads FUSE; `env` adds variables. */
 function runFetch(
   args: string[],
   options: { interruptWhen?: () => Promise<boolean>; env?: NodeJS.ProcessEnv } = {},
-): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', FORBID_FUSE, CLI, 'fetch', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...options.env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+): Promise<CliRun> {
+  const run = spawnCli(['fetch', ...args], { forbidFuse: true, ...(options.env && { env: options.env }) });
   const { interruptWhen } = options;
   if (interruptWhen) {
     void (async () => {
-      while (child.exitCode === null && child.signalCode === null) {
+      while (run.child.exitCode === null && run.child.signalCode === null) {
         if (await interruptWhen()) {
-          child.kill('SIGINT');
+          run.child.kill('SIGINT');
           return;
         }
         await sleep(1);
       }
     })();
   }
-  return new Promise((resolveRun) =>
-    child.once('close', (code, signal) => resolveRun({ code, signal, stdout, stderr })),
-  );
-}
-
-function timeOf(text: string): TimePoint {
-  const parsed = parseTime(text);
-  if (parsed === undefined) throw new Error(`not a time: ${text}`);
-  return parsed;
+  return ranToEnd(run);
 }
 
 /** An output directory and a cache of its own for one test, removed after it. */
 async function outputAndCache(t: Test): Promise<{ out: string; cacheDir: string }> {
-  const out = await tempDir('fetch-out');
-  const cacheDir = await tempDir('fetch-cache');
-  t.teardown(async () => {
-    await removeDir(out);
-    await removeDir(cacheDir);
-  });
-  return { out, cacheDir };
+  return { out: await testDir(t, 'fetch-out'), cacheDir: await testDir(t, 'fetch-cache') };
 }
 
 async function queriesSent(): Promise<number> {
-  const response = await fetch(`${currentEnvironment().emulator.url}/emulator/stats`);
-  return ((await response.json()) as { queries: number }).queries;
+  return (await serverStats(currentEnvironment().emulator.url)).queries;
 }
 
 /** `YYYY-MM-DD/HH` of the hour an instant falls in (UTC). */
@@ -147,34 +114,15 @@ async function checkOutput(t: Test, outDir: string, expected: Map<string, string
 
 for (const layout of LAYOUTS) {
   t.test(`${layout} tables`, async (t) => {
-    const cacheDir = await tempDir('fetch-cache');
-    const outDirs: string[] = [];
-    t.teardown(async () => {
-      await removeDir(cacheDir);
-      for (const dir of outDirs) await removeDir(dir);
-    });
-    const newOutDir = async () => {
-      const dir = await tempDir('fetch-out');
-      outDirs.push(dir);
-      return dir;
-    };
-    const connection = [
-      '--project',
-      PROJECT,
-      '--dataset',
-      datasetFor(layout),
-      '--api-endpoint',
-      currentEnvironment().emulator.url,
-      '--cache-dir',
-      cacheDir,
-    ];
+    /** This layout's dataset, through a cache of the test's own. */
+    const connection = (cacheDir: string) => [...fixtureArgs(currentEnvironment(), layout), '--cache-dir', cacheDir];
     const { yesterday, dayBefore, today } = currentEnvironment().fixtures;
 
     await t.test('--from/--to writes each pod its hour files of the window', async (t) => {
-      const out = await newOutDir();
+      const { out, cacheDir } = await outputAndCache(t);
       const before = await queriesSent();
       const args = ['app', '--namespace', 'shop', '--from', `${yesterday}T10`, '--to', `${yesterday}T12`];
-      const run = await runFetch([...args, ...connection, '--out', out]);
+      const run = await runFetch([...args, ...connection(cacheDir), '--out', out]);
       t.equal(run.code, 0, 'exit 0', { stderr: run.stderr });
       t.equal((await queriesSent()) - before, 2, 'one query finds the pods, one fetches the container-day');
       const expected = expectedOutput('app', [`${yesterday}/10`, `${yesterday}/11`], { namespace: 'shop' });
@@ -188,39 +136,39 @@ for (const layout of LAYOUTS) {
         expected.size,
       );
       t.match(run.stderr, `wrote ${join(out, 'shop_web-7d9f8-abcde_app.log')} (`, 'one summary line per file');
-    });
 
-    await t.test('a fetch of finished hours again sends no content query', async (t) => {
-      const out = await newOutDir();
-      const before = await queriesSent();
-      const args = ['app', '--namespace', 'shop', '--from', `${yesterday}T10`, '--to', `${yesterday}T12`];
-      const run = await runFetch([...args, ...connection, '--out', out]);
-      t.equal(run.code, 0, 'exit 0', { stderr: run.stderr });
-      t.equal((await queriesSent()) - before, 1, 'only the query that finds the pods');
-      await checkOutput(t, out, expectedOutput('app', [`${yesterday}/10`, `${yesterday}/11`]), 'again');
+      await t.test('a fetch of finished hours again sends no content query', async (t) => {
+        const again = await testDir(t, 'fetch-out');
+        const before = await queriesSent();
+        const run = await runFetch([...args, ...connection(cacheDir), '--out', again]);
+        t.equal(run.code, 0, 'exit 0', { stderr: run.stderr });
+        t.equal((await queriesSent()) - before, 1, 'only the query that finds the pods');
+        await checkOutput(t, again, expectedOutput('app', [`${yesterday}/10`, `${yesterday}/11`]), 'again');
+      });
     });
 
     await t.test('a window across midnight, several pods, RFC 3339 bounds, --pod', async (t) => {
+      const { out, cacheDir } = await outputAndCache(t);
       const hours = [20, 21, 22, 23].map((hour) => `${dayBefore}/${hour}`).concat(`${yesterday}/00`);
       const args = ['nginx', '--from', `${dayBefore}T20:30:00Z`, '--to', `${yesterday}T02:30:00+02:00`];
-      const out = await newOutDir();
-      const run = await runFetch([...args, ...connection, '--out', out]);
+      const run = await runFetch([...args, ...connection(cacheDir), '--out', out]);
       t.equal(run.code, 0, 'exit 0', { stderr: run.stderr });
       const expected = expectedOutput('nginx', hours);
       t.equal(expected.size, 2, 'both nginx pods logged in these hours');
       await checkOutput(t, out, expected, 'nginx across midnight');
 
-      const filtered = await newOutDir();
-      const pod = await runFetch([...args, '--pod', 'fgh', ...connection, '--out', filtered]);
+      const filtered = await testDir(t, 'fetch-out');
+      const pod = await runFetch([...args, '--pod', 'fgh', ...connection(cacheDir), '--out', filtered]);
       t.equal(pod.code, 0, 'exit 0', { stderr: pod.stderr });
       await checkOutput(t, filtered, expectedOutput('nginx', hours, { pod: /fgh/ }), '--pod fgh');
     });
 
     await t.test('without a window: the previous hour and the current one', async (t) => {
+      const { cacheDir } = await outputAndCache(t);
       for (let attempt = 0; ; attempt++) {
         const startedMs = Date.now();
-        const out = await newOutDir();
-        const run = await runFetch(['nginx', ...connection, '--out', out]);
+        const out = await testDir(t, 'fetch-out');
+        const run = await runFetch(['nginx', ...connection(cacheDir), '--out', out]);
         const endedMs = Date.now();
         // An hour that began while fetch ran makes the expectation ambiguous: try once more.
         if (hourKey(startedMs) !== hourKey(endedMs) && attempt === 0) continue;
@@ -233,12 +181,22 @@ for (const layout of LAYOUTS) {
     });
 
     await t.test('--day D: N hours up to the same clock time on day D', async (t) => {
+      const { cacheDir } = await outputAndCache(t);
       // Yesterday's day of the month: this month, or the previous one when today is the 1st.
       const dayOfMonth = String(Number(yesterday.slice(8, 10)));
       for (let attempt = 0; ; attempt++) {
         const startedMs = Date.now();
-        const out = await newOutDir();
-        const run = await runFetch(['worker', '--day', dayOfMonth, '--hours', '3', ...connection, '--out', out]);
+        const out = await testDir(t, 'fetch-out');
+        const run = await runFetch([
+          'worker',
+          '--day',
+          dayOfMonth,
+          '--hours',
+          '3',
+          ...connection(cacheDir),
+          '--out',
+          out,
+        ]);
         const endedMs = Date.now();
         if (hourKey(startedMs) !== hourKey(endedMs) && attempt === 0) continue;
         t.equal(run.code, 0, 'exit 0', { stderr: run.stderr });
@@ -251,14 +209,16 @@ for (const layout of LAYOUTS) {
     });
 
     await t.test('--tz Asia/Kolkata: local hours at +05:30, not UTC ones', async (t) => {
+      const { out, cacheDir } = await outputAndCache(t);
       const files = localHourFiles('Asia/Kolkata');
-      const out = await newOutDir();
       const before = await queriesSent();
       // Local 15:00-17:00 is 09:30-11:30 UTC, around the edge entries at the UTC hour boundaries.
       const window = ['--from', `${yesterday}T15`, '--to', `${yesterday}T17`];
       const args = ['app', '--namespace', 'shop', '--tz', 'Asia/Kolkata', ...window];
       // The flag wins over the environment.
-      const run = await runFetch([...args, ...connection, '--out', out], { env: { BQLOGFS_TZ: 'America/New_York' } });
+      const run = await runFetch([...args, ...connection(cacheDir), '--out', out], {
+        env: { BQLOGFS_TZ: 'America/New_York' },
+      });
       t.equal(run.code, 0, 'exit 0', { stderr: run.stderr });
       t.equal((await queriesSent()) - before, 2, 'one query finds the pods, one fetches the local day');
       const expected = expectedOutput('app', [`${yesterday}/15`, `${yesterday}/16`], { namespace: 'shop', files });
@@ -273,11 +233,11 @@ for (const layout of LAYOUTS) {
       await checkOutput(t, out, expected, 'app 15-17 in Kolkata');
 
       // Across local midnight (17:30-19:30 UTC), the zone from the environment and bounds in local minutes.
-      const acrossMidnight = await newOutDir();
-      const nginx = await runFetch(
-        ['nginx', '--from', `${yesterday}T23:00`, '--to', `${today}T01:00`, ...connection, '--out', acrossMidnight],
-        { env: { BQLOGFS_TZ: 'Asia/Kolkata' } },
-      );
+      const acrossMidnight = await testDir(t, 'fetch-out');
+      const nginxArgs = ['nginx', '--from', `${yesterday}T23:00`, '--to', `${today}T01:00`];
+      const nginx = await runFetch([...nginxArgs, ...connection(cacheDir), '--out', acrossMidnight], {
+        env: { BQLOGFS_TZ: 'Asia/Kolkata' },
+      });
       t.equal(nginx.code, 0, 'exit 0', { stderr: nginx.stderr });
       const nginxExpected = expectedOutput('nginx', [`${yesterday}/23`, `${today}/00`], { files });
       t.equal(nginxExpected.size, 2, 'both nginx pods logged in these hours');
@@ -285,13 +245,13 @@ for (const layout of LAYOUTS) {
     });
 
     await t.test('--timestamps: each line starts with its entry timestamp', async (t) => {
+      const { out, cacheDir } = await outputAndCache(t);
       const files = expectedFiles(
         currentEnvironment().fixtures.entries,
         (entry) => `${entry.timestamp} ${lineOf(entry)}`,
       );
-      const out = await newOutDir();
       const args = ['app', '--timestamps', '--from', `${yesterday}T10`, '--to', `${yesterday}T12`];
-      const run = await runFetch([...args, ...connection, '--out', out]);
+      const run = await runFetch([...args, ...connection(cacheDir), '--out', out]);
       t.equal(run.code, 0, 'exit 0', { stderr: run.stderr });
       await checkOutput(
         t,
@@ -317,11 +277,12 @@ t.test('--format json with --tz: the bytes of the hour files of a mount with the
   );
 
   const { out, cacheDir } = await outputAndCache(t);
+  const window = ['--from', `${yesterday}T15`, '--to', `${yesterday}T17`];
   const run = await runFetch([
     'app',
     ...options,
-    ...['--from', `${yesterday}T15`, '--to', `${yesterday}T17`],
-    ...['--project', PROJECT, '--dataset', datasetFor('partitioned'), '--api-endpoint', environment.emulator.url],
+    ...window,
+    ...fixtureArgs(environment),
     ...['--cache-dir', cacheDir, '--out', out],
   ]);
   t.equal(run.code, 0, 'exit 0', { stderr: run.stderr });
@@ -332,40 +293,19 @@ t.test('--tz on the days New York changes its clocks: a repeated hour, a skipped
   const environment = currentEnvironment();
   const dataset = 'logs_clock_changes';
   // Every 20 minutes around 2025-03-09 (02:00 skipped) and 2025-11-02 (01:00-02:00 twice).
-  const entries: LogEntry[] = [];
-  for (const fromIso of ['2025-03-08T12:00:00Z', '2025-11-01T12:00:00Z']) {
-    for (let ms = Date.parse(fromIso); ms < Date.parse(fromIso) + 2 * 86_400_000; ms += 20 * 60_000) {
-      const iso = new Date(ms).toISOString();
-      const timestamp = `${iso.slice(0, 19)}.000000Z`;
-      entries.push({
-        namespace: 'ops',
-        pod: 'clock-0',
-        container: 'app',
-        stream: 'stdout',
-        timestamp,
-        insertId: `at-${ms}`,
-        textPayload: `entry at ${iso}`,
-      });
-    }
-  }
+  const entries = entriesEveryTwentyMinutes(['2025-03-08T12:00:00Z', '2025-11-01T12:00:00Z']);
   const days = ['2025-03-08', '2025-03-09', '2025-03-10', '2025-11-01', '2025-11-02', '2025-11-03'];
   await createSinkTables(environment.client, dataset, 'partitioned', days, []);
   await insertEntries(environment.client, dataset, 'partitioned', entries);
   const files = localHourFiles('America/New_York', entries);
-  const cacheDir = await tempDir('fetch-cache');
-  const outDirs: string[] = [];
-  t.teardown(async () => {
-    await removeDir(cacheDir);
-    for (const dir of outDirs) await removeDir(dir);
-  });
-  const connection = ['--project', PROJECT, '--dataset', dataset, '--api-endpoint', environment.emulator.url];
+  const cacheDir = await testDir(t, 'fetch-cache');
+  const connection = serverArgs(environment.emulator.url, PROJECT, dataset);
   const cases = [
     { from: '2025-11-02T00', to: '2025-11-02T03', hours: ['2025-11-02/00', '2025-11-02/01', '2025-11-02/02'] },
     { from: '2025-03-09T01', to: '2025-03-09T04', hours: ['2025-03-09/01', '2025-03-09/03'] },
   ];
   for (const { from, to, hours } of cases) {
-    const out = await tempDir('fetch-out');
-    outDirs.push(out);
+    const out = await testDir(t, 'fetch-out');
     const args = ['app', '--tz', 'America/New_York', '--from', from, '--to', to, ...connection];
     const run = await runFetch([...args, '--cache-dir', cacheDir, '--out', out]);
     t.equal(run.code, 0, 'exit 0', { stderr: run.stderr });
@@ -380,8 +320,7 @@ t.test('--tz on the days New York changes its clocks: a repeated hour, a skipped
 });
 
 t.test('usage errors exit 2 before any query', async (t) => {
-  const connection = ['--project', PROJECT, '--dataset', datasetFor('partitioned')];
-  const endpoint = ['--api-endpoint', currentEnvironment().emulator.url];
+  const connection = fixtureArgs(currentEnvironment());
   const before = await queriesSent();
   const cases: [string, string[], RegExp, NodeJS.ProcessEnv?][] = [
     ['invalid container', ['App_1', ...connection], /invalid container name "App_1"/],
@@ -406,13 +345,16 @@ t.test('usage errors exit 2 before any query', async (t) => {
       /--from must be before --to/,
     ],
   ];
-  for (const [name, args, message, env] of cases) {
-    const out = await tempDir('fetch-bad');
-    const run = await runFetch([...args, ...endpoint, '--out', out], { ...(env && { env }) });
+  // Each case is a process of its own that sends nothing, so they can run side by side.
+  const runs = await mapConcurrently(cases, 4, async ([, args, , env]) => {
+    const out = await testDir(t, 'fetch-bad');
+    return { out, run: await runFetch([...args, '--out', out], { ...(env && { env }) }) };
+  });
+  for (const [index, [name, , message]] of cases.entries()) {
+    const { out, run } = runs[index]!;
     t.equal(run.code, 2, `${name}: exit 2`);
     t.match(run.stderr, message, name);
     t.same(await readdir(out), [], `${name}: nothing written`);
-    await removeDir(out);
   }
   t.equal(await queriesSent(), before, 'no query was sent');
 });
@@ -420,12 +362,9 @@ t.test('usage errors exit 2 before any query', async (t) => {
 t.test('no pod in the window: a message, exit 0, no file', async (t) => {
   const { out, cacheDir } = await outputAndCache(t);
   const { oldDay } = currentEnvironment().fixtures;
-  const run = await runFetch([
-    'worker',
-    ...['--from', `${oldDay}T04`, '--to', `${oldDay}T06`],
-    ...['--project', PROJECT, '--dataset', datasetFor('sharded'), '--api-endpoint', currentEnvironment().emulator.url],
-    ...['--cache-dir', cacheDir, '--out', out],
-  ]);
+  const window = ['--from', `${oldDay}T04`, '--to', `${oldDay}T06`];
+  const connection = fixtureArgs(currentEnvironment(), 'sharded');
+  const run = await runFetch(['worker', ...window, ...connection, ...['--cache-dir', cacheDir, '--out', out]]);
   t.equal(run.code, 0, 'exit 0', { stderr: run.stderr });
   t.match(run.stderr, /no pod has entries of container worker in /);
   t.same(await readdir(out), []);
@@ -433,22 +372,8 @@ t.test('no pod in the window: a message, exit 0, no file', async (t) => {
 
 t.test('a failed query exits 1 with what to do, and writes nothing', async (t) => {
   const { out, cacheDir } = await outputAndCache(t);
-  const run = await runFetch([
-    'nginx',
-    '--since',
-    '3d',
-    '--max-bytes-billed',
-    '1M',
-    ...[
-      '--project',
-      PROJECT,
-      '--dataset',
-      datasetFor('partitioned'),
-      '--api-endpoint',
-      currentEnvironment().emulator.url,
-    ],
-    ...['--cache-dir', cacheDir, '--out', out],
-  ]);
+  const limited = ['nginx', '--since', '3d', '--max-bytes-billed', '1M'];
+  const run = await runFetch([...limited, ...fixtureArgs(currentEnvironment()), '--cache-dir', cacheDir, '--out', out]);
   t.equal(run.code, 1);
   t.match(run.stderr, /raise --max-bytes-billed/);
   t.same(await readdir(out), []);
@@ -461,19 +386,8 @@ t.test('on a terminal, a progress bar on stderr', async (t) => {
     return;
   }
   const { out, cacheDir } = await outputAndCache(t);
-  const command = [
-    process.execPath,
-    ...['--import', 'tsx', '--import', FORBID_FUSE, CLI, 'fetch', 'nginx', '--since', '3d', '--out', out],
-    ...[
-      '--project',
-      PROJECT,
-      '--dataset',
-      datasetFor('partitioned'),
-      '--api-endpoint',
-      currentEnvironment().emulator.url,
-    ],
-    ...['--cache-dir', cacheDir],
-  ].join(' ');
+  const args = ['fetch', 'nginx', '--since', '3d', '--out', out, ...fixtureArgs(currentEnvironment())];
+  const command = cliCommand([...args, '--cache-dir', cacheDir], { forbidFuse: true }).join(' ');
   const run = await sh(`script -qefc '${command}' /dev/null`, resolve(import.meta.dirname, '..'));
   t.equal(run.code, 0, 'exit 0', { output: run.stdout });
   t.ok(run.stdout.includes('\r\x1b[2K[#') || run.stdout.includes('\r\x1b[2K[.'), 'a bar redrawn in place');
@@ -494,26 +408,19 @@ t.test('fetch --help prints its usage', async (t) => {
 });
 
 t.test('the FUSE guard does catch a FUSE import', async (t) => {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--import', FORBID_FUSE, '--input-type=module', '-e', "await import('fuse-native')"],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise((resolveExit) => child.once('close', resolveExit));
-  t.not(code, 0);
-  t.match(stderr, /FUSE was loaded/);
+  const run = await runNode(['--input-type=module', '-e', "await import('fuse-native')"], { forbidFuse: true });
+  t.not(run.code, 0);
+  t.match(run.stderr, /FUSE was loaded/);
 });
 
 t.test('an interrupted fetch leaves only whole files', async (t) => {
   const { out, cacheDir } = await outputAndCache(t);
   const { dayBefore, yesterday } = currentEnvironment().fixtures;
   const args = ['nginx', '--from', `${dayBefore}T00`, '--to', `${yesterday}T23`, '--out', out];
-  const connection = ['--project', PROJECT, '--dataset', datasetFor('sharded'), '--cache-dir', cacheDir];
+  const connection = [...fixtureArgs(currentEnvironment(), 'sharded'), '--cache-dir', cacheDir];
   // Interrupted as soon as a file is being written, if polling catches that moment.
   let caught = false;
-  const run = await runFetch([...args, ...connection, '--api-endpoint', currentEnvironment().emulator.url], {
+  const run = await runFetch([...args, ...connection], {
     interruptWhen: async () => (caught = (await readdir(out)).some((name) => name.endsWith('.partial'))),
   });
   t.comment(caught ? 'interrupted while writing a file' : 'the fetch ended before a file was caught being written');
@@ -527,146 +434,5 @@ t.test('an interrupted fetch leaves only whole files', async (t) => {
   for (const name of await readdir(out)) {
     t.ok(expected.has(name), `${name} is a final name`);
     t.ok((await readFile(join(out, name), 'utf8')) === expected.get(name), `${name} is whole`);
-  }
-});
-
-t.test('window arithmetic in UTC', async (t) => {
-  const utc = new TimeZoneModel('UTC');
-  const now = Date.parse('2026-03-05T14:20:00Z');
-  const hours = (range: { startMs: number; endMs: number }) => [
-    new Date(range.startMs).toISOString(),
-    new Date(range.endMs).toISOString(),
-  ];
-  t.same(hours(fetchWindow({ kind: 'recent', durationMs: HOUR_MS }, now, utc)), [
-    '2026-03-05T13:00:00.000Z',
-    '2026-03-05T15:00:00.000Z',
-  ]);
-  t.same(hours(fetchWindow({ kind: 'recent', durationMs: 2 * HOUR_MS }, now, utc)), [
-    '2026-03-05T12:00:00.000Z',
-    '2026-03-05T15:00:00.000Z',
-  ]);
-  t.same(hours(fetchWindow({ kind: 'day-of-month', day: 1, hours: 1 }, now, utc)), [
-    '2026-03-01T13:00:00.000Z',
-    '2026-03-01T15:00:00.000Z',
-  ]);
-  t.same(
-    hours(fetchWindow({ kind: 'day-of-month', day: 28, hours: 24 }, now, utc)),
-    ['2026-02-27T14:00:00.000Z', '2026-02-28T15:00:00.000Z'],
-    'a day still to come this month is of the previous month',
-  );
-  t.throws(() => fetchWindow({ kind: 'day-of-month', day: 30, hours: 1 }, now, utc), /2026-02 has no day 30/);
-  t.same(
-    hours(fetchWindow({ kind: 'day-of-month', day: 31, hours: 1 }, Date.parse('2026-01-10T00:30:00Z'), utc)),
-    ['2025-12-30T23:00:00.000Z', '2025-12-31T01:00:00.000Z'],
-    'across a year',
-  );
-  const between = (from: string, to: string) =>
-    hours(fetchWindow({ kind: 'between', from: timeOf(from), to: timeOf(to) }, now, utc));
-  t.same(between('2026-03-01T10', '2026-03-01T12'), ['2026-03-01T10:00:00.000Z', '2026-03-01T12:00:00.000Z']);
-  t.same(
-    between('2026-03-01T10:59:59.999999Z', '2026-03-01T12:00:00.000001Z'),
-    ['2026-03-01T10:00:00.000Z', '2026-03-01T13:00:00.000Z'],
-    'sub-millisecond bounds widen too',
-  );
-  t.throws(() => between('2026-03-01T12', '2026-03-01T12:00:00Z'), /--from must be before --to/);
-  t.same(parseTime('2026-03-01T10:30:00+01:30'), { instantMs: Date.parse('2026-03-01T09:00:00Z') });
-  t.same(parseTime('2026-03-01t10:30:00z'), { instantMs: Date.parse('2026-03-01T10:30:00Z') });
-  t.same(parseTime('2026-03-01T10'), { wallMs: Date.parse('2026-03-01T10:00:00Z') }, 'no offset: a local time');
-  t.same(parseTime('2026-03-01T10:30'), { wallMs: Date.parse('2026-03-01T10:30:00Z') });
-  t.same(parseTime('2026-03-01T10:30:15.5'), { wallMs: Date.parse('2026-03-01T10:30:15.500Z') });
-  for (const bad of ['2026-03-01', '2026-03-01T24', '2026-02-29T10', '2026-03-01T10:3', '2026-03-01T10:30:60', 'x']) {
-    t.equal(parseTime(bad), undefined, `not a time: ${bad}`);
-  }
-  t.equal(parseTime('2026-03-01T10:30:00+24:00'), undefined, 'not an offset');
-});
-
-t.test('window arithmetic in other zones', async (t) => {
-  const kolkata = new TimeZoneModel('Asia/Kolkata');
-  const newYork = new TimeZoneModel('America/New_York');
-  const now = Date.parse('2026-03-05T14:20:00Z');
-  const window = (choice: Parameters<typeof fetchWindow>[0], zone: TimeZoneModel, at = now) => {
-    const range = fetchWindow(choice, at, zone);
-    return [new Date(range.startMs).toISOString(), new Date(range.endMs).toISOString()];
-  };
-  const between = (from: string, to: string, zone: TimeZoneModel) =>
-    window({ kind: 'between', from: timeOf(from), to: timeOf(to) }, zone);
-
-  t.same(
-    between('2026-03-01T10', '2026-03-01T12', kolkata),
-    ['2026-03-01T04:30:00.000Z', '2026-03-01T06:30:00.000Z'],
-    'a time without an offset is local',
-  );
-  t.same(
-    between('2026-03-01T05:00:00Z', '2026-03-01T05:10:00Z', kolkata),
-    ['2026-03-01T04:30:00.000Z', '2026-03-01T05:30:00.000Z'],
-    'an instant widens to the local hour around it',
-  );
-  t.same(
-    window({ kind: 'recent', durationMs: HOUR_MS }, kolkata),
-    ['2026-03-05T12:30:00.000Z', '2026-03-05T14:30:00.000Z'],
-    'the last hour: local 18:50-19:50, i.e. the local hours 18 and 19',
-  );
-  // 20:00 UTC on the 5th is 01:30 on the 6th in Kolkata.
-  const lateEvening = Date.parse('2026-03-05T20:00:00Z');
-  t.same(
-    window({ kind: 'day-of-month', day: 6, hours: 1 }, kolkata, lateEvening),
-    ['2026-03-05T18:30:00.000Z', '2026-03-05T20:30:00.000Z'],
-    'the day of the month and the clock time are local',
-  );
-  t.same(window({ kind: 'day-of-month', day: 5, hours: 1 }, kolkata, lateEvening), [
-    '2026-03-04T18:30:00.000Z',
-    '2026-03-04T20:30:00.000Z',
-  ]);
-
-  // New York falls back on 2026-11-01 (01:00-02:00 twice) and springs forward on 2026-03-08 (no 02:xx).
-  t.same(
-    between('2026-11-01T01:30', '2026-11-01T02', newYork),
-    ['2026-11-01T05:00:00.000Z', '2026-11-01T07:00:00.000Z'],
-    'the repeated hour is one hour file of two hours',
-  );
-  t.same(
-    between('2026-11-01T06:30:00Z', '2026-11-01T06:40:00Z', newYork),
-    ['2026-11-01T05:00:00.000Z', '2026-11-01T07:00:00.000Z'],
-    'also from an instant in its second half',
-  );
-  t.same(
-    between('2026-03-08T02:30', '2026-03-08T04', newYork),
-    ['2026-03-08T07:00:00.000Z', '2026-03-08T08:00:00.000Z'],
-    'a skipped local time counts as that long after the change',
-  );
-  const files = (startIso: string, endIso: string, zone: TimeZoneModel) =>
-    hoursOf({ startMs: Date.parse(startIso), endMs: Date.parse(endIso) }, zone).map(
-      ({ day, hour }) => `${day}/${hour}`,
-    );
-  t.same(files('2026-11-01T04:00:00Z', '2026-11-01T08:00:00Z', newYork), [
-    '2026-11-01/0',
-    '2026-11-01/1',
-    '2026-11-01/2',
-  ]);
-  t.same(files('2026-03-01T17:30:00Z', '2026-03-01T19:30:00Z', kolkata), ['2026-03-01/23', '2026-03-02/0']);
-});
-
-t.test('the pod query is GoogleSQL that reads only labels and timestamps', async (t) => {
-  for (const layout of LAYOUTS) {
-    const suffix = layout === 'sharded' ? '_*' : '';
-    const source: LogSource = {
-      projectId: 'my-project',
-      datasetId: 'gke_logs',
-      layout,
-      tables: [
-        { stream: 'stdout', tableId: `stdout${suffix}`, columns: new Set(['timestamp', 'resource', 'textPayload']) },
-        { stream: 'stderr', tableId: `stderr${suffix}`, columns: new Set(['timestamp', 'resource']) },
-      ],
-    };
-    const window = { startMs: Date.parse('2026-03-01T22:00:00Z'), endMs: Date.parse('2026-03-02T02:00:00Z') };
-    for (const namespace of [undefined, 'quote-me-ns']) {
-      const query = podDaysQuery(source, { container: 'quote-me', ...(namespace && { namespace }) }, window);
-      t.doesNotThrow(() => parse(query.sql), `${layout} ${namespace ?? 'all namespaces'} parses`);
-      t.notMatch(query.sql, /quote-me/, 'names are parameters');
-      t.notMatch(query.sql, /textPayload|jsonPayload|insertId/, 'no payload column');
-      t.equal(query.params.container, 'quote-me');
-      t.equal(query.params.namespace, namespace);
-      if (layout === 'sharded') t.same([query.params.first_shard, query.params.last_shard], ['20260301', '20260302']);
-    }
   }
 });

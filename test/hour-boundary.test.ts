@@ -5,8 +5,9 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { emulatorClient } from '../src/emulator/client.js';
 import { startEmulator } from '../src/emulator/server.js';
-import { createSinkTables, insertEntries } from '../src/sink-tables.js';
-import { removeDir, startDaemon, tempDir } from './support/daemon.js';
+import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
+import { serverArgs } from './support/cli-process.js';
+import { mountTemp } from './support/daemon.js';
 import { shOk } from './support/shell.js';
 
 const PROJECT = 'boundary-project';
@@ -43,19 +44,8 @@ t.test('tail -F current.log follows across an hour boundary', async (t) => {
   const expected = (upTo: number) => Array.from({ length: upTo }, (_, n) => `line ${n}\n`).join('');
 
   await insertAt(boundary - 30_000);
-  const mountpoint = await tempDir('mnt');
-  const cacheDir = await tempDir('cache');
-  const daemon = await startDaemon(
-    ['--project', PROJECT, '--dataset', DATASET, '--api-endpoint', emulator.url],
-    mountpoint,
-    ['--cache-dir', cacheDir, '--refresh', '1s'],
-    { clockOffsetS },
-  );
-  t.teardown(async () => {
-    await daemon.stop();
-    await removeDir(mountpoint);
-    await removeDir(cacheDir);
-  });
+  const mountArgs = [...serverArgs(emulator.url, PROJECT, DATASET), '--refresh', '1s'];
+  const { mountpoint } = (await mountTemp(t, mountArgs, { clockOffsetS })).daemon;
 
   const link = `${CONTAINER_DIR}/current.log`;
   t.equal((await shOk(`readlink ${link}`, mountpoint)).trim(), hourFile(boundary - 1), 'current.log: the ending hour');

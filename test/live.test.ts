@@ -5,9 +5,11 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { emulatorClient } from '../src/emulator/client.js';
 import { startEmulator } from '../src/emulator/server.js';
-import { createSinkTables, insertEntries } from '../src/sink-tables.js';
-import { removeDir, startDaemon, tempDir } from './support/daemon.js';
+import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
+import { serverArgs } from './support/cli-process.js';
+import { mountTemp } from './support/daemon.js';
 import { shOk } from './support/shell.js';
+import { readStats, serverStats } from './support/stats.js';
 
 const PROJECT = 'live-project';
 const DATASET = 'live_logs';
@@ -52,19 +54,8 @@ async function liveSetup(t: Test): Promise<LiveSetup> {
 }
 
 async function mountLive(t: Test, emulatorUrl: string, extraArgs: string[]) {
-  const mountpoint = await tempDir('mnt');
-  const cacheDir = await tempDir('cache');
-  const daemon = await startDaemon(
-    ['--project', PROJECT, '--dataset', DATASET, '--api-endpoint', emulatorUrl],
-    mountpoint,
-    ['--cache-dir', cacheDir, ...extraArgs],
-  );
-  t.teardown(async () => {
-    await daemon.stop();
-    await removeDir(mountpoint);
-    await removeDir(cacheDir);
-  });
-  return { mountpoint, daemon };
+  const { daemon } = await mountTemp(t, [...serverArgs(emulatorUrl, PROJECT, DATASET), ...extraArgs]);
+  return { mountpoint: daemon.mountpoint, daemon };
 }
 
 /** Follows a file with `tail -f` from its first line; `waitFor` waits until all it printed is `text`. */
@@ -84,9 +75,11 @@ function follow(t: Test, file: string, cwd: string) {
 }
 
 async function queriesSent(emulatorUrl: string): Promise<number> {
-  const response = await fetch(`${emulatorUrl}/emulator/stats`);
-  return ((await response.json()) as { queries: number }).queries;
+  return (await serverStats(emulatorUrl)).queries;
 }
+
+// Each test has a server and a mount of its own and spends most of its time waiting: they run side by side.
+t.jobs = 3;
 
 t.test('tail -f follows the live hour as entries arrive', async (t) => {
   const { emulator, insert, expected, file } = await liveSetup(t);
@@ -142,11 +135,7 @@ t.test('refreshes stop at --refresh-budget, with one log line that says so', asy
   await insert(2);
   await sleep(4_000);
   t.equal(tail.output(), expected(5), 'the next would exceed it: the file stops growing');
-  const stats = JSON.parse(await shOk('cat .bqlogfs/stats', mountpoint)) as {
-    refreshes: number;
-    refreshesSkipped: number;
-    refreshBytesBilled: number;
-  };
+  const stats = await readStats(mountpoint);
   t.equal(stats.refreshes, 1, 'one refresh ran');
   t.equal(stats.refreshBytesBilled, 10 * 2 ** 20, 'billing 10 MiB');
   t.ok(stats.refreshesSkipped > 0, `${stats.refreshesSkipped} refreshes skipped`);

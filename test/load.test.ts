@@ -3,16 +3,16 @@
 // BigQuery server), and cached listings and the stats file answer quickly while a big fetch runs.
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { createSinkTables, insertEntries, type LogEntry } from '../src/sink-tables.js';
+import { createSinkTables, insertEntries, type LogEntry } from '../src/demo/sink-tables.js';
 import { addBulk, BULK } from './support/bulk.js';
-import { removeDir, startDaemon, tempDir } from './support/daemon.js';
-import { createEnvironment, mountFixtures, PROJECT, type Environment } from './support/environment.js';
+import { serverArgs } from './support/cli-process.js';
+import { mountTemp, testDir } from './support/daemon.js';
+import { fileEnvironment, mountFixtures, PROJECT } from './support/environment.js';
 import { readAndCompare, type ReadOutcome } from './support/fault-checks.js';
 import { trackJobs } from './support/job-tracker.js';
 import { shOk } from './support/shell.js';
+import { recentQueries, settledStats } from './support/stats.js';
 
 const MAX_CONCURRENT_QUERIES = 4; // the default of --max-concurrent-queries
 const READERS = 64;
@@ -20,8 +20,7 @@ const BIG_DATASET = 'logs_big';
 const BIG = { namespace: 'big', pod: 'firehose-6c8d9-z7x4v', container: 'app' } as const;
 const BIG_ROWS = 200_000;
 
-let environment: Environment;
-let files: Map<string, string>;
+const currentEnvironment = fileEnvironment(t);
 let bigDay: string;
 
 /** The big container's day: rows in time order, so the day's hour files in order hold the lines in order. */
@@ -47,38 +46,27 @@ function bigDaySha256(): string {
   return hash.digest('hex');
 }
 
+/** Loading the big day takes a while; the first test, which does not read it, runs meanwhile. */
+let bigDayLoaded: Promise<void>;
+
 t.before(async () => {
-  environment = await createEnvironment();
-  files = await addBulk(environment, ['partitioned']);
+  const environment = currentEnvironment();
+  await addBulk(environment, ['partitioned']);
   bigDay = environment.fixtures.yesterday;
-  const startedAt = performance.now();
-  await createSinkTables(environment.client, BIG_DATASET, 'partitioned', [bigDay], []);
-  await insertEntries(environment.client, BIG_DATASET, 'partitioned', bigEntries(), 2_000);
-  t.comment(`loaded ${BIG_ROWS} rows of ~500 bytes in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
+  bigDayLoaded = (async () => {
+    const startedAt = performance.now();
+    await createSinkTables(environment.client, BIG_DATASET, 'partitioned', [bigDay], []);
+    await insertEntries(environment.client, BIG_DATASET, 'partitioned', bigEntries(), 2_000);
+    t.comment(`loaded ${BIG_ROWS} rows of ~500 bytes in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
+  })();
+  // A failed load fails the test that waits for it, not the whole file.
+  bigDayLoaded.catch(() => undefined);
 });
-t.teardown(() => environment.close());
-t.afterEach(() => environment.emulator.faults.clear());
-
-interface Stats {
-  queries: number;
-  queriesRunning: number;
-  peakQueriesRunning: number;
-  recentQueries: { purpose: string; jobId: string }[];
-}
-
-/** The mount's statistics once every query it started has ended (a day's fetch outlives the read that began it). */
-async function settledStats(mountpoint: string): Promise<Stats> {
-  for (;;) {
-    // The kernel keeps the stats file's attributes, and so its snapshot, for a second.
-    await sleep(1_100);
-    const stats = JSON.parse(await readFile(join(mountpoint, '.bqlogfs/stats'), 'utf8')) as Stats;
-    if (stats.queriesRunning === 0) return stats;
-  }
-}
 
 /** `count` fixture hour files, taken in turn from every container-day, so reads need many queries. */
 function spreadFiles(skip: number, count: number): string[] {
-  const { yesterday, dayBefore } = environment.fixtures;
+  const { fixtures, files } = currentEnvironment();
+  const { yesterday, dayBefore } = fixtures;
   const byDay = new Map<string, string[]>();
   for (const path of [...files.keys()].sort()) {
     if (path.startsWith(`${BULK.namespace}/`)) continue;
@@ -99,6 +87,8 @@ function spreadFiles(skip: number, count: number): string[] {
 }
 
 t.test(`${READERS} readers of different cold files and ${READERS} of one cold file`, async (t) => {
+  const environment = currentEnvironment();
+  const { files } = environment;
   const tracker = trackJobs(environment.emulator);
   t.teardown(() => tracker.stop());
   const partitioned = await mountFixtures(t, environment, ['--log-level', 'warn'], 'partitioned');
@@ -135,7 +125,7 @@ t.test(`${READERS} readers of different cold files and ${READERS} of one cold fi
     const containerDays = new Set(
       reads.filter((read) => read.mountpoint === mountpoint).map((read) => read.path.split('/').slice(0, 4).join('/')),
     );
-    const entryQueries = stats.recentQueries.filter((query) => query.purpose.startsWith('entries '));
+    const entryQueries = recentQueries(stats, 'entries');
     t.equal(entryQueries.length, containerDays.size, `${name}: one query per container-day (${containerDays.size})`);
     const seenByServer = tracker.peakOverlap(stats.recentQueries.map((query) => query.jobId));
     t.comment(
@@ -157,20 +147,13 @@ function median(samples: number[]): number {
 }
 
 t.test('a cached listing and the stats file answer in under 100 ms during a big fetch', async (t) => {
-  const mountpoint = await tempDir('mnt');
-  const cacheDir = await tempDir('cache');
-  const out = await tempDir('out');
-  const daemon = await startDaemon(
-    ['--project', PROJECT, '--dataset', BIG_DATASET, '--api-endpoint', environment.emulator.url],
-    mountpoint,
-    ['--cache-dir', cacheDir, '--log-level', 'warn'],
-  );
-  t.teardown(async () => {
-    await daemon.stop();
-    await removeDir(mountpoint);
-    await removeDir(cacheDir);
-    await removeDir(out);
-  });
+  await bigDayLoaded;
+  const out = await testDir(t, 'out');
+  const { daemon } = await mountTemp(t, [
+    ...serverArgs(currentEnvironment().emulator.url, PROJECT, BIG_DATASET),
+    ...['--log-level', 'warn'],
+  ]);
+  const { mountpoint } = daemon;
   const dayDir = join(mountpoint, BIG.namespace, BIG.pod, BIG.container, bigDay);
   // Listings come from one window query, kept for --listing-ttl: these fill it.
   t.equal((await shOk(`ls '${mountpoint}'`)).trim(), BIG.namespace);
@@ -211,5 +194,5 @@ t.test('a cached listing and the stats file answer in under 100 ms during a big 
   const [sum] = (await shOk(`sha256sum '${out}/day.log'`)).split(' ');
   t.equal(sum, bigDaySha256(), 'the day read back through the mount holds exactly the true bytes');
   const stats = await settledStats(mountpoint);
-  t.equal(stats.recentQueries.filter((query) => query.purpose.startsWith('entries ')).length, 1, 'one query');
+  t.equal(recentQueries(stats, 'entries').length, 1, 'one query');
 });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { isDns1123Subdomain, parseLogPath } from '../src/log-path.js';
+import { isDns1123Subdomain, parseLogPath } from '../src/model/log-path.js';
 
 t.test('valid paths name what they look like', async (t) => {
   t.same(parseLogPath('/'), { kind: 'root' });

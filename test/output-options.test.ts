@@ -6,6 +6,8 @@ import { fileEnvironment, mountFixtures } from './support/environment.js';
 import { compactWithoutNulls, expectedFiles, lineOf } from './support/fixtures.js';
 
 const currentEnvironment = fileEnvironment(t);
+// Each test has mounts of its own and spends most of its time waiting on them: they run side by side.
+t.jobs = 2;
 
 t.test('--timestamps starts each entry with its RFC 3339 timestamp', async (t) => {
   const environment = currentEnvironment();

@@ -5,6 +5,8 @@ import { fileEnvironment, mountFixtures } from './support/environment.js';
 import { sh } from './support/shell.js';
 
 const currentEnvironment = fileEnvironment(t);
+// Each test has mounts of its own and spends most of its time waiting on them: they run side by side.
+t.jobs = 2;
 const asNobody = (command: string) => `runuser -u nobody -- bash -c ${JSON.stringify(command)}`;
 
 t.test('without --allow-other, other users cannot enter the mount', async (t) => {

@@ -2,7 +2,7 @@
 // path-derived value in a parameter.
 import t from 'tap';
 import { parse } from 'bq2cst';
-import { customLogSchema, parseSchemaChoice } from '../src/log-schemas.js';
+import { customLogSchema, parseSchemaChoice } from '../src/bigquery/log-schemas.js';
 import {
   containerDaysQuery,
   entriesQuery,
@@ -13,8 +13,9 @@ import {
   type BuiltQuery,
   type LogSource,
   type TableLayout,
-} from '../src/query-builder.js';
-import { dayRange, hourRange } from '../src/time-model.js';
+} from '../src/bigquery/query-builder.js';
+import { dayRange, hourRange } from '../src/model/time-model.js';
+import { DESCRIBED_CHOICE, DESCRIBED_FIELDS, DESCRIBED_TABLE } from './support/log-schemas.js';
 
 const ref = { namespace: 'hostile-ns', pod: 'pod-name.with-dots', container: 'quote-me' };
 
@@ -132,32 +133,8 @@ const customSource: LogSource = {
   projectId: 'my-project',
   datasetId: 'agent_logs',
   layout: 'partitioned',
-  tables: [{ tableId: 'fluentbit_logs', columns: new Set(['at', 'log', 'kubernetes', 'k8s']) }],
-  schema: customLogSchema(
-    {
-      kind: 'custom',
-      table: 'fluentbit_logs',
-      timestamp: 'at',
-      message: 'log',
-      namespace: 'kubernetes.namespace_name',
-      pod: 'kubernetes.pod_name',
-      container: 'k8s.container',
-      cluster: 'k8s.cluster',
-    },
-    [
-      { name: 'at', type: 'TIMESTAMP' },
-      { name: 'log', type: 'STRING' },
-      { name: 'kubernetes', type: 'JSON' },
-      {
-        name: 'k8s',
-        type: 'RECORD',
-        fields: [
-          { name: 'container', type: 'STRING' },
-          { name: 'cluster', type: 'STRING' },
-        ],
-      },
-    ],
-  ),
+  tables: [{ tableId: DESCRIBED_TABLE, columns: new Set(['at', 'log', 'kubernetes', 'k8s']) }],
+  schema: customLogSchema(DESCRIBED_CHOICE, DESCRIBED_FIELDS),
 };
 
 function statementsOf(logSource: LogSource): { name: string; query: BuiltQuery }[] {
@@ -245,4 +222,20 @@ t.test('described columns are checked against the table before any SQL is built'
   t.throws(() => parseSchemaChoice('elastic'), /takes one of auto, sink, log-analytics, custom/);
   const bad = { ...customSource, schema: { ...customSource.schema!, pod: { path: 'a`b' } } };
   t.throws(() => hoursQuery(bad, ref, dayRange('2026-11-25')), /invalid BigQuery column path/);
+});
+
+t.test('the pod query of fetch reads only labels and timestamps', async (t) => {
+  for (const layout of ['partitioned', 'sharded'] as const) {
+    const logSource = source(layout, ['timestamp', 'resource', 'textPayload']);
+    const window = { startMs: Date.parse('2026-03-01T22:00:00Z'), endMs: Date.parse('2026-03-02T02:00:00Z') };
+    for (const namespace of [undefined, 'quote-me-ns']) {
+      const query = podDaysQuery(logSource, { container: 'quote-me', ...(namespace && { namespace }) }, window);
+      t.doesNotThrow(() => parse(query.sql), `${layout} ${namespace ?? 'all namespaces'} parses`);
+      t.notMatch(query.sql, /quote-me/, 'names are parameters');
+      t.notMatch(query.sql, /textPayload|jsonPayload|insertId/, 'no payload column');
+      t.equal(query.params.container, 'quote-me');
+      t.equal(query.params.namespace, namespace);
+      if (layout === 'sharded') t.same([query.params.first_shard, query.params.last_shard], ['20260301', '20260302']);
+    }
+  }
 });

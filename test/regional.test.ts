@@ -3,9 +3,11 @@
 import t from 'tap';
 import { emulatorClient } from '../src/emulator/client.js';
 import { startEmulator } from '../src/emulator/server.js';
-import { createSinkTables, insertEntries } from '../src/sink-tables.js';
-import { removeDir, startDaemon, tempDir } from './support/daemon.js';
+import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
+import { serverArgs } from './support/cli-process.js';
+import { mountTemp } from './support/daemon.js';
 import { shOk } from './support/shell.js';
+import { serverStats } from './support/stats.js';
 
 const PROJECT = 'regional-project';
 const DATASET = 'tokyo_logs';
@@ -31,24 +33,12 @@ t.test('reads from a regional dataset, also when an insert answer is lost', asyn
       textPayload: text,
     })),
   );
-  const mountpoint = await tempDir('mnt');
-  const cacheDir = await tempDir('cache');
-  const daemon = await startDaemon(
-    ['--project', PROJECT, '--dataset', DATASET, '--api-endpoint', emulator.url],
-    mountpoint,
-    ['--cache-dir', cacheDir],
-  );
-  t.teardown(async () => {
-    await daemon.stop();
-    await removeDir(mountpoint);
-    await removeDir(cacheDir);
-  });
+  const { mountpoint } = (await mountTemp(t, serverArgs(emulator.url, PROJECT, DATASET))).daemon;
   const dir = `${REF.namespace}/${REF.pod}/${REF.container}/${DAY}`;
   t.equal(await shOk(`ls ${dir}`, mountpoint), '07.log\n', 'the listing');
 
   emulator.faults.set({ rules: [{ endpoint: 'jobs.insert', kind: 'reset', count: 1 }] });
   t.equal(await shOk(`cat ${dir}/07.log`, mountpoint), lines.map((line) => `${line}\n`).join(''), 'the hour');
   t.equal(emulator.faults.stats().byKind.reset, 1, 'after the answer to its insert was lost');
-  const stats = (await (await fetch(`${emulator.url}/emulator/stats`)).json()) as { queries: number };
-  t.equal(stats.queries, 2, 'the retried insert found the job instead of running it again');
+  t.equal((await serverStats(emulator.url)).queries, 2, 'the retried insert found the job instead of running it again');
 });

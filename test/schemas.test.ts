@@ -6,9 +6,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { emulatorClient } from '../src/emulator/client.js';
 import { startEmulator } from '../src/emulator/server.js';
-import { createSinkTables, insertEntries, type LogEntry } from '../src/sink-tables.js';
-import { runCli } from './support/cli-process.js';
-import { removeDir, startDaemon, tempDir, type Daemon } from './support/daemon.js';
+import { createSinkTables, insertEntries, type LogEntry } from '../src/demo/sink-tables.js';
+import { runCli, serverArgs } from './support/cli-process.js';
+import { mountTemp, testDir, type Daemon } from './support/daemon.js';
 import { buildFixtures, expectedFiles, FIXTURE_JSON_FIELDS } from './support/fixtures.js';
 import {
   CUSTOM_FIELDS,
@@ -68,19 +68,7 @@ const listedPaths = (files: Map<string, string>) =>
   [...files.keys()].filter((path) => !path.includes(`/${fixtures.oldDay}/`)).sort();
 
 async function mount(t: Test, args: string[]): Promise<Daemon> {
-  const mountpoint = await tempDir('mnt');
-  const cacheDir = await tempDir('cache');
-  const daemon = await startDaemon(
-    ['--project', PROJECT, '--api-endpoint', emulator.url, '--log-level', 'warn'],
-    mountpoint,
-    ['--cache-dir', cacheDir, ...args],
-  );
-  t.teardown(async () => {
-    await daemon.stop();
-    await removeDir(mountpoint);
-    await removeDir(cacheDir);
-  });
-  return daemon;
+  return (await mountTemp(t, [...serverArgs(emulator.url, PROJECT), '--log-level', 'warn', ...args])).daemon;
 }
 
 /** Every expected file reads exactly, and listings show exactly the files of the window. */
@@ -95,6 +83,9 @@ async function readsExactly(t: Test, daemon: Daemon, files: Map<string, string>)
   }
   t.equal(same, files.size, 'every file holds exactly the expected bytes');
 }
+
+// Each test has mounts of its own: they run side by side.
+t.jobs = 3;
 
 t.test('text lines are the same in every layout; JSON payloads differ only in key order', async (t) => {
   t.same([...jsonColumnFiles.keys()], [...sinkFiles.keys()]);
@@ -135,8 +126,7 @@ t.test('--schema log-analytics and --format json read the JSON columns', async (
 });
 
 t.test('a table described in the config file', async (t) => {
-  const dir = await tempDir('config');
-  t.teardown(() => removeDir(dir));
+  const dir = await testDir(t, 'config');
   const config = join(dir, 'config.toml');
   await writeFile(config, `[defaults]\ndataset = "custom_logs"\n\n[defaults.schema]\n${CUSTOM_SCHEMA_TOML}`);
   const daemon = await mount(t, ['--config', config, '--log-level', 'info']);
@@ -155,25 +145,14 @@ for (const dataset of ['sink_two_clusters', 'la_two_clusters']) {
 }
 
 t.test('a custom schema that names a missing column fails the mount with what is wrong', async (t) => {
-  const dir = await tempDir('config');
-  t.teardown(() => removeDir(dir));
+  const dir = await testDir(t, 'config');
   const config = join(dir, 'config.toml');
   await writeFile(
     config,
     `[defaults]\ndataset = "custom_logs"\n\n[defaults.schema]\n${CUSTOM_SCHEMA_TOML.replace('"log"', '"message"')}`,
   );
-  const mountpoint = await tempDir('mnt');
-  t.teardown(() => removeDir(mountpoint));
-  const result = await runCli([
-    'mount',
-    mountpoint,
-    '--config',
-    config,
-    '--project',
-    PROJECT,
-    '--api-endpoint',
-    emulator.url,
-  ]);
+  const mountpoint = await testDir(t, 'mnt');
+  const result = await runCli(['mount', mountpoint, '--config', config, ...serverArgs(emulator.url, PROJECT)]);
   t.not(result.code, 0);
   t.match(result.output, /fluentbit_logs has no column message/);
 });

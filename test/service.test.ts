@@ -4,16 +4,16 @@ import t from 'tap';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawnCli, stopCli, waitForMounts } from './support/cli-process.js';
-import { isMounted, removeDir, startDaemon, tempDir } from './support/daemon.js';
-import { fileEnvironment, datasetFor, LAYOUTS, PROJECT } from './support/environment.js';
+import { isMounted, spawnCli, stopCli, unmountIfMounted, waitForMounts } from './support/cli-process.js';
+import { mountTemp, removeDir, tempDir, tempMountDirs } from './support/daemon.js';
+import { fileEnvironment, datasetFor, fixtureArgs, LAYOUTS, PROJECT } from './support/environment.js';
 import { sh } from './support/shell.js';
+import { readStats } from './support/stats.js';
 
 const currentEnvironment = fileEnvironment(t);
 
 /** Keeps whatever the user's own config file says out of these daemons. */
 const isolatedEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
-  ...process.env,
   XDG_CONFIG_HOME: '/nonexistent',
   ...extra,
 });
@@ -24,27 +24,8 @@ function sample(metrics: string, name: string, labels = ''): number {
 }
 
 t.test('--metrics-port serves counters that follow the reads', async (t) => {
-  const mountpoint = await tempDir('mnt');
-  const cacheDir = await tempDir('cache');
-  const daemon = await startDaemon(
-    [
-      ...[
-        '--project',
-        PROJECT,
-        '--dataset',
-        datasetFor('partitioned'),
-        '--api-endpoint',
-        currentEnvironment().emulator.url,
-      ],
-      ...['--cache-dir', cacheDir, '--metrics-port', '0'],
-    ],
-    mountpoint,
-  );
-  t.teardown(async () => {
-    await daemon.stop();
-    await removeDir(mountpoint);
-    await removeDir(cacheDir);
-  });
+  const { daemon } = await mountTemp(t, [...fixtureArgs(currentEnvironment()), '--metrics-port', '0']);
+  const { mountpoint } = daemon;
   const url = /"url":"(http:\/\/127\.0\.0\.1:\d+\/metrics)"/.exec(daemon.logs())?.[1];
   if (url === undefined) throw new Error(`no metrics URL in the log:\n${daemon.logs()}`);
 
@@ -83,7 +64,7 @@ t.test('--metrics-port serves counters that follow the reads', async (t) => {
   t.match(metrics, /bqlogfs_query_duration_seconds_count\{mount="[^"]+",kind="entries"\} \d/, 'queries by kind');
   t.match(metrics, /^# TYPE bqlogfs_reads_total counter$/m);
   t.match(metrics, /^# TYPE bqlogfs_read_duration_seconds histogram$/m);
-  const stats = JSON.parse(await readFile(join(mountpoint, '.bqlogfs/stats'), 'utf8'));
+  const stats = await readStats(mountpoint);
   t.equal(
     sample(metrics, 'bqlogfs_bytes_billed_total', mount),
     stats.bytesBilled,
@@ -92,15 +73,10 @@ t.test('--metrics-port serves counters that follow the reads', async (t) => {
 });
 
 t.test('systemd: READY once the mount is up, STOPPING on SIGTERM', async (t) => {
-  const mountpoint = await tempDir('mnt');
-  const cacheDir = await tempDir('cache');
+  const { mountpoint, cacheDir } = await tempMountDirs(t);
   const stubDir = await tempDir('stub');
   const calls = join(stubDir, 'calls');
-  t.teardown(async () => {
-    await removeDir(mountpoint);
-    await removeDir(cacheDir);
-    await removeDir(stubDir);
-  });
+  t.teardown(() => removeDir(stubDir));
   // Records its arguments, and whether the mount was in the mount table when it was called.
   await writeFile(
     join(stubDir, 'systemd-notify'),
@@ -111,16 +87,15 @@ t.test('systemd: READY once the mount is up, STOPPING on SIGTERM', async (t) => 
   );
   await chmod(join(stubDir, 'systemd-notify'), 0o755);
   const run = spawnCli(
-    [
-      ...['mount', mountpoint, '--project', PROJECT, '--dataset', datasetFor('sharded')],
-      ...['--api-endpoint', currentEnvironment().emulator.url, '--cache-dir', cacheDir],
-    ],
-    isolatedEnv({
-      PATH: `${stubDir}:${process.env.PATH ?? ''}`,
-      NOTIFY_SOCKET: '/run/systemd/notify-stub',
-      STUB_MOUNTPOINT: mountpoint,
-      STUB_CALLS: calls,
-    }),
+    ['mount', mountpoint, ...fixtureArgs(currentEnvironment(), 'sharded'), '--cache-dir', cacheDir],
+    {
+      env: isolatedEnv({
+        PATH: `${stubDir}:${process.env.PATH ?? ''}`,
+        NOTIFY_SOCKET: '/run/systemd/notify-stub',
+        STUB_MOUNTPOINT: mountpoint,
+        STUB_CALLS: calls,
+      }),
+    },
   );
   await waitForMounts(run, [mountpoint]);
   const pid = run.child.pid;
@@ -140,20 +115,11 @@ t.test('systemd: READY once the mount is up, STOPPING on SIGTERM', async (t) => 
 });
 
 t.test('without systemd-notify on PATH: a warning, and the mount still runs', async (t) => {
-  const mountpoint = await tempDir('mnt');
-  const cacheDir = await tempDir('cache');
-  t.teardown(async () => {
-    await removeDir(mountpoint);
-    await removeDir(cacheDir);
-  });
-  const run = spawnCli(
-    [
-      ...['mount', mountpoint, '--project', PROJECT, '--dataset', datasetFor('partitioned')],
-      ...['--api-endpoint', currentEnvironment().emulator.url, '--cache-dir', cacheDir],
-    ],
+  const { mountpoint, cacheDir } = await tempMountDirs(t);
+  const run = spawnCli(['mount', mountpoint, ...fixtureArgs(currentEnvironment()), '--cache-dir', cacheDir], {
     // The fusermount the mount needs stays reachable by its full path through fuse-native.
-    isolatedEnv({ NOTIFY_SOCKET: '/run/systemd/notify-stub', PATH: '/nonexistent' }),
-  );
+    env: isolatedEnv({ NOTIFY_SOCKET: '/run/systemd/notify-stub', PATH: '/nonexistent' }),
+  });
   await waitForMounts(run, [mountpoint]);
   for (let waited = 0; waited < 10_000 && !run.output().includes('systemd-notify'); waited += 50) await sleep(50);
   t.match(run.output(), /systemd-notify is not on PATH/);
@@ -167,7 +133,7 @@ t.test('a config file with two mounts: --all mounts both, SIGTERM unmounts both'
   const mountpoints = LAYOUTS.map((layout) => join(dir, layout));
   await sh(`mkdir ${mountpoints.join(' ')}`);
   t.teardown(async () => {
-    for (const mountpoint of mountpoints) if (await isMounted(mountpoint)) await sh(`fusermount -uz '${mountpoint}'`);
+    for (const mountpoint of mountpoints) await unmountIfMounted(mountpoint);
     await removeDir(dir);
     await removeDir(cacheDir);
   });
@@ -188,7 +154,7 @@ t.test('a config file with two mounts: --all mounts both, SIGTERM unmounts both'
       ]),
     ].join('\n'),
   );
-  const run = spawnCli(['mount', '--config', config, '--all'], isolatedEnv());
+  const run = spawnCli(['mount', '--config', config, '--all'], { env: isolatedEnv() });
   await waitForMounts(run, mountpoints);
   const file = `batch/report-28391-xk2p9/worker/${currentEnvironment().fixtures.yesterday}`;
   const expectedDay = [...currentEnvironment().files.keys()].filter((path) => path.startsWith(`${file}/`));
@@ -233,7 +199,7 @@ t.test('the mount(8) helper turns NAME MOUNTPOINT -o OPTIONS into a background d
   t.teardown(async () => {
     if (pid !== undefined) process.kill(pid, 'SIGTERM');
     await sleep(500);
-    if (await isMounted(mountpoint)) await sh(`fusermount -uz '${mountpoint}'`);
+    await unmountIfMounted(mountpoint);
     await removeDir(dir);
     await removeDir(cacheDir);
   });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { daysIn, microsToRfc3339, parseDayName, parseDuration, TimeZoneModel } from '../src/time-model.js';
+import { daysIn, microsToRfc3339, parseDayName, parseDuration, TimeZoneModel } from '../src/model/time-model.js';
 
 t.test('days', async (t) => {
   t.equal(parseDayName('2024-02-29'), Date.UTC(2024, 1, 29));

@@ -5,42 +5,21 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { emulatorClient } from '../src/emulator/client.js';
 import { startEmulator } from '../src/emulator/server.js';
-import { createSinkTables, insertEntries, type LogEntry } from '../src/sink-tables.js';
-import { removeDir, startDaemon, tempDir } from './support/daemon.js';
+import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
+import { serverArgs } from './support/cli-process.js';
+import { mountTemp } from './support/daemon.js';
 import { sh, shOk } from './support/shell.js';
-import { localHourKey } from './support/zones.js';
+import { entriesEveryTwentyMinutes, localHourKey } from './support/zones.js';
 
 const PROJECT = 'tz-project';
 const DATASET = 'tz_logs';
 const CONTAINER = 'ops/clock-0/app';
-// Entries every 20 minutes around New York's clock changes of 2026 (Mar 8 spring forward, Nov 1 fall back).
-const SPANS = [
-  { from: Date.UTC(2026, 2, 7, 12), to: Date.UTC(2026, 2, 9, 12) },
-  { from: Date.UTC(2026, 9, 31, 12), to: Date.UTC(2026, 10, 2, 12) },
-];
-
-function entries(): LogEntry[] {
-  const list: LogEntry[] = [];
-  for (const { from, to } of SPANS) {
-    for (let ms = from; ms < to; ms += 20 * 60_000) {
-      const iso = new Date(ms).toISOString();
-      list.push({
-        namespace: 'ops',
-        pod: 'clock-0',
-        container: 'app',
-        stream: 'stdout',
-        timestamp: `${iso.slice(0, 19)}.000000Z`,
-        insertId: `at-${ms}`,
-        textPayload: `entry at ${iso}`,
-      });
-    }
-  }
-  return list;
-}
+// Around New York's clock changes of 2026 (Mar 8 spring forward, Nov 1 fall back).
+const ENTRIES = entriesEveryTwentyMinutes(['2026-03-07T12:00:00Z', '2026-10-31T12:00:00Z']);
 
 function expectedByPath(zone: string): Map<string, string> {
   const files = new Map<string, string>();
-  for (const entry of entries()) {
+  for (const entry of ENTRIES) {
     const path = `${localHourKey(Date.parse(entry.timestamp), zone)}.log`;
     files.set(path, (files.get(path) ?? '') + `${entry.textPayload}\n`);
   }
@@ -53,22 +32,13 @@ t.test('local time zones', async (t) => {
   const client = emulatorClient(emulator.url, PROJECT);
   const days = ['2026-03-07', '2026-03-08', '2026-03-09', '2026-10-31', '2026-11-01', '2026-11-02'];
   await createSinkTables(client, DATASET, 'partitioned', days, []);
-  await insertEntries(client, DATASET, 'partitioned', entries());
+  await insertEntries(client, DATASET, 'partitioned', ENTRIES);
 
+  // Each zone has a mount of its own: they run side by side.
+  t.jobs = 3;
   for (const zone of ['Asia/Tokyo', 'America/New_York', 'Asia/Kolkata']) {
-    await t.test(zone, async (t) => {
-      const mountpoint = await tempDir('mnt');
-      const cacheDir = await tempDir('cache');
-      const daemon = await startDaemon(
-        ['--project', PROJECT, '--dataset', DATASET, '--api-endpoint', emulator.url],
-        mountpoint,
-        ['--cache-dir', cacheDir, '--tz', zone],
-      );
-      t.teardown(async () => {
-        await daemon.stop();
-        await removeDir(mountpoint);
-        await removeDir(cacheDir);
-      });
+    t.test(zone, async (t) => {
+      const { mountpoint } = (await mountTemp(t, [...serverArgs(emulator.url, PROJECT, DATASET), '--tz', zone])).daemon;
       const expected = expectedByPath(zone);
       const localDays = [...new Set([...expected.keys()].map((path) => path.slice(0, 10)))].sort();
       for (const day of localDays) {
@@ -85,7 +55,7 @@ t.test('local time zones', async (t) => {
         t.equal(found, content, path);
         lines += found.split('\n').length - 1;
       }
-      t.equal(lines, entries().length, 'every entry exactly once');
+      t.equal(lines, ENTRIES.length, 'every entry exactly once');
       if (zone === 'America/New_York') {
         const repeated = await readFile(join(mountpoint, CONTAINER, '2026-11-01/01.log'), 'utf8');
         t.equal(repeated.split('\n').length - 1, 6, 'the repeated hour 01 holds both hours, in order');

@@ -2,10 +2,10 @@
 // and shards survive constant filters, and how processed bytes turn into
 // billed bytes (per referenced table at least 10 MiB, total rounded up to a
 // whole MiB).
-import type { BoundParam } from './queryParams.js';
+import type { BoundParam } from './query-params.js';
 import { findField, leaves, type BqField } from './schema.js';
 import type { Constraint, Operand } from './sql/constraints.js';
-import { NULL_PARTITION } from './tableData.js';
+import { NULL_PARTITION } from './table-data.js';
 import { MICROS_PER_DAY, parseDateDays, parseTimestampMicros } from './timestamps.js';
 
 export const MIB = 1_048_576n;

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { DATA_SCHEMA, META_SCHEMA, type Database } from './database.js';
 import { BqError } from './errors.js';
 import { duckType, quoteIdent, type BqField } from './schema.js';
-import { reconcileExpr } from './typeConversion.js';
+import { reconcileExpr } from './type-conversion.js';
 
 export interface TimePartitioning {
   type: string;

@@ -20,6 +20,8 @@ export class Database {
       // Timestamps are stored as naive TIMESTAMP holding UTC; pinning the
       // session zone keeps every TIMESTAMPTZ conversion UTC-based too.
       await c.run(`SET GLOBAL TimeZone = 'UTC'`);
+      // GoogleSQL sorts NULL first in ascending order and last in descending order.
+      await c.run(`SET GLOBAL default_null_order = 'nulls_first_on_asc_last_on_desc'`);
       await c.run(`ATTACH ':memory:' AS ${RESULTS_DB}`);
       await c.run(`CREATE SCHEMA IF NOT EXISTS ${DATA_SCHEMA}`);
       await c.run(`CREATE SCHEMA IF NOT EXISTS ${META_SCHEMA}`);

@@ -1,161 +1,25 @@
-// Fault injection for reliability tests: a plan of rules, each naming a BigQuery endpoint and a
-// fault, fired by count and/or probability. Probabilities draw from a generator seeded by the plan,
-// so the same seed and the same order of requests inject the same faults.
+// Fault injection for reliability tests: applies the plan a test set (fault-plan.ts) to each request.
+// Probabilities draw from a generator seeded by the plan, so the same seed and the same order of
+// requests inject the same faults.
 import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BqError } from './errors.js';
+import type { BqError } from './errors.js';
+import {
+  appliesTo,
+  endpointOf,
+  failedJobError,
+  injectedError,
+  PAGE_ENDPOINTS,
+  seededRandom,
+  validPlan,
+  type Endpoint,
+  type Fault,
+  type FaultCounters,
+  type FaultPlan,
+  type FaultRule,
+  type StorageEndpoint,
+} from './fault-plan.js';
 import type { RouteResponse, Router } from './router.js';
-
-export type Endpoint =
-  | 'jobs.insert'
-  | 'jobs.get'
-  | 'jobs.getQueryResults'
-  | 'jobs.query'
-  | 'jobs.list'
-  | 'jobs.cancel'
-  | 'datasets.list'
-  | 'datasets.get'
-  | 'tables.list'
-  | 'tables.get'
-  | 'tabledata.list'
-  | 'tabledata.insertAll';
-
-export type Fault =
-  /** Delays the answer; other faults of the same request still apply. */
-  | { kind: 'latency'; ms: number }
-  /** An HTTP error in Google's JSON shape: 500/503 backendError, 403 rateLimitExceeded, 429. */
-  | { kind: 'error'; status: 500 | 503 | 403 | 429; reason?: string }
-  /** getQueryResults answers `jobComplete: false` with no rows. */
-  | { kind: 'jobIncomplete' }
-  /** The answer is computed, part of its body written, then the connection is destroyed. */
-  | { kind: 'reset'; fraction?: number }
-  /** The job fails for good from now on: jobs.get reports status.errorResult, getQueryResults the error. */
-  | { kind: 'jobFailure'; reason?: string }
-  /** No answer at all, until the client gives up and closes the connection. */
-  | { kind: 'hang' };
-
-export type FaultRule = Fault & {
-  /** Which requests the rule looks at; '*' is every BigQuery endpoint the fault applies to. */
-  endpoint: Endpoint | '*';
-  /** Chance of firing for each request it looks at; default 1. */
-  probability?: number;
-  /** Fires at most this many times; default unlimited. */
-  count?: number;
-  /** Lets this many matching requests pass before it may fire; default 0. */
-  after?: number;
-};
-
-export interface FaultPlan {
-  seed?: number;
-  rules: FaultRule[];
-}
-
-export interface FaultCounters {
-  /** BigQuery requests seen since the plan was set. */
-  requests: number;
-  /** Faults injected, latency included. */
-  injected: number;
-  byKind: Record<string, number>;
-  byEndpoint: Record<string, number>;
-}
-
-const ENDPOINTS: { method: string; path: RegExp; endpoint: Endpoint }[] = [
-  { method: 'POST', path: /^\/projects\/[^/]+\/jobs$/, endpoint: 'jobs.insert' },
-  { method: 'GET', path: /^\/projects\/[^/]+\/jobs$/, endpoint: 'jobs.list' },
-  { method: 'GET', path: /^\/projects\/[^/]+\/jobs\/[^/]+$/, endpoint: 'jobs.get' },
-  { method: 'POST', path: /^\/projects\/[^/]+\/jobs\/[^/]+\/cancel$/, endpoint: 'jobs.cancel' },
-  { method: 'POST', path: /^\/projects\/[^/]+\/queries$/, endpoint: 'jobs.query' },
-  { method: 'GET', path: /^\/projects\/[^/]+\/queries\/[^/]+$/, endpoint: 'jobs.getQueryResults' },
-  { method: 'GET', path: /^\/projects\/[^/]+\/datasets$/, endpoint: 'datasets.list' },
-  { method: 'GET', path: /^\/projects\/[^/]+\/datasets\/[^/]+$/, endpoint: 'datasets.get' },
-  { method: 'GET', path: /^\/projects\/[^/]+\/datasets\/[^/]+\/tables$/, endpoint: 'tables.list' },
-  { method: 'GET', path: /^\/projects\/[^/]+\/datasets\/[^/]+\/tables\/[^/]+$/, endpoint: 'tables.get' },
-  { method: 'GET', path: /^\/projects\/[^/]+\/datasets\/[^/]+\/tables\/[^/]+\/data$/, endpoint: 'tabledata.list' },
-  {
-    method: 'POST',
-    path: /^\/projects\/[^/]+\/datasets\/[^/]+\/tables\/[^/]+\/insertAll$/,
-    endpoint: 'tabledata.insertAll',
-  },
-];
-
-const KNOWN_ENDPOINTS = new Set<string>(ENDPOINTS.map((entry) => entry.endpoint));
-const JOB_ENDPOINTS = new Set<Endpoint>(['jobs.insert', 'jobs.get', 'jobs.getQueryResults']);
-
-/** Which BigQuery method a request calls; undefined for anything else (such as /emulator/...). */
-export function endpointOf(method: string, pathname: string): Endpoint | undefined {
-  const path = pathname.startsWith('/bigquery/v2/') ? pathname.slice('/bigquery/v2'.length) : pathname;
-  return ENDPOINTS.find((entry) => entry.method === method && entry.path.test(path))?.endpoint;
-}
-
-function appliesTo(fault: Fault, endpoint: Endpoint): boolean {
-  if (fault.kind === 'jobIncomplete') return endpoint === 'jobs.getQueryResults';
-  if (fault.kind === 'jobFailure') return JOB_ENDPOINTS.has(endpoint);
-  return true;
-}
-
-const ERROR_DEFAULTS: Record<number, { reason: string; message: string }> = {
-  500: { reason: 'backendError', message: 'Backend error. Please retry the request.' },
-  503: { reason: 'backendError', message: 'The service is currently unavailable. Please retry the request.' },
-  403: { reason: 'rateLimitExceeded', message: 'Exceeded rate limits: too many API requests per user per method.' },
-  429: { reason: 'rateLimitExceeded', message: 'Too many requests. Please retry with exponential backoff.' },
-};
-
-function failedJobError(reason: string): BqError {
-  return new BqError(reason === 'backendError' || reason === 'internalError' ? 500 : 400, reason, 'Job failed.');
-}
-
-/** A small seeded generator (xorshift32): enough to spread faults reproducibly, not for anything else. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 0x1_0000_0000;
-  };
-}
-
-function validRule(raw: unknown): FaultRule {
-  const rule = raw as Partial<FaultRule> & Record<string, unknown>;
-  const fail = (why: string): never => {
-    throw BqError.invalid(`Invalid fault rule ${JSON.stringify(raw)}: ${why}`);
-  };
-  if (typeof rule !== 'object' || rule === null) fail('not an object');
-  if (rule.endpoint !== '*' && !KNOWN_ENDPOINTS.has(String(rule.endpoint))) fail('unknown endpoint');
-  const fraction = (value: unknown) => typeof value === 'number' && value >= 0 && value <= 1;
-  const count = (value: unknown) => typeof value === 'number' && Number.isInteger(value) && value >= 0;
-  if (rule.probability !== undefined && !fraction(rule.probability)) fail('probability must be in [0, 1]');
-  if (rule.count !== undefined && !count(rule.count)) fail('count must be a whole number');
-  if (rule.after !== undefined && !count(rule.after)) fail('after must be a whole number');
-  switch (rule.kind) {
-    case 'latency':
-      if (!count(rule.ms)) fail('ms must be a whole number');
-      break;
-    case 'error':
-      if (!ERROR_DEFAULTS[rule.status as number]) fail('status must be 500, 503, 403 or 429');
-      break;
-    case 'reset':
-      if (rule.fraction !== undefined && !fraction(rule.fraction)) fail('fraction must be in [0, 1]');
-      break;
-    case 'jobIncomplete':
-    case 'jobFailure':
-    case 'hang':
-      break;
-    default:
-      fail('unknown kind');
-  }
-  return rule as FaultRule;
-}
-
-export function validPlan(raw: unknown): FaultPlan {
-  const plan = raw as Partial<FaultPlan>;
-  if (typeof plan !== 'object' || plan === null || !Array.isArray(plan.rules))
-    throw BqError.invalid('A fault plan needs a rules array');
-  if (plan.seed !== undefined && !Number.isInteger(plan.seed)) throw BqError.invalid('seed must be an integer');
-  return { ...(plan.seed !== undefined && { seed: plan.seed }), rules: plan.rules.map(validRule) };
-}
 
 interface RuleState {
   rule: FaultRule;
@@ -175,6 +39,7 @@ function emptyCounters(): FaultCounters {
 
 export class FaultInjector {
   private rules: RuleState[] = [];
+  private latencyMs = 0;
   private random = seededRandom(1);
   private counters = emptyCounters();
   /** Jobs a jobFailure fault has failed, by `project:jobId`. */
@@ -184,6 +49,7 @@ export class FaultInjector {
   set(plan: FaultPlan): void {
     const valid = validPlan(plan);
     this.rules = valid.rules.map((rule) => ({ rule, seen: 0, fired: 0 }));
+    this.latencyMs = valid.latencyMs ?? 0;
     this.random = seededRandom(valid.seed ?? 1);
     this.counters = emptyCounters();
   }
@@ -191,6 +57,7 @@ export class FaultInjector {
   /** No more faults; jobs failed so far work again. Counters stay readable until the next plan. */
   clear(): void {
     this.rules = [];
+    this.latencyMs = 0;
     this.failedJobs.clear();
   }
 
@@ -211,13 +78,12 @@ export class FaultInjector {
     if (endpoint === undefined) return handle();
     if (this.rules.length > 0) this.counters.requests++;
     const { delayMs, fault } = this.decide(endpoint);
-    if (delayMs > 0) await sleep(delayMs);
+    const pageDelayMs = PAGE_ENDPOINTS.has(endpoint) ? this.latencyMs : 0;
+    if (delayMs + pageDelayMs > 0) await sleep(delayMs + pageDelayMs);
     const jobKey = request.params.j !== undefined ? `${request.params.p}:${request.params.j}` : undefined;
     switch (fault?.kind) {
-      case 'error': {
-        const defaults = ERROR_DEFAULTS[fault.status]!;
-        throw new BqError(fault.status, fault.reason ?? defaults.reason, defaults.message);
-      }
+      case 'error':
+        throw injectedError(fault);
       case 'hang':
         await new Promise((resolve) => res.once('close', resolve));
         return undefined;
@@ -249,6 +115,17 @@ export class FaultInjector {
       return undefined;
     }
     return out;
+  }
+
+  /**
+   * The fault of one Storage Read API call, once its injected delay has passed. The caller carries it
+   * out: `error`, `hang`, and for ReadRows `streamReset` and `streamEnd`.
+   */
+  async storageCall(endpoint: StorageEndpoint): Promise<Fault | undefined> {
+    if (this.rules.length > 0) this.counters.requests++;
+    const { delayMs, fault } = this.decide(endpoint);
+    if (delayMs + this.latencyMs > 0) await sleep(delayMs + this.latencyMs);
+    return fault;
   }
 
   /** Which faults fire for this request: the sum of latencies, and the first other fault that fires. */

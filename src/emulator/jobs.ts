@@ -4,68 +4,38 @@
 // result into a DuckDB table that pages are then served from.
 import { randomUUID } from 'node:crypto';
 import type { Catalog } from './catalog.js';
+import { anonymousDestination } from './destination-tables.js';
 import { BqError } from './errors.js';
-import { planQuery, type Plan, type QueryRequest } from './planner.js';
-import type { QueryParameter } from './queryParams.js';
+import { planQuery, type QueryRequest } from './planner.js';
+import type { QueryParameter } from './query-params.js';
 import type { ResultSet, ResultStore } from './results.js';
-import { timestampFormat, type ApiField } from './rowFormat.js';
+import { timestampFormat } from './row-format.js';
+import {
+  decodePageToken,
+  encodePageToken,
+  jobResource,
+  MAX_JOBS,
+  newJob,
+  parseMaxResults,
+  type EmulatorStats,
+  type JobRecord,
+  type QueryConfig,
+} from './job-records.js';
 
-export interface QueryConfig {
-  query?: string;
-  useLegacySql?: boolean;
-  parameterMode?: string;
-  queryParameters?: QueryParameter[];
-  defaultDataset?: { projectId?: string; datasetId?: string };
-  dryRun?: boolean;
-  maximumBytesBilled?: string | number;
-  useQueryCache?: boolean;
-}
-
-interface JobRecord {
-  projectId: string;
-  jobId: string;
-  location: string;
-  configuration: Record<string, unknown>;
-  creationTime: number;
-  startTime: number;
-  endTime: number;
-  dryRun: boolean;
-  error?: BqError;
-  plan?: Pick<Plan, 'bytesProcessed' | 'bytesBilled' | 'referencedTables'>;
-  schema?: ApiField[];
-  result?: ResultSet;
-}
-
-export interface EmulatorStats {
-  queries: number;
-  dryRuns: number;
-  failedQueries: number;
-  bytesProcessed: number;
-  bytesBilled: number;
-}
-
-const MAX_JOBS = 5_000;
-
-function encodePageToken(index: bigint): string {
-  return Buffer.from(`row:${index}`).toString('base64url');
-}
-
-function decodePageToken(token: string): bigint {
-  const m = /^row:(\d+)$/.exec(Buffer.from(token, 'base64url').toString());
-  if (!m) throw BqError.invalid(`Invalid page token: ${token}`);
-  return BigInt(m[1]!);
-}
-
-function parseMaxResults(value: unknown): number | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw BqError.invalid(`Invalid value for maxResults: ${String(value)}`);
-  return n;
-}
+export type { EmulatorStats, QueryConfig };
 
 export class JobService {
   private jobs = new Map<string, JobRecord>();
-  readonly stats: EmulatorStats = { queries: 0, dryRuns: 0, failedQueries: 0, bytesProcessed: 0, bytesBilled: 0 };
+  readonly stats: EmulatorStats = {
+    queries: 0,
+    dryRuns: 0,
+    failedQueries: 0,
+    bytesProcessed: 0,
+    bytesBilled: 0,
+    storageReadSessions: 0,
+    storageRowsRead: 0,
+    storageBytesRead: 0,
+  };
 
   constructor(
     private readonly catalog: Catalog,
@@ -81,13 +51,7 @@ export class JobService {
     const jobId = ref.jobId ?? `job_${randomUUID().replace(/-/g, '')}`;
     const dryRun = configuration.dryRun === true || query.dryRun === true;
     if (!dryRun && this.jobs.has(this.key(projectId, jobId))) throw BqError.duplicate(`Job ${projectId}:${jobId}`);
-    const job = this.newJob(
-      projectId,
-      jobId,
-      ref.location ?? locationParam,
-      { ...configuration, jobType: 'QUERY' },
-      dryRun,
-    );
+    const job = newJob(projectId, jobId, ref.location ?? locationParam, { ...configuration, jobType: 'QUERY' }, dryRun);
     try {
       await this.run(job, query, ref.location ?? locationParam);
     } catch (err) {
@@ -97,17 +61,34 @@ export class JobService {
       this.stats.failedQueries++;
     }
     if (!dryRun) this.remember(job);
-    return this.resource(job);
+    return jobResource(job);
   }
 
   /** GET /projects/{p}/jobs/{jobId} */
   get(projectId: string, jobId: string, location?: string): object {
-    return this.resource(this.find(projectId, jobId, location));
+    return jobResource(this.find(projectId, jobId, location));
+  }
+
+  /** The finished query whose destination table this is, while its result has not expired. */
+  resultTable(
+    projectId: string,
+    datasetId: string,
+    tableId: string,
+  ): { result: ResultSet; location: string; query: string } | undefined {
+    for (const job of this.jobs.values()) {
+      const table = job.destinationTable;
+      if (!table || table.projectId !== projectId || table.datasetId !== datasetId || table.tableId !== tableId)
+        continue;
+      if (!job.result || job.error || !this.results.has(this.key(job.projectId, job.jobId))) return undefined;
+      const query = (job.configuration.query as QueryConfig | undefined)?.query ?? '';
+      return { result: job.result, location: job.location, query };
+    }
+    return undefined;
   }
 
   /** POST /projects/{p}/jobs/{jobId}/cancel — every job is already done. */
   cancel(projectId: string, jobId: string, location?: string): object {
-    return { kind: 'bigquery#jobCancelResponse', job: this.resource(this.find(projectId, jobId, location)) };
+    return { kind: 'bigquery#jobCancelResponse', job: jobResource(this.find(projectId, jobId, location)) };
   }
 
   async delete(projectId: string, jobId: string): Promise<void> {
@@ -118,7 +99,7 @@ export class JobService {
 
   list(projectId: string): object {
     const jobs = [...this.jobs.values()].filter((j) => j.projectId === projectId).reverse();
-    return { kind: 'bigquery#jobList', jobs: jobs.map((j) => ({ ...this.resource(j), state: 'DONE' })) };
+    return { kind: 'bigquery#jobList', jobs: jobs.map((j) => ({ ...jobResource(j), state: 'DONE' })) };
   }
 
   /** POST /projects/{p}/queries */
@@ -135,7 +116,7 @@ export class JobService {
       dryRun: body.dryRun === true,
     };
     const jobId = `job_${randomUUID().replace(/-/g, '')}`;
-    const job = this.newJob(
+    const job = newJob(
       projectId,
       jobId,
       body.location as string | undefined,
@@ -247,6 +228,7 @@ export class JobService {
       }
       job.result = await this.duck(() => this.results.materialize(this.key(job.projectId, job.jobId), plan));
       job.schema = job.result.schema;
+      job.destinationTable = anonymousDestination(job.projectId, job.location, job.jobId);
       this.stats.queries++;
       this.stats.bytesProcessed += Number(plan.bytesProcessed);
       this.stats.bytesBilled += Number(plan.bytesBilled);
@@ -263,26 +245,6 @@ export class JobService {
       if (err instanceof BqError) throw err;
       throw BqError.invalidQuery((err as Error).message);
     }
-  }
-
-  private newJob(
-    projectId: string,
-    jobId: string,
-    location: string | undefined,
-    configuration: Record<string, unknown>,
-    dryRun: boolean,
-  ): JobRecord {
-    const now = Date.now();
-    return {
-      projectId,
-      jobId,
-      location: location ?? 'US',
-      configuration,
-      creationTime: now,
-      startTime: now,
-      endTime: now,
-      dryRun,
-    };
   }
 
   private key(projectId: string, jobId: string): string {
@@ -308,39 +270,5 @@ export class JobService {
       this.jobs.delete(oldest);
       void this.results.drop(oldest);
     }
-  }
-
-  private resource(job: JobRecord): object {
-    const processed = job.plan?.bytesProcessed.toString() ?? '0';
-    const billed = job.dryRun || !job.plan || job.error ? '0' : job.plan.bytesBilled.toString();
-    const status = job.error
-      ? { state: 'DONE', errorResult: job.error.toErrorProto(), errors: [job.error.toErrorProto()] }
-      : { state: 'DONE' };
-    return {
-      kind: 'bigquery#job',
-      etag: Buffer.from(job.jobId).toString('base64'),
-      id: `${job.projectId}:${job.location}.${job.jobId}`,
-      selfLink: `/projects/${job.projectId}/jobs/${job.jobId}?location=${job.location}`,
-      user_email: 'emulator@localhost',
-      jobReference: { projectId: job.projectId, jobId: job.jobId, location: job.location },
-      configuration: { ...job.configuration, ...(job.dryRun ? { dryRun: true } : {}) },
-      status,
-      statistics: {
-        creationTime: String(job.creationTime),
-        startTime: String(job.startTime),
-        endTime: String(job.endTime),
-        totalBytesProcessed: processed,
-        query: {
-          totalBytesProcessed: processed,
-          totalBytesBilled: billed,
-          cacheHit: false,
-          statementType: 'SELECT',
-          billingTier: 1,
-          ...(job.dryRun ? { schema: { fields: job.schema ?? [] }, totalBytesProcessedAccuracy: 'PRECISE' } : {}),
-          ...(job.result ? { totalRows: job.result.totalRows.toString() } : {}),
-          referencedTables: job.plan?.referencedTables ?? [],
-        },
-      },
-    };
   }
 }

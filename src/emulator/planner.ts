@@ -5,9 +5,9 @@ import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { allLeafPaths, billedBytes, partitionSurvives, resolveLeaves, suffixSurvives } from './billing.js';
 import { duckTableRef, tableKey, type Catalog, type TableMeta } from './catalog.js';
 import { BqError } from './errors.js';
-import { bindParameters, duckParamName, type BoundParam, type QueryParameter } from './queryParams.js';
+import { bindParameters, duckParamName, type BoundParam, type QueryParameter } from './query-params.js';
 import { duckType, findField, quoteIdent } from './schema.js';
-import { collectColumnPaths } from './sql/columnPaths.js';
+import { collectColumnPaths } from './sql/column-paths.js';
 import { constraintsOn, type Constraint } from './sql/constraints.js';
 import {
   cteNames,
@@ -19,7 +19,7 @@ import {
 } from './sql/structure.js';
 import { SqlSyntaxError, isOp, isWord, matchBrackets, tokenize, upper, type Token } from './sql/tokenizer.js';
 import { translate } from './sql/translate.js';
-import { reconcileExpr } from './typeConversion.js';
+import { reconcileExpr } from './type-conversion.js';
 
 export interface QueryRequest {
   projectId: string;

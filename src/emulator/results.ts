@@ -5,10 +5,11 @@
 import type { DuckDBType } from '@duckdb/node-api';
 import { RESULTS_DB, type Database } from './database.js';
 import type { Plan } from './planner.js';
-import { apiField, formatRow, type ApiField, type TimestampFormat } from './rowFormat.js';
+import { apiField, formatRow, type ApiField, type TimestampFormat } from './row-format.js';
 import { quoteIdent } from './schema.js';
 
-const ROW_COLUMN = '__bq_emulator_row';
+/** The column numbering the rows of a materialised result (0, 1, …). */
+export const ROW_COLUMN = '__bq_emulator_row';
 const MAX_PAGE_ROWS = 10_000;
 const MAX_PAGE_BYTES = 10 * 1024 * 1024;
 

@@ -6,9 +6,9 @@ import type { JobService } from './jobs.js';
 import { datasetListItem, datasetResource, paginate, tableListItem, tableResource } from './resources.js';
 import type { ResultStore } from './results.js';
 import { Router } from './router.js';
-import { timestampFormat } from './rowFormat.js';
+import { timestampFormat } from './row-format.js';
 import { findField, normalizeSchema, type BqField } from './schema.js';
-import { insertAll } from './tableData.js';
+import { insertAll } from './table-data.js';
 import type { Database } from './database.js';
 
 const ID_RE = /^[A-Za-z0-9_]{1,1024}$/;

@@ -10,10 +10,13 @@ import { addFaultRoutes, FaultInjector } from './faults.js';
 import { JobService } from './jobs.js';
 import { ResultStore } from './results.js';
 import { buildRouter } from './routes.js';
+import { startStorageServer } from './storage/storage-server.js';
 
 export interface EmulatorOptions {
   /** 0 = ephemeral; default 9050. */
   port?: number;
+  /** gRPC port of the Storage Read API; default the port after `port` (ephemeral when `port` is 0). */
+  storagePort?: number;
   /** Default 127.0.0.1. */
   host?: string;
   /** DuckDB file; default in-memory ':memory:'. */
@@ -25,6 +28,9 @@ export interface Emulator {
   /** e.g. http://127.0.0.1:9050 */
   url: string;
   port: number;
+  /** host:port of the Storage Read API (gRPC, no TLS), e.g. 127.0.0.1:9051 */
+  storageAddress: string;
+  storagePort: number;
   /** Fault injection for tests; also driven over HTTP at /emulator/faults. */
   faults: FaultInjector;
   /** What the Authorization headers of BigQuery requests held; also at /emulator/authorization. */
@@ -110,12 +116,30 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  logger.info({ url, dbPath: options.dbPath ?? ':memory:' }, 'BigQuery emulator listening');
+  const storagePort = options.storagePort ?? (options.port === 0 ? 0 : (options.port ?? 9050) + 1);
+  const storage = await startStorageServer(host, storagePort, {
+    db,
+    catalog,
+    jobs,
+    results,
+    faults,
+    stats: jobs.stats,
+  }).catch(async (err: unknown) => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await db.close();
+    throw err;
+  });
+  logger.info(
+    { url, storageAddress: storage.address, dbPath: options.dbPath ?? ':memory:' },
+    'BigQuery emulator listening',
+  );
 
   let closed: Promise<void> | undefined;
   return {
     url,
     port,
+    storageAddress: storage.address,
+    storagePort: storage.port,
     faults,
     authorization,
     close: () => {
@@ -124,6 +148,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        await storage.close();
         await db.close();
       })();
       return closed;

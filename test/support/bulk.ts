@@ -1,7 +1,7 @@
 // A container with enough entries in one day for a query result of several pages, so faults can
 // strike after some pages were already handed over.
-import type { TableLayout } from '../../src/query-builder.js';
-import { insertEntries, type LogEntry } from '../../src/sink-tables.js';
+import type { TableLayout } from '../../src/bigquery/query-builder.js';
+import { insertEntries, type LogEntry } from '../../src/demo/sink-tables.js';
 import { datasetFor, type Environment } from './environment.js';
 import { expectedFiles } from './fixtures.js';
 
@@ -22,9 +22,19 @@ export function bulkEntries(day: string): LogEntry[] {
   });
 }
 
-/** Adds the bulk container's day before yesterday; returns every expected file, fixtures' and bulk's. */
-export async function addBulk(environment: Environment, layouts: TableLayout[]): Promise<Map<string, string>> {
+/** `bulk/<pod>/app/<day>`: the bulk container's one day, the day before yesterday. */
+export function bulkDayDir(environment: Environment): string {
+  return `${BULK.namespace}/${BULK.pod}/${BULK.container}/${environment.fixtures.dayBefore}`;
+}
+
+/** The bulk container's hour files, in order. */
+export function bulkHours(environment: Environment): string[] {
+  return [...environment.files.keys()].filter((path) => path.startsWith(`${BULK.namespace}/`)).sort();
+}
+
+/** Adds the bulk container's day to the datasets of `layouts`, and its files to the expected ones. */
+export async function addBulk(environment: Environment, layouts: TableLayout[]): Promise<void> {
   const entries = bulkEntries(environment.fixtures.dayBefore);
   for (const layout of layouts) await insertEntries(environment.client, datasetFor(layout), layout, entries);
-  return new Map([...environment.files, ...expectedFiles(entries)]);
+  for (const [path, content] of expectedFiles(entries)) environment.files.set(path, content);
 }

@@ -1,39 +1,126 @@
-// Runs the bqlogfs command line in a child process with any arguments and environment, for the
-// commands and forms that startDaemon does not cover (--all, doctor, a stub systemd-notify).
+// Runs the bqlogfs command line in a child process the way bin/bqlogfs.js does: node with the same
+// heap flags, the TypeScript sources through tsx. Every test that runs the CLI goes through here.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isMounted, NODE_FLAGS } from './daemon.js';
 import { sh } from './shell.js';
 
-const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
+const CLI = resolve(import.meta.dirname, '../../src/cli/main.ts');
+const FORBID_FUSE = resolve(import.meta.dirname, 'forbid-fuse.ts');
+/** The heap flags the npm script and bin/bqlogfs.js run the CLI with. */
+const NODE_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=128'];
+
+export interface CliOptions {
+  /** Variables added to this process's environment. */
+  env?: NodeJS.ProcessEnv;
+  /** Runs under faketime, with a clock this many seconds ahead of the real one (behind if negative). */
+  clockOffsetS?: number;
+  /** Fails the run if anything loads FUSE: proves that a command works without libfuse. */
+  forbidFuse?: boolean;
+}
+
+/** `--project P [--dataset D] --api-endpoint URL`: the flags that point a command at a local server. */
+export function serverArgs(url: string, project: string, dataset?: string): string[] {
+  return ['--project', project, ...(dataset === undefined ? [] : ['--dataset', dataset]), '--api-endpoint', url];
+}
+
+/** The program and its arguments that run a node script with tsx, as the CLI runs. */
+export function nodeCommand(scriptArgs: string[], options: CliOptions = {}): string[] {
+  const command = [process.execPath, ...NODE_FLAGS, '--import', 'tsx'];
+  if (options.forbidFuse) command.push('--import', FORBID_FUSE);
+  command.push(...scriptArgs);
+  const { clockOffsetS } = options;
+  if (clockOffsetS !== undefined) command.unshift('faketime', '-f', `${clockOffsetS >= 0 ? '+' : ''}${clockOffsetS}`);
+  return command;
+}
+
+/** The program and its arguments that run `bqlogfs <args>`. */
+export function cliCommand(args: string[], options: CliOptions = {}): string[] {
+  return nodeCommand([CLI, ...args], options);
+}
 
 export interface CliProcess {
   child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Standard output and standard error, interleaved as they came. */
   output(): string;
   exited: Promise<number | null>;
 }
 
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv = process.env): CliProcess {
-  const child = spawn(process.execPath, [...NODE_FLAGS, '--import', 'tsx', CLI, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env,
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolveExit) => child.once('close', (code) => resolveExit(code)));
-  return { child, output: () => output, exited };
+/**
+ * This process's environment plus `extra`, without the process tracking tap adds to NODE_OPTIONS:
+ * the CLI runs as a user runs it, and does not pay for loading tap's hooks at every start.
+ */
+export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  const options = (env.NODE_OPTIONS ?? '')
+    .split(/\s+/)
+    .filter((option) => option !== '' && !option.includes('@tapjs/'));
+  if (options.length > 0) env.NODE_OPTIONS = options.join(' ');
+  else delete env.NODE_OPTIONS;
+  return env;
 }
 
-/** Runs a command to its end. */
-export async function runCli(
-  args: string[],
-  env?: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; output: string }> {
-  const run = spawnCli(args, env);
+function spawnCommand([program = '', ...args]: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+  const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv(env) });
+  let stdout = '';
+  let stderr = '';
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    output += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolveExit) => child.once('close', (code) => resolveExit(code)));
+  return { child, stdout: () => stdout, stderr: () => stderr, output: () => output, exited };
+}
+
+export function spawnCli(args: string[], options: CliOptions = {}): CliProcess {
+  return spawnCommand(cliCommand(args, options), options.env);
+}
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  output: string;
+}
+
+/** What a run printed and how it ended, once it has ended. */
+export async function ranToEnd(run: CliProcess): Promise<CliRun> {
   const code = await run.exited;
-  return { code, output: run.output() };
+  return { code, signal: run.child.signalCode, stdout: run.stdout(), stderr: run.stderr(), output: run.output() };
+}
+
+/** Runs `bqlogfs <args>` to its end. */
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
+  return ranToEnd(spawnCli(args, options));
+}
+
+/** Runs a node script with tsx, as the CLI runs, to its end. */
+export function runNode(scriptArgs: string[], options: CliOptions = {}): Promise<CliRun> {
+  return ranToEnd(spawnCommand(nodeCommand(scriptArgs, options), options.env));
+}
+
+export async function isMounted(mountpoint: string): Promise<boolean> {
+  const mounts = await readFile('/proc/mounts', 'utf8');
+  // The kernel writes a space in a path as \040 (and tab, newline, backslash likewise).
+  const escaped = mountpoint.replace(/[ \t\n\\]/g, (char) => `\\${char.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  return mounts.split('\n').some((line) => line.split(' ')[1] === escaped);
+}
+
+export async function unmountIfMounted(mountpoint: string): Promise<void> {
+  if (await isMounted(mountpoint)) await sh(`fusermount -uz '${mountpoint}'`);
+}
+
+function hasEnded(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
 }
 
 /** Waits until every mountpoint shows in /proc/mounts; fails with the daemon's output if it exits first. */
@@ -41,7 +128,7 @@ export async function waitForMounts(run: CliProcess, mountpoints: string[], time
   for (let waited = 0; ; waited += 50) {
     const mounted = await Promise.all(mountpoints.map(isMounted));
     if (mounted.every(Boolean)) return;
-    if (run.child.exitCode !== null || waited > timeoutMs) {
+    if (hasEnded(run.child) || waited > timeoutMs) {
       run.child.kill('SIGKILL');
       throw new Error(`not mounted: ${mountpoints.join(', ')}\n${run.output()}`);
     }
@@ -51,11 +138,9 @@ export async function waitForMounts(run: CliProcess, mountpoints: string[], time
 
 /** Stops a daemon with SIGTERM; returns its exit code, and clears whatever it left mounted. */
 export async function stopCli(run: CliProcess, mountpoints: string[]): Promise<number | null> {
-  if (run.child.exitCode === null) run.child.kill('SIGTERM');
+  if (!hasEnded(run.child)) run.child.kill('SIGTERM');
   const code = await Promise.race([run.exited, sleep(10_000).then(() => undefined)]);
   if (code === undefined) run.child.kill('SIGKILL');
-  for (const mountpoint of mountpoints) {
-    if (await isMounted(mountpoint)) await sh(`fusermount -uz '${mountpoint}'`);
-  }
+  for (const mountpoint of mountpoints) await unmountIfMounted(mountpoint);
   return code ?? null;
 }

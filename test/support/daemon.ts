@@ -1,14 +1,9 @@
 // Runs `bqlogfs mount` in a child process, as a user would, and waits until the kernel shows the mount.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { sh } from './shell.js';
-
-const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
-/** The heap flags the npm script and bin/bqlogfs.js run the daemon with. */
-export const NODE_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=128'];
+import { join } from 'node:path';
+import { spawnCli, stopCli, waitForMounts, type CliOptions } from './cli-process.js';
 
 export interface Daemon {
   mountpoint: string;
@@ -16,61 +11,64 @@ export interface Daemon {
   args: string[];
   process: ChildProcess;
   logs(): string;
+  /** Stops the daemon with SIGTERM (SIGKILL if it does not exit) and clears whatever it left mounted. */
   stop(): Promise<void>;
-}
-
-export async function isMounted(mountpoint: string): Promise<boolean> {
-  const mounts = await readFile('/proc/mounts', 'utf8');
-  // The kernel writes a space in a path as \040 (and tab, newline, backslash likewise).
-  const escaped = mountpoint.replace(/[ \t\n\\]/g, (char) => `\\${char.charCodeAt(0).toString(8).padStart(3, '0')}`);
-  return mounts.split('\n').some((line) => line.split(' ')[1] === escaped);
 }
 
 export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `bqlogfs-${prefix}-`));
 }
 
-/**
- * Starts `bqlogfs mount`. With `clockOffsetS` the daemon runs under faketime, its clock that many
- * seconds ahead of the real one (or behind, if negative).
- */
+export async function removeDir(path: string): Promise<void> {
+  await rm(path, { recursive: true, force: true });
+}
+
+type Teardown = { teardown(fn: () => Promise<void>): void };
+
+/** A new temporary directory, removed when the test ends. */
+export async function testDir(t: Teardown, prefix: string): Promise<string> {
+  const dir = await tempDir(prefix);
+  t.teardown(() => removeDir(dir));
+  return dir;
+}
+
+/** Starts `bqlogfs mount <mountpoint> <args>`; with `clockOffsetS` under faketime. */
 export async function startDaemon(
-  baseArgs: string[],
+  args: string[],
   mountpoint: string,
-  extraArgs: string[] = [],
-  options: { clockOffsetS?: number } = {},
+  options: Pick<CliOptions, 'clockOffsetS' | 'env'> = {},
 ): Promise<Daemon> {
-  const args = [...baseArgs, ...extraArgs];
-  const command = [process.execPath, ...NODE_FLAGS, '--import', 'tsx', CLI, 'mount', mountpoint, ...args];
-  const { clockOffsetS } = options;
-  if (clockOffsetS !== undefined) command.unshift('faketime', '-f', `${clockOffsetS >= 0 ? '+' : ''}${clockOffsetS}`);
-  const [program = '', ...programArgs] = command;
-  const child = spawn(program, programArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
-  for (let waited = 0; !(await isMounted(mountpoint)); waited += 50) {
-    if (child.exitCode !== null || waited > 30_000) {
-      child.kill('SIGKILL');
-      throw new Error(`daemon did not mount ${mountpoint}:\n${output}`);
-    }
-    await sleep(50);
-  }
+  const run = spawnCli(['mount', mountpoint, ...args], options);
+  await waitForMounts(run, [mountpoint]);
   return {
     mountpoint,
     args,
-    process: child,
-    logs: () => output,
+    process: run.child,
+    logs: run.output,
     stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await Promise.race([exited, sleep(5_000)]);
-      if (await isMounted(mountpoint)) await sh(`fusermount -uz '${mountpoint}'`);
-      if (child.exitCode === null) child.kill('SIGKILL');
+      await stopCli(run, [mountpoint]);
     },
   };
 }
 
-export async function removeDir(path: string): Promise<void> {
-  await rm(path, { recursive: true, force: true });
+/** A new mountpoint and a new cache directory, both removed when the test ends. */
+export async function tempMountDirs(t: Teardown): Promise<{ mountpoint: string; cacheDir: string }> {
+  return { mountpoint: await testDir(t, 'mnt'), cacheDir: await testDir(t, 'cache') };
+}
+
+export interface TempMount {
+  daemon: Daemon;
+  cacheDir: string;
+}
+
+/** Mounts on a new mountpoint with a new cache directory; unmounts and removes both when the test ends. */
+export async function mountTemp(
+  t: Teardown,
+  args: string[],
+  options: Pick<CliOptions, 'clockOffsetS' | 'env'> = {},
+): Promise<TempMount> {
+  const { mountpoint, cacheDir } = await tempMountDirs(t);
+  const daemon = await startDaemon([...args, '--cache-dir', cacheDir], mountpoint, options);
+  t.teardown(() => daemon.stop());
+  return { daemon, cacheDir };
 }

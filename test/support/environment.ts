@@ -3,11 +3,13 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BigQuery } from '@google-cloud/bigquery';
+import type { Test } from 'tap';
 import { emulatorClient } from '../../src/emulator/client.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
-import type { TableLayout } from '../../src/query-builder.js';
-import { createSinkTables, insertEntries } from '../../src/sink-tables.js';
-import { removeDir, startDaemon, tempDir, type Daemon } from './daemon.js';
+import type { TableLayout } from '../../src/bigquery/query-builder.js';
+import { createSinkTables, insertEntries } from '../../src/demo/sink-tables.js';
+import { serverArgs } from './cli-process.js';
+import { mountTemp, removeDir, tempDir, type TempMount } from './daemon.js';
 import { buildFixtures, expectedFiles, FIXTURE_JSON_FIELDS, type Fixtures } from './fixtures.js';
 
 export const PROJECT = 'test-project';
@@ -28,16 +30,29 @@ export function datasetFor(layout: TableLayout): string {
   return `logs_${layout}`;
 }
 
+/** The flags that point a command at the fixture dataset of one layout. */
+export function fixtureArgs(environment: Environment, layout: TableLayout = 'partitioned'): string[] {
+  return serverArgs(environment.emulator.url, PROJECT, datasetFor(layout));
+}
+
+/** Creates a dataset of sink tables holding the fixture entries, each duplicate delivered twice. */
+export async function loadFixtures(
+  client: BigQuery,
+  fixtures: Fixtures,
+  dataset: string,
+  layout: TableLayout,
+): Promise<void> {
+  const days = [fixtures.oldDay, fixtures.dayBefore, fixtures.yesterday, fixtures.today];
+  await createSinkTables(client, dataset, layout, days, FIXTURE_JSON_FIELDS);
+  await insertEntries(client, dataset, layout, fixtures.entries);
+  await insertEntries(client, dataset, layout, fixtures.duplicates);
+}
+
 export async function createEnvironment(): Promise<Environment> {
   const emulator = await startEmulator({ port: 0 });
   const client = emulatorClient(emulator.url, PROJECT);
   const fixtures = buildFixtures(Date.now());
-  const days = [fixtures.oldDay, fixtures.dayBefore, fixtures.yesterday, fixtures.today];
-  for (const layout of LAYOUTS) {
-    await createSinkTables(client, datasetFor(layout), layout, days, FIXTURE_JSON_FIELDS);
-    await insertEntries(client, datasetFor(layout), layout, fixtures.entries);
-    await insertEntries(client, datasetFor(layout), layout, fixtures.duplicates);
-  }
+  for (const layout of LAYOUTS) await loadFixtures(client, fixtures, datasetFor(layout), layout);
   const files = expectedFiles(fixtures.entries);
   const plainRoot = await tempDir('plain');
   for (const [path, content] of files) {
@@ -54,12 +69,17 @@ export async function createEnvironment(): Promise<Environment> {
       .map((path) => path.split('/').slice(0, 3).join('/')),
   );
   for (const dir of containerDirs) await symlink(currentHour, join(plainRoot, dir, 'current.log'));
-  return { emulator, client, fixtures, files, plainRoot, close: () => emulator.close() };
-}
-
-export interface FixtureMount {
-  daemon: Daemon;
-  cacheDir: string;
+  return {
+    emulator,
+    client,
+    fixtures,
+    files,
+    plainRoot,
+    close: async () => {
+      await emulator.close();
+      await removeDir(plainRoot);
+    },
+  };
 }
 
 /** Mounts one of the fixture datasets with a fresh cache; unmounts and cleans up at the test's end. */
@@ -68,34 +88,22 @@ export async function mountFixtures(
   environment: Environment,
   extra: string[] = [],
   layout: TableLayout = 'partitioned',
-): Promise<FixtureMount> {
-  const mountpoint = await tempDir('mnt');
-  const cacheDir = await tempDir('cache');
-  const daemon = await startDaemon(
-    ['--project', PROJECT, '--dataset', datasetFor(layout), '--api-endpoint', environment.emulator.url],
-    mountpoint,
-    ['--cache-dir', cacheDir, ...extra],
-  );
-  t.teardown(async () => {
-    await daemon.stop();
-    await removeDir(mountpoint);
-    await removeDir(cacheDir);
-  });
-  return { daemon, cacheDir };
+): Promise<TempMount> {
+  return mountTemp(t, [...fixtureArgs(environment, layout), ...extra]);
 }
 
-/** One environment for a whole test file: created before its first test, closed after its last. */
-export function fileEnvironment(t: {
-  before(fn: () => Promise<void>): void;
-  teardown(fn: () => Promise<void>): void;
-}): () => Environment {
+/**
+ * One environment for a whole test file: created before its first test, closed after its last.
+ * The faults a test sets end with that test.
+ */
+export function fileEnvironment(t: Test): () => Environment {
   let environment: Environment | undefined;
   t.before(async () => {
     environment = await createEnvironment();
   });
+  t.afterEach(() => environment?.emulator.faults.clear());
   t.teardown(async () => {
     await environment?.close();
-    if (environment) await removeDir(environment.plainRoot);
   });
   return () => {
     if (!environment) throw new Error('the environment is created before the first test');

@@ -1,7 +1,7 @@
 // Known log entries, with the edge cases that break naive implementations, and the files a plain
 // filesystem would hold for them, computed here independently of the code under test.
 import type { TableField } from '@google-cloud/bigquery';
-import type { LogEntry } from '../../src/sink-tables.js';
+import type { LogEntry } from '../../src/demo/sink-tables.js';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;

@@ -1,14 +1,22 @@
 // The fixture entries in the other layouts bqlogfs reads: a Log Analytics linked dataset's `_AllLogs`
 // view (a table of the same schema here), and a table the user describes, as Fluent Bit's BigQuery
-// output might fill it. Loaded through the real client's insertAll.
+// output might fill it. Loaded through the real client's insertAll. And a described table for the
+// statement tests.
 import type { BigQuery, TableField } from '@google-cloud/bigquery';
-import { containerLabels, type LogEntry } from '../../src/sink-tables.js';
+import type { CustomSchemaChoice, SchemaField } from '../../src/bigquery/log-schemas.js';
+import { containerLabels, type LogEntry } from '../../src/demo/sink-tables.js';
 import { compactWithoutNulls } from './fixtures.js';
 
 const nullable = (name: string, type: string, fields?: TableField[]): TableField => ({
   name,
   type,
   mode: 'NULLABLE',
+  ...(fields && { fields }),
+});
+
+const column = (name: string, type: string, fields?: SchemaField[]): SchemaField => ({
+  name,
+  type,
   ...(fields && { fields }),
 });
 
@@ -58,6 +66,24 @@ export const CUSTOM_FIELDS: TableField[] = [
   nullable('k8s_container', 'STRING'),
 ];
 
+/** A table a user describes with a reserved word as a column, JSON fields, a RECORD path and no insert id. */
+export const DESCRIBED_TABLE = 'fluentbit_logs';
+export const DESCRIBED_CHOICE: CustomSchemaChoice = {
+  kind: 'custom',
+  table: DESCRIBED_TABLE,
+  timestamp: 'at',
+  message: 'log',
+  namespace: 'kubernetes.namespace_name',
+  pod: 'kubernetes.pod_name',
+  container: 'k8s.container',
+  cluster: 'k8s.cluster',
+};
+export const DESCRIBED_FIELDS: SchemaField[] = [
+  column('at', 'TIMESTAMP'),
+  column('log', 'STRING'),
+  column('kubernetes', 'JSON'),
+  column('k8s', 'RECORD', [column('container', 'STRING'), column('cluster', 'STRING')]),
+];
 /** The schema table of a config file for CUSTOM_TABLE. */
 export const CUSTOM_SCHEMA_TOML = `kind = "custom"
 table = "${CUSTOM_TABLE}"

@@ -11,7 +11,7 @@ import { FUNCTION_REWRITES, intervalExpr } from './functions.js';
 import { FUNCTION_KEYWORDS, RESERVED } from './keywords.js';
 import { readPath, type TableSite } from './structure.js';
 import { SqlSyntaxError, isOp, isWord, upper, type Token } from './tokenizer.js';
-import { duckParamName } from '../queryParams.js';
+import { duckParamName } from '../query-params.js';
 import { formatTimestamp, parseTimestampMicros } from '../timestamps.js';
 
 export interface TranslateInput {

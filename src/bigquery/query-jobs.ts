@@ -1,0 +1,189 @@
+// The warehouse backed by BigQuery itself, through the official client: query jobs whose result
+// pages are handed on one at a time. Transient failures are retried here, and only here (see
+// retry-policy.ts), within each query's deadline.
+import type { BigQuery, Job, Query } from '@google-cloud/bigquery';
+import type { Logger } from 'pino';
+import { describeQuery, type QueryStats } from '../model/stats.js';
+import { CallPolicy } from './call-policy.js';
+import { describeFailure, failure as failureOf, JobFailed, timedOut } from './failures.js';
+import { JobControl } from './job-control.js';
+import type { SchemaChoice } from './log-schemas.js';
+import type { LogQuery } from './log-queries.js';
+import type { LogWarehouse, PageSink, QueryResult, RawRow, RunOptions } from './log-warehouse.js';
+import { ResultPages, type Page } from './result-pages.js';
+import type { LogSource } from './query-builder.js';
+import type { RetryBudget } from './retry-policy.js';
+import { discoverSource } from './source-discovery.js';
+
+export interface QueryJobOptions {
+  /** Passed to BigQuery as maximumBytesBilled; undefined means no limit. */
+  maxBytesBilled?: number;
+  /** Rows per result page. */
+  pageRows: number;
+  /** Job labels, so that INFORMATION_SCHEMA.JOBS can attribute cost; `bqlogfs_purpose` is added per query. */
+  labels: Record<string, string>;
+  /** A query that has not delivered its last page by then, retries included, is abandoned. */
+  timeoutMs: number;
+}
+
+type Interceptor = BigQuery['interceptors'][number];
+
+/**
+ * The client's own retries (retry-request: up to 3 more attempts on 429/5xx, with waits that know
+ * nothing of our deadline) are switched off for every request, so there is one policy, ours, and it
+ * also covers what the client would not retry (a failed job, a page cut short). Only the client's
+ * constructor can also switch off its retries of requests that got no response at all (autoRetry:
+ * false); see client.ts. `CallPolicy.timed` keeps any client from waiting past the deadline.
+ */
+const noClientRetries: Interceptor = {
+  request: (options) => ({ ...options, maxRetries: 0 }) as ReturnType<Interceptor['request']>,
+};
+
+export class BigQueryWarehouse implements LogWarehouse {
+  private readonly policy: CallPolicy;
+  private readonly jobs: JobControl;
+  private readonly pages: ResultPages;
+  /** The dataset's location, once a table's metadata told it. */
+  private location: string | undefined;
+
+  constructor(
+    private readonly client: BigQuery,
+    private readonly log: Logger,
+    private readonly options: QueryJobOptions,
+  ) {
+    this.policy = new CallPolicy(options.timeoutMs, log);
+    this.jobs = new JobControl(client, this.policy, log, () => this.location);
+    this.pages = new ResultPages(this.policy, this.jobs, options.pageRows);
+    if (!client.interceptors.includes(noClientRetries)) client.interceptors.push(noClientRetries);
+  }
+
+  async discoverSource(
+    projectId: string,
+    datasetId: string,
+    choice: SchemaChoice = { kind: 'auto' },
+  ): Promise<LogSource> {
+    const found = await discoverSource(this.client, this.policy, this.log, projectId, datasetId, choice);
+    this.location ??= found.location;
+    return found.source;
+  }
+
+  /**
+   * A failed page request asks for that same page again. A job that fails after it started is run
+   * again from the start; if pages were handed over already, the sink's `restart` is called first.
+   */
+  async runQuery(query: LogQuery, sink: PageSink, options: RunOptions = {}): Promise<QueryStats> {
+    const purpose = describeQuery(query.label);
+    const requestedAtMs = options.requestedAtMs ?? Date.now();
+    const budget = this.policy.budget(purpose, requestedAtMs);
+    try {
+      const { job, rows } = await this.runToCompletion(budget, this.request(query, options), sink);
+      const stats: QueryStats = {
+        jobId: job.id ?? '',
+        ...(await this.jobs.billing(budget, job)),
+        durationMs: Date.now() - requestedAtMs,
+        rows,
+      };
+      this.log.debug({ purpose, ...stats, retries: budget.retryCount }, 'query done');
+      return stats;
+    } catch (error) {
+      throw describeFailure(error);
+    }
+  }
+
+  /**
+   * Runs the query to completion without reading it, and hands back its result, which BigQuery keeps
+   * (about a day): any range of its rows can then be read, by row index, at no further cost.
+   */
+  async openResult(query: LogQuery, options: RunOptions = {}): Promise<QueryResult> {
+    const purpose = describeQuery(query.label);
+    const requestedAtMs = options.requestedAtMs ?? Date.now();
+    const budget = this.policy.budget(purpose, requestedAtMs);
+    try {
+      const job = await this.jobs.start(budget, this.request(query, options));
+      let first: Page | undefined;
+      while (first === undefined) first = await this.pages.page(budget, job, { startIndex: 0 }, 1);
+      const stats: QueryStats = {
+        jobId: job.id ?? '',
+        ...(await this.jobs.billing(budget, job)),
+        durationMs: Date.now() - requestedAtMs,
+        rows: first.totalRows,
+      };
+      this.log.debug({ purpose, ...stats, retries: budget.retryCount }, 'query done, result kept');
+      return {
+        stats,
+        totalRows: first.totalRows,
+        readRows: (start, count, deliver) => this.readRange(purpose, job, start, count, deliver),
+      };
+    } catch (error) {
+      throw describeFailure(error instanceof JobFailed ? error.failure : error);
+    }
+  }
+
+  private async readRange(
+    purpose: string,
+    job: Job,
+    start: number,
+    count: number,
+    deliver: (rows: RawRow[]) => Promise<void>,
+  ): Promise<void> {
+    const budget = this.policy.budget(purpose);
+    try {
+      for (let next = start, end = start + count; next < end;) {
+        const page = await this.pages.page(
+          budget,
+          job,
+          { startIndex: next },
+          Math.min(this.options.pageRows, end - next),
+        );
+        if (page === undefined) continue;
+        if (page.rows.length === 0) throw failureOf(`the result ended at row ${next} of ${end}`, 'resultChanged');
+        next += page.rows.length;
+        await deliver(page.rows);
+      }
+    } catch (error) {
+      throw describeFailure(error instanceof JobFailed ? error.failure : error);
+    }
+  }
+
+  private request(query: LogQuery, options: RunOptions): Query {
+    const limit = Math.min(this.options.maxBytesBilled ?? Infinity, options.maxBytesBilled ?? Infinity);
+    return {
+      query: query.statement.sql,
+      params: query.statement.params,
+      types: query.statement.types,
+      useLegacySql: false,
+      labels: { ...this.options.labels, bqlogfs_purpose: query.label.kind },
+      ...(limit !== Infinity && { maximumBytesBilled: String(limit) }),
+    };
+  }
+
+  private async runToCompletion(
+    budget: RetryBudget,
+    request: Query,
+    sink: PageSink,
+  ): Promise<{ job: Job; rows: number }> {
+    let handedOver = false;
+    let rows = 0;
+    for (let rerun = 1; ; rerun++) {
+      const job = await this.jobs.start(budget, request);
+      const failure = await this.pages.readAll(budget, job, async (page) => {
+        if (budget.remainingMs() <= 0) throw timedOut();
+        handedOver = true;
+        rows += page.length;
+        await sink.page(page);
+      });
+      if (failure === undefined) return { job, rows };
+      if (handedOver && !sink.restart) throw failure;
+      await budget.backoff(failure, rerun);
+      this.log.warn(
+        { jobId: job.id, reason: failure.reason, err: failure.message, discarded: rows },
+        'the query job failed after it started; running it again',
+      );
+      if (handedOver) {
+        await sink.restart?.();
+        handedOver = false;
+        rows = 0;
+      }
+    }
+  }
+}

@@ -1,0 +1,207 @@
+// The command line: `bqlogfs mount | fetch | doctor | emulator | demo | unmount`.
+import { Command, CommanderError, Option } from 'commander';
+import { addSettingOptions, flagLayer } from './cli-options.js';
+import { environmentLayer, loadConfigFile, type ConfigFile } from './config.js';
+import { runDemo } from '../demo/demo.js';
+import { runDoctor } from '../doctor/doctor.js';
+import { startEmulator } from '../emulator/server.js';
+import { FETCH_SETTINGS, fetchOptionsFrom, type FetchArgs } from './fetch-args.js';
+import { runFetch } from '../fetch/fetch-command.js';
+import { createLogger } from '../model/logger.js';
+import { planMounts, resolveCommandSettings, storeOptionsFrom } from './mount-config.js';
+import { unmountPath } from '../daemon/mountpoint.js';
+import { onStopSignal } from '../model/stop-signals.js';
+import { runMounts } from '../daemon/run-mounts.js';
+import { API_ENDPOINT, AUTH, CLUSTER, DATASET, MOUNT_SETTINGS, PROJECT, SCHEMA, STORE_SETTINGS } from './settings.js';
+import { UsageError } from '../model/usage-error.js';
+
+const SOURCES_HELP = `
+Settings come from, strongest first: flags > environment (BQLOGFS_<OPTION>, e.g. BQLOGFS_CACHE_SIZE
+for --cache-size, BQLOGFS_TIMESTAMPS=true) > the named mount's [mounts.<name>] table in the config
+file > its [defaults] table > built-in defaults. The config file is --config FILE, else
+$BQLOGFS_CONFIG, else $XDG_CONFIG_HOME/bqlogfs/config.toml (~/.config/bqlogfs/config.toml) if it
+exists. Its keys are the option names without dashes in front, e.g. cache-size = "10G".`;
+
+const MOUNT_HELP = `
+Forms:
+  bqlogfs mount <mountpoint> --project P --dataset D [options]
+  bqlogfs mount [--config FILE] <name> [mountpoint]    the [mounts.<name>] table of the config file
+  bqlogfs mount [--config FILE] --all                  every mount of the config file, one daemon
+
+The daemon runs in the foreground, logs JSON lines on stderr (readable lines on a terminal),
+tells systemd when the mounts are up (Type=notify), and unmounts on SIGINT/SIGTERM. A mountpoint
+left stale by a crash ("Transport endpoint is not connected") is recovered by the next mount.
+${SOURCES_HELP}`;
+
+const FETCH_HELP = `
+One file per pod that has <container> with entries in the window, no FUSE needed:
+<out>/<namespace>_<pod>_<container>.log, the pod's hour files for every hour the window touches,
+in time order: byte for byte what a mount with the same --tz, --timestamps and --format shows.
+Hours are local hours of --tz (default UTC); a window is widened to whole local hours.
+
+Window (default: the last hour up to now, i.e. the previous hour and the current one):
+  --since DURATION        the last DURATION up to now, e.g. 2h, 90m, 3d
+  --day D [--hours N]     N hours (default 1) up to the current clock time of --tz on day D
+                          (1-31) of this month, or of the previous month when day D is still to come
+  --from T --to T         [T, T): RFC 3339 (2026-11-25T10:30:00Z, 2026-11-25T16:00:00+05:30), or
+                          a local time of --tz without an offset (2026-11-25T10:30, 2026-11-25T10)
+
+Files appear whole or not at all (temporary name, fsync, rename). On a terminal a progress bar
+shows on stderr; otherwise one line per file written. The options from --project on also come
+from the environment (BQLOGFS_<OPTION>) and the config file's [defaults], flags first, and mean
+what they mean for mount, with the same defaults.`;
+
+const configOption = () =>
+  new Option(
+    '--config <file>',
+    'config file (default: $BQLOGFS_CONFIG, else ~/.config/bqlogfs/config.toml if it exists)',
+  );
+
+function loadConfig(explicit: string | undefined): Promise<ConfigFile | undefined> {
+  return loadConfigFile(explicit, process.env, MOUNT_SETTINGS);
+}
+
+/** Commander's own messages start lower-case after "error: "; they read as the others do. */
+function commanderMessage(text: string): string {
+  const message = text.replace(/^error: /, '');
+  return `bqlogfs: ${message.charAt(0).toUpperCase()}${message.slice(1)}`;
+}
+
+function buildProgram(): Command {
+  const program = new Command('bqlogfs')
+    .description('GKE container logs exported to BigQuery, mounted as plain hour files')
+    .configureOutput({ outputError: (text, write) => write(commanderMessage(text)) })
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride((error: CommanderError) => process.exit(error.exitCode === 0 ? 0 : 2));
+
+  const mount = program
+    .command('mount')
+    .summary('mount the logs of one dataset, of a named config mount, or of all config mounts')
+    .usage('[options] [name|mountpoint] [mountpoint]')
+    .argument('[name|mountpoint]', 'a [mounts.<name>] table of the config file, else the mountpoint')
+    .argument('[mountpoint]', "after a name: overrides the table's mountpoint")
+    .addOption(configOption())
+    .option('--all', 'mount every [mounts.<name>] table of the config file in this one daemon')
+    .addHelpText('after', MOUNT_HELP);
+  addSettingOptions(mount, MOUNT_SETTINGS).action(async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const options = command.opts<{ config?: string; all?: boolean }>();
+    const plan = planMounts({
+      positionals: command.args,
+      all: options.all === true,
+      flags: flagLayer(command, MOUNT_SETTINGS),
+      env: environmentLayer(MOUNT_SETTINGS, process.env),
+      config: await loadConfig(options.config),
+    });
+    await runMounts(plan);
+  });
+
+  const fetch = program
+    .command('fetch')
+    .summary('write the hour files of every pod of one container over a window to plain files')
+    .usage('<container> [options] [window]')
+    .argument('[container]')
+    .allowExcessArguments()
+    .option('--namespace <ns>', 'only this namespace')
+    .option('--pod <regex>', 'only pods whose name matches (JavaScript regex, unanchored)')
+    .option('--since <duration>', 'window: the last DURATION up to now')
+    .option('--day <d>', 'window: day D of this month (or the previous one)')
+    .option('--hours <n>', 'window: N hours up to the current clock time on --day (default: 1)')
+    .option('--from <time>', 'window start, inclusive')
+    .option('--to <time>', 'window end, exclusive')
+    .option('--out <dir>', 'output directory; files of the same name are replaced (default: ".")')
+    .addOption(configOption())
+    .addHelpText('after', FETCH_HELP);
+  addSettingOptions(fetch, FETCH_SETTINGS).action(async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const options = command.opts<FetchArgs & { config?: string }>();
+    const config = await loadConfig(options.config);
+    const env = environmentLayer(FETCH_SETTINGS, process.env);
+    const resolved = resolveCommandSettings(FETCH_SETTINGS, flagLayer(command, FETCH_SETTINGS), env, config);
+    await runFetch(fetchOptionsFrom(command.args, options, resolved), createLogger('warn'));
+  });
+
+  const doctor = program
+    .command('doctor')
+    .summary('check FUSE, credentials, the dataset, and estimate what reading costs')
+    .usage('[options] [name]')
+    .argument('[name]', 'a [mounts.<name>] table of the config file to check')
+    .addOption(configOption())
+    .addHelpText(
+      'after',
+      '\nOne line per check: ok, warn, FAIL (with its fix) or skip. Exit code 1 when a check failed.\n' +
+        'Cost estimates come from dry runs, which bill nothing.',
+    );
+  addSettingOptions(doctor, [PROJECT, DATASET, API_ENDPOINT, AUTH, SCHEMA, CLUSTER]).action(
+    async (...args: unknown[]) => {
+      const command = args[args.length - 1] as Command;
+      const options = command.opts<{ config?: string }>();
+      const config = await loadConfig(options.config);
+      const [name] = command.args;
+      const table = name === undefined ? undefined : config?.mounts.get(name);
+      if (name !== undefined && table === undefined)
+        throw new UsageError(`no mount named "${name}" in the config file`);
+      const env = environmentLayer(STORE_SETTINGS, process.env);
+      const resolved = resolveCommandSettings(STORE_SETTINGS, flagLayer(command, STORE_SETTINGS), env, config, table);
+      const given = ['project', 'dataset'].filter((key) => resolved.has(key));
+      if (given.length === 1) throw new UsageError('doctor needs both --project and --dataset, or neither');
+      const target = given.length === 2 ? storeOptionsFrom(resolved) : undefined;
+      const code = await runDoctor(target, (line) => process.stdout.write(`${line}\n`));
+      // Whatever the credential probes left open must not keep doctor running.
+      process.exit(code);
+    },
+  );
+
+  program
+    .command('emulator')
+    .summary('a local BigQuery-compatible server on DuckDB, for tests and demos')
+    .option('--port <port>', 'port to listen on', '9050')
+    .option('--db <file>', 'DuckDB file (default: in memory)')
+    .action(async (options: { port: string; db?: string }) => {
+      const log = createLogger('info');
+      const emulator = await startEmulator({
+        port: Number(options.port),
+        logger: log,
+        ...(options.db !== undefined && { dbPath: options.db }),
+      });
+      log.info({ url: emulator.url, storageAddress: emulator.storageAddress }, 'local BigQuery server listening');
+      onStopSignal(() => void emulator.close().then(() => process.exit(0)));
+    });
+
+  program
+    .command('demo')
+    .summary('local server + synthetic GKE logs + mount, no cloud account needed')
+    .option('--mountpoint <dir>', 'where to mount', 'mount')
+    .action(async (options: { mountpoint: string }) => runDemo(options.mountpoint));
+
+  program
+    .command('unmount')
+    .summary('unmount, also when the daemon is gone')
+    .argument('<mountpoint>')
+    .action(async (mountpoint: string) => unmountPath(mountpoint));
+
+  return program;
+}
+
+// Node's own report of an uncaught error prints the whole error object, and an HTTP client's errors
+// carry request headers (an access token) and token-exchange bodies.
+function exitOnUncaught(error: unknown): void {
+  process.stderr.write(`bqlogfs: unexpected error: ${(error as Error)?.message ?? String(error)}\n`);
+  process.exit(1);
+}
+process.on('uncaughtException', exitOnUncaught);
+process.on('unhandledRejection', exitOnUncaught);
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  if (argv.length === 0) {
+    program.outputHelp();
+    return;
+  }
+  await program.parseAsync(argv, { from: 'user' });
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`bqlogfs: ${(error as Error).message ?? String(error)}\n`);
+  process.exit(error instanceof UsageError ? 2 : 1);
+});

@@ -1,0 +1,139 @@
+// Prometheus metrics for every mount of this daemon, labelled by mount. Totals are read from each
+// mount's MountStats when scraped, so the metrics and .bqlogfs/stats can never disagree; durations
+// are observed as they happen.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { MetricsOptions } from './mount-plan.js';
+import type { MountStats } from '../model/stats.js';
+
+type Total = (stats: MountStats) => number;
+
+const COUNTERS: [name: string, help: string, total: Total][] = [
+  ['bqlogfs_reads_total', 'read() calls answered', (stats) => stats.reads],
+  ['bqlogfs_read_bytes_total', 'bytes returned by read()', (stats) => stats.bytesServed],
+  ['bqlogfs_queries_total', 'BigQuery queries sent', (stats) => stats.queries],
+  ['bqlogfs_query_failures_total', 'BigQuery queries that failed', (stats) => stats.failedQueries],
+  ['bqlogfs_bytes_billed_total', 'bytes BigQuery billed for the queries', (stats) => stats.bytesBilled],
+  ['bqlogfs_bytes_processed_total', 'bytes BigQuery processed for the queries', (stats) => stats.bytesProcessed],
+  ['bqlogfs_cache_hits_total', 'hour files served from the cache', (stats) => stats.cacheHits],
+  ['bqlogfs_cache_misses_total', 'hour files that needed a query', (stats) => stats.cacheMisses],
+];
+
+const GAUGES: [name: string, help: string, value: Total][] = [
+  ['bqlogfs_cache_size_bytes', 'bytes the disk cache holds', (stats) => stats.cacheBytes],
+  ['bqlogfs_queries_running', 'BigQuery queries running now', (stats) => stats.queriesRunning],
+];
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly mounts = new Map<string, MountStats>();
+  private readonly readSeconds: Histogram<'mount'>;
+  private readonly querySeconds: Histogram<'mount' | 'kind'>;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'bqlogfs_' });
+    const mounts = this.mounts;
+    for (const [name, help, total] of COUNTERS) {
+      new Counter({
+        name,
+        help,
+        labelNames: ['mount'],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const [mount, stats] of mounts) this.inc({ mount }, total(stats));
+        },
+      });
+    }
+    for (const [name, help, value] of GAUGES) {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['mount'],
+        registers: [this.registry],
+        collect() {
+          for (const [mount, stats] of mounts) this.set({ mount }, value(stats));
+        },
+      });
+    }
+    new Counter({
+      name: 'bqlogfs_errors_total',
+      help: 'errors returned to the kernel, by errno',
+      labelNames: ['mount', 'errno'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [mount, stats] of mounts) {
+          for (const [errno, count] of Object.entries(stats.errors)) this.inc({ mount, errno }, count);
+        }
+      },
+    });
+    this.readSeconds = new Histogram({
+      name: 'bqlogfs_read_duration_seconds',
+      help: 'time to answer one read()',
+      labelNames: ['mount'],
+      buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [this.registry],
+    });
+    this.querySeconds = new Histogram({
+      name: 'bqlogfs_query_duration_seconds',
+      help: 'time from sending a query to its last result page, by kind (entries, listing, hours, pods)',
+      labelNames: ['mount', 'kind'],
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers: [this.registry],
+    });
+  }
+
+  /** Starts reporting a mount's statistics under the label `mount`. */
+  watch(mount: string, stats: MountStats): void {
+    this.mounts.set(mount, stats);
+    stats.listen({
+      readDone: (_bytes, durationMs) => this.readSeconds.observe({ mount }, durationMs / 1000),
+      queryDone: (label, query) => this.querySeconds.observe({ mount, kind: label.kind }, query.durationMs / 1000),
+    });
+  }
+}
+
+export interface MetricsServer {
+  metrics: Metrics;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves `GET /metrics` in Prometheus' text format. */
+export async function startMetricsServer(options: MetricsOptions, log: Logger): Promise<MetricsServer> {
+  const metrics = new Metrics();
+  const server: Server = createServer((request, response) => {
+    if (request.method !== 'GET' || (request.url ?? '').split('?')[0] !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('see /metrics\n');
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      (error: unknown) => {
+        log.error({ err: error }, 'could not collect metrics');
+        response.writeHead(500).end();
+      },
+    );
+  });
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new Error(`metrics endpoint ${options.host}:${options.port}: ${error.code ?? error.message}`)),
+    );
+    server.listen(options.port, options.host, () => resolveListen());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}/metrics`;
+  log.info({ url }, 'serving metrics');
+  return {
+    metrics,
+    url,
+    close: () =>
+      new Promise<void>((resolveClose) => {
+        server.close(() => resolveClose());
+        server.closeAllConnections();
+      }),
+  };
+}

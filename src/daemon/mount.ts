@@ -1,0 +1,98 @@
+// One mount: the store, the listings and the tree over it, and the FUSE session that serves them.
+import { resolve } from 'node:path';
+import type Fuse from 'fuse-native';
+import type { Logger } from 'pino';
+import type { LogWarehouse } from '../bigquery/log-warehouse.js';
+import { LogTree } from '../fs/log-tree.js';
+import { namespacePolicy } from '../model/namespace-policy.js';
+import { MountStats } from '../model/stats.js';
+import { onStopSignal } from '../model/stop-signals.js';
+import { Listings } from '../store/listings.js';
+import { openLogStore, type LogStoreOptions } from '../store/log-store.js';
+import { checkMountpoint, recoverStaleMount } from './mountpoint.js';
+
+export interface MountOptions extends LogStoreOptions {
+  mountpoint: string;
+  lookbackMs: number;
+  listingTtlMs: number;
+  /** Other users may read the mount (allow_other + default_permissions). Off: only the mounting user. */
+  allowOther?: boolean;
+  /** Owner, group and permission bits the files show; default: the mounting user, 0444. */
+  uid?: number;
+  gid?: number;
+  fileMode?: number;
+}
+
+function promised(register: (cb: (error: Error | null) => void) => void): Promise<void> {
+  return new Promise((resolvePromise, reject) => register((error) => (error ? reject(error) : resolvePromise())));
+}
+
+export interface RunningMount {
+  fuse: Fuse;
+  stats: MountStats;
+  unmount(): Promise<void>;
+}
+
+/** Mounts. The warehouse is BigQuery unless one is given. */
+export async function startMount(options: MountOptions, log: Logger, warehouse?: LogWarehouse): Promise<RunningMount> {
+  const mountpoint = resolve(options.mountpoint);
+  const now = () => Date.now();
+  const stats = new MountStats();
+  const store = await openLogStore(options, log, stats, now, warehouse);
+  const listings = new Listings(store.warehouse, store.source, store.hours, {
+    lookbackMs: options.lookbackMs,
+    listingTtlMs: options.listingTtlMs,
+    sealAfterMs: options.sealAfterMs,
+    now,
+    zone: store.zone,
+  });
+  const tree = new LogTree(listings, store.hours, stats, {
+    mountedAtMs: now(),
+    now,
+    zone: store.zone,
+    allowsNamespace: namespacePolicy(options.namespaces),
+  });
+
+  await recoverStaleMount(mountpoint, log);
+  const { allowPlaceholder } = await checkMountpoint(mountpoint);
+  // Loaded only to mount: fuse-native needs libfuse, which machines that only `fetch` may lack.
+  const { createFuse } = await import('../fs/fuse-adapter.js');
+  const fuse = createFuse(mountpoint, tree, log, {
+    uid: options.uid ?? process.getuid?.() ?? 0,
+    gid: options.gid ?? process.getgid?.() ?? 0,
+    fileMode: options.fileMode ?? 0o444,
+    allowOther: options.allowOther ?? false,
+    operationTimeoutMs: options.queryTimeoutMs + 5_000,
+    entryTimeoutS: 1,
+    attrTimeoutS: 0,
+    allowPlaceholder,
+    onError: (errno) => stats.errorReturned(errno),
+  });
+  await promised((cb) => fuse.mount(cb));
+  log.info({ mountpoint }, 'mounted');
+
+  let unmounting: Promise<void> | undefined;
+  const unmount = () => {
+    unmounting ??= promised((cb) => fuse.unmount(cb)).then(() => tree.closeAll());
+    return unmounting;
+  };
+  return { fuse, stats, unmount };
+}
+
+/** Unmounts on SIGINT/SIGTERM and exits; a stuck unmount does not keep the process alive. */
+export function unmountOnSignals(mount: RunningMount, log: Logger, beforeExit?: () => Promise<void>): void {
+  onStopSignal((signal) => {
+    log.info({ signal }, 'unmounting');
+    setTimeout(() => process.exit(1), 2_000).unref();
+    mount
+      .unmount()
+      .then(() => beforeExit?.())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error({ err: error }, 'unmount failed');
+          process.exit(1);
+        },
+      );
+  });
+}

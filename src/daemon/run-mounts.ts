@@ -1,0 +1,78 @@
+// Runs the daemon for one or several mounts: the metrics endpoint, every mount, readiness for
+// systemd, and on SIGINT/SIGTERM the reverse, each mount unmounted. A mount removed with `umount`
+// (as /etc/fstab users do) is let go; the daemon ends when none is left.
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { createLogger } from '../model/logger.js';
+import { startMetricsServer, type MetricsServer } from './metrics.js';
+import type { MountPlan } from './mount-plan.js';
+import { startMount, type RunningMount } from './mount.js';
+import { mountedPaths } from './mount-table.js';
+import { notifyReady, notifyStopping } from './service-notify.js';
+import { onStopSignal } from '../model/stop-signals.js';
+
+/**
+ * How long unmounting may take before the process exits anyway, within the 2 s a stop is promised.
+ * Exiting ends the FUSE connection, so reads still waiting fail rather than hang.
+ */
+const STOP_GRACE_MS = 1_500;
+const UNMOUNT_POLL_MS = 2_000;
+
+interface Served {
+  mountpoint: string;
+  mount: RunningMount;
+}
+
+export async function runMounts(plan: MountPlan): Promise<void> {
+  const log = createLogger(plan.process.logLevel);
+  const metrics = plan.process.metrics ? await startMetricsServer(plan.process.metrics, log) : undefined;
+  const running: Served[] = [];
+  try {
+    for (const { name, options } of plan.mounts) {
+      const mountLog = plan.mounts.length > 1 ? log.child({ mount: name }) : log;
+      const mount = await startMount({ ...options, name }, mountLog);
+      running.push({ mountpoint: resolve(options.mountpoint), mount });
+      metrics?.metrics.watch(name, mount.stats);
+    }
+  } catch (error) {
+    await Promise.allSettled(running.map(({ mount }) => mount.unmount()));
+    await metrics?.close();
+    throw error;
+  }
+  stopOnSignals(running, metrics, log);
+  await notifyReady(log);
+}
+
+/** Forgets mounts that are gone from the mount table; resolves once none is left. */
+async function watchExternalUnmounts(served: Served[], log: Logger): Promise<void> {
+  for (;;) {
+    await new Promise((resolveWait) => setTimeout(resolveWait, UNMOUNT_POLL_MS));
+    const mounted = await mountedPaths();
+    for (const gone of served.filter(({ mountpoint }) => !mounted.has(mountpoint))) {
+      log.info({ mountpoint: gone.mountpoint }, 'unmounted from outside (umount); no longer serving it');
+      served.splice(served.indexOf(gone), 1);
+    }
+    if (served.length === 0) return;
+  }
+}
+
+function stopOnSignals(served: Served[], metrics: MetricsServer | undefined, log: Logger): void {
+  let stopped = false;
+  const stop = (reason: string) => {
+    if (stopped) return;
+    stopped = true;
+    log.info({ reason }, 'unmounting');
+    setTimeout(() => process.exit(1), STOP_GRACE_MS).unref();
+    void (async () => {
+      const stopping = notifyStopping(log);
+      const results = await Promise.allSettled(served.map(({ mount }) => mount.unmount()));
+      await metrics?.close();
+      await stopping;
+      const failed = results.filter((result) => result.status === 'rejected');
+      for (const failure of failed) log.error({ err: failure.reason }, 'unmount failed');
+      process.exit(failed.length > 0 ? 1 : 0);
+    })();
+  };
+  onStopSignal(stop);
+  void watchExternalUnmounts(served, log).then(() => stop('every mount was unmounted'));
+}

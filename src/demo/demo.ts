@@ -1,0 +1,86 @@
+// `npm start`: the local BigQuery server, a synthetic GKE dataset loaded through the real client,
+// and a mount over it. No cloud account needed.
+import { mkdtemp, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { emulatorClient } from '../emulator/client.js';
+import { startEmulator } from '../emulator/server.js';
+import { createLogger } from '../model/logger.js';
+import { startMount, unmountOnSignals } from '../daemon/mount.js';
+import { createSinkTables, insertEntries } from './sink-tables.js';
+import { SYNTHETIC_JSON_FIELDS, syntheticEntries } from './synthetic-logs.js';
+import { daysIn, HOUR_MS } from '../model/time-model.js';
+
+const PROJECT = 'demo-project';
+const DATASET = 'gke_logs';
+const HISTORY_HOURS = 48;
+const LIVE_INSERT_EVERY_MS = 5_000;
+
+export async function runDemo(mountpointArg: string): Promise<void> {
+  const log = createLogger(process.env.BQLOGFS_LOG_LEVEL ?? 'warn');
+  const mountpoint = resolve(mountpointArg);
+  await mkdir(mountpoint, { recursive: true });
+  const emulator = await startEmulator({ port: 0 });
+  const client = emulatorClient(emulator.url, PROJECT);
+
+  const now = Date.now();
+  const startMs = now - HISTORY_HOURS * HOUR_MS;
+  process.stdout.write(`Loading ${HISTORY_HOURS} hours of synthetic GKE logs into the local BigQuery server…\n`);
+  await createSinkTables(
+    client,
+    DATASET,
+    'partitioned',
+    daysIn({ startMs, endMs: now + HOUR_MS }),
+    SYNTHETIC_JSON_FIELDS,
+  );
+  const loaded = await insertEntries(client, DATASET, 'partitioned', syntheticEntries(startMs, now));
+
+  const mount = await startMount(
+    {
+      mountpoint,
+      projectId: PROJECT,
+      datasetId: DATASET,
+      apiEndpoint: emulator.url,
+      cacheDir: await mkdtemp(join(tmpdir(), 'bqlogfs-demo-cache-')),
+      cacheMaxBytes: 2 ** 30,
+      lookbackMs: 7 * 24 * HOUR_MS,
+      sealAfterMs: 15 * 60_000,
+      refreshMs: 10_000,
+      listingTtlMs: 10_000,
+      queryTimeoutMs: 60_000,
+      maxConcurrentQueries: 4,
+    },
+    log,
+  );
+
+  // Keep the current hour growing, as a live cluster would.
+  let liveFrom = now;
+  const live = setInterval(() => {
+    const until = Date.now();
+    void insertEntries(client, DATASET, 'partitioned', syntheticEntries(liveFrom, until, until)).catch(() => undefined);
+    liveFrom = until;
+  }, LIVE_INSERT_EVERY_MS);
+
+  unmountOnSignals(mount, log, async () => {
+    clearInterval(live);
+    await emulator.close();
+  });
+
+  const shown = relative(process.cwd(), mountpoint) || '.';
+  process.stdout.write(
+    [
+      `Loaded ${loaded} entries; mounted at ${mountpoint} (local server at ${emulator.url}).`,
+      '',
+      'In another terminal, try:',
+      `  cd ${shown} && ls`,
+      `  ls ${shown}/payments/*/app`,
+      `  tail -n 5 ${shown}/payments/api-*/app/$(date -u +%F)/*.log | head -40`,
+      `  grep -c 'request failed' ${shown}/payments/api-*/app/$(date -u +%F)/*.log`,
+      `  cat ${shown}/default/frontend-*/nginx/$(date -u +%F)/*.log | awk '{print $9}' | sort | uniq -c`,
+      `  cat ${shown}/.bqlogfs/stats`,
+      '',
+      'Press Ctrl-C to unmount and stop.',
+      '',
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,192 @@
+// What the mount shows, independent of FUSE: attributes, listings and reads by path, with errors
+// as errno names. The FUSE adapter only translates these calls.
+import { FsError } from './fs-error.js';
+import { ReadBuffers } from './read-buffers.js';
+import type { HourReader } from '../store/disk-cache.js';
+import type { HourStore } from '../store/hour-store.js';
+import type { Listings } from '../store/listings.js';
+import { CURRENT_LINK, hourFileName, parseLogPath, type LogPath } from '../model/log-path.js';
+import type { NamespacePolicy } from '../model/namespace-policy.js';
+import type { MountStats } from '../model/stats.js';
+import { DAY_MS, parseDayName, type TimeZoneModel } from '../model/time-model.js';
+
+export interface Attributes {
+  type: 'directory' | 'file' | 'symlink';
+  size: number;
+  mtimeMs: number;
+}
+
+export const CONTROL_DIR = '/.bqlogfs';
+export const STATS_FILE = '/.bqlogfs/stats';
+
+/** An open hour file of the cache, by its path in the mount. */
+interface CachedFile {
+  kind: 'file';
+  path: string;
+  reader: HourReader;
+}
+
+type OpenFile = CachedFile | { kind: 'memory'; data: Buffer };
+
+/** Bytes a read found, in a buffer that goes back to its owner with `done`. */
+export interface ReadChunk {
+  data: Buffer;
+  done(): void;
+}
+
+export class LogTree {
+  private readonly openFiles = new Map<number, OpenFile>();
+  private readonly readBuffers = new ReadBuffers();
+  /** Handles open per hour file path: only an hour a reader has open is refreshed. */
+  private readonly readers = new Map<string, number>();
+  private nextHandle = 1;
+  private statsSnapshot = Buffer.alloc(0);
+  private statsReaders = 0;
+
+  constructor(
+    private readonly listings: Listings,
+    private readonly hours: HourStore,
+    private readonly stats: MountStats,
+    private readonly options: {
+      mountedAtMs: number;
+      now: () => number;
+      zone: TimeZoneModel;
+      allowsNamespace: NamespacePolicy;
+    },
+  ) {}
+
+  async getattr(path: string): Promise<Attributes> {
+    if (path === CONTROL_DIR) return this.directory();
+    if (path === STATS_FILE) {
+      // While someone reads the figures, the size stays that of the copy they read.
+      if (this.statsReaders === 0) this.statsSnapshot = Buffer.from(JSON.stringify(this.stats, null, 2) + '\n');
+      return { type: 'file', size: this.statsSnapshot.length, mtimeMs: this.options.now() };
+    }
+    const parsed = this.parse(path);
+    if (!parsed) throw new FsError('ENOENT');
+    switch (parsed.kind) {
+      case 'root':
+      case 'namespace':
+      case 'pod':
+      case 'container':
+        return this.directory();
+      case 'current':
+        return { type: 'symlink', size: this.currentTarget().length, mtimeMs: this.options.now() };
+      case 'day': {
+        // A day that has not begun cannot hold entries; older days open even outside the window.
+        if ((parseDayName(parsed.day) ?? 0) > this.options.now() + DAY_MS) throw new FsError('ENOENT');
+        return this.directory();
+      }
+      case 'hour': {
+        const beingRead = (this.readers.get(path) ?? 0) > 0;
+        const file = await this.hours.hour(parsed.ref, parsed.day, parsed.hour, beingRead);
+        if (!file) throw new FsError('ENOENT');
+        return { type: 'file', size: file.size, mtimeMs: file.mtimeMs };
+      }
+    }
+  }
+
+  async readdir(path: string): Promise<string[]> {
+    if (path === CONTROL_DIR) return ['stats'];
+    const parsed = this.parse(path);
+    if (!parsed) throw new FsError('ENOENT');
+    switch (parsed.kind) {
+      case 'root':
+        return (await this.listings.namespaces()).filter(this.options.allowsNamespace);
+      case 'namespace':
+        return this.listings.pods(parsed.namespace);
+      case 'pod':
+        return this.listings.containers(parsed.namespace, parsed.pod);
+      case 'container':
+        return [...(await this.listings.days(parsed.ref)), CURRENT_LINK];
+      case 'day':
+        return (await this.listings.hoursOf(parsed.ref, parsed.day)).map(hourFileName);
+      case 'hour':
+      case 'current':
+        throw new FsError('ENOTDIR');
+    }
+  }
+
+  async readlink(path: string): Promise<string> {
+    if (this.parse(path)?.kind !== 'current') throw new FsError('EINVAL');
+    return this.currentTarget();
+  }
+
+  /** `YYYY-MM-DD/HH.log` of the hour that is filling now, relative to the container directory. */
+  private currentTarget(): string {
+    const { day, hour } = this.options.zone.localHour(this.options.now());
+    return `${day}/${hourFileName(hour)}`;
+  }
+
+  async open(path: string, writable: boolean): Promise<number> {
+    if (writable) throw new FsError('EROFS');
+    let file: OpenFile;
+    if (path === STATS_FILE) {
+      file = { kind: 'memory', data: this.statsSnapshot };
+      this.statsReaders++;
+    } else {
+      const parsed = this.parse(path);
+      if (parsed?.kind !== 'hour') throw new FsError(parsed ? 'EISDIR' : 'ENOENT');
+      const hour = await this.hours.hour(parsed.ref, parsed.day, parsed.hour);
+      if (!hour) throw new FsError('ENOENT');
+      file = { kind: 'file', path, reader: await this.hours.openForReading(hour) };
+      this.readers.set(path, (this.readers.get(path) ?? 0) + 1);
+    }
+    const handle = this.nextHandle++;
+    this.openFiles.set(handle, file);
+    return handle;
+  }
+
+  /**
+   * Reads into a buffer of the tree's own, which the caller copies from and then gives back with
+   * `done`. The kernel's buffer is never written by a disk read that could outlive its request.
+   */
+  async read(handle: number, length: number, position: number): Promise<ReadChunk> {
+    const file = this.openFiles.get(handle);
+    if (!file) throw new FsError('EBADF');
+    const startedAt = performance.now();
+    let chunk: ReadChunk;
+    if (file.kind === 'memory') {
+      const end = Math.max(position, Math.min(file.data.length, position + length));
+      chunk = { data: file.data.subarray(position, end), done: () => undefined };
+    } else {
+      const landing = this.readBuffers.take(length);
+      try {
+        const { bytesRead } = await file.reader.read(landing, 0, length, position);
+        chunk = { data: landing.subarray(0, bytesRead), done: () => this.readBuffers.give(landing) };
+      } catch (error) {
+        this.readBuffers.give(landing);
+        throw error;
+      }
+    }
+    this.stats.readDone(chunk.data.length, performance.now() - startedAt);
+    return chunk;
+  }
+
+  async release(handle: number): Promise<void> {
+    const file = this.openFiles.get(handle);
+    this.openFiles.delete(handle);
+    if (file?.kind === 'memory') this.statsReaders--;
+    if (file?.kind !== 'file') return;
+    const left = (this.readers.get(file.path) ?? 1) - 1;
+    if (left > 0) this.readers.set(file.path, left);
+    else this.readers.delete(file.path);
+    await file.reader.close();
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.openFiles.keys()].map((handle) => this.release(handle)));
+  }
+
+  /** The path's meaning, or undefined for no such file, including namespaces this mount hides. */
+  private parse(path: string): LogPath | undefined {
+    const parsed = parseLogPath(path);
+    if (!parsed || parsed.kind === 'root') return parsed;
+    const namespace = parsed.kind === 'namespace' || parsed.kind === 'pod' ? parsed.namespace : parsed.ref.namespace;
+    return this.options.allowsNamespace(namespace) ? parsed : undefined;
+  }
+
+  private directory(): Attributes {
+    return { type: 'directory', size: 4096, mtimeMs: this.options.mountedAtMs };
+  }
+}

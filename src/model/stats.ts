@@ -1,0 +1,181 @@
+// Counters behind <mountpoint>/.bqlogfs/stats and the metrics endpoint: what the mount cost and
+// what it served. Other modules report events through the methods; only this class changes counts.
+
+/** What a query is for; every statement the project sends is of one of these kinds. */
+export type QueryKind = 'sweep' | 'entries' | 'listing' | 'hours' | 'pods';
+
+/** A query as statistics and logs name it: its kind, and what it is about (a path or a window). */
+export interface QueryLabel {
+  kind: QueryKind;
+  /** `namespace/pod/container/day` for entries, empty for the window's listing, … */
+  subject: string;
+}
+
+export interface QueryStats {
+  jobId: string;
+  bytesProcessed: number;
+  bytesBilled: number;
+  durationMs: number;
+  rows: number;
+}
+
+/** `entries shop/web-1/app/2026-11-25`: how a query reads in logs and in `recentQueries`. */
+export function describeQuery(label: QueryLabel): string {
+  return label.subject === '' ? label.kind : `${label.kind} ${label.subject}`;
+}
+
+export interface RecentQuery extends QueryStats, QueryLabel {
+  purpose: string;
+  at: string;
+}
+
+/** Told about events whose individual values matter (durations), not only their totals. */
+export interface StatsListener {
+  queryDone?(label: QueryLabel, stats: QueryStats): void;
+  readDone?(bytes: number, durationMs: number): void;
+}
+
+const RECENT_QUERIES = 50;
+
+export class MountStats {
+  private counts = {
+    /** Queries sent, counted when sent; bytes are added when each one ends. */
+    queries: 0,
+    queriesRunning: 0,
+    /** The most queries that ever ran at once. */
+    peakQueriesRunning: 0,
+    failedQueries: 0,
+    bytesProcessed: 0,
+    bytesBilled: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
+    /** Fetches of live hours again, what they billed, and those the refresh budget refused. */
+    refreshes: 0,
+    refreshBytesBilled: 0,
+    refreshesSkipped: 0,
+    /** read() calls answered, and their bytes. */
+    reads: 0,
+    bytesServed: 0,
+  };
+  /** Errors returned to the kernel, by errno name. */
+  private readonly errorCounts: Record<string, number> = {};
+  private cacheBytesOf: () => number = () => 0;
+  private readonly recent: RecentQuery[] = [];
+  private readonly listeners: StatsListener[] = [];
+
+  get queries(): number {
+    return this.counts.queries;
+  }
+  get queriesRunning(): number {
+    return this.counts.queriesRunning;
+  }
+  get failedQueries(): number {
+    return this.counts.failedQueries;
+  }
+  get bytesProcessed(): number {
+    return this.counts.bytesProcessed;
+  }
+  get bytesBilled(): number {
+    return this.counts.bytesBilled;
+  }
+  get cacheHits(): number {
+    return this.counts.cacheHits;
+  }
+  get cacheMisses(): number {
+    return this.counts.cacheMisses;
+  }
+  get refreshes(): number {
+    return this.counts.refreshes;
+  }
+  get refreshBytesBilled(): number {
+    return this.counts.refreshBytesBilled;
+  }
+  get refreshesSkipped(): number {
+    return this.counts.refreshesSkipped;
+  }
+  get reads(): number {
+    return this.counts.reads;
+  }
+  get bytesServed(): number {
+    return this.counts.bytesServed;
+  }
+  get errors(): Readonly<Record<string, number>> {
+    return this.errorCounts;
+  }
+  /** Bytes the disk cache holds now. */
+  get cacheBytes(): number {
+    return this.cacheBytesOf();
+  }
+
+  /** Where the cache's size is read from; set by whoever owns the cache. */
+  measureCacheWith(bytesUsed: () => number): void {
+    this.cacheBytesOf = bytesUsed;
+  }
+
+  listen(listener: StatsListener): void {
+    this.listeners.push(listener);
+  }
+
+  queryStarted(): void {
+    this.counts.queries++;
+    this.counts.queriesRunning++;
+    this.counts.peakQueriesRunning = Math.max(this.counts.peakQueriesRunning, this.counts.queriesRunning);
+  }
+
+  queryFailed(): void {
+    this.counts.queriesRunning--;
+    this.counts.failedQueries++;
+  }
+
+  queryDone(label: QueryLabel, stats: QueryStats): void {
+    this.counts.queriesRunning--;
+    this.counts.bytesProcessed += stats.bytesProcessed;
+    this.counts.bytesBilled += stats.bytesBilled;
+    const { kind, subject } = label;
+    this.recent.push({ purpose: describeQuery(label), kind, subject, at: new Date().toISOString(), ...stats });
+    if (this.recent.length > RECENT_QUERIES) this.recent.shift();
+    for (const listener of this.listeners) listener.queryDone?.(label, stats);
+  }
+
+  cacheHit(): void {
+    this.counts.cacheHits++;
+  }
+
+  cacheMiss(): void {
+    this.counts.cacheMisses++;
+  }
+
+  refreshStarted(): void {
+    this.counts.refreshes++;
+  }
+
+  refreshBilled(bytes: number): void {
+    this.counts.refreshBytesBilled += bytes;
+  }
+
+  refreshSkipped(): void {
+    this.counts.refreshesSkipped++;
+  }
+
+  readDone(bytes: number, durationMs: number): void {
+    this.counts.reads++;
+    this.counts.bytesServed += bytes;
+    for (const listener of this.listeners) listener.readDone?.(bytes, durationMs);
+  }
+
+  errorReturned(errno: string): void {
+    this.errorCounts[errno] = (this.errorCounts[errno] ?? 0) + 1;
+  }
+
+  toJSON(): Record<string, unknown> {
+    const { reads, bytesServed, ...beforeCache } = this.counts;
+    return {
+      ...beforeCache,
+      cacheBytes: this.cacheBytes,
+      reads,
+      bytesServed,
+      errors: this.errorCounts,
+      recentQueries: this.recent,
+    };
+  }
+}

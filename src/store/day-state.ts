@@ -1,0 +1,99 @@
+// What the hour store knows about one container-day: its hour files, how far the day is final,
+// which hours a running fetch still owes its waiters, and when the day was last fetched. Restored
+// from the day's manifest after a restart, and turned back into one after a fetch.
+import type { ContainerRef } from '../model/log-path.js';
+import type { DayName, TimeZoneModel } from '../model/time-model.js';
+import { deferred, type Deferred } from './deferred.js';
+import type { CachedHour, DayManifest, DiskCache } from './disk-cache.js';
+import type { EntryKey } from './entry-order.js';
+
+/** An hour file as the store hands it out: what it holds and whether it can still change. */
+export interface HourFile extends CachedHour {
+  mtimeMs: number;
+  /** False for an hour that may still receive entries; its file only grows. */
+  final: boolean;
+  fetchedAtMs: number;
+  /** The last entry in the file, for appending what a later fetch finds after it. */
+  lastKey?: EntryKey;
+}
+
+export interface DayState {
+  /** Every hour that ends at or before this instant is final. */
+  knownThroughMs: number;
+  files: Map<number, HourFile>;
+  /** Hours the running fetch has not delivered yet. */
+  pending: Map<number, Deferred<HourFile | undefined>>;
+  fetching: boolean;
+  /** When the latest fetch of the day's unfinished hours started. */
+  lastFetchMs: number;
+}
+
+/** A day nothing is known of yet, starting at `startMs`. */
+export function emptyDayState(startMs: number): DayState {
+  return { knownThroughMs: startMs, files: new Map(), pending: new Map(), fetching: false, lastFetchMs: -Infinity };
+}
+
+/** Restores what earlier runs fetched for good, after checking the files are still whole. */
+export async function restoreDayState(
+  cache: DiskCache,
+  zone: TimeZoneModel,
+  ref: ContainerRef,
+  day: DayName,
+): Promise<DayState> {
+  const empty = emptyDayState(zone.dayRange(day).startMs);
+  const manifest = await cache.readManifest(ref, day);
+  if (!manifest) return empty;
+  const files = new Map<number, HourFile>();
+  for (const [hourText, size] of Object.entries(manifest.hours)) {
+    const hour = Number(hourText);
+    const found = await cache.statHour({ ref, day, hour });
+    if (found?.size !== size) return empty;
+    const endMs = zone.hourRange(day, hour)?.endMs ?? 0;
+    files.set(hour, { ref, day, hour, size, mtimeMs: endMs, final: true, fetchedAtMs: found.mtimeMs });
+  }
+  return { ...empty, knownThroughMs: manifest.knownThroughMs, files };
+}
+
+/** The manifest of what is final: the sizes of the final hours, and how far the day is known. */
+export function manifestOf(state: DayState): DayManifest {
+  const hours: Record<string, number> = {};
+  for (const [hour, file] of state.files) if (file.final) hours[String(hour)] = file.size;
+  return { knownThroughMs: state.knownThroughMs, hours };
+}
+
+/** Bytes of all the day's hour files. */
+export function bytesOf(state: DayState): number {
+  let bytes = 0;
+  for (const file of state.files.values()) bytes += file.size;
+  return bytes;
+}
+
+/** Keeps a newly written hour file and hands it to the hour's waiters. */
+export function deliverHour(state: DayState, file: HourFile): void {
+  state.files.set(file.hour, file);
+  state.pending.get(file.hour)?.resolve(file);
+  state.pending.delete(file.hour);
+}
+
+/** Marks each of `hours` as owed by a fetch about to run. */
+export function awaitHours(state: DayState, hours: Iterable<number>): void {
+  for (const hour of hours) state.pending.set(hour, deferred());
+}
+
+/**
+ * Settles the hours a completed fetch found no entries for. Only a live file from an earlier fetch
+ * can exist for one; it stays while the hour is live and goes once the hour is final.
+ */
+export function settleUndelivered(state: DayState, isFinal: (hour: number) => boolean): void {
+  for (const [hour, waiting] of state.pending) {
+    if (isFinal(hour)) state.files.delete(hour);
+    waiting.resolve(state.files.get(hour));
+  }
+  state.pending.clear();
+}
+
+/** Fails every hour still owed. */
+export function rejectPending(state: DayState, error: unknown): void {
+  for (const waiting of state.pending.values()) waiting.reject(error);
+  state.pending.clear();
+}

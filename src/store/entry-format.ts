@@ -1,0 +1,75 @@
+// How one log entry becomes one line of an hour file.
+import { microsToRfc3339 } from '../model/time-model.js';
+
+/** The value without null object fields, at any depth; with `sortKeys`, object keys in code-point order. */
+function withoutNulls(value: unknown, sortKeys = false): unknown {
+  if (Array.isArray(value)) return value.map((item) => withoutNulls(item, sortKeys));
+  if (value === null || typeof value !== 'object') return value;
+  const kept: Record<string, unknown> = {};
+  const fields = Object.entries(value);
+  if (sortKeys) fields.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [key, field] of fields) {
+    if (field !== null) kept[key] = withoutNulls(field, sortKeys);
+  }
+  return kept;
+}
+
+/**
+ * The line for one entry: `textPayload` as is without one trailing newline, or `jsonPayload`
+ * (as BigQuery's TO_JSON_STRING gave it) as compact JSON of its non-null fields; with `sortKeys`
+ * (payloads of JSON columns, whose key order BigQuery does not keep), with object keys sorted.
+ */
+export function entryLine(textPayload: string | null, jsonPayload: string | null, sortKeys = false): string {
+  if (textPayload !== null) {
+    return (textPayload.endsWith('\n') ? textPayload.slice(0, -1) : textPayload) + '\n';
+  }
+  if (jsonPayload !== null) {
+    const parsed: unknown = JSON.parse(jsonPayload);
+    if (parsed !== null) return JSON.stringify(withoutNulls(parsed, sortKeys)) + '\n';
+  }
+  return '\n';
+}
+
+export type OutputFormat = 'text' | 'json';
+
+export interface OutputOptions {
+  /** Start each text line with the entry's RFC 3339 timestamp, as `kubectl logs --timestamps` does. */
+  timestamps: boolean;
+  /** `json`: one full entry per line (timestamp, severity, stream, labels, payload), for jq. */
+  format: OutputFormat;
+}
+
+/** The columns an entries query returns, in order; the last two only for the json format. */
+export type EntryRow = readonly (string | null | undefined)[];
+
+function parsedJson(text: string | null | undefined, sortKeys: boolean): unknown {
+  if (text === null || text === undefined) return undefined;
+  const parsed: unknown = JSON.parse(text);
+  return parsed === null ? undefined : withoutNulls(parsed, sortKeys);
+}
+
+/**
+ * Turns one row of an entries query into its line, for the chosen output options. `sortJsonKeys`
+ * sorts the object keys of JSON values (see LogSchema.sortJsonKeys).
+ */
+export function lineFormatter(options: OutputOptions, sortJsonKeys = false): (row: EntryRow) => string {
+  if (options.format === 'json') {
+    return ([timestamp, insertId, stream, textPayload, jsonPayload, severity, labels]) => {
+      const entry: Record<string, unknown> = {
+        timestamp: microsToRfc3339(BigInt(timestamp ?? 0)),
+        severity: severity ?? 'DEFAULT',
+        stream,
+        insertId: insertId ?? undefined,
+        labels: parsedJson(labels, sortJsonKeys),
+      };
+      if (textPayload !== null && textPayload !== undefined) entry.textPayload = textPayload;
+      else entry.jsonPayload = parsedJson(jsonPayload, sortJsonKeys);
+      return JSON.stringify(entry) + '\n';
+    };
+  }
+  if (options.timestamps) {
+    return ([timestamp, , , textPayload, jsonPayload]) =>
+      `${microsToRfc3339(BigInt(timestamp ?? 0))} ${entryLine(textPayload ?? null, jsonPayload ?? null, sortJsonKeys)}`;
+  }
+  return ([, , , textPayload, jsonPayload]) => entryLine(textPayload ?? null, jsonPayload ?? null, sortJsonKeys);
+}

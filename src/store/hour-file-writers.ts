@@ -1,0 +1,74 @@
+// How bytes go into a cached hour file, for disk-cache.ts, which opens the files and hands these
+// writers out: a new file that becomes the hour's file when committed, or the live hour's file
+// grown in place and cut back to its old size when abandoned. Both write whole chunks, however
+// short the writes of the file system come out.
+import type { FileHandle } from 'node:fs/promises';
+
+/** Writes one hour file. After `commit` or `abandon` it is closed and takes no more calls. */
+export interface HourFileWriter {
+  /** Bytes in the file: what it had before and what was written since. */
+  readonly size: number;
+  write(chunk: Buffer): Promise<void>;
+  /** Makes everything written durable and the file the hour's file. */
+  commit(): Promise<void>;
+  /** Leaves the hour's file as it was before this writer. */
+  abandon(): Promise<void>;
+}
+
+/** write(2) may write less than asked, e.g. when the disk fills up; the next call then fails. */
+async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {
+  for (let offset = 0; offset < bytes.length;) {
+    offset += (await handle.write(bytes, offset)).bytesWritten;
+  }
+}
+
+/** What the cache does with a temporary file: rename it into place, or remove it. */
+export interface TemporaryName {
+  commit(): Promise<void>;
+  discard(): Promise<void>;
+}
+
+/** A writer of a temporary file (open on `handle`), renamed into place by `name.commit`. */
+export function newFileWriter(handle: FileHandle, name: TemporaryName): HourFileWriter {
+  let size = 0;
+  return {
+    get size() {
+      return size;
+    },
+    async write(chunk) {
+      await writeAll(handle, chunk);
+      size += chunk.length;
+    },
+    async commit() {
+      await handle.datasync();
+      await handle.close();
+      await name.commit();
+    },
+    async abandon() {
+      await handle.close().catch(() => undefined);
+      await name.discard();
+    },
+  };
+}
+
+/** A writer that appends to a file (open on `handle` for appending) whose first `wholeSize` bytes stay. */
+export function appendingWriter(handle: FileHandle, wholeSize: number): HourFileWriter {
+  let size = wholeSize;
+  return {
+    get size() {
+      return size;
+    },
+    async write(chunk) {
+      await writeAll(handle, chunk);
+      size += chunk.length;
+    },
+    async commit() {
+      await handle.datasync();
+      await handle.close();
+    },
+    async abandon() {
+      await handle.truncate(wholeSize).catch(() => undefined);
+      await handle.close().catch(() => undefined);
+    },
+  };
+}

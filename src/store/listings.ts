@@ -1,0 +1,159 @@
+// Directory contents, from queries that read only label and timestamp columns. One query over the
+// look-back window feeds every listing inside it, down to each day's hours; a day older than the
+// window is listed by a query over that day alone, unless all of it is already final in the cache.
+import { logQuery } from '../bigquery/log-queries.js';
+import type { LogWarehouse } from '../bigquery/log-warehouse.js';
+import { isDns1123Label, isDns1123Subdomain, type ContainerRef } from '../model/log-path.js';
+import { Memo } from './memo.js';
+import type { LogSource } from '../bigquery/query-builder.js';
+import type { DayName, TimeRange, TimeZoneModel } from '../model/time-model.js';
+
+/** What the cache knows for good: a day's hours with entries, once all of the day is final there. */
+export interface FinalDays {
+  /** The hours with entries, sorted, when all of the day is final in the cache; otherwise undefined. */
+  finalHours(ref: ContainerRef, day: DayName): Promise<number[] | undefined>;
+}
+
+/** namespace → pod → container → day → hours with entries. */
+type Tree = Map<string, Map<string, Map<string, Map<DayName, number[]>>>>;
+
+/** One container's entry in one day's listing. */
+interface ContainerDay {
+  namespace: string;
+  pod: string;
+  container: string;
+  hours: number[];
+}
+
+function hoursOfMask(mask: number): number[] {
+  const hours: number[] = [];
+  for (let hour = 0; hour < 24; hour++) if (mask & (1 << hour)) hours.push(hour);
+  return hours;
+}
+
+export interface ListingOptions {
+  lookbackMs: number;
+  /** How long a listing that can still change is reused. */
+  listingTtlMs: number;
+  sealAfterMs: number;
+  now: () => number;
+  zone: TimeZoneModel;
+}
+
+function sorted(names: Iterable<string>): string[] {
+  return [...names].sort();
+}
+
+export class Listings {
+  private readonly trees: Memo<Tree>;
+  private readonly hourLists: Memo<number[]>;
+  /** Listings of days that can no longer change. */
+  private readonly finalDays = new Map<DayName, ContainerDay[]>();
+
+  constructor(
+    private readonly warehouse: LogWarehouse,
+    private readonly source: LogSource,
+    private readonly cached: FinalDays,
+    private readonly options: ListingOptions,
+  ) {
+    this.trees = new Memo(options.now);
+    this.hourLists = new Memo(options.now);
+  }
+
+  async namespaces(): Promise<string[]> {
+    return sorted((await this.tree()).keys());
+  }
+
+  async pods(namespace: string): Promise<string[]> {
+    return sorted((await this.tree()).get(namespace)?.keys() ?? []);
+  }
+
+  async containers(namespace: string, pod: string): Promise<string[]> {
+    return sorted((await this.tree()).get(namespace)?.get(pod)?.keys() ?? []);
+  }
+
+  async days(ref: ContainerRef): Promise<DayName[]> {
+    return [...((await this.tree()).get(ref.namespace)?.get(ref.pod)?.get(ref.container)?.keys() ?? [])];
+  }
+
+  /** A day's hours: from the cache when all of it is final there, else from the window's listing, else a query. */
+  async hoursOf(ref: ContainerRef, day: DayName): Promise<number[]> {
+    const cached = await this.cached.finalHours(ref, day);
+    if (cached) return cached;
+    const window = this.window(this.options.now());
+    if (this.options.zone.dayRange(day).startMs >= window.startMs) {
+      return (await this.tree()).get(ref.namespace)?.get(ref.pod)?.get(ref.container)?.get(day) ?? [];
+    }
+    const key = `${ref.namespace}/${ref.pod}/${ref.container}/${day}`;
+    return this.hourLists.get(key, async () => {
+      const startedMs = this.options.now();
+      const found: number[] = [];
+      const { zone } = this.options;
+      const query = logQuery(this.source, { kind: 'hours', ref, day, range: zone.dayRange(day), timeZone: zone.zone });
+      await this.warehouse.runQuery(query, {
+        page: async (rows) => {
+          for (const [hour] of rows) if (hour !== null && hour !== undefined) found.push(Number(hour));
+        },
+      });
+      const final = this.options.zone.dayRange(day).endMs + this.options.sealAfterMs <= startedMs;
+      return { value: found.sort((a, b) => a - b), validForMs: final ? Infinity : this.options.listingTtlMs };
+    });
+  }
+
+  /** What listings cover: whole local days from `--lookback` ago through today. */
+  private window(nowMs: number): TimeRange {
+    const { zone } = this.options;
+    return {
+      startMs: zone.dayRange(zone.dayNameOf(nowMs - this.options.lookbackMs)).startMs,
+      endMs: zone.dayRange(zone.dayNameOf(nowMs)).endMs,
+    };
+  }
+
+  /**
+   * The window's listing. Days that are final are queried once and kept; later refreshes query only
+   * the days that can still change (usually today), so a busy `ls` bills one day, not the window.
+   */
+  private tree(): Promise<Tree> {
+    return this.trees.get('window', async () => {
+      const startedMs = this.options.now();
+      const window = this.window(startedMs);
+      const days = this.options.zone.daysIn(window);
+      const firstOpen = days.find((day) => !this.finalDays.has(day));
+      const fresh = new Map<DayName, ContainerDay[]>();
+      if (firstOpen !== undefined) {
+        const range = { startMs: this.options.zone.dayRange(firstOpen).startMs, endMs: window.endMs };
+        const query = logQuery(this.source, { kind: 'listing', window: range, timeZone: this.options.zone.zone });
+        await this.warehouse.runQuery(query, {
+          page: async (rows) => {
+            for (const [namespace, pod, container, day, hours] of rows) {
+              if (!namespace || !pod || !container || !day || !hours) continue;
+              if (!isDns1123Label(namespace) || !isDns1123Subdomain(pod) || !isDns1123Label(container)) continue;
+              const listed = fresh.get(day) ?? [];
+              fresh.set(day, listed);
+              listed.push({ namespace, pod, container, hours: hoursOfMask(Number(hours)) });
+            }
+          },
+        });
+        for (const day of this.options.zone.daysIn(range)) {
+          if (this.options.zone.dayRange(day).endMs + this.options.sealAfterMs <= startedMs) {
+            this.finalDays.set(day, fresh.get(day) ?? []);
+          }
+        }
+      }
+      const tree: Tree = new Map();
+      for (const day of days) {
+        for (const entry of this.finalDays.get(day) ?? fresh.get(day) ?? []) {
+          const pods = tree.get(entry.namespace) ?? new Map<string, Map<string, Map<DayName, number[]>>>();
+          tree.set(entry.namespace, pods);
+          const containers = pods.get(entry.pod) ?? new Map<string, Map<DayName, number[]>>();
+          pods.set(entry.pod, containers);
+          const containerDays = containers.get(entry.container) ?? new Map<DayName, number[]>();
+          containers.set(entry.container, containerDays);
+          containerDays.set(day, entry.hours);
+        }
+      }
+      for (const day of this.finalDays.keys()) if (!days.includes(day)) this.finalDays.delete(day);
+      return { value: tree, validForMs: this.options.listingTtlMs };
+    });
+  }
+}

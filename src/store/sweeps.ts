@@ -1,0 +1,146 @@
+// Sweeps: one query per UTC day (the unit BigQuery bills) over every container of a scope, kept as
+// a result that BigQuery holds, from which each container-day is then read by row index at no
+// further cost. However many pods of a namespace are read, listed with sizes or followed, each day
+// partition is scanned once per sweep, not once per container.
+import { logQuery } from '../bigquery/log-queries.js';
+import type { LogWarehouse, QueryResult, RawRow } from '../bigquery/log-warehouse.js';
+import type { LogSource, SweepScope } from '../bigquery/query-builder.js';
+import type { ContainerRef } from '../model/log-path.js';
+import { DAY_MS, type DayName, type TimeRange, type TimeZoneModel } from '../model/time-model.js';
+import { entryColumnsOf, SweepIndex, type HourRows } from './sweep-index.js';
+
+export interface SweepOptions {
+  zone: TimeZoneModel;
+  now: () => number;
+  /** Also severity and labels, for `--format json`. */
+  fullEntries: boolean;
+  /** A result older than this is queried again: BigQuery keeps a query's result for about a day. */
+  resultLifetimeMs: number;
+}
+
+/** What a container-day read needs of a sweep. */
+export interface SweepNeed {
+  scope: SweepScope;
+  /** The UTC range needed, within one UTC day. */
+  range: TimeRange;
+  /** Only a sweep started at or after this instant will do: an older snapshot may lack entries. */
+  notBeforeMs: number;
+}
+
+interface Sweep {
+  scope: SweepScope;
+  range: TimeRange;
+  startedAtMs: number;
+  ready: Promise<{ result: QueryResult; index: SweepIndex }>;
+  /** Bytes billed; charged to the first reader only. */
+  billed?: number;
+}
+
+/** What reading a container-day cost, and how recent its data is. */
+export interface SweepRead {
+  /** Bytes the sweeps this read started billed; 0 when it used sweeps that existed. */
+  bytesBilled: number;
+  /** When the oldest sweep read was started: entries after it are not in what was delivered. */
+  snapshotMs: number;
+}
+
+function covers(scope: SweepScope, ref: ContainerRef): boolean {
+  return (
+    (scope.namespaces === undefined || scope.namespaces.includes(ref.namespace)) &&
+    (scope.container === undefined || scope.container === ref.container)
+  );
+}
+
+/** The UTC days a range overlaps, as ranges cut to it. */
+export function utcDayParts(range: TimeRange): TimeRange[] {
+  const parts: TimeRange[] = [];
+  for (let start = range.startMs; start < range.endMs;) {
+    const dayEnd = (Math.floor(start / DAY_MS) + 1) * DAY_MS;
+    const end = Math.min(dayEnd, range.endMs);
+    parts.push({ startMs: start, endMs: end });
+    start = end;
+  }
+  return parts;
+}
+
+export class Sweeps {
+  private sweeps: Sweep[] = [];
+
+  constructor(
+    private readonly warehouse: LogWarehouse,
+    private readonly source: LogSource,
+    private readonly options: SweepOptions,
+  ) {}
+
+  /**
+   * Hands the container's entries of local day `day` to `deliver`, those of hour `first` first, then
+   * the rest in file order, from a sweep per UTC day part of `needs` (started if none will do).
+   */
+  async readContainerDay(
+    ref: ContainerRef,
+    day: DayName,
+    first: number,
+    needs: SweepNeed[],
+    deliver: (rows: RawRow[]) => Promise<void>,
+  ): Promise<SweepRead> {
+    const used = needs.map((need) => this.sweepFor(ref, need));
+    let bytesBilled = 0;
+    const opened: { result: QueryResult; hours: HourRows[] }[] = [];
+    for (const sweep of used) {
+      const { result, index } = await sweep.ready;
+      if (sweep.billed !== undefined) {
+        bytesBilled += sweep.billed;
+        sweep.billed = undefined;
+      }
+      opened.push({ result, hours: index.hoursOf(ref, day) });
+    }
+    const strip = async (rows: RawRow[]) => deliver(rows.map(entryColumnsOf));
+    for (const { result, hours } of opened) {
+      for (const rows of hours.filter((rows) => rows.hour === first))
+        await result.readRows(rows.start, rows.count, strip);
+    }
+    for (const { result, hours } of opened) {
+      for (const rows of hours.filter((rows) => rows.hour !== first))
+        await result.readRows(rows.start, rows.count, strip);
+    }
+    return { bytesBilled, snapshotMs: Math.min(...used.map((sweep) => sweep.startedAtMs)) };
+  }
+
+  /** An existing sweep that will do, or a new one. */
+  private sweepFor(ref: ContainerRef, need: SweepNeed): Sweep {
+    const now = this.options.now();
+    this.sweeps = this.sweeps.filter((sweep) => now - sweep.startedAtMs < this.options.resultLifetimeMs);
+    const found = this.sweeps.find(
+      (sweep) =>
+        covers(sweep.scope, ref) &&
+        sweep.range.startMs <= need.range.startMs &&
+        sweep.range.endMs >= need.range.endMs &&
+        sweep.startedAtMs >= need.notBeforeMs,
+    );
+    if (found) return found;
+    const sweep = this.start(need.scope, need.range, now);
+    this.sweeps.push(sweep);
+    return sweep;
+  }
+
+  private start(scope: SweepScope, range: TimeRange, startedAtMs: number): Sweep {
+    const query = logQuery(this.source, {
+      kind: 'sweep',
+      scope,
+      range,
+      timeZone: this.options.zone.zone,
+      fullEntries: this.options.fullEntries,
+    });
+    const sweep: Sweep = { scope, range, startedAtMs, ready: Promise.resolve(undefined as never) };
+    sweep.ready = (async () => {
+      const result = await this.warehouse.openResult(query);
+      sweep.billed = result.stats.bytesBilled;
+      return { result, index: await SweepIndex.read(result) };
+    })();
+    // A failed sweep is forgotten, so the next read queries again.
+    sweep.ready.catch(() => {
+      this.sweeps = this.sweeps.filter((other) => other !== sweep);
+    });
+    return sweep;
+  }
+}

@@ -1,0 +1,489 @@
+// The hour store in process, wired as the mount wires it (openLogStore) over an in-process fake
+// warehouse, with a clock the tests move: one query per container-day however many ask, exact bytes
+// per hour, sealing and restarts from the manifest, when live hours are fetched again, restarted and
+// failed queries, and eviction.
+import t, { type Test } from 'tap';
+import { mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { EntriesSpec } from '../src/bigquery/log-queries.js';
+import type { LogWarehouse } from '../src/bigquery/log-warehouse.js';
+import type { ContainerRef } from '../src/model/log-path.js';
+import { MountStats } from '../src/model/stats.js';
+import { microsToRfc3339, type DayName } from '../src/model/time-model.js';
+import type { HourFile } from '../src/store/day-state.js';
+import { lineFormatter } from '../src/store/entry-format.js';
+import { openLogStore, type LogStore, type LogStoreOptions } from '../src/store/log-store.js';
+import { FailingWarehouse, type FailureStep } from './support/failing-warehouse.js';
+import { FakeWarehouse, micros, type FakeEntry } from './support/fake-warehouse.js';
+
+const REF: ContainerRef = { namespace: 'shop', pod: 'web-1', container: 'app' };
+const DAY = '2026-11-25';
+const SEAL_AFTER_MS = 15 * 60_000;
+const REFRESH_MS = 10_000;
+const MIB = 1_048_576;
+
+/** Epoch ms of a time of DAY (UTC); hour 24 is the next day's midnight. */
+function at(hour: number, minute = 0, second = 0): number {
+  return Date.UTC(2026, 10, 25, hour, minute, second);
+}
+
+/** A time after all of DAY is final. */
+const DAY_FINAL_MS = at(36);
+
+let nextInsertId = 1;
+
+/** A text entry of REF at `time` (`HH:MM:SS[.ffffff]` of `day`). */
+function entry(time: string, text: string, more: Partial<FakeEntry> = {}): FakeEntry {
+  return {
+    ...REF,
+    stream: 'stdout',
+    timestamp: micros(`${DAY}T${time}Z`),
+    insertId: `id-${String(nextInsertId++).padStart(4, '0')}`,
+    textPayload: text,
+    ...more,
+  };
+}
+
+/** An entry of another day. */
+function entryOn(day: DayName, time: string, text: string): FakeEntry {
+  return { ...entry('00:00:00', text), timestamp: micros(`${day}T${time}Z`) };
+}
+
+interface Harness {
+  store: LogStore;
+  stats: MountStats;
+  clock: { nowMs: number };
+  cacheDir: string;
+  /** An hour of REF, once the fetch it started (if any) has also written the rest of the day. */
+  settledHour(day: DayName, hour: number, mayRefresh?: boolean): Promise<HourFile | undefined>;
+}
+
+async function newCacheDir(t: Test): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'bqlogfs-hour-store-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function openStore(
+  t: Test,
+  warehouse: LogWarehouse,
+  options: { nowMs: number; cacheDir?: string } & Partial<LogStoreOptions>,
+): Promise<Harness> {
+  const { nowMs, cacheDir = await newCacheDir(t), ...rest } = options;
+  const clock = { nowMs };
+  const stats = new MountStats();
+  const storeOptions: LogStoreOptions = {
+    projectId: 'test-project',
+    datasetId: 'logs',
+    cacheDir,
+    cacheMaxBytes: 1 << 30,
+    sealAfterMs: SEAL_AFTER_MS,
+    refreshMs: REFRESH_MS,
+    queryTimeoutMs: 60_000,
+    maxConcurrentQueries: 4,
+    ...rest,
+  };
+  const store = await openLogStore(storeOptions, pino({ level: 'silent' }), stats, () => clock.nowMs, warehouse);
+  const settledHour = async (day: DayName, hour: number, mayRefresh?: boolean) => {
+    try {
+      return await store.hours.hour(REF, day, hour, mayRefresh);
+    } finally {
+      await settled(store);
+    }
+  };
+  return { store, stats, clock, cacheDir, settledHour };
+}
+
+/** Waits until no fetch runs: waiters of an hour resume before the fetch has written the rest of the day. */
+async function settled(store: LogStore): Promise<void> {
+  await until('the fetches to end', () => store.hours.fetchesRunning === 0);
+}
+
+/** The bytes a file handed out holds, as fetch copies them. */
+async function contentOf(store: LogStore, file: HourFile | undefined): Promise<string | undefined> {
+  if (!file) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of store.cache.readWhole(file)) chunks.push(chunk);
+  return Buffer.concat(chunks).toString();
+}
+
+/** The bytes a reader that opened the file earlier reads now. */
+async function readThrough(reader: Awaited<ReturnType<LogStore['hours']['openForReading']>>): Promise<string> {
+  const buffer = Buffer.alloc(4096);
+  const { bytesRead } = await reader.read(buffer, 0, buffer.length, 0);
+  return buffer.subarray(0, bytesRead).toString();
+}
+
+function entriesQueries(fake: FakeWarehouse, day = DAY): EntriesSpec[] {
+  return fake
+    .queriesOf('entries')
+    .flatMap((query) => (query.spec.kind === 'entries' && query.spec.day === day ? [query.spec] : []));
+}
+
+async function partialFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir, { recursive: true })).map(String).filter((name) => name.endsWith('.partial'));
+}
+
+async function until(what: string, condition: () => boolean | Promise<boolean>): Promise<void> {
+  for (let waited = 0; !(await condition()); waited += 5) {
+    if (waited > 5_000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+t.test('single flight: concurrent accesses to one container-day share one query', async (t) => {
+  const fake = new FakeWarehouse();
+  fake.insert([entry('09:05:00', 'nine'), entry('10:05:00', 'ten'), entry('11:30:00', 'eleven')]);
+  const { store, settledHour } = await openStore(t, fake, { nowMs: DAY_FINAL_MS });
+  const gate = fake.hold();
+  const asked = [10, 10, 9, 11, 12, 10, 23, 9].map((hour) => store.hours.hour(REF, DAY, hour));
+  await gate.reached(1);
+  t.equal(fake.queries.length, 1, 'one query runs while all of them wait');
+  gate.open();
+  const files = await Promise.all(asked);
+  t.equal(entriesQueries(fake).length, 1, 'and none after it');
+  t.same(entriesQueries(fake)[0], {
+    kind: 'entries',
+    ref: REF,
+    day: DAY,
+    range: { startMs: at(0), endMs: at(24) },
+    first: { startMs: at(10), endMs: at(11) },
+    fullEntries: false,
+  });
+  t.same(
+    files.map((file) => file?.size),
+    [4, 4, 5, 7, undefined, 4, undefined, 5],
+    'each caller gets its own hour; hours without entries are undefined',
+  );
+  t.equal(files[0], files[1], 'callers of one hour get the same file');
+  t.equal(await settledHour(DAY, 13), undefined, 'a final empty hour needs no query');
+  t.equal(fake.queries.length, 1);
+});
+
+t.test('pages are split into hour files with exactly the lines of each hour', async (t) => {
+  const fake = new FakeWarehouse({ pageRows: 2 });
+  fake.insert([
+    entry('09:00:00.000001', 'nine a'),
+    entry('09:59:59.999999', 'nine b', { stream: 'stderr' }),
+    entry('10:00:00', 'ten b', { insertId: 'b' }),
+    entry('10:00:00', 'ten a', { insertId: 'a' }),
+    entry('10:00:00', 'ten no id', { insertId: null }),
+    entry('10:30:00', 'ten c, one trailing newline dropped\n\n'),
+    entry('10:31:00', '', { textPayload: undefined, jsonPayload: { msg: 'ten d', level: 'info' } }),
+    entry('10:32:00', '', { textPayload: undefined, jsonPayload: { msg: 'ten e' } }),
+    entry('11:59:59.999999', 'eleven ünïcödé'),
+    entry('12:00:00', 'twelve'),
+  ]);
+  const { store, settledHour } = await openStore(t, fake, { nowMs: DAY_FINAL_MS });
+  const eleven = await settledHour(DAY, 11);
+  t.equal(await contentOf(store, eleven), 'eleven ünïcödé\n');
+  t.equal(eleven?.size, Buffer.byteLength('eleven ünïcödé\n'), 'sizes count bytes, not characters');
+  t.equal(await contentOf(store, await settledHour(DAY, 9)), 'nine a\nnine b\n');
+  t.equal(
+    await contentOf(store, await settledHour(DAY, 10)),
+    'ten no id\nten a\nten b\nten c, one trailing newline dropped\n\n{"msg":"ten d","level":"info"}\n{"msg":"ten e"}\n',
+    'ordered by (timestamp, insertId, stream), a missing insertId first; JSON without null fields',
+  );
+  t.equal(await contentOf(store, await settledHour(DAY, 12)), 'twelve\n');
+  t.equal(entriesQueries(fake).length, 1);
+});
+
+t.test('with --timestamps, each line starts with its timestamp', async (t) => {
+  const fake = new FakeWarehouse();
+  const first = entry('10:00:00.000001', 'first');
+  const second = entry('10:00:02', 'second');
+  fake.insert([first, second]);
+  const { store, settledHour } = await openStore(t, fake, { nowMs: DAY_FINAL_MS, timestamps: true });
+  const line = lineFormatter({ timestamps: true, format: 'text' });
+  const expected = [first, second]
+    .map((e) => line([e.timestamp.toString(), e.insertId, 'stdout', e.textPayload ?? null, null]))
+    .join('');
+  t.equal(expected, `${microsToRfc3339(first.timestamp)} first\n${microsToRfc3339(second.timestamp)} second\n`);
+  t.equal(await contentOf(store, await settledHour(DAY, 10)), expected);
+});
+
+t.test('a repeated delivery is written once, even across pages', async (t) => {
+  const fake = new FakeWarehouse({ pageRows: 1 });
+  const twice = entry('10:00:01', 'delivered twice');
+  fake.insert([
+    entry('10:00:00', 'before'),
+    twice,
+    { ...twice },
+    entry('10:00:02', 'no id, stderr', { insertId: null, stream: 'stderr' }),
+    entry('10:00:02', 'no id, stdout', { insertId: null }),
+    entry('10:00:03', 'after'),
+  ]);
+  const { store, settledHour } = await openStore(t, fake, { nowMs: DAY_FINAL_MS });
+  t.equal(
+    await contentOf(store, await settledHour(DAY, 10)),
+    'before\ndelivered twice\nno id, stderr\nno id, stdout\nafter\n',
+    'a repeat has the same insertId and timestamp; entries without an insertId are never repeats',
+  );
+});
+
+t.test('a live hour grows by appends; late entries wait until it is final', async (t) => {
+  const fake = new FakeWarehouse({ pageRows: 1 });
+  fake.insert([entry('09:10:00', 'nine'), entry('11:05:00', 'a'), entry('11:10:00', 'b')]);
+  const { store, clock, settledHour } = await openStore(t, fake, { nowMs: at(11, 30) });
+
+  const live = await settledHour(DAY, 11);
+  t.match(live, { final: false, size: 4, mtimeMs: at(11, 30) }, 'a snapshot of the live hour');
+  t.match(await settledHour(DAY, 9), { final: true, mtimeMs: at(10) }, 'an hour that ended is final');
+  const reader = await store.hours.openForReading(live as HourFile);
+
+  fake.insert([entry('11:07:00', 'late'), entry('11:20:00', 'c'), entry('11:25:00', 'd')]);
+  clock.nowMs += REFRESH_MS + 1;
+  const grown = await settledHour(DAY, 11);
+  t.equal(entriesQueries(fake)[1]?.range.startMs, at(11), 'a refresh fetches from the first hour not final');
+  t.equal(
+    await contentOf(store, grown),
+    'a\nb\nc\nd\n',
+    'new entries after the last one are appended; the late one is not',
+  );
+  t.match(grown, { final: false, mtimeMs: clock.nowMs });
+  t.equal(await readThrough(reader), 'a\nb\nc\nd\n', 'a reader sees the same file grow');
+
+  clock.nowMs += REFRESH_MS + 1;
+  const unchanged = await settledHour(DAY, 11);
+  t.equal(entriesQueries(fake).length, 3);
+  t.equal(unchanged?.mtimeMs, grown?.mtimeMs, 'a refresh that found nothing new keeps the mtime');
+
+  clock.nowMs = at(12) + SEAL_AFTER_MS + 1;
+  const sealed = await settledHour(DAY, 11);
+  t.equal(await contentOf(store, sealed), 'a\nlate\nb\nc\nd\n', 'final: written anew, the late entry in its place');
+  t.match(sealed, { final: true, mtimeMs: at(12) });
+  t.equal(await readThrough(reader), 'a\nb\nc\nd\n', 'a reader that had it open keeps the old file');
+  await reader.close();
+  t.same(await store.cache.readManifest(REF, DAY), { knownThroughMs: at(12), hours: { '9': 5, '11': 13 } });
+});
+
+t.test('sealing: final hours go in the manifest, and a new store serves them without a query', async (t) => {
+  const entries = [entry('09:05:00', 'nine'), entry('10:05:00', 'ten'), entry('11:30:00', 'eleven')];
+  const fake = new FakeWarehouse();
+  fake.insert(entries);
+  const first = await openStore(t, fake, { nowMs: DAY_FINAL_MS });
+  const served = new Map<number, string | undefined>();
+  for (const hour of [9, 10, 11]) served.set(hour, await contentOf(first.store, await first.settledHour(DAY, hour)));
+  t.same(await first.store.cache.readManifest(REF, DAY), {
+    knownThroughMs: at(24),
+    hours: { '9': 5, '10': 4, '11': 7 },
+  });
+  t.same(await first.store.hours.finalHours(REF, DAY), [9, 10, 11]);
+
+  const empty = new FakeWarehouse();
+  const again = await openStore(t, empty, { nowMs: DAY_FINAL_MS, cacheDir: first.cacheDir });
+  for (const hour of [9, 10, 11]) {
+    const file = await again.settledHour(DAY, hour);
+    t.match(file, { final: true, mtimeMs: at(hour + 1) });
+    t.equal(await contentOf(again.store, file), served.get(hour), `hour ${hour} as before`);
+  }
+  t.equal(await again.settledHour(DAY, 12), undefined);
+  t.same(await again.store.hours.finalHours(REF, DAY), [9, 10, 11]);
+  t.equal(empty.queries.length, 0, 'not one query');
+});
+
+t.test('after a restart only the hours not final are fetched; a damaged day is fetched whole', async (t) => {
+  const fake = new FakeWarehouse();
+  fake.insert([entry('09:05:00', 'nine'), entry('11:05:00', 'eleven')]);
+  const first = await openStore(t, fake, { nowMs: at(11, 30) });
+  await first.settledHour(DAY, 11);
+  t.same(await first.store.cache.readManifest(REF, DAY), { knownThroughMs: at(11), hours: { '9': 5 } });
+  t.equal(await first.store.hours.finalHours(REF, DAY), undefined, 'the day is not all final');
+
+  const second = await openStore(t, fake, { nowMs: at(11, 30), cacheDir: first.cacheDir });
+  t.equal(await contentOf(second.store, await second.settledHour(DAY, 9)), 'nine\n');
+  t.equal(entriesQueries(fake).length, 1, 'a final hour from the manifest costs no query');
+  t.equal(await contentOf(second.store, await second.settledHour(DAY, 11)), 'eleven\n');
+  t.equal(entriesQueries(fake)[1]?.range.startMs, at(11));
+
+  const nine = join(first.cacheDir, (await readdir(first.cacheDir))[0] ?? '', 'shop/web-1/app', DAY, '09.log');
+  await truncate(nine, 2);
+  const third = await openStore(t, fake, { nowMs: at(11, 30), cacheDir: first.cacheDir });
+  t.equal(await contentOf(third.store, await third.settledHour(DAY, 9)), 'nine\n');
+  t.equal(entriesQueries(fake)[2]?.range.startMs, at(0), 'sizes that do not match the manifest: the whole day again');
+});
+
+t.test('refresh policy: only for a reader, at most once per interval, within the budget', async (t) => {
+  const fake = new FakeWarehouse();
+  fake.insert([entry('09:10:00', 'nine'), entry('11:05:00', 'a')]);
+  const { stats, clock, settledHour } = await openStore(t, fake, {
+    nowMs: at(11, 30),
+    refreshBudgetBytes: 15 * MIB,
+  });
+  await settledHour(DAY, 11);
+  t.equal(entriesQueries(fake).length, 1);
+  t.equal(await settledHour(DAY, 12), undefined, 'an hour that has not begun');
+  t.equal(entriesQueries(fake).length, 1, 'has no entries and costs no query');
+
+  clock.nowMs += REFRESH_MS - 1;
+  await settledHour(DAY, 11, true);
+  t.equal(entriesQueries(fake).length, 1, 'a snapshot younger than the interval is served as it is');
+
+  clock.nowMs += 2;
+  fake.insert([entry('11:20:00', 'b')]);
+  const withoutReader = await settledHour(DAY, 11, false);
+  t.equal(entriesQueries(fake).length, 1, 'without a reader the snapshot stays');
+  t.equal(withoutReader?.size, 2);
+  t.equal(stats.refreshes, 0);
+
+  const refreshed = await settledHour(DAY, 11, true);
+  t.equal(entriesQueries(fake).length, 2, 'a reader refreshes it');
+  t.equal(refreshed?.size, 4);
+  t.equal(stats.refreshes, 1);
+  t.equal(stats.refreshBytesBilled, 10 * MIB, 'what the refresh billed counts; the first fetch does not');
+  await settledHour(DAY, 11, true);
+  t.equal(entriesQueries(fake).length, 2, 'at most once per interval');
+
+  clock.nowMs += REFRESH_MS + 1;
+  fake.insert([entry('11:25:00', 'c')]);
+  const refused = await settledHour(DAY, 11, true);
+  t.equal(entriesQueries(fake).length, 2, 'another refresh would exceed the budget');
+  t.equal(refused?.size, 4, 'so the reader keeps the snapshot');
+  t.equal(stats.refreshesSkipped, 1);
+  t.equal(await settledHour(DAY, 9).then((file) => file?.final), true, 'final hours are not affected');
+});
+
+t.test('an hour without entries yet is fetched again even without a reader, so that it can appear', async (t) => {
+  const fake = new FakeWarehouse();
+  fake.insert([entry('09:10:00', 'nine')]);
+  const { store, clock, settledHour } = await openStore(t, fake, { nowMs: at(11, 30) });
+  t.equal(await settledHour(DAY, 11, false), undefined);
+  fake.insert([entry('11:20:00', 'new')]);
+  clock.nowMs += REFRESH_MS + 1;
+  t.equal(await contentOf(store, await settledHour(DAY, 11, false)), 'new\n');
+  t.equal(entriesQueries(fake).length, 2);
+});
+
+t.test('a query restarted after pages: the partial hour is dropped and the bytes come out the same', async (t) => {
+  const entries = [
+    entry('09:01:00', 'nine a'),
+    entry('09:02:00', 'nine b'),
+    entry('09:03:00', 'nine c'),
+    entry('10:01:00', 'ten a'),
+    entry('10:02:00', 'ten b'),
+    entry('10:03:00', 'ten c'),
+    entry('11:01:00', 'eleven a'),
+    entry('11:02:00', 'eleven b'),
+  ];
+  const clean = new FakeWarehouse({ pageRows: 2 });
+  clean.insert(entries);
+  const expected = await openStore(t, clean, { nowMs: DAY_FINAL_MS });
+  const expectedBytes = new Map<number, string | undefined>();
+  for (const hour of [9, 10, 11])
+    expectedBytes.set(hour, await contentOf(expected.store, await expected.settledHour(DAY, hour)));
+
+  const fake = new FakeWarehouse({ pageRows: 2 });
+  fake.insert(entries);
+  // Pages: [10a 10b] [10c 9a] [9b 9c] | fails here | [11a 11b]
+  const failing = new FailingWarehouse(fake, [{ at: 'page', afterPages: 3, reason: 'backendError' }]);
+  const { store, cacheDir } = await openStore(t, failing, { nowMs: DAY_FINAL_MS });
+  const [nine, ten, eleven] = await Promise.all([9, 10, 11].map((hour) => store.hours.hour(REF, DAY, hour)));
+  await settled(store);
+  t.equal(failing.injected.length, 1, 'the job failed once after three pages');
+  t.equal(fake.queries.length, 2, 'and ran again');
+  t.equal(await contentOf(store, ten), expectedBytes.get(10), 'an hour finished before the restart, rewritten');
+  t.equal(await contentOf(store, nine), expectedBytes.get(9), 'the hour being written when it failed');
+  t.equal(await contentOf(store, eleven), expectedBytes.get(11));
+  t.same(await partialFiles(cacheDir), [], 'no temporary file left');
+  t.same(await store.cache.readManifest(REF, DAY), await expected.store.cache.readManifest(REF, DAY));
+});
+
+t.test('a refresh restarted after pages cuts the live file back, then appends once', async (t) => {
+  const fake = new FakeWarehouse({ pageRows: 1 });
+  fake.insert([entry('11:05:00', 'a'), entry('11:10:00', 'b')]);
+  let armed = false;
+  const plan: FailureStep[] = [{ at: 'page', afterPages: 3, reason: 'backendError', match: () => armed }];
+  const failing = new FailingWarehouse(fake, plan);
+  const { store, clock, settledHour } = await openStore(t, failing, { nowMs: at(11, 30) });
+  t.equal(await contentOf(store, await settledHour(DAY, 11)), 'a\nb\n');
+
+  fake.insert([entry('11:20:00', 'c'), entry('11:21:00', 'd'), entry('11:22:00', 'e')]);
+  clock.nowMs += REFRESH_MS + 1;
+  armed = true;
+  const grown = await settledHour(DAY, 11);
+  t.equal(failing.injected.length, 1, 'the refresh failed after appending c');
+  t.equal(await contentOf(store, grown), 'a\nb\nc\nd\ne\n', 'c is there once');
+  t.equal(grown?.size, 10);
+});
+
+t.test(
+  'a failed query fails every waiting hour, caches nothing as whole, and the next access tries again',
+  async (t) => {
+    const fake = new FakeWarehouse({ pageRows: 1 });
+    fake.insert([entry('09:05:00', 'nine'), entry('10:05:00', 'ten a'), entry('10:06:00', 'ten b')]);
+    const failing = new FailingWarehouse(fake, [
+      { at: 'start', reason: 'accessDenied' },
+      { at: 'page', afterPages: 1, reason: 'notFound' },
+    ]);
+    const { store, cacheDir, settledHour } = await openStore(t, failing, { nowMs: DAY_FINAL_MS });
+    const failed = [10, 9].map((hour) => store.hours.hour(REF, DAY, hour));
+    await t.rejects(failed[0] as Promise<unknown>, { message: /Access Denied/, reason: 'accessDenied' });
+    await t.rejects(
+      failed[1] as Promise<unknown>,
+      { message: /Access Denied/, reason: 'accessDenied' },
+      'every hour of the day',
+    );
+    await settled(store);
+
+    await t.rejects(settledHour(DAY, 10), { message: /Not found/, reason: 'notFound' }, 'fails after one page too');
+    t.equal(await store.cache.readManifest(REF, DAY), undefined, 'no manifest');
+    t.same(await partialFiles(cacheDir), [], 'no temporary file');
+
+    t.equal(await contentOf(store, await settledHour(DAY, 10)), 'ten a\nten b\n', 'the next access fetches again');
+    t.equal(fake.queries.length, 2);
+  },
+);
+
+t.test('eviction: an evicted day is forgotten, and its waiters fail', async (t) => {
+  const yesterday = '2026-11-24';
+  const fake = new FakeWarehouse();
+  fake.insert([
+    entry('11:05:00', 'today live'),
+    entryOn(yesterday, '10:00:00', 'yesterday, longer than the live hour'),
+  ]);
+  const { store, clock, cacheDir, settledHour } = await openStore(t, fake, { nowMs: at(11, 30), cacheMaxBytes: 40 });
+  const root = join(cacheDir, (await readdir(cacheDir))[0] ?? '');
+  const todayDir = join(root, 'shop/web-1/app', DAY);
+
+  t.equal(await contentOf(store, await settledHour(DAY, 11)), 'today live\n');
+  fake.insert([entry('11:20:00', 'today later')]);
+  clock.nowMs += REFRESH_MS + 1;
+  const gate = fake.hold({ match: (query) => query.spec.kind === 'entries' && query.spec.day === DAY });
+  const waiting = [store.hours.hour(REF, DAY, 11), store.hours.hour(REF, DAY, 11)];
+  await gate.reached(1);
+
+  t.ok(await store.hours.hour(REF, yesterday, 10), 'another day fills the cache past its bound');
+  for (const waiter of waiting) await t.rejects(waiter, /cache evicted shop\/web-1\/app\/2026-11-25 while fetching it/);
+  await until('the evicted day to leave the disk', () =>
+    stat(todayDir).then(
+      () => false,
+      () => true,
+    ),
+  );
+  t.ok(store.cache.bytesUsed <= 40);
+
+  gate.open();
+  await until('the evicted fetch to end', () => fake.running === 0);
+  t.equal(await contentOf(store, await settledHour(DAY, 11)), 'today live\ntoday later\n', 'fetched anew');
+  t.equal(entriesQueries(fake).length, 3, 'nothing of the evicted day was served from memory');
+});
+
+t.test('eviction of a final day: the next access queries again', async (t) => {
+  const older = '2026-11-23';
+  const fake = new FakeWarehouse();
+  fake.insert([entryOn(older, '10:00:00', 'the older day'), entry('10:00:00', 'the newer day, which fills the cache')]);
+  const { store, cacheDir, settledHour } = await openStore(t, fake, { nowMs: DAY_FINAL_MS, cacheMaxBytes: 50 });
+  t.equal(await contentOf(store, await settledHour(older, 10)), 'the older day\n');
+  await settledHour(DAY, 10);
+  const olderDir = join(cacheDir, (await readdir(cacheDir))[0] ?? '', 'shop/web-1/app', older);
+  await until('the evicted day to leave the disk', () =>
+    stat(olderDir).then(
+      () => false,
+      () => true,
+    ),
+  );
+  t.equal(await contentOf(store, await settledHour(older, 10)), 'the older day\n');
+  t.equal(entriesQueries(fake, older).length, 2, 'queried again');
+});
