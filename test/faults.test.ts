@@ -1,6 +1,7 @@
 // Faults of the local BigQuery server, one kind at a time, against a real mount: a read gives
 // exactly the true bytes (the retry worked) or EIO (it gave up), never other bytes; the daemon
-// stays up; the cache holds no partial file. Plus the fault plan's own HTTP surface.
+// stays up; the cache holds no partial file. Plus the fault plan's own HTTP surface. Which failures
+// count as transient, and the waits between attempts, are in retry-policy.test.ts.
 import t, { type Test } from 'tap';
 import { join } from 'node:path';
 import { fileEnvironment, mountFixtures, datasetFor, PROJECT } from './support/environment.js';
@@ -8,7 +9,6 @@ import type { TempMount } from './support/daemon.js';
 import { cacheProblems, readAndCompare, type ReadOutcome } from './support/fault-checks.js';
 import type { FaultPlan } from '../src/emulator/fault-plan.js';
 import type { FaultInjector } from '../src/emulator/faults.js';
-import { backoffDelayMs, isRetryable } from '../src/bigquery/retry-policy.js';
 import { addBulk, bulkHours } from './support/bulk.js';
 import { serverStats } from './support/stats.js';
 
@@ -260,54 +260,4 @@ t.test('probabilistic faults follow the seed', async (t) => {
   t.equal(await pattern(7), first, 'same seed, same faults');
   t.not(await pattern(8), first, 'another seed, other faults');
   t.ok(first.includes('x') && first.includes('.'), `about half fail: ${first}`);
-});
-
-t.test('what the retry policy calls transient', async (t) => {
-  const api = (code: number | undefined, reason?: string) => ({ code, errors: reason ? [{ reason }] : undefined });
-  for (const error of [
-    api(500, 'backendError'),
-    api(503, 'backendError'),
-    api(500, 'internalError'),
-    api(403, 'rateLimitExceeded'),
-    api(429),
-    api(502),
-    api(504),
-    { code: 'ECONNRESET', message: 'aborted' },
-    { code: 'ETIMEDOUT', message: 'no answer' },
-    { message: 'socket hang up' },
-    { message: 'Premature close' },
-  ]) {
-    t.ok(isRetryable(error), `retryable: ${JSON.stringify(error)}`);
-  }
-  for (const error of [
-    api(404, 'notFound'),
-    api(403, 'accessDenied'),
-    api(400, 'invalidQuery'),
-    api(400, 'bytesBilledLimitExceeded'),
-    { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' },
-    new Error('something else'),
-  ]) {
-    t.notOk(isRetryable(error), `final: ${JSON.stringify(error)}`);
-  }
-  const policy = { initialDelayMs: 500, maxDelayMs: 32_000 };
-  t.equal(
-    backoffDelayMs(1, policy, () => 0.999),
-    499,
-    'the first wait is below the initial delay',
-  );
-  t.equal(
-    backoffDelayMs(3, policy, () => 0.5),
-    1_000,
-    'the ceiling doubles',
-  );
-  t.equal(
-    backoffDelayMs(20, policy, () => 0.999),
-    31_968,
-    'up to the maximum',
-  );
-  t.equal(
-    backoffDelayMs(4, policy, () => 0),
-    0,
-    'full jitter: from zero',
-  );
 });

@@ -184,19 +184,11 @@ for (const layout of LAYOUTS) {
       const { cacheDir } = await outputAndCache(t);
       // Yesterday's day of the month: this month, or the previous one when today is the 1st.
       const dayOfMonth = String(Number(yesterday.slice(8, 10)));
+      const window = ['--day', dayOfMonth, '--hours', '3'];
       for (let attempt = 0; ; attempt++) {
         const startedMs = Date.now();
         const out = await testDir(t, 'fetch-out');
-        const run = await runFetch([
-          'worker',
-          '--day',
-          dayOfMonth,
-          '--hours',
-          '3',
-          ...connection(cacheDir),
-          '--out',
-          out,
-        ]);
+        const run = await runFetch(['worker', ...window, ...connection(cacheDir), '--out', out]);
         const endedMs = Date.now();
         if (hourKey(startedMs) !== hourKey(endedMs) && attempt === 0) continue;
         t.equal(run.code, 0, 'exit 0', { stderr: run.stderr });

@@ -1,17 +1,19 @@
 // The hour store in process, wired as the mount wires it (openLogStore) over an in-process fake
-// warehouse, with a clock the tests move: one query per container-day however many ask, exact bytes
-// per hour, sealing and restarts from the manifest, when live hours are fetched again, restarted and
-// failed queries, and eviction.
+// warehouse, with a clock the tests move: one sweep per namespace-day however many containers and
+// readers ask, exact bytes per hour, sealing and restarts from the manifest, when live hours are
+// fetched again and which sweeps refreshes share, the fallback to one container's query for a sweep
+// too big, failed queries, and eviction.
 import t, { type Test } from 'tap';
+import { withDeadline } from '../src/model/deadline.js';
 import { mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { EntriesSpec } from '../src/bigquery/log-queries.js';
+import type { EntriesSpec, SweepSpec } from '../src/bigquery/log-queries.js';
 import type { LogWarehouse } from '../src/bigquery/log-warehouse.js';
 import type { ContainerRef } from '../src/model/log-path.js';
 import { MountStats } from '../src/model/stats.js';
-import { microsToRfc3339, type DayName } from '../src/model/time-model.js';
+import { microsToRfc3339, TimeZoneModel, type DayName } from '../src/model/time-model.js';
 import type { HourFile } from '../src/store/day-state.js';
 import { lineFormatter } from '../src/store/entry-format.js';
 import { openLogStore, type LogStore, type LogStoreOptions } from '../src/store/log-store.js';
@@ -19,6 +21,9 @@ import { FailingWarehouse, type FailureStep } from './support/failing-warehouse.
 import { FakeWarehouse, micros, type FakeEntry } from './support/fake-warehouse.js';
 
 const REF: ContainerRef = { namespace: 'shop', pod: 'web-1', container: 'app' };
+/** Another pod of REF's namespace, and a container of another namespace. */
+const WEB_2: ContainerRef = { namespace: 'shop', pod: 'web-2', container: 'app' };
+const WORKER: ContainerRef = { namespace: 'batch', pod: 'report-1', container: 'worker' };
 const DAY = '2026-11-25';
 const SEAL_AFTER_MS = 15 * 60_000;
 const REFRESH_MS = 10_000;
@@ -49,6 +54,11 @@ function entry(time: string, text: string, more: Partial<FakeEntry> = {}): FakeE
 /** An entry of another day. */
 function entryOn(day: DayName, time: string, text: string): FakeEntry {
   return { ...entry('00:00:00', text), timestamp: micros(`${day}T${time}Z`) };
+}
+
+/** A text entry of another container at `time` of DAY. */
+function entryOf(ref: ContainerRef, time: string, text: string): FakeEntry {
+  return { ...entry(time, text), ...ref };
 }
 
 interface Harness {
@@ -122,6 +132,28 @@ function entriesQueries(fake: FakeWarehouse, day = DAY): EntriesSpec[] {
     .flatMap((query) => (query.spec.kind === 'entries' && query.spec.day === day ? [query.spec] : []));
 }
 
+/** The sweeps the fake ran, in order; only those of the UTC day `day` when given. */
+function sweeps(fake: FakeWarehouse, day?: DayName): SweepSpec[] {
+  const startMs = day === undefined ? undefined : Date.parse(`${day}T00:00:00Z`);
+  return fake
+    .queriesOf('sweep')
+    .flatMap((query) =>
+      query.spec.kind === 'sweep' && (startMs === undefined || query.spec.range.startMs === startMs)
+        ? [query.spec]
+        : [],
+    );
+}
+
+/** The whole UTC day DAY, as a sweep reads it. */
+const DAY_RANGE = { startMs: at(0), endMs: at(24) };
+/** How statistics and failures name the sweep of DAY over REF's namespace. */
+const SWEEP_SUBJECT = 'shop/*/*/2026-11-25T00:00:00.000Z/2026-11-26T00:00:00.000Z';
+
+/** A failure plan step: the sweeps fail as too big for BigQuery, so each container-day is read alone. */
+function sweepTooBig(reason = 'responseTooLarge', when: () => boolean = () => true): FailureStep {
+  return { at: 'start', reason, times: 100, match: (query) => query.spec.kind === 'sweep' && when() };
+}
+
 async function partialFiles(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true })).map(String).filter((name) => name.endsWith('.partial'));
 }
@@ -133,7 +165,7 @@ async function until(what: string, condition: () => boolean | Promise<boolean>):
   }
 }
 
-t.test('single flight: concurrent accesses to one container-day share one query', async (t) => {
+t.test('single flight: concurrent accesses to one container-day share one sweep', async (t) => {
   const fake = new FakeWarehouse();
   fake.insert([entry('09:05:00', 'nine'), entry('10:05:00', 'ten'), entry('11:30:00', 'eleven')]);
   const { store, settledHour } = await openStore(t, fake, { nowMs: DAY_FINAL_MS });
@@ -143,15 +175,12 @@ t.test('single flight: concurrent accesses to one container-day share one query'
   t.equal(fake.queries.length, 1, 'one query runs while all of them wait');
   gate.open();
   const files = await Promise.all(asked);
-  t.equal(entriesQueries(fake).length, 1, 'and none after it');
-  t.same(entriesQueries(fake)[0], {
-    kind: 'entries',
-    ref: REF,
-    day: DAY,
-    range: { startMs: at(0), endMs: at(24) },
-    first: { startMs: at(10), endMs: at(11) },
-    fullEntries: false,
-  });
+  await settled(store);
+  t.equal(fake.queries.length, 1, 'and none after it');
+  t.same(sweeps(fake), [
+    { kind: 'sweep', scope: { namespaces: ['shop'] }, range: DAY_RANGE, timeZone: 'UTC', fullEntries: false },
+  ]);
+  t.same(fake.queriesOf('entries'), [], 'no query of the container alone');
   t.same(
     files.map((file) => file?.size),
     [4, 4, 5, 7, undefined, 4, undefined, 5],
@@ -187,7 +216,8 @@ t.test('pages are split into hour files with exactly the lines of each hour', as
     'ordered by (timestamp, insertId, stream), a missing insertId first; JSON without null fields',
   );
   t.equal(await contentOf(store, await settledHour(DAY, 12)), 'twelve\n');
-  t.equal(entriesQueries(fake).length, 1);
+  t.equal(fake.queries.length, 1);
+  t.equal(sweeps(fake).length, 1);
 });
 
 t.test('with --timestamps, each line starts with its timestamp', async (t) => {
@@ -230,13 +260,16 @@ t.test('a live hour grows by appends; late entries wait until it is final', asyn
 
   const live = await settledHour(DAY, 11);
   t.match(live, { final: false, size: 4, mtimeMs: at(11, 30) }, 'a snapshot of the live hour');
-  t.match(await settledHour(DAY, 9), { final: true, mtimeMs: at(10) }, 'an hour that ended is final');
+  const nine = await settledHour(DAY, 9);
+  t.match(nine, { final: true, mtimeMs: at(10) }, 'an hour that ended is final');
   const reader = await store.hours.openForReading(live as HourFile);
 
   fake.insert([entry('11:07:00', 'late'), entry('11:20:00', 'c'), entry('11:25:00', 'd')]);
   clock.nowMs += REFRESH_MS + 1;
   const grown = await settledHour(DAY, 11);
-  t.equal(entriesQueries(fake)[1]?.range.startMs, at(11), 'a refresh fetches from the first hour not final');
+  t.equal(sweeps(fake).length, 2, 'a refresh sweeps the day again');
+  t.same(sweeps(fake)[1]?.range, DAY_RANGE, 'all of its UTC day');
+  t.equal(await settledHour(DAY, 9), nine, 'but the final hours are not written again');
   t.equal(
     await contentOf(store, grown),
     'a\nb\nc\nd\n',
@@ -247,7 +280,7 @@ t.test('a live hour grows by appends; late entries wait until it is final', asyn
 
   clock.nowMs += REFRESH_MS + 1;
   const unchanged = await settledHour(DAY, 11);
-  t.equal(entriesQueries(fake).length, 3);
+  t.equal(sweeps(fake).length, 3);
   t.equal(unchanged?.mtimeMs, grown?.mtimeMs, 'a refresh that found nothing new keeps the mtime');
 
   clock.nowMs = at(12) + SEAL_AFTER_MS + 1;
@@ -293,16 +326,23 @@ t.test('after a restart only the hours not final are fetched; a damaged day is f
   t.equal(await first.store.hours.finalHours(REF, DAY), undefined, 'the day is not all final');
 
   const second = await openStore(t, fake, { nowMs: at(11, 30), cacheDir: first.cacheDir });
-  t.equal(await contentOf(second.store, await second.settledHour(DAY, 9)), 'nine\n');
-  t.equal(entriesQueries(fake).length, 1, 'a final hour from the manifest costs no query');
+  const restored = await second.settledHour(DAY, 9);
+  t.equal(await contentOf(second.store, restored), 'nine\n');
+  t.equal(fake.queries.length, 1, 'a final hour from the manifest costs no query');
   t.equal(await contentOf(second.store, await second.settledHour(DAY, 11)), 'eleven\n');
-  t.equal(entriesQueries(fake)[1]?.range.startMs, at(11));
+  t.equal(sweeps(fake).length, 2, 'the hour not final is swept again');
+  t.equal(await second.settledHour(DAY, 9), restored, 'the final one is not written again');
 
   const nine = join(first.cacheDir, (await readdir(first.cacheDir))[0] ?? '', 'shop/web-1/app', DAY, '09.log');
   await truncate(nine, 2);
   const third = await openStore(t, fake, { nowMs: at(11, 30), cacheDir: first.cacheDir });
-  t.equal(await contentOf(third.store, await third.settledHour(DAY, 9)), 'nine\n');
-  t.equal(entriesQueries(fake)[2]?.range.startMs, at(0), 'sizes that do not match the manifest: the whole day again');
+  t.equal(
+    await contentOf(third.store, await third.settledHour(DAY, 9)),
+    'nine\n',
+    'sizes that do not match the manifest: the whole day again',
+  );
+  t.equal(sweeps(fake).length, 3);
+  t.same(await third.store.cache.readManifest(REF, DAY), { knownThroughMs: at(11), hours: { '9': 5 } });
 });
 
 t.test('refresh policy: only for a reader, at most once per interval, within the budget', async (t) => {
@@ -313,36 +353,49 @@ t.test('refresh policy: only for a reader, at most once per interval, within the
     refreshBudgetBytes: 15 * MIB,
   });
   await settledHour(DAY, 11);
-  t.equal(entriesQueries(fake).length, 1);
+  t.equal(sweeps(fake).length, 1);
   t.equal(await settledHour(DAY, 12), undefined, 'an hour that has not begun');
-  t.equal(entriesQueries(fake).length, 1, 'has no entries and costs no query');
+  t.equal(sweeps(fake).length, 1, 'has no entries and costs no query');
 
   clock.nowMs += REFRESH_MS - 1;
   await settledHour(DAY, 11, true);
-  t.equal(entriesQueries(fake).length, 1, 'a snapshot younger than the interval is served as it is');
+  t.equal(sweeps(fake).length, 1, 'a snapshot younger than the interval is served as it is');
 
   clock.nowMs += 2;
   fake.insert([entry('11:20:00', 'b')]);
   const withoutReader = await settledHour(DAY, 11, false);
-  t.equal(entriesQueries(fake).length, 1, 'without a reader the snapshot stays');
+  t.equal(sweeps(fake).length, 1, 'without a reader the snapshot stays');
   t.equal(withoutReader?.size, 2);
   t.equal(stats.refreshes, 0);
 
   const refreshed = await settledHour(DAY, 11, true);
-  t.equal(entriesQueries(fake).length, 2, 'a reader refreshes it');
+  t.equal(sweeps(fake).length, 2, 'a reader refreshes it');
   t.equal(refreshed?.size, 4);
   t.equal(stats.refreshes, 1);
   t.equal(stats.refreshBytesBilled, 10 * MIB, 'what the refresh billed counts; the first fetch does not');
   await settledHour(DAY, 11, true);
-  t.equal(entriesQueries(fake).length, 2, 'at most once per interval');
+  t.equal(sweeps(fake).length, 2, 'at most once per interval');
 
   clock.nowMs += REFRESH_MS + 1;
   fake.insert([entry('11:25:00', 'c')]);
   const refused = await settledHour(DAY, 11, true);
-  t.equal(entriesQueries(fake).length, 2, 'another refresh would exceed the budget');
+  t.equal(sweeps(fake).length, 2, 'another refresh would exceed the budget');
   t.equal(refused?.size, 4, 'so the reader keeps the snapshot');
   t.equal(stats.refreshesSkipped, 1);
   t.equal(await settledHour(DAY, 9).then((file) => file?.final), true, 'final hours are not affected');
+});
+
+t.test('a refresh exactly one interval after the last fetch reads what arrived since', async (t) => {
+  const fake = new FakeWarehouse();
+  fake.insert([entry('11:05:00', 'a')]);
+  const { store, stats, clock, settledHour } = await openStore(t, fake, { nowMs: at(11, 30) });
+  await settledHour(DAY, 11);
+  fake.insert([entry('11:20:00', 'b')]);
+  clock.nowMs += REFRESH_MS;
+  const refreshed = await settledHour(DAY, 11);
+  t.equal(stats.refreshes, 1, 'a snapshot as old as the interval is refreshed');
+  t.equal(sweeps(fake).length, 2, 'a new sweep, not the one the last fetch read');
+  t.equal(await contentOf(store, refreshed), 'a\nb\n');
 });
 
 t.test('an hour without entries yet is fetched again even without a reader, so that it can appear', async (t) => {
@@ -353,10 +406,48 @@ t.test('an hour without entries yet is fetched again even without a reader, so t
   fake.insert([entry('11:20:00', 'new')]);
   clock.nowMs += REFRESH_MS + 1;
   t.equal(await contentOf(store, await settledHour(DAY, 11, false)), 'new\n');
-  t.equal(entriesQueries(fake).length, 2);
+  t.equal(sweeps(fake).length, 2);
 });
 
-t.test('a query restarted after pages: the partial hour is dropped and the bytes come out the same', async (t) => {
+for (const reason of ['responseTooLarge', 'resourcesExceeded']) {
+  t.test(`a sweep that fails with ${reason}: the container-day is read alone, by its own query`, async (t) => {
+    const fake = new FakeWarehouse();
+    fake.insert([
+      entry('09:05:00', 'nine'),
+      entry('10:05:00', 'ten'),
+      entry('11:30:00', 'eleven'),
+      entryOf(WEB_2, '10:10:00', 'another pod'),
+    ]);
+    const failing = new FailingWarehouse(fake, [sweepTooBig(reason)]);
+    const { store, cacheDir } = await openStore(t, failing, { nowMs: DAY_FINAL_MS });
+    const files = await Promise.all([10, 9, 11, 12].map((hour) => store.hours.hour(REF, DAY, hour)));
+    await settled(store);
+    t.same(failing.injected, [{ at: 'start', reason, subject: SWEEP_SUBJECT }], 'the sweep failed');
+    t.same(fake.queriesOf('sweep'), [], 'before it reached the warehouse');
+    t.same(entriesQueries(fake), [
+      {
+        kind: 'entries',
+        ref: REF,
+        day: DAY,
+        range: DAY_RANGE,
+        first: { startMs: at(10), endMs: at(11) },
+        fullEntries: false,
+      },
+    ]);
+    t.same(
+      await Promise.all(files.map((file) => contentOf(store, file))),
+      ['ten\n', 'nine\n', 'eleven\n', undefined],
+      'the same files as from a sweep',
+    );
+    t.same(await store.cache.readManifest(REF, DAY), {
+      knownThroughMs: at(24),
+      hours: { '9': 5, '10': 4, '11': 7 },
+    });
+    t.same(await partialFiles(cacheDir), []);
+  });
+}
+
+t.test('read alone, a query restarted after pages: the partial hour is dropped, the bytes the same', async (t) => {
   const entries = [
     entry('09:01:00', 'nine a'),
     entry('09:02:00', 'nine b'),
@@ -373,68 +464,347 @@ t.test('a query restarted after pages: the partial hour is dropped and the bytes
   const expectedBytes = new Map<number, string | undefined>();
   for (const hour of [9, 10, 11])
     expectedBytes.set(hour, await contentOf(expected.store, await expected.settledHour(DAY, hour)));
+  t.same(
+    clean.queries.map((query) => query.spec.kind),
+    ['sweep'],
+    'the bytes expected, from a sweep',
+  );
 
   const fake = new FakeWarehouse({ pageRows: 2 });
   fake.insert(entries);
-  // Pages: [10a 10b] [10c 9a] [9b 9c] | fails here | [11a 11b]
-  const failing = new FailingWarehouse(fake, [{ at: 'page', afterPages: 3, reason: 'backendError' }]);
+  // Pages of the query of the container-day, hour 10 first: [10a 10b] [10c 9a] [9b 9c] | fails | [11a 11b]
+  const failing = new FailingWarehouse(fake, [
+    sweepTooBig(),
+    { at: 'page', afterPages: 3, reason: 'backendError', match: (query) => query.spec.kind === 'entries' },
+  ]);
   const { store, cacheDir } = await openStore(t, failing, { nowMs: DAY_FINAL_MS });
-  const [nine, ten, eleven] = await Promise.all([9, 10, 11].map((hour) => store.hours.hour(REF, DAY, hour)));
+  const ten = store.hours.hour(REF, DAY, 10);
+  const [nine, eleven] = await Promise.all([9, 11].map((hour) => store.hours.hour(REF, DAY, hour)));
   await settled(store);
-  t.equal(failing.injected.length, 1, 'the job failed once after three pages');
-  t.equal(fake.queries.length, 2, 'and ran again');
-  t.equal(await contentOf(store, ten), expectedBytes.get(10), 'an hour finished before the restart, rewritten');
+  t.same(
+    failing.injected,
+    [
+      { at: 'start', reason: 'responseTooLarge', subject: SWEEP_SUBJECT },
+      { at: 'page', reason: 'backendError', subject: `shop/web-1/app/${DAY}` },
+    ],
+    'the sweep was too big, then the job of the day alone failed once after three pages',
+  );
+  t.equal(entriesQueries(fake).length, 2, 'and ran again');
+  t.equal(entriesQueries(fake)[0]?.first.startMs, at(10));
+  t.equal(await contentOf(store, await ten), expectedBytes.get(10), 'an hour finished before the restart, rewritten');
   t.equal(await contentOf(store, nine), expectedBytes.get(9), 'the hour being written when it failed');
   t.equal(await contentOf(store, eleven), expectedBytes.get(11));
   t.same(await partialFiles(cacheDir), [], 'no temporary file left');
   t.same(await store.cache.readManifest(REF, DAY), await expected.store.cache.readManifest(REF, DAY));
 });
 
-t.test('a refresh restarted after pages cuts the live file back, then appends once', async (t) => {
+t.test('read alone, a refresh restarted after pages cuts the live file back, then appends once', async (t) => {
   const fake = new FakeWarehouse({ pageRows: 1 });
   fake.insert([entry('11:05:00', 'a'), entry('11:10:00', 'b')]);
   let armed = false;
-  const plan: FailureStep[] = [{ at: 'page', afterPages: 3, reason: 'backendError', match: () => armed }];
+  const plan: FailureStep[] = [
+    sweepTooBig('responseTooLarge', () => armed),
+    {
+      at: 'page',
+      afterPages: 3,
+      reason: 'backendError',
+      match: (query) => armed && query.spec.kind === 'entries',
+    },
+  ];
   const failing = new FailingWarehouse(fake, plan);
   const { store, clock, settledHour } = await openStore(t, failing, { nowMs: at(11, 30) });
   t.equal(await contentOf(store, await settledHour(DAY, 11)), 'a\nb\n');
+  t.equal(sweeps(fake).length, 1, 'read from a sweep first');
 
   fake.insert([entry('11:20:00', 'c'), entry('11:21:00', 'd'), entry('11:22:00', 'e')]);
   clock.nowMs += REFRESH_MS + 1;
   armed = true;
   const grown = await settledHour(DAY, 11);
-  t.equal(failing.injected.length, 1, 'the refresh failed after appending c');
+  t.same(
+    failing.injected,
+    [
+      { at: 'start', reason: 'responseTooLarge', subject: SWEEP_SUBJECT },
+      { at: 'page', reason: 'backendError', subject: `shop/web-1/app/${DAY}` },
+    ],
+    'the refresh’s sweep was too big; read alone, it failed after appending c',
+  );
+  t.equal(entriesQueries(fake)[0]?.range.startMs, at(11), 'read alone, from the first hour not final');
   t.equal(await contentOf(store, grown), 'a\nb\nc\nd\ne\n', 'c is there once');
   t.equal(grown?.size, 10);
 });
 
-t.test(
-  'a failed query fails every waiting hour, caches nothing as whole, and the next access tries again',
-  async (t) => {
-    const fake = new FakeWarehouse({ pageRows: 1 });
-    fake.insert([entry('09:05:00', 'nine'), entry('10:05:00', 'ten a'), entry('10:06:00', 'ten b')]);
-    const failing = new FailingWarehouse(fake, [
-      { at: 'start', reason: 'accessDenied' },
-      { at: 'page', afterPages: 1, reason: 'notFound' },
-    ]);
-    const { store, cacheDir, settledHour } = await openStore(t, failing, { nowMs: DAY_FINAL_MS });
-    const failed = [10, 9].map((hour) => store.hours.hour(REF, DAY, hour));
-    await t.rejects(failed[0] as Promise<unknown>, { message: /Access Denied/, reason: 'accessDenied' });
-    await t.rejects(
-      failed[1] as Promise<unknown>,
-      { message: /Access Denied/, reason: 'accessDenied' },
-      'every hour of the day',
-    );
+t.test('a failed sweep fails every waiting hour, caches nothing, and the next access sweeps again', async (t) => {
+  const fake = new FakeWarehouse({ pageRows: 1 });
+  fake.insert([entry('09:05:00', 'nine'), entry('10:05:00', 'ten a'), entry('10:06:00', 'ten b')]);
+  fake.insert([entryOf(WEB_2, '10:07:00', 'another pod')]);
+  const failing = new FailingWarehouse(fake, [{ at: 'start', reason: 'accessDenied' }]);
+  const { store, cacheDir, settledHour } = await openStore(t, failing, { nowMs: DAY_FINAL_MS });
+  const failed = [10, 9].map((hour) => store.hours.hour(REF, DAY, hour));
+  await t.rejects(failed[0] as Promise<unknown>, { message: /Access Denied/, reason: 'accessDenied' });
+  await t.rejects(
+    failed[1] as Promise<unknown>,
+    { message: /Access Denied/, reason: 'accessDenied' },
+    'every hour of the day',
+  );
+  await settled(store);
+  t.same(fake.queries, [], 'the sweep never reached the warehouse');
+  t.same(entriesQueries(fake), [], 'a failure that is not about size is not read alone');
+  t.equal(await store.cache.readManifest(REF, DAY), undefined, 'no manifest');
+  t.same(await partialFiles(cacheDir), [], 'no temporary file');
+
+  t.equal(await contentOf(store, await settledHour(DAY, 10)), 'ten a\nten b\n', 'the next access sweeps again');
+  t.equal(sweeps(fake).length, 1);
+  t.equal(await contentOf(store, await store.hours.hour(WEB_2, DAY, 10)), 'another pod\n');
+  await settled(store);
+  t.equal(sweeps(fake).length, 1, 'the failed sweep is not kept: the one that worked serves the other pod');
+});
+
+t.test('a failed query of a container-day read alone fails its hours; the next access tries again', async (t) => {
+  const fake = new FakeWarehouse({ pageRows: 1 });
+  fake.insert([entry('09:05:00', 'nine'), entry('10:05:00', 'ten a'), entry('10:06:00', 'ten b')]);
+  const failing = new FailingWarehouse(fake, [
+    { ...sweepTooBig(), times: 1 },
+    { at: 'page', afterPages: 1, reason: 'notFound' },
+  ]);
+  const { store, cacheDir, settledHour } = await openStore(t, failing, { nowMs: DAY_FINAL_MS });
+  const failed = [10, 9].map((hour) => store.hours.hour(REF, DAY, hour));
+  for (const hour of failed) await t.rejects(hour as Promise<unknown>, { message: /Not found/, reason: 'notFound' });
+  await settled(store);
+  t.equal(entriesQueries(fake).length, 1, 'it failed after one page');
+  t.equal(await store.cache.readManifest(REF, DAY), undefined, 'no manifest');
+  t.same(await partialFiles(cacheDir), [], 'no temporary file');
+
+  t.equal(await contentOf(store, await settledHour(DAY, 10)), 'ten a\nten b\n', 'the next access fetches again');
+  t.same(
+    fake.queries.map((query) => query.spec.kind),
+    ['entries', 'sweep'],
+    'with a sweep, which does not fail this time',
+  );
+});
+
+t.test('containers of one namespace-day share one sweep; another namespace has its own', async (t) => {
+  const fake = new FakeWarehouse({ pageRows: 2 });
+  fake.insert([
+    entry('09:05:00', 'nine'),
+    entry('10:05:00', 'ten a'),
+    entryOf(WEB_2, '10:06:00', 'web-2 ten'),
+    entry('10:07:00', 'ten b'),
+    entryOf(WEB_2, '11:00:00', 'web-2 eleven'),
+    entryOf({ ...REF, container: 'sidecar' }, '10:08:00', 'sidecar ten'),
+    entryOf(WORKER, '10:09:00', 'worker ten'),
+  ]);
+  const { store, stats } = await openStore(t, fake, { nowMs: DAY_FINAL_MS });
+  const gate = fake.hold();
+  const first = store.hours.hour(REF, DAY, 10);
+  await gate.reached(1);
+  const second = store.hours.hour(WEB_2, DAY, 10);
+  await until('the second pod’s fetch to start', () => store.hours.fetchesRunning === 2);
+  t.equal(fake.queries.length, 1, 'the second pod waits for the sweep the first started');
+  gate.open();
+  t.equal(await contentOf(store, await first), 'ten a\nten b\n');
+  t.equal(await contentOf(store, await second), 'web-2 ten\n', 'each container gets only its own entries');
+  await settled(store);
+  const sidecar = await store.hours.hour({ ...REF, container: 'sidecar' }, DAY, 10);
+  t.equal(await contentOf(store, sidecar), 'sidecar ten\n');
+  t.equal(await contentOf(store, await store.hours.hour(WEB_2, DAY, 11)), 'web-2 eleven\n');
+  t.equal(await store.hours.hour(WEB_2, DAY, 9), undefined, 'an hour of the pod without entries');
+  await settled(store);
+  t.same(sweeps(fake), [
+    { kind: 'sweep', scope: { namespaces: ['shop'] }, range: DAY_RANGE, timeZone: 'UTC', fullEntries: false },
+  ]);
+  t.same(await store.cache.readManifest(WEB_2, DAY), { knownThroughMs: at(24), hours: { '10': 10, '11': 13 } });
+  t.same(await store.hours.finalHours(REF, DAY), [9, 10], 'the first pod’s other hours came with it');
+
+  t.equal(await contentOf(store, await store.hours.hour(WORKER, DAY, 10)), 'worker ten\n');
+  await settled(store);
+  t.same(
+    sweeps(fake).map((sweep) => sweep.scope),
+    [{ namespaces: ['shop'] }, { namespaces: ['batch'] }],
+    'another namespace is swept on its own',
+  );
+  t.same(fake.queriesOf('entries'), []);
+  t.equal(stats.bytesBilled, fake.bytesBilled, 'each sweep billed once');
+});
+
+t.test('another pod’s final day is read from the kept sweep after the refresh interval too', async (t) => {
+  const fake = new FakeWarehouse();
+  fake.insert([entry('10:05:00', 'ten'), entryOf(WEB_2, '10:06:00', 'web-2 ten')]);
+  const { store, clock, settledHour } = await openStore(t, fake, { nowMs: DAY_FINAL_MS });
+  t.equal(await contentOf(store, await settledHour(DAY, 10)), 'ten\n');
+  clock.nowMs += REFRESH_MS + 1;
+  const other = await store.hours.hour(WEB_2, DAY, 10);
+  await settled(store);
+  t.equal(await contentOf(store, other), 'web-2 ten\n');
+  t.equal(sweeps(fake).length, 1, 'the final day is not swept again');
+});
+
+t.test('a refresh sweeps the namespaces of every followed container at once', async (t) => {
+  const fake = new FakeWarehouse();
+  fake.insert([entry('11:05:00', 'app a'), entryOf(WORKER, '11:06:00', 'worker a')]);
+  const { store, stats, clock } = await openStore(t, fake, { nowMs: at(11, 30) });
+  const read = async (ref: ContainerRef) => {
+    const file = await store.hours.hour(ref, DAY, 11);
     await settled(store);
+    return contentOf(store, file);
+  };
+  t.equal(await read(REF), 'app a\n');
+  t.equal(await read(WORKER), 'worker a\n');
+  t.same(
+    sweeps(fake).map((sweep) => sweep.scope),
+    [{ namespaces: ['shop'] }, { namespaces: ['batch'] }],
+    'first fetches sweep their own namespace',
+  );
+  store.hours.follow(REF);
+  store.hours.follow(WORKER);
+  store.hours.follow(WORKER);
 
-    await t.rejects(settledHour(DAY, 10), { message: /Not found/, reason: 'notFound' }, 'fails after one page too');
-    t.equal(await store.cache.readManifest(REF, DAY), undefined, 'no manifest');
-    t.same(await partialFiles(cacheDir), [], 'no temporary file');
+  fake.insert([entry('11:35:00', 'app b'), entryOf(WORKER, '11:36:00', 'worker b')]);
+  clock.nowMs += REFRESH_MS + 1;
+  t.equal(await read(REF), 'app a\napp b\n');
+  t.same(sweeps(fake)[2]?.scope, { namespaces: ['batch', 'shop'] }, 'the refresh sweeps both namespaces');
+  clock.nowMs += REFRESH_MS - 2;
+  t.equal(await read(WORKER), 'worker a\nworker b\n', 'the other container refreshes within the interval');
+  t.equal(sweeps(fake).length, 3, 'from the same sweep');
+  t.equal(stats.refreshes, 2);
+  t.equal(stats.refreshBytesBilled, fake.queriesOf('sweep')[2]?.stats?.bytesBilled, 'which is billed once');
 
-    t.equal(await contentOf(store, await settledHour(DAY, 10)), 'ten a\nten b\n', 'the next access fetches again');
-    t.equal(fake.queries.length, 2);
-  },
-);
+  // One of the worker's two readers lets go: it is still followed.
+  store.hours.unfollow(WORKER);
+  fake.insert([entry('11:40:00', 'app c')]);
+  clock.nowMs += REFRESH_MS + 1;
+  t.equal(await read(REF), 'app a\napp b\napp c\n');
+  t.same(sweeps(fake)[3]?.scope, { namespaces: ['batch', 'shop'] });
+
+  store.hours.unfollow(WORKER);
+  fake.insert([entry('11:45:00', 'app d')]);
+  clock.nowMs += REFRESH_MS + 1;
+  t.equal(await read(REF), 'app a\napp b\napp c\napp d\n');
+  t.same(sweeps(fake)[4]?.scope, { namespaces: ['shop'] }, 'once nobody reads the worker, only the own namespace');
+  t.equal(sweeps(fake).length, 5);
+});
+
+t.test('a sweep delivers only the hours the fetch plans: a refresh does not write final hours again', async (t) => {
+  const fake = new FakeWarehouse();
+  fake.insert([entry('09:10:00', 'nine'), entry('11:05:00', 'a')]);
+  const { store, clock, cacheDir, settledHour } = await openStore(t, fake, { nowMs: at(11, 30) });
+  t.equal(await contentOf(store, await settledHour(DAY, 11)), 'a\n');
+  const nine = await settledHour(DAY, 9);
+  t.match(nine, { final: true, size: 5 });
+
+  // Late for hour 9, which is final: a sweep of the whole UTC day holds it.
+  fake.insert([entry('09:30:00', 'nine, late'), entry('11:20:00', 'b')]);
+  clock.nowMs += REFRESH_MS + 1;
+  t.equal(await contentOf(store, await settledHour(DAY, 11)), 'a\nb\n');
+  t.equal(sweeps(fake).length, 2);
+  t.same(sweeps(fake)[1]?.range, DAY_RANGE);
+  t.equal(await settledHour(DAY, 9), nine, 'hour 9 is the same file');
+  t.equal(await contentOf(store, nine), 'nine\n', 'with the same bytes');
+  const onDisk = join(cacheDir, (await readdir(cacheDir))[0] ?? '', 'shop/web-1/app', DAY, '09.log');
+  t.equal((await stat(onDisk)).size, 5);
+  t.same(await store.cache.readManifest(REF, DAY), { knownThroughMs: at(11), hours: { '9': 5 } });
+
+  // Nor does a first fetch of the day after a restart, which starts at the first hour not final.
+  const again = await openStore(t, fake, { nowMs: clock.nowMs, cacheDir });
+  t.equal(await contentOf(again.store, await again.settledHour(DAY, 11)), 'a\nb\n');
+  t.equal(sweeps(fake).length, 3);
+  t.equal(await contentOf(again.store, await again.settledHour(DAY, 9)), 'nine\n');
+  t.equal((await stat(onDisk)).size, 5);
+  t.same(await again.store.cache.readManifest(REF, DAY), { knownThroughMs: at(11), hours: { '9': 5 } });
+});
+
+t.test('a day of a zone east of UTC is read from the sweeps of both UTC days it spans', async (t) => {
+  // 2026-11-25 in Kolkata (UTC+05:30) runs from 2026-11-24T18:30Z to 2026-11-25T18:30Z; its hour 5
+  // straddles UTC midnight.
+  const entries = [
+    entryOn('2026-11-24', '18:29:59.999999', 'the day before'),
+    entryOn('2026-11-24', '18:30:00', 'zero'),
+    entryOn('2026-11-24', '23:45:00', 'five, before UTC midnight'),
+    entryOn('2026-11-25', '00:10:00', 'five, after UTC midnight'),
+    entryOn('2026-11-25', '00:40:00', 'six'),
+    entryOf(WEB_2, '00:41:00', 'another pod'),
+    entryOn('2026-11-25', '18:29:59.999999', 'twenty-three'),
+    entryOn('2026-11-25', '18:30:00', 'the day after'),
+  ];
+  const expected = new Map([
+    [0, 'zero\n'],
+    [5, 'five, before UTC midnight\nfive, after UTC midnight\n'],
+    [6, 'six\n'],
+    [23, 'twenty-three\n'],
+  ]);
+  const kolkata = new TimeZoneModel('Asia/Kolkata');
+  const fake = new FakeWarehouse({ pageRows: 1 });
+  fake.insert(entries);
+  const { store } = await openStore(t, fake, { nowMs: DAY_FINAL_MS, timeZone: 'Asia/Kolkata' });
+  // Entry pages: [five, before] [five, after] [zero] | held | [six] [twenty-three]
+  const gate = fake.hold({ reads: true, afterPages: 3 });
+  const five = store.hours.hour(REF, DAY, 5);
+  await gate.reached(1);
+  t.equal(
+    await contentOf(store, await soon(five, 'hour 5')),
+    expected.get(5),
+    'the hour asked for comes first, from both sweeps, before any other hour',
+  );
+  gate.open();
+  await settled(store);
+  t.same(
+    sweeps(fake).map((sweep) => [sweep.range, sweep.timeZone]),
+    [
+      [{ startMs: Date.UTC(2026, 10, 24), endMs: Date.UTC(2026, 10, 25) }, 'Asia/Kolkata'],
+      [{ startMs: Date.UTC(2026, 10, 25), endMs: Date.UTC(2026, 10, 26) }, 'Asia/Kolkata'],
+    ],
+  );
+  for (const [hour, text] of expected) t.equal(await contentOf(store, await store.hours.hour(REF, DAY, hour)), text);
+  t.same(await store.hours.finalHours(REF, DAY), [0, 5, 6, 23]);
+  t.same(await store.cache.readManifest(REF, DAY), {
+    knownThroughMs: kolkata.dayRange(DAY).endMs,
+    hours: Object.fromEntries([...expected].map(([hour, text]) => [String(hour), Buffer.byteLength(text)])),
+  });
+  t.equal(fake.queries.length, 2);
+
+  // The same bytes as the query of the container-day alone.
+  const alone = new FakeWarehouse();
+  alone.insert(entries);
+  const failing = new FailingWarehouse(alone, [sweepTooBig()]);
+  const other = await openStore(t, failing, { nowMs: DAY_FINAL_MS, timeZone: 'Asia/Kolkata' });
+  for (const [hour, text] of expected) t.equal(await contentOf(other.store, await other.settledHour(DAY, hour)), text);
+  t.same(
+    alone.queries.map((query) => query.spec.kind),
+    ['entries'],
+  );
+});
+
+t.test('the hour asked for is read first: its file is whole before the rest of the day is read', async (t) => {
+  const fake = new FakeWarehouse({ pageRows: 1 });
+  fake.insert([
+    entry('09:05:00', 'nine'),
+    entry('10:05:00', 'ten a'),
+    entry('10:06:00', 'ten b'),
+    entry('11:05:00', 'eleven a'),
+    entry('11:06:00', 'eleven b'),
+  ]);
+  const { store, settledHour } = await openStore(t, fake, { nowMs: DAY_FINAL_MS });
+  // Entry pages: [eleven a] [eleven b] [nine] | held | [ten a] [ten b]
+  const gate = fake.hold({ reads: true, afterPages: 3 });
+  const eleven = store.hours.hour(REF, DAY, 11);
+  await gate.reached(1);
+  t.equal(
+    await contentOf(store, await soon(eleven, 'hour 11')),
+    'eleven a\neleven b\n',
+    'hour 11 is served while the reads are held',
+  );
+  let tenDone = false;
+  const ten = store.hours.hour(REF, DAY, 10).then((file) => {
+    tenDone = true;
+    return file;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.notOk(tenDone, 'hour 10 waits for the rest of the day');
+  t.equal(store.hours.fetchesRunning, 1);
+  gate.open();
+  t.equal(await contentOf(store, await ten), 'ten a\nten b\n');
+  t.equal(await contentOf(store, await settledHour(DAY, 9)), 'nine\n');
+  t.equal(fake.queries.length, 1);
+});
 
 t.test('eviction: an evicted day is forgotten, and its waiters fail', async (t) => {
   const yesterday = '2026-11-24';
@@ -450,7 +820,7 @@ t.test('eviction: an evicted day is forgotten, and its waiters fail', async (t) 
   t.equal(await contentOf(store, await settledHour(DAY, 11)), 'today live\n');
   fake.insert([entry('11:20:00', 'today later')]);
   clock.nowMs += REFRESH_MS + 1;
-  const gate = fake.hold({ match: (query) => query.spec.kind === 'entries' && query.spec.day === DAY });
+  const gate = fake.hold({ match: (query) => query.spec.kind === 'sweep' && query.spec.range.startMs === at(0) });
   const waiting = [store.hours.hour(REF, DAY, 11), store.hours.hour(REF, DAY, 11)];
   await gate.reached(1);
 
@@ -465,12 +835,16 @@ t.test('eviction: an evicted day is forgotten, and its waiters fail', async (t) 
   t.ok(store.cache.bytesUsed <= 40);
 
   gate.open();
-  await until('the evicted fetch to end', () => fake.running === 0);
+  await settled(store);
   t.equal(await contentOf(store, await settledHour(DAY, 11)), 'today live\ntoday later\n', 'fetched anew');
-  t.equal(entriesQueries(fake).length, 3, 'nothing of the evicted day was served from memory');
+  t.equal(
+    sweeps(fake, DAY).length,
+    2,
+    'nothing of the evicted day was served from memory: read again from the sweep of the refresh, still fresh',
+  );
 });
 
-t.test('eviction of a final day: the next access queries again', async (t) => {
+t.test('eviction of a final day: the next access reads it again', async (t) => {
   const older = '2026-11-23';
   const fake = new FakeWarehouse();
   fake.insert([entryOn(older, '10:00:00', 'the older day'), entry('10:00:00', 'the newer day, which fills the cache')]);
@@ -484,6 +858,12 @@ t.test('eviction of a final day: the next access queries again', async (t) => {
       () => true,
     ),
   );
-  t.equal(await contentOf(store, await settledHour(older, 10)), 'the older day\n');
-  t.equal(entriesQueries(fake, older).length, 2, 'queried again');
+  t.equal(await contentOf(store, await settledHour(older, 10)), 'the older day\n', 'read again');
+  t.equal(sweeps(fake, older).length, 1, 'from the result of the sweep that read it before');
+  t.equal(fake.queries.length, 2);
 });
+
+/** What `promise` resolves to, or a failure after a while: for what must happen while something is held. */
+function soon<T>(promise: Promise<T>, what: string): Promise<T> {
+  return withDeadline(promise, 2_000, () => new Error(`timed out waiting for ${what}`));
+}

@@ -125,6 +125,7 @@ async function openStack(t: Test, options: StackOptions = {}): Promise<Stack> {
     now,
     zone: store.zone,
     allowsNamespace: namespacePolicy(options.namespaces),
+    refreshMs: 10_000,
   });
   t.teardown(() => tree.closeAll());
   return { fake, store, listings, tree, advance: (ms) => (nowMs += ms) };
@@ -209,7 +210,12 @@ t.test('a day whose hours are all final in the cache is listed without a query',
   for (let tries = 0; tries < 200 && !(await store.hours.finalHours(app, OLD_DAY)); tries++) await sleep(5);
   t.same(await store.hours.finalHours(app, OLD_DAY), [3, 21]);
   t.same(await listings.hoursOf(app, OLD_DAY), [3, 21]);
-  t.same(kinds(fake), ['entries'], 'only the entries query');
+  t.same(kinds(fake), ['sweep'], 'only the sweep that read the day');
+  const spec = fake.queries[0]?.spec;
+  t.same(spec?.kind === 'sweep' && spec.range, {
+    startMs: Date.parse(`${OLD_DAY}T00:00:00Z`),
+    endMs: Date.parse('2026-02-02T00:00:00Z'),
+  });
 });
 
 t.test('days and hours are named in the mount’s time zone', async (t) => {

@@ -1,7 +1,7 @@
 // `--max-bytes-billed-per-day`: what a mount may bill within any 24 hours. A query is sent only while
 // something is left, and BigQuery is told to refuse it (maximumBytesBilled, at no charge) if it
 // would bill more than what is left; so the cap holds even for a query bigger than expected.
-import type { QueryStats } from '../model/stats.js';
+import type { QueryStats, SpendingReport } from '../model/stats.js';
 import { QueryFailure } from './failures.js';
 import type { SchemaChoice } from './log-schemas.js';
 import type { LogQuery } from './log-queries.js';
@@ -11,12 +11,6 @@ import type { LogSource } from './query-builder.js';
 const WINDOW_MS = 24 * 3_600_000;
 /** BigQuery bills at least this much per query, so less than it left means nothing can run. */
 const MIN_QUERY_BYTES = 10 * 2 ** 20;
-
-export interface SpendingReport {
-  capBytes: number;
-  billedLast24hBytes: number;
-  leftBytes: number;
-}
 
 export class SpendingCap implements LogWarehouse {
   private readonly billed: { atMs: number; bytes: number }[] = [];

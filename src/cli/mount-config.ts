@@ -91,6 +91,7 @@ export function storeOptionsFrom(
   | 'cacheDir'
   | 'cacheMaxBytes'
   | 'maxBytesBilled'
+  | 'maxBytesBilledPerDay'
 > {
   const apiEndpoint = read(resolved, 'api-endpoint', (text) => {
     if (!URL.canParse(text)) throw new Error(`not a URL: "${text}"`);
@@ -105,6 +106,7 @@ export function storeOptionsFrom(
     return mode;
   });
   const maxBytesBilled = read(resolved, 'max-bytes-billed', parseByteSize);
+  const maxBytesBilledPerDay = read(resolved, 'max-bytes-billed-per-day', parseByteSize);
   const cluster = read(resolved, 'cluster', (text) => {
     if (text.trim() === '') throw new Error('takes a cluster name');
     return text;
@@ -119,6 +121,7 @@ export function storeOptionsFrom(
     cacheDir: resolve(read(resolved, 'cache-dir', (text) => text) ?? ''),
     cacheMaxBytes: read(resolved, 'cache-size', parseByteSize) ?? 0,
     ...(maxBytesBilled !== undefined && { maxBytesBilled }),
+    ...(maxBytesBilledPerDay !== undefined && { maxBytesBilledPerDay }),
   };
 }
 

@@ -89,6 +89,15 @@ export const MAX_BYTES_BILLED = setting({
   shownDefault: 'no limit',
   scope: 'mount',
 });
+export const MAX_BYTES_BILLED_PER_DAY = setting({
+  key: 'max-bytes-billed-per-day',
+  argument: '<size>',
+  description:
+    'what all queries of this mount (or fetch) may bill within any 24 hours; beyond it, reads that need a query ' +
+    'fail with EIO and a log line naming the cap, and .bqlogfs/stats shows what is left (e.g. 1T)',
+  shownDefault: 'no limit',
+  scope: 'mount',
+});
 export const SCHEMA = setting({
   key: 'schema',
   argument: '<kind>',
@@ -118,6 +127,7 @@ export const STORE_SETTINGS: readonly SettingSpec[] = [
   CACHE_DIR,
   CACHE_SIZE,
   MAX_BYTES_BILLED,
+  MAX_BYTES_BILLED_PER_DAY,
 ];
 
 export const LOG_LEVEL = setting({

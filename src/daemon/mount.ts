@@ -51,6 +51,7 @@ export async function startMount(options: MountOptions, log: Logger, warehouse?:
     now,
     zone: store.zone,
     allowsNamespace: namespacePolicy(options.namespaces),
+    refreshMs: options.refreshMs,
   });
 
   await recoverStaleMount(mountpoint, log);

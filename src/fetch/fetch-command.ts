@@ -134,7 +134,12 @@ export async function runFetch(options: FetchOptions, log: Logger): Promise<numb
     const stats = new MountStats();
     stats.listen({ queryDone: (_label, query) => progress.rowsFetched(query.rows) });
     const now = () => Date.now();
-    const store = await openLogStore({ name: 'fetch', ...options.store }, log, stats, now);
+    // One sweep per UTC day reads every pod of the container at once.
+    const sweepScope = () => ({
+      container: options.container,
+      ...(options.namespace !== undefined && { namespaces: [options.namespace] }),
+    });
+    const store = await openLogStore({ name: 'fetch', ...options.store, sweepScope }, log, stats, now);
     const pods = await podsInWindow(store, options);
     progress.podsFound(pods.length);
     await forEachLimited(pods, options.store.maxConcurrentQueries, (pod) =>

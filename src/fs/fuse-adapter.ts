@@ -9,6 +9,18 @@ import type { LogTree } from './log-tree.js';
 type Callback = (code: number, ...results: unknown[]) => void;
 
 const BLOCK_SIZE = 4096;
+const EPOCH = new Date(0);
+const DIRENT_STAT = {
+  uid: 0,
+  gid: 0,
+  size: 0,
+  nlink: 1,
+  blksize: BLOCK_SIZE,
+  blocks: 0,
+  mtime: EPOCH,
+  atime: EPOCH,
+  ctime: EPOCH,
+};
 /** Directories may be entered by whoever may read files. */
 function modes(fileMode: number) {
   const searchable = ((fileMode & 0o444) >> 2) | fileMode;
@@ -98,7 +110,15 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
       }),
     readlink: (path: string, cb: Callback) =>
       reply('readlink', path, cb, tree.readlink(path), (target) => cb(0, target)),
-    readdir: (path: string, cb: Callback) => reply('readdir', path, cb, tree.readdir(path), (names) => cb(0, names)),
+    readdir: (path: string, cb: Callback) =>
+      reply('readdir', path, cb, tree.readdirTyped(path), (entries) =>
+        cb(
+          0,
+          entries.map((entry) => entry.name),
+          // Only the type counts: libfuse 2 passes it on as d_type and caches nothing else.
+          entries.map((entry) => ({ ...DIRENT_STAT, mode: MODES[entry.type] })),
+        ),
+      ),
     open: (path: string, flags: number, cb: Callback) =>
       reply('open', path, cb, tree.open(path, isWriteOpen(flags)), (handle) => cb(0, handle)),
     read: (path: string, handle: number, buffer: Buffer, length: number, position: number, cb: Callback) => {

@@ -1,11 +1,12 @@
 // What the mount shows, independent of FUSE: attributes, listings and reads by path, with errors
 // as errno names. The FUSE adapter only translates these calls.
+import { Existence, type DirectoryNames } from './existence.js';
 import { FsError } from './fs-error.js';
 import { ReadBuffers } from './read-buffers.js';
 import type { HourReader } from '../store/disk-cache.js';
 import type { HourStore } from '../store/hour-store.js';
 import type { Listings } from '../store/listings.js';
-import { CURRENT_LINK, hourFileName, parseLogPath, type LogPath } from '../model/log-path.js';
+import { CURRENT_LINK, hourFileName, parseLogPath, type ContainerRef, type LogPath } from '../model/log-path.js';
 import type { NamespacePolicy } from '../model/namespace-policy.js';
 import type { MountStats } from '../model/stats.js';
 import { DAY_MS, parseDayName, type TimeZoneModel } from '../model/time-model.js';
@@ -23,6 +24,7 @@ export const STATS_FILE = '/.bqlogfs/stats';
 interface CachedFile {
   kind: 'file';
   path: string;
+  ref: ContainerRef;
   reader: HourReader;
 }
 
@@ -42,6 +44,7 @@ export class LogTree {
   private nextHandle = 1;
   private statsSnapshot = Buffer.alloc(0);
   private statsReaders = 0;
+  private readonly existence: Existence;
 
   constructor(
     private readonly listings: Listings,
@@ -52,8 +55,12 @@ export class LogTree {
       now: () => number;
       zone: TimeZoneModel;
       allowsNamespace: NamespacePolicy;
+      /** How often the hour filling now is listed again while it has no entries. */
+      refreshMs: number;
     },
-  ) {}
+  ) {
+    this.existence = new Existence(listings, hours, options);
+  }
 
   async getattr(path: string): Promise<Attributes> {
     if (path === CONTROL_DIR) return this.directory();
@@ -66,18 +73,26 @@ export class LogTree {
     if (!parsed) throw new FsError('ENOENT');
     switch (parsed.kind) {
       case 'root':
+        return this.directory();
       case 'namespace':
       case 'pod':
+        return this.existingDirectory(parsed);
       case 'container':
-        return this.directory();
+        return this.existingDirectory(parsed.ref);
       case 'current':
         return { type: 'symlink', size: this.currentTarget().length, mtimeMs: this.options.now() };
       case 'day': {
         // A day that has not begun cannot hold entries; older days open even outside the window.
         if ((parseDayName(parsed.day) ?? 0) > this.options.now() + DAY_MS) throw new FsError('ENOENT');
-        return this.directory();
+        return this.existingDirectory({ ...parsed.ref, day: parsed.day });
       }
       case 'hour': {
+        const range = this.options.zone.hourRange(parsed.day, parsed.hour);
+        // An hour skipped by a clock change, or one that has not begun, has no entries.
+        if (!range || range.startMs > this.options.now()) throw new FsError('ENOENT');
+        const cached = await this.hours.finalHour(parsed.ref, parsed.day, parsed.hour);
+        if (cached) return { type: 'file', size: cached.size, mtimeMs: cached.mtimeMs };
+        if (!(await this.existence.hour(parsed.ref, parsed.day, parsed.hour))) throw new FsError('ENOENT');
         const beingRead = (this.readers.get(path) ?? 0) > 0;
         const file = await this.hours.hour(parsed.ref, parsed.day, parsed.hour, beingRead);
         if (!file) throw new FsError('ENOENT');
@@ -94,10 +109,13 @@ export class LogTree {
       case 'root':
         return (await this.listings.namespaces()).filter(this.options.allowsNamespace);
       case 'namespace':
+        await this.existingDirectory(parsed);
         return this.listings.pods(parsed.namespace);
       case 'pod':
+        await this.existingDirectory(parsed);
         return this.listings.containers(parsed.namespace, parsed.pod);
       case 'container':
+        await this.existingDirectory(parsed.ref);
         return [...(await this.listings.days(parsed.ref)), CURRENT_LINK];
       case 'day':
         return (await this.listings.hoursOf(parsed.ref, parsed.day)).map(hourFileName);
@@ -105,6 +123,19 @@ export class LogTree {
       case 'current':
         throw new FsError('ENOTDIR');
     }
+  }
+
+  /**
+   * The directory's names with the type of each, which the kernel hands on as d_type: `find` and
+   * `ls -R` then need no lookup of each name, so listing a tree never fetches an hour.
+   */
+  async readdirTyped(path: string): Promise<{ name: string; type: Attributes['type'] }[]> {
+    const names = await this.readdir(path);
+    const kind = path === CONTROL_DIR ? 'control' : this.parse(path)?.kind;
+    return names.map((name) => ({
+      name,
+      type: kind === 'day' || kind === 'control' ? 'file' : name === CURRENT_LINK ? 'symlink' : 'directory',
+    }));
   }
 
   async readlink(path: string): Promise<string> {
@@ -129,8 +160,9 @@ export class LogTree {
       if (parsed?.kind !== 'hour') throw new FsError(parsed ? 'EISDIR' : 'ENOENT');
       const hour = await this.hours.hour(parsed.ref, parsed.day, parsed.hour);
       if (!hour) throw new FsError('ENOENT');
-      file = { kind: 'file', path, reader: await this.hours.openForReading(hour) };
+      file = { kind: 'file', path, ref: parsed.ref, reader: await this.hours.openForReading(hour) };
       this.readers.set(path, (this.readers.get(path) ?? 0) + 1);
+      this.hours.follow(parsed.ref);
     }
     const handle = this.nextHandle++;
     this.openFiles.set(handle, file);
@@ -168,6 +200,7 @@ export class LogTree {
     this.openFiles.delete(handle);
     if (file?.kind === 'memory') this.statsReaders--;
     if (file?.kind !== 'file') return;
+    this.hours.unfollow(file.ref);
     const left = (this.readers.get(file.path) ?? 1) - 1;
     if (left > 0) this.readers.set(file.path, left);
     else this.readers.delete(file.path);
@@ -184,6 +217,11 @@ export class LogTree {
     if (!parsed || parsed.kind === 'root') return parsed;
     const namespace = parsed.kind === 'namespace' || parsed.kind === 'pod' ? parsed.namespace : parsed.ref.namespace;
     return this.options.allowsNamespace(namespace) ? parsed : undefined;
+  }
+
+  private async existingDirectory(names: DirectoryNames): Promise<Attributes> {
+    if (!(await this.existence.directory(names))) throw new FsError('ENOENT');
+    return this.directory();
   }
 
   private directory(): Attributes {

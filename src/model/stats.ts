@@ -37,6 +37,13 @@ export interface StatsListener {
 
 const RECENT_QUERIES = 50;
 
+/** A daily spending cap's figures: the cap, what was billed within the last 24 hours, and what is left. */
+export interface SpendingReport {
+  capBytes: number;
+  billedLast24hBytes: number;
+  leftBytes: number;
+}
+
 export class MountStats {
   private counts = {
     /** Queries sent, counted when sent; bytes are added when each one ends. */
@@ -60,6 +67,7 @@ export class MountStats {
   /** Errors returned to the kernel, by errno name. */
   private readonly errorCounts: Record<string, number> = {};
   private cacheBytesOf: () => number = () => 0;
+  private spendingOf: (() => SpendingReport) | undefined;
   private readonly recent: RecentQuery[] = [];
   private readonly listeners: StatsListener[] = [];
 
@@ -110,6 +118,11 @@ export class MountStats {
   /** Where the cache's size is read from; set by whoever owns the cache. */
   measureCacheWith(bytesUsed: () => number): void {
     this.cacheBytesOf = bytesUsed;
+  }
+
+  /** Where the daily spending cap's figures are read from, when the mount has one. */
+  measureSpendingWith(report: () => SpendingReport): void {
+    this.spendingOf = report;
   }
 
   listen(listener: StatsListener): void {
@@ -175,6 +188,7 @@ export class MountStats {
       reads,
       bytesServed,
       errors: this.errorCounts,
+      ...(this.spendingOf && { spendingCap: this.spendingOf() }),
       recentQueries: this.recent,
     };
   }

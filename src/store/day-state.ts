@@ -5,7 +5,7 @@ import type { ContainerRef } from '../model/log-path.js';
 import type { DayName, TimeZoneModel } from '../model/time-model.js';
 import { deferred, type Deferred } from './deferred.js';
 import type { CachedHour, DayManifest, DiskCache } from './disk-cache.js';
-import type { EntryKey } from './entry-order.js';
+import type { FileEnd } from './entry-order.js';
 
 /** An hour file as the store hands it out: what it holds and whether it can still change. */
 export interface HourFile extends CachedHour {
@@ -13,8 +13,8 @@ export interface HourFile extends CachedHour {
   /** False for an hour that may still receive entries; its file only grows. */
   final: boolean;
   fetchedAtMs: number;
-  /** The last entry in the file, for appending what a later fetch finds after it. */
-  lastKey?: EntryKey;
+  /** Where the file ends, for appending what a later fetch finds after it. */
+  end?: FileEnd;
 }
 
 export interface DayState {

@@ -154,6 +154,13 @@ export class DiskCache {
     this.days.get(dayKey(ref, day));
   }
 
+  /** Whether the cache holds any container-day under these leading names (namespace, pod, container, day). */
+  holdsUnder(names: readonly string[]): boolean {
+    const prefix = `${names.join('/')}/`;
+    for (const key of this.days.keys()) if (`${key}/`.startsWith(prefix)) return true;
+    return false;
+  }
+
   get bytesUsed(): number {
     return this.days.calculatedSize;
   }

@@ -17,10 +17,15 @@ export function entryKeyOf(row: RawRow): EntryKey | undefined {
   return { micros: BigInt(timestamp), insertId: insertId ?? null, stream: stream ?? '' };
 }
 
+/** Characters whose UTF-16 order differs from their UTF-8 order: surrogates, and U+E000 to U+FFFF. */
+const UTF16_ORDER_DIFFERS = /[\uD800-\uFFFF]/;
+
+/** BigQuery's order: NULL first, then strings by their UTF-8 bytes. */
 function compareStrings(a: string | null, b: string | null): number {
   if (a === b) return 0;
   if (a === null) return -1;
   if (b === null) return 1;
+  if (UTF16_ORDER_DIFFERS.test(a) || UTF16_ORDER_DIFFERS.test(b)) return Buffer.compare(Buffer.from(a), Buffer.from(b));
   return a < b ? -1 : 1;
 }
 
@@ -29,13 +34,48 @@ export function compareEntryKeys(a: EntryKey, b: EntryKey): number {
   return compareStrings(a.insertId, b.insertId) || compareStrings(a.stream, b.stream);
 }
 
+/** The end of an hour file: its last entry, and how many entries before it share that entry's key. */
+export interface FileEnd {
+  last: EntryKey;
+  /** Entries with the same key as `last`, `last` included: possible only without an insert id. */
+  atLast: number;
+}
+
 /**
- * Whether an entry belongs after the last one written to its file. A live hour only grows, so an
- * entry at or before that position (already written, or late for a place readers have seen) waits
- * until the hour is final and written anew.
+ * Decides, in query order, which entries go into a file that may already hold some (a live hour,
+ * fetched again). A live hour only grows, so an entry before its end (already written, or late for a
+ * place readers have seen) waits until the hour is final and written anew. Entries with equal keys
+ * (same time and stream, no insert id) are distinct entries: the first `atLast` of them at the end
+ * are the ones the file holds, and any more are new.
  */
-export function comesAfter(key: EntryKey, last: EntryKey | undefined): boolean {
-  return last === undefined || compareEntryKeys(key, last) > 0;
+export class FilePosition {
+  private toSkip: number;
+
+  constructor(private end: FileEnd | undefined) {
+    this.toSkip = end?.atLast ?? 0;
+  }
+
+  accepts(key: EntryKey): boolean {
+    if (this.end) {
+      const order = compareEntryKeys(key, this.end.last);
+      if (order < 0) return false;
+      if (order === 0) {
+        if (this.toSkip > 0) {
+          this.toSkip--;
+          return false;
+        }
+        this.end.atLast++;
+        return true;
+      }
+    }
+    this.end = { last: key, atLast: 1 };
+    this.toSkip = 0;
+    return true;
+  }
+
+  get fileEnd(): FileEnd | undefined {
+    return this.end && { ...this.end };
+  }
 }
 
 /** A sink may deliver an entry twice: same insertId and timestamp. They sort next to each other. */

@@ -1,15 +1,17 @@
-// Hour files on demand. The first access to any hour of a container-day fetches the rest of that day
-// in one query (BigQuery bills the whole day partition either way), requested hour first, and splits
-// it into hour files in the disk cache. Finished hours are kept for good; the hour that is still
+// Hour files on demand. The first access to any hour of a container-day reads the rest of that day,
+// requested hour first, from sweeps (sweeps.ts: one query per UTC day for every container of the
+// namespace, whose kept result any container-day is then read from), and splits it into hour files
+// in the disk cache. Finished hours are kept for good; the hour that is still
 // filling is a snapshot, fetched again while a reader has it open, at most once per refresh interval
 // and within the refresh budget. One fetch per container-day runs at a time; every access to the
 // day meanwhile awaits its hour from that fetch.
 import { logQuery } from '../bigquery/log-queries.js';
-import type { LogSource } from '../bigquery/query-builder.js';
+import { QueryFailure } from '../bigquery/failures.js';
+import type { LogSource, SweepScope } from '../bigquery/query-builder.js';
 import type { LogWarehouse, RawRow } from '../bigquery/log-warehouse.js';
 import type { ContainerRef } from '../model/log-path.js';
 import type { MountStats } from '../model/stats.js';
-import type { DayName, TimeZoneModel } from '../model/time-model.js';
+import { DAY_MS, type DayName, type TimeZoneModel } from '../model/time-model.js';
 import { planDayFetch, sealsHour, type DayFetchPlan } from './day-fetch-plan.js';
 import {
   awaitHours,
@@ -26,6 +28,7 @@ import { lineFormatter, type OutputOptions } from './entry-format.js';
 import { HourWriter } from './hour-writer.js';
 import type { RefreshBudget } from './refresh-budget.js';
 import { RefreshPolicy } from './refresh-policy.js';
+import { Sweeps, utcDayParts, type SweepNeed } from './sweeps.js';
 
 export interface HourStoreOptions {
   /** Grace period after an hour's end before it counts as finished (sink latency). */
@@ -38,7 +41,17 @@ export interface HourStoreOptions {
   output: OutputOptions;
   /** Names days and hours; a local day may span two UTC days. */
   zone: TimeZoneModel;
+  /**
+   * Which containers one sweep reads along with `ref`: by default every container of its namespace
+   * (the mount); `fetch` sweeps one container name instead.
+   */
+  sweepScope?: (ref: ContainerRef) => SweepScope;
 }
+
+/** BigQuery keeps a query's result for about a day; a sweep older than this is queried again. */
+const SWEEP_RESULT_LIFETIME_MS = 12 * 3_600_000;
+/** Failures that say a sweep is too big for BigQuery to sort or return; the day is then read alone. */
+const SWEEP_TOO_BIG = new Set(['responseTooLarge', 'resourcesExceeded']);
 
 export class HourStore {
   /** Each container-day's state, loaded once; a day's key as the cache names it. */
@@ -47,6 +60,9 @@ export class HourStore {
   private readonly zone: TimeZoneModel;
   private readonly refreshPolicy: RefreshPolicy;
   private runningFetches = 0;
+  private readonly sweeps: Sweeps;
+  /** Containers a reader has an hour of open, by `namespace/pod/container`: refreshes sweep them together. */
+  private readonly followed = new Map<string, { ref: ContainerRef; readers: number }>();
 
   constructor(
     private readonly warehouse: LogWarehouse,
@@ -58,6 +74,26 @@ export class HourStore {
     this.formatLine = lineFormatter(options.output, source.schema?.sortJsonKeys ?? false);
     this.zone = options.zone;
     this.refreshPolicy = new RefreshPolicy(options.refreshMs, options.refreshBudget);
+    this.sweeps = new Sweeps(warehouse, source, {
+      zone: options.zone,
+      now: options.now,
+      fullEntries: options.output.format === 'json',
+      resultLifetimeMs: SWEEP_RESULT_LIFETIME_MS,
+    });
+  }
+
+  /** A reader opened an hour of the container; while any is open, refreshes sweep its namespace too. */
+  follow(ref: ContainerRef): void {
+    const key = `${ref.namespace}/${ref.pod}/${ref.container}`;
+    const found = this.followed.get(key) ?? { ref, readers: 0 };
+    found.readers++;
+    this.followed.set(key, found);
+  }
+
+  unfollow(ref: ContainerRef): void {
+    const key = `${ref.namespace}/${ref.pod}/${ref.container}`;
+    const found = this.followed.get(key);
+    if (found && --found.readers <= 0) this.followed.delete(key);
   }
 
   /**
@@ -96,6 +132,17 @@ export class HourStore {
     const state = await this.dayState(ref, day);
     if (state.knownThroughMs < this.zone.dayRange(day).endMs) return undefined;
     return [...state.files.keys()].sort((a, b) => a - b);
+  }
+
+  /** A final hour the cache holds, found without any query; undefined when it holds none. */
+  async finalHour(ref: ContainerRef, day: DayName, hour: number): Promise<HourFile | undefined> {
+    const file = (await this.dayState(ref, day)).files.get(hour);
+    return file?.final ? file : undefined;
+  }
+
+  /** Whether the cache holds any container-day under these leading names. */
+  holdsUnder(names: readonly string[]): boolean {
+    return this.cache.holdsUnder(names);
   }
 
   /** Day fetches under way: pages still arriving, or files and manifest still being written. */
@@ -146,22 +193,14 @@ export class HourStore {
   private async runDayFetch(ref: ContainerRef, day: DayName, state: DayState, plan: DayFetchPlan): Promise<void> {
     const writer = new HourWriter(this.cache, this.zone, this.formatLine, { ref, day, state, plan });
     try {
-      const query = logQuery(this.source, {
-        kind: 'entries',
-        ref,
-        day,
-        range: plan.range,
-        first: plan.first,
-        fullEntries: this.options.output.format === 'json',
-      });
-      // A restarted query delivers everything again: finished hours are rewritten with the same bytes.
-      const billed = await this.warehouse.runQuery(query, {
-        page: (rows) => writer.writePage(rows),
-        restart: () => writer.abandon(),
+      const bytesBilled = await this.readDay(ref, day, plan, writer).catch(async (error: unknown) => {
+        if (!(error instanceof QueryFailure) || !SWEEP_TOO_BIG.has(error.reason)) throw error;
+        await writer.abandon();
+        return this.readDayAlone(ref, day, plan, writer);
       });
       if (plan.refresh) {
-        this.stats.refreshBilled(billed.bytesBilled);
-        this.refreshPolicy.billed(plan.fetchStartMs, billed.bytesBilled);
+        this.stats.refreshBilled(bytesBilled);
+        this.refreshPolicy.billed(plan.fetchStartMs, bytesBilled);
       }
       await writer.finish();
       settleUndelivered(state, (hour) => sealsHour(plan, this.zone, day, hour));
@@ -175,5 +214,71 @@ export class HourStore {
       state.lastFetchMs = -Infinity;
       rejectPending(state, error);
     }
+  }
+
+  /**
+   * Reads the plan's hours of the day from sweeps of the UTC days they overlap, whole days each, so
+   * that every container of the scope, neighbouring local days and later refreshes share them.
+   * Resolves to what the sweeps it started billed.
+   */
+  private async readDay(ref: ContainerRef, day: DayName, plan: DayFetchPlan, writer: HourWriter): Promise<number> {
+    const scope = plan.refresh ? this.refreshScope(ref) : this.dayScope(ref);
+    // A UTC day that has not begun holds nothing yet.
+    const begun = utcDayParts(plan.range).filter((part) => part.startMs <= plan.fetchStartMs);
+    const needs: SweepNeed[] = begun.map((part) => {
+      const sealedEndMs = Math.min(part.endMs, plan.finalThroughMs);
+      // What the fetch seals must be complete in the sweep: it began after the grace period. A part
+      // with hours still filling also needs a sweep newer than the last refresh.
+      const completeAfterMs = sealedEndMs > part.startMs ? sealedEndMs + this.options.sealAfterMs : -Infinity;
+      const notBeforeMs =
+        sealedEndMs >= part.endMs
+          ? completeAfterMs
+          : Math.max(plan.fetchStartMs - this.options.refreshMs + 1, completeAfterMs);
+      const utcDayStart = part.startMs - (part.startMs % DAY_MS);
+      return { scope, range: { startMs: utcDayStart, endMs: utcDayStart + DAY_MS }, notBeforeMs };
+    });
+    const first = this.zone.hourOfMicros(day, BigInt(plan.first.startMs) * 1000n) ?? -1;
+    const planned = new Set(plan.hours);
+    const read = await this.sweeps.readContainerDay(
+      { ref, day, first, wanted: (hour) => planned.has(hour) },
+      needs,
+      (rows) => writer.writePage(rows),
+    );
+    return read.bytesBilled;
+  }
+
+  /** The container-day alone, for a namespace too big to sweep. */
+  private async readDayAlone(ref: ContainerRef, day: DayName, plan: DayFetchPlan, writer: HourWriter): Promise<number> {
+    const query = logQuery(this.source, {
+      kind: 'entries',
+      ref,
+      day,
+      range: plan.range,
+      first: plan.first,
+      fullEntries: this.options.output.format === 'json',
+    });
+    // A restarted query delivers everything again: finished hours are rewritten with the same bytes.
+    const stats = await this.warehouse.runQuery(query, {
+      page: (rows) => writer.writePage(rows),
+      restart: () => writer.abandon(),
+    });
+    return stats.bytesBilled;
+  }
+
+  private dayScope(ref: ContainerRef): SweepScope {
+    return this.options.sweepScope?.(ref) ?? { namespaces: [ref.namespace] };
+  }
+
+  /** A refresh sweeps every followed container's scope at once, so one query serves the round. */
+  private refreshScope(ref: ContainerRef): SweepScope {
+    const own = this.dayScope(ref);
+    if (own.namespaces === undefined) return own;
+    const namespaces = new Set(own.namespaces);
+    for (const { ref: other } of this.followed.values()) {
+      const scope = this.dayScope(other);
+      if (scope.container !== own.container || scope.namespaces === undefined) continue;
+      for (const namespace of scope.namespaces) namespaces.add(namespace);
+    }
+    return { ...own, namespaces: [...namespaces].sort() };
   }
 }

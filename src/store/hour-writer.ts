@@ -10,7 +10,7 @@ import type { DayName, TimeZoneModel } from '../model/time-model.js';
 import { sealsHour, type DayFetchPlan } from './day-fetch-plan.js';
 import { deliverHour, type DayState, type HourFile } from './day-state.js';
 import type { DiskCache, HourFileWriter } from './disk-cache.js';
-import { comesAfter, DuplicateFilter, entryKeyOf, type EntryKey } from './entry-order.js';
+import { DuplicateFilter, entryKeyOf, FilePosition } from './entry-order.js';
 
 /** Lines are buffered up to this many characters before they are written. */
 const WRITE_CHUNK_CHARS = 1 << 20;
@@ -22,7 +22,7 @@ interface OpenHour {
   file: HourFileWriter;
   /** The live hour's file from an earlier fetch, when this one appends to it. */
   grows?: HourFile;
-  lastKey: EntryKey | undefined;
+  position: FilePosition;
   /** Lines not yet written. */
   lines: string;
 }
@@ -53,8 +53,7 @@ export class HourWriter {
       const hour = this.zone.hourOfMicros(this.target.day, key.micros);
       if (hour === undefined) continue;
       const current = await this.hourFor(hour);
-      if (!comesAfter(key, current.lastKey)) continue;
-      current.lastKey = key;
+      if (!current.position.accepts(key)) continue;
       current.lines += this.formatLine(row);
       if (current.lines.length >= WRITE_CHUNK_CHARS) await this.flush(current);
     }
@@ -96,10 +95,10 @@ export class HourWriter {
       // A live hour only ever grows, so readers never see bytes change under them. Entries that
       // arrive late for an earlier position show up once the hour is final.
       const file = await this.cache.appendToHour(live);
-      return { hour, final, file, grows: live, lastKey: live.lastKey, lines: '' };
+      return { hour, final, file, grows: live, position: new FilePosition(live.end && { ...live.end }), lines: '' };
     }
     const file = await this.cache.createHour({ ref, day, hour });
-    return { hour, final, file, lastKey: undefined, lines: '' };
+    return { hour, final, file, position: new FilePosition(undefined), lines: '' };
   }
 
   private async flush(current: OpenHour): Promise<void> {
@@ -125,7 +124,7 @@ export class HourWriter {
       mtimeMs,
       final: current.final,
       fetchedAtMs: plan.fetchStartMs,
-      ...(current.lastKey && { lastKey: current.lastKey }),
+      ...(current.position.fileEnd && { end: current.position.fileEnd }),
     };
     deliverHour(state, file);
   }

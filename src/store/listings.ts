@@ -76,12 +76,41 @@ export class Listings {
     return [...((await this.tree()).get(ref.namespace)?.get(ref.pod)?.get(ref.container)?.keys() ?? [])];
   }
 
+  /**
+   * Whether a directory exists, by the listing of the window: a namespace, pod or container with
+   * entries in it, or a day of a container. Undefined for a day older than the window, which only a
+   * query can tell.
+   */
+  async exists(names: {
+    namespace: string;
+    pod?: string;
+    container?: string;
+    day?: DayName;
+  }): Promise<boolean | undefined> {
+    if (names.day !== undefined && !this.inWindow(names.day)) return undefined;
+    const pods = (await this.tree()).get(names.namespace);
+    if (names.pod === undefined) return pods !== undefined;
+    const containers = pods?.get(names.pod);
+    if (names.container === undefined) return containers !== undefined;
+    const days = containers?.get(names.container);
+    if (names.day === undefined) return days !== undefined;
+    return days?.has(names.day) ?? false;
+  }
+
+  /** Lists the window again if its listing is older than `ms`: what can still change is queried anew. */
+  refreshIfOlderThan(ms: number): void {
+    this.trees.forgetIfOlderThan('window', ms);
+  }
+
+  private inWindow(day: DayName): boolean {
+    return this.options.zone.dayRange(day).startMs >= this.window(this.options.now()).startMs;
+  }
+
   /** A day's hours: from the cache when all of it is final there, else from the window's listing, else a query. */
   async hoursOf(ref: ContainerRef, day: DayName): Promise<number[]> {
     const cached = await this.cached.finalHours(ref, day);
     if (cached) return cached;
-    const window = this.window(this.options.now());
-    if (this.options.zone.dayRange(day).startMs >= window.startMs) {
+    if (this.inWindow(day)) {
       return (await this.tree()).get(ref.namespace)?.get(ref.pod)?.get(ref.container)?.get(day) ?? [];
     }
     const key = `${ref.namespace}/${ref.pod}/${ref.container}/${day}`;

@@ -6,7 +6,9 @@ import type { AuthMode } from '../bigquery/client.js';
 import { createBigQueryClient } from '../bigquery/client.js';
 import type { SchemaChoice } from '../bigquery/log-schemas.js';
 import type { LogWarehouse } from '../bigquery/log-warehouse.js';
-import type { LogSource, NamespaceRestriction } from '../bigquery/query-builder.js';
+import type { LogSource, NamespaceRestriction, SweepScope } from '../bigquery/query-builder.js';
+import { SpendingCap } from '../bigquery/spending-cap.js';
+import type { ContainerRef } from '../model/log-path.js';
 import { bigQueryBackend, instrumented } from '../bigquery/warehouse.js';
 import { DEFAULT_MOUNT_NAME, DEFAULT_TIME_ZONE } from '../model/defaults.js';
 import type { MountStats } from '../model/stats.js';
@@ -46,6 +48,10 @@ export interface LogStoreOptions {
   schema?: SchemaChoice;
   /** Only entries of this cluster (`--cluster`), for datasets that hold several. */
   cluster?: string;
+  /** What one sweep reads along with a container; every container of its namespace when absent. */
+  sweepScope?: (ref: ContainerRef) => SweepScope;
+  /** What all queries may bill within any 24 hours (`--max-bytes-billed-per-day`); unbounded when absent. */
+  maxBytesBilledPerDay?: number;
 }
 
 /** Bumped whenever the bytes of an hour file would change for the same rows. */
@@ -81,7 +87,16 @@ export async function openLogStore(
       mountName: options.name ?? DEFAULT_MOUNT_NAME,
       ...(options.maxBytesBilled !== undefined && { maxBytesBilled: options.maxBytesBilled }),
     });
-  const access = instrumented(backend, { maxConcurrentQueries: options.maxConcurrentQueries, observer: stats });
+  const spendingCap =
+    options.maxBytesBilledPerDay === undefined
+      ? undefined
+      : new SpendingCap(backend, options.maxBytesBilledPerDay, options.maxBytesBilled, now);
+  if (spendingCap) stats.measureSpendingWith(() => spendingCap.report());
+  const access = instrumented(backend, {
+    maxConcurrentQueries: options.maxConcurrentQueries,
+    observer: stats,
+    ...(spendingCap && { spendingCap }),
+  });
   const discovered = await access.discoverSource(options.projectId, options.datasetId, options.schema);
   const source: LogSource = {
     ...discovered,
@@ -126,6 +141,7 @@ export async function openLogStore(
       now,
       output,
       zone,
+      ...(options.sweepScope && { sweepScope: options.sweepScope }),
     },
     stats,
   );

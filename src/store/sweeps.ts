@@ -36,6 +36,14 @@ interface Sweep {
   billed?: number;
 }
 
+/** Which hours of which container-day to read, and which hour first. */
+export interface ContainerDayTarget {
+  ref: ContainerRef;
+  day: DayName;
+  first: number;
+  wanted: (hour: number) => boolean;
+}
+
 /** What reading a container-day cost, and how recent its data is. */
 export interface SweepRead {
   /** Bytes the sweeps this read started billed; 0 when it used sweeps that existed. */
@@ -77,12 +85,11 @@ export class Sweeps {
    * the rest in file order, from a sweep per UTC day part of `needs` (started if none will do).
    */
   async readContainerDay(
-    ref: ContainerRef,
-    day: DayName,
-    first: number,
+    target: ContainerDayTarget,
     needs: SweepNeed[],
     deliver: (rows: RawRow[]) => Promise<void>,
   ): Promise<SweepRead> {
+    const { ref, day, first, wanted } = target;
     const used = needs.map((need) => this.sweepFor(ref, need));
     let bytesBilled = 0;
     const opened: { result: QueryResult; hours: HourRows[] }[] = [];
@@ -92,7 +99,7 @@ export class Sweeps {
         bytesBilled += sweep.billed;
         sweep.billed = undefined;
       }
-      opened.push({ result, hours: index.hoursOf(ref, day) });
+      opened.push({ result, hours: index.hoursOf(ref, day).filter((rows) => wanted(rows.hour)) });
     }
     const strip = async (rows: RawRow[]) => deliver(rows.map(entryColumnsOf));
     for (const { result, hours } of opened) {
@@ -110,13 +117,15 @@ export class Sweeps {
   private sweepFor(ref: ContainerRef, need: SweepNeed): Sweep {
     const now = this.options.now();
     this.sweeps = this.sweeps.filter((sweep) => now - sweep.startedAtMs < this.options.resultLifetimeMs);
-    const found = this.sweeps.find(
-      (sweep) =>
-        covers(sweep.scope, ref) &&
-        sweep.range.startMs <= need.range.startMs &&
-        sweep.range.endMs >= need.range.endMs &&
-        sweep.startedAtMs >= need.notBeforeMs,
-    );
+    const found = [...this.sweeps]
+      .reverse()
+      .find(
+        (sweep) =>
+          covers(sweep.scope, ref) &&
+          sweep.range.startMs <= need.range.startMs &&
+          sweep.range.endMs >= need.range.endMs &&
+          sweep.startedAtMs >= need.notBeforeMs,
+      );
     if (found) return found;
     const sweep = this.start(need.scope, need.range, now);
     this.sweeps.push(sweep);

@@ -46,7 +46,10 @@ export interface CliProcess {
   stderr(): string;
   /** Standard output and standard error, interleaved as they came. */
   output(): string;
+  /** Resolves with the exit code when the process has ended. */
   exited: Promise<number | null>;
+  /** Resolves once the process has ended and its output has been read to its end. */
+  closed: Promise<void>;
 }
 
 /**
@@ -76,8 +79,9 @@ function spawnCommand([program = '', ...args]: string[], env: NodeJS.ProcessEnv 
     stderr += chunk.toString();
     output += chunk.toString();
   });
-  const exited = new Promise<number | null>((resolveExit) => child.once('close', (code) => resolveExit(code)));
-  return { child, stdout: () => stdout, stderr: () => stderr, output: () => output, exited };
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  const closed = new Promise<void>((resolveClose) => child.once('close', () => resolveClose()));
+  return { child, stdout: () => stdout, stderr: () => stderr, output: () => output, exited, closed };
 }
 
 export function spawnCli(args: string[], options: CliOptions = {}): CliProcess {
@@ -95,6 +99,7 @@ export interface CliRun {
 /** What a run printed and how it ended, once it has ended. */
 export async function ranToEnd(run: CliProcess): Promise<CliRun> {
   const code = await run.exited;
+  await run.closed;
   return { code, signal: run.child.signalCode, stdout: run.stdout(), stderr: run.stderr(), output: run.output() };
 }
 

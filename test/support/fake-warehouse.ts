@@ -262,6 +262,13 @@ export interface HoldOptions {
   match?: (query: LogQuery) => boolean;
   /** Stop after handing over this many pages; 0 (the default) before the first. */
   afterPages?: number;
+  /**
+   * Stop the reads of kept results (openResult's readRows) instead of queries. `afterPages` then
+   * counts the pages of entries handed over by all the reads of matching results together, in the
+   * order they were handed over; reads that start in a sweep's index (at its head) neither count
+   * nor stop.
+   */
+  reads?: boolean;
 }
 
 export interface FakeWarehouseOptions {
@@ -301,7 +308,7 @@ export class FakeWarehouse implements LogWarehouse {
   private readonly tables = new Map<Stream, SinkTable>(
     STREAMS.map((stream) => [stream, { entries: [], jsonPayload: new Map(), labels: new Map() }]),
   );
-  private readonly holds: { gate: Gate; options: HoldOptions }[] = [];
+  private readonly holds: { gate: Gate; options: HoldOptions; pagesRead: number }[] = [];
   private nextJob = 1;
   private inFlight = 0;
   private mostInFlight = 0;
@@ -344,7 +351,7 @@ export class FakeWarehouse implements LogWarehouse {
   /** Stops matching queries at a gate until it is opened. */
   hold(options: HoldOptions = {}): Gate {
     const gate = new Gate();
-    this.holds.push({ gate, options });
+    this.holds.push({ gate, options, pagesRead: 0 });
     return gate;
   }
 
@@ -385,28 +392,33 @@ export class FakeWarehouse implements LogWarehouse {
     this.queries.push(ran);
     this.inFlight++;
     this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
+    // The result is the job's snapshot: entries inserted while it runs are not in it.
+    const rows = this.answer(query);
+    let stats: QueryStats;
     try {
-      const rows = this.answer(query);
       const billing = this.billing(query);
       await sleep(this.options.latencyMs ?? 0);
       await this.passHolds(query, 0);
-      ran.stats = {
+      stats = {
         jobId: `fake_job_${this.nextJob++}`,
         ...billing,
         durationMs: Date.now() - requestedAtMs,
         rows: rows.length,
       };
+      ran.stats = stats;
     } finally {
       this.inFlight--;
     }
     const pageRows = this.options.pageRows ?? RESULT_PAGE_ROWS;
-    const rows = this.answer(query);
+    // A sweep's result starts with its index (part 0); reads of the rows after it are entry reads.
+    const head = query.spec.kind === 'sweep' ? rows.filter((row) => row[0] === '0').length : 0;
     return {
-      stats: ran.stats,
+      stats,
       totalRows: rows.length,
       readRows: async (start, count, deliver) => {
         for (let next = start, end = Math.min(rows.length, start + count); next < end; next += pageRows) {
           await sleep(this.options.pageLatencyMs ?? 0);
+          if (start >= head) await this.passReadHolds(query);
           await deliver(rows.slice(next, Math.min(end, next + pageRows)));
         }
       },
@@ -455,8 +467,17 @@ export class FakeWarehouse implements LogWarehouse {
 
   private async passHolds(query: LogQuery, pagesHandedOver: number): Promise<void> {
     for (const { gate, options } of [...this.holds]) {
-      if ((options.afterPages ?? 0) !== pagesHandedOver || !(options.match?.(query) ?? true)) continue;
+      if (options.reads || (options.afterPages ?? 0) !== pagesHandedOver || !(options.match?.(query) ?? true)) continue;
       await gate.pass();
+    }
+  }
+
+  /** Before a page of entries of a kept result is handed over. */
+  private async passReadHolds(query: LogQuery): Promise<void> {
+    for (const hold of [...this.holds]) {
+      const { gate, options } = hold;
+      if (!options.reads || !(options.match?.(query) ?? true)) continue;
+      if (hold.pagesRead++ === (options.afterPages ?? 0)) await gate.pass();
     }
   }
 

@@ -1,100 +1,30 @@
 // What every fault test checks: a read gives exactly the true bytes or fails, and the disk cache
 // holds only whole, true files once the daemon has settled.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { childEnv } from './cli-process.js';
+import { readToEnd } from './helper-process.js';
 
 export type ReadOutcome = { kind: 'exact' } | { kind: 'error'; code: string } | { kind: 'wrong'; detail: string };
 
-/** Reads a file as `cat` does, to its end; answers with its bytes or the error code. */
-const READER_SOURCE = `
-const { open } = require('node:fs/promises');
-process.on('disconnect', () => process.exit(0));
-process.on('message', async ({ id, path }) => {
-  let file;
-  try {
-    file = await open(path, 'r');
-    const chunks = [];
-    for (;;) {
-      const chunk = Buffer.alloc(128 * 1024);
-      const { bytesRead } = await file.read(chunk, 0, chunk.length, null);
-      if (bytesRead === 0) break;
-      chunks.push(chunk.subarray(0, bytesRead));
-    }
-    process.send({ id, data: Buffer.concat(chunks) });
-  } catch (error) {
-    process.send({ id, code: error.code ?? String(error) });
-  } finally {
-    await file?.close().catch(() => undefined);
-  }
-});`;
-
-type ReadReply = { id: number; data?: Uint8Array; code?: string };
-
-let reader: ChildProcess | undefined;
-let nextReadId = 0;
-const waitingReads = new Map<number, (reply: ReadReply) => void>();
-
-/**
- * One helper process does every read of the mount: the reads never tie up this process's thread
- * pool, which the local BigQuery server behind the mount needs, and they do not fork this large
- * process once a read, as running `cat` would. A read that hangs holds one of its many threads.
- */
-function readerProcess(): ChildProcess {
-  if (reader) return reader;
-  const child = spawn(process.execPath, ['-e', READER_SOURCE], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    serialization: 'advanced',
-    env: childEnv({ UV_THREADPOOL_SIZE: '128' }),
-  });
-  child.on('message', (reply: ReadReply) => {
-    waitingReads.get(reply.id)?.(reply);
-    waitingReads.delete(reply.id);
-  });
-  child.on('exit', () => {
-    reader = undefined;
-    for (const [id, answer] of waitingReads) answer({ id, code: 'reader process exited' });
-    waitingReads.clear();
-  });
-  // Neither the process nor its channel keeps this one alive; it ends when this one does.
-  child.unref();
-  child.channel?.unref();
-  reader = child;
-  return child;
-}
-
-function readFully(path: string): Promise<ReadReply> {
-  const id = nextReadId++;
-  return new Promise((resolve) => {
-    const child = readerProcess();
-    // While reads are waiting, the channel must keep this process alive to receive the answers.
-    child.channel?.ref();
-    waitingReads.set(id, (reply) => {
-      if (waitingReads.size === 1) child.channel?.unref();
-      resolve(reply);
-    });
-    child.send({ id, path });
-  });
-}
-
-/** `ETIME` is what a FUSE read that timed out returns; `cat` said "Timer expired". */
+/** A FUSE read that timed out fails with ETIME ("Timer expired"), counted as a time-out. */
 const SAME_ERRNO: Record<string, string> = { ETIME: 'ETIMEDOUT' };
 
-/** Reads a file of the mount, as `cat` would, and compares it with the bytes a plain file would hold. */
+/**
+ * Reads a file of the mount to its end, as `cat` does, and compares it with the bytes a plain file
+ * would hold. The read happens in the helper process, never on this process's thread pool.
+ */
 export async function readAndCompare(path: string, expected: string | undefined): Promise<ReadOutcome> {
-  const { data, code } = await readFully(path);
-  if (code !== undefined) {
-    const errno = SAME_ERRNO[code] ?? code;
+  const read = await readToEnd(path);
+  if ('errno' in read) {
+    const errno = SAME_ERRNO[read.errno] ?? read.errno;
     if (errno === 'ENOENT' && expected === undefined) return { kind: 'exact' };
     if (errno === 'ENOENT') return { kind: 'wrong', detail: `${path}: ENOENT for a file with entries` };
     return { kind: 'error', code: errno };
   }
-  const bytes = Buffer.from(data?.buffer ?? new ArrayBuffer(0), data?.byteOffset, data?.byteLength);
-  if (expected !== undefined && bytes.equals(Buffer.from(expected))) return { kind: 'exact' };
+  if (expected !== undefined && read.data.equals(Buffer.from(expected))) return { kind: 'exact' };
   const wanted = expected === undefined ? 'no file' : `${Buffer.byteLength(expected)} bytes`;
-  return { kind: 'wrong', detail: `${path}: ${bytes.length} bytes, expected ${wanted}` };
+  return { kind: 'wrong', detail: `${path}: ${read.data.length} bytes, expected ${wanted}` };
 }
 
 async function cacheFiles(cacheDir: string): Promise<string[]> {

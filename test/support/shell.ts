@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { runShell } from './helper-process.js';
 
 export interface ShellResult {
   stdout: string;
@@ -7,18 +7,9 @@ export interface ShellResult {
 }
 
 /** Runs a bash command line without blocking the event loop (the mount may be served by this process). */
-export function sh(command: string, cwd?: string): Promise<ShellResult> {
-  return new Promise((resolve) => {
-    execFile(
-      'bash',
-      ['-c', command],
-      { cwd, maxBuffer: 256 * 1024 * 1024, encoding: 'buffer', env: { ...process.env, LC_ALL: 'C.UTF-8' } },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8'), code });
-      },
-    );
-  });
+export async function sh(command: string, cwd?: string): Promise<ShellResult> {
+  const { stdout, stderr, code } = await runShell(command, cwd);
+  return { stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8'), code };
 }
 
 export async function shOk(command: string, cwd?: string): Promise<string> {
