@@ -79,6 +79,20 @@ function streamItem(schema: LogSchema, table: StreamTable): string {
   return `IF(${valueSql(stream.column)} LIKE '%/stderr', 'stderr', 'stdout') AS stream`;
 }
 
+/** One table's entry columns: timestamp, insertId, stream, textPayload, jsonPayload (and severity, labels). */
+function entryItems(source: LogSource, table: StreamTable, fullEntries: boolean): string {
+  const schema = schemaOf(source);
+  const value = (role: ColumnRef | undefined, name: string) =>
+    tableHas(table, role) ? selectItem(valueSql(role), name) : nullString(name);
+  const json = (role: ColumnRef | undefined, name: string) =>
+    tableHas(table, role) ? `${jsonTextSql(role)} AS ${name}` : nullString(name);
+  const extra = fullEntries ? `, ${value(schema.severity, 'severity')}, ${json(schema.labels, 'labels')}` : '';
+  return (
+    `${timestampItem(source)}, ${value(schema.insertId, 'insertId')}, ${streamItem(schema, table)},` +
+    ` ${value(schema.text, 'textPayload')}, ${json(schema.json, 'jsonPayload')}${extra}`
+  );
+}
+
 /**
  * The entries of one container in a range, stdout and stderr merged, in file order
  * (timestamp, insertId, stream), with the entries of `first` (the requested hour) streamed first.
@@ -96,16 +110,7 @@ export function entriesQuery(
   const query = emptyQuery();
   const branches = unionOfStreams(source, (table) => {
     const where = `${scopeFilter(source, query, range, 'range')}\n    AND ${containerFilter(source, query, ref)}`;
-    const value = (role: ColumnRef | undefined, name: string) =>
-      tableHas(table, role) ? selectItem(valueSql(role), name) : nullString(name);
-    const json = (role: ColumnRef | undefined, name: string) =>
-      tableHas(table, role) ? `${jsonTextSql(role)} AS ${name}` : nullString(name);
-    const extra = fullEntries ? `, ${value(schema.severity, 'severity')}, ${json(schema.labels, 'labels')}` : '';
-    return (
-      `  SELECT ${timestampItem(source)}, ${value(schema.insertId, 'insertId')}, ${streamItem(schema, table)},` +
-      ` ${value(schema.text, 'textPayload')}, ${json(schema.json, 'jsonPayload')}${extra}\n` +
-      `  FROM ${tableReference(source, table)}\n  WHERE ${where}`
-    );
+    return `  SELECT ${entryItems(source, table, fullEntries)}\n  FROM ${tableReference(source, table)}\n  WHERE ${where}`;
   });
   query.params.first_start = new Date(first.startMs);
   query.params.first_end = new Date(first.endMs);
@@ -204,15 +209,9 @@ export function sweepQuery(
   if (fullEntries) entryColumns.push('severity', 'labels');
   const branches = unionOfStreams(source, (table) => {
     const where = `${scopeFilter(source, query, range, 'range')}${labels}`;
-    const value = (role: ColumnRef | undefined, name: string) =>
-      tableHas(table, role) ? selectItem(valueSql(role), name) : nullString(name);
-    const json = (role: ColumnRef | undefined, name: string) =>
-      tableHas(table, role) ? `${jsonTextSql(role)} AS ${name}` : nullString(name);
-    const extra = fullEntries ? `, ${value(schema.severity, 'severity')}, ${json(schema.labels, 'labels')}` : '';
     return (
       `  SELECT ${valueSql(schema.namespace)} AS namespace, ${valueSql(schema.pod)} AS pod,` +
-      ` ${valueSql(schema.container)} AS container, ${timestampItem(source)}, ${value(schema.insertId, 'insertId')},` +
-      ` ${streamItem(schema, table)}, ${value(schema.text, 'textPayload')}, ${json(schema.json, 'jsonPayload')}${extra}\n` +
+      ` ${valueSql(schema.container)} AS container, ${entryItems(source, table, fullEntries)}\n` +
       `  FROM ${tableReference(source, table)}\n  WHERE ${where}`
     );
   });
