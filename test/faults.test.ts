@@ -4,39 +4,38 @@
 // count as transient, and the waits between attempts, are in retry-policy.test.ts.
 import t, { type Test } from 'tap';
 import { join } from 'node:path';
-import { fileEnvironment, mountFixtures, datasetFor, PROJECT } from './support/environment.js';
+import { datasetFor, environmentPool, mountFixtures, PROJECT, type Environment } from './support/environment.js';
 import type { TempMount } from './support/daemon.js';
 import { cacheProblems, readAndCompare, type ReadOutcome } from './support/fault-checks.js';
 import type { FaultPlan } from '../src/emulator/fault-plan.js';
-import type { FaultInjector } from '../src/emulator/faults.js';
 import { addBulk, bulkHours } from './support/bulk.js';
 import { serverStats } from './support/stats.js';
 
-const currentEnvironment = fileEnvironment(t);
-t.before(() => addBulk(currentEnvironment(), ['partitioned']));
+// Most of a case's time goes to starting a daemon and to the waits of its retries. The cases of the
+// larger groups run two at a time, each with a server of its own, so that its fault plan and query
+// counts are its alone. Tests that time how long giving up takes run alone.
+const RUNNING_AT_ONCE = 2;
+const serverFor = environmentPool(t, RUNNING_AT_ONCE, (environment) => addBulk(environment, ['partitioned']));
 
-function faults(): FaultInjector {
-  return currentEnvironment().emulator.faults;
+function edgeFile(environment: Environment): string {
+  return `shop/web-7d9f8-abcde/app/${environment.fixtures.yesterday}/10.log`;
 }
 
-function edgeFile(): string {
-  return `shop/web-7d9f8-abcde/app/${currentEnvironment().fixtures.yesterday}/10.log`;
-}
-
-async function emulatorQueries(): Promise<number> {
-  return (await serverStats(currentEnvironment().emulator.url)).queries;
+async function queriesRun(environment: Environment): Promise<number> {
+  return (await serverStats(environment.emulator.url)).queries;
 }
 
 /** Mounts, sets the plan, reads `paths`; checks the daemon and the cache afterwards. */
 async function readUnder(
   t: Test,
+  environment: Environment,
   plan: FaultPlan,
   paths: string[],
   queryTimeout = '20s',
 ): Promise<{ outcomes: ReadOutcome[]; elapsedMs: number; mount: TempMount }> {
-  const { files } = currentEnvironment();
-  const mount = await mountFixtures(t, currentEnvironment(), ['--query-timeout', queryTimeout, '--log-level', 'debug']);
-  faults().set(plan);
+  const { files } = environment;
+  const mount = await mountFixtures(t, environment, ['--query-timeout', queryTimeout, '--log-level', 'debug']);
+  environment.emulator.faults.set(plan);
   const startedAt = Date.now();
   const outcomes: ReadOutcome[] = [];
   for (const path of paths) outcomes.push(await readAndCompare(join(mount.daemon.mountpoint, path), files.get(path)));
@@ -93,31 +92,36 @@ t.test('faults that a retry gets past give the true bytes', async (t) => {
       kind: 'jobFailure',
     },
   ];
+  t.jobs = RUNNING_AT_ONCE;
   for (const { name, plan, kind } of cases) {
-    await t.test(name, async (t) => {
-      const { outcomes } = await readUnder(t, plan, [edgeFile()]);
+    t.test(name, async (t) => {
+      const environment = await serverFor(t);
+      const { outcomes } = await readUnder(t, environment, plan, [edgeFile(environment)]);
       t.same(outcomes, [exact], 'true bytes');
-      t.ok((faults().stats().byKind[kind] ?? 0) >= 1, `a ${kind} fault was injected`);
+      t.ok((environment.emulator.faults.stats().byKind[kind] ?? 0) >= 1, `a ${kind} fault was injected`);
     });
   }
 });
 
 t.test('an insert whose answer is lost is not run twice', async (t) => {
-  const before = await emulatorQueries();
-  const { outcomes } = await readUnder(t, { rules: [{ endpoint: 'jobs.insert', kind: 'reset', count: 1 }] }, [
-    edgeFile(),
-  ]);
+  const environment = await serverFor(t);
+  const before = await queriesRun(environment);
+  const plan: FaultPlan = { rules: [{ endpoint: 'jobs.insert', kind: 'reset', count: 1 }] };
+  const { outcomes } = await readUnder(t, environment, plan, [edgeFile(environment)]);
   t.same(outcomes, [exact], 'true bytes');
-  t.equal(faults().stats().byKind.reset, 1);
-  t.equal((await emulatorQueries()) - before, 1, 'the retried insert found the job the lost one created');
+  t.equal(environment.emulator.faults.stats().byKind.reset, 1);
+  // The window's listing and the namespace's sweep, each run once.
+  t.equal((await queriesRun(environment)) - before, 2, 'the retried insert found the job the lost one created');
 });
 
 t.test('a page that never arrives is asked for again', async (t) => {
+  const environment = await serverFor(t);
   // --query-timeout 12s: each request may take 3 s, which leaves room for another attempt.
   const { outcomes, elapsedMs } = await readUnder(
     t,
+    environment,
     { rules: [{ endpoint: 'jobs.getQueryResults', kind: 'hang', count: 1 }] },
-    [edgeFile()],
+    [edgeFile(environment)],
     '12s',
   );
   t.same(outcomes, [exact], 'true bytes');
@@ -142,18 +146,21 @@ t.test('a failure on a later page: that page again, or the whole job again', asy
       reruns: 1,
     },
   ];
+  t.jobs = RUNNING_AT_ONCE;
   for (const { name, plan, reruns } of cases) {
-    await t.test(name, async (t) => {
-      const before = await emulatorQueries();
+    t.test(name, async (t) => {
+      const environment = await serverFor(t);
+      const before = await queriesRun(environment);
       // The first read starts the day's fetch; the last hours come on the last page.
-      const { outcomes, mount } = await readUnder(t, plan, bulkHours(currentEnvironment()));
+      const { outcomes, mount } = await readUnder(t, environment, plan, bulkHours(environment));
       t.same(
         outcomes.filter((outcome) => outcome.kind !== 'exact'),
         [],
         'every hour of the day has its true bytes',
       );
-      t.equal(faults().stats().injected, plan.rules[0]?.count);
-      t.equal((await emulatorQueries()) - before, 1 + reruns, `${reruns} re-runs of the query`);
+      t.equal(environment.emulator.faults.stats().injected, plan.rules[0]?.count);
+      // The window's listing, the namespace's sweep, and the sweep again for each job that failed.
+      t.equal((await queriesRun(environment)) - before, 2 + reruns, `${reruns} re-runs of the query`);
       if (reruns > 0) t.match(mount.daemon.logs(), /"discarded":[1-9]\d*,"msg":"the query job failed after it started/);
     });
   }
@@ -161,10 +168,12 @@ t.test('a failure on a later page: that page again, or the whole job again', asy
 
 t.test('giving up: EIO, one clear log line, and the daemon stays up', async (t) => {
   await t.test('BigQuery keeps failing', async (t) => {
+    const environment = await serverFor(t);
     const { outcomes, elapsedMs, mount } = await readUnder(
       t,
+      environment,
       { rules: [{ endpoint: 'jobs.getQueryResults', kind: 'error', status: 503 }] },
-      [edgeFile()],
+      [edgeFile(environment)],
       '4s',
     );
     t.same(outcomes, [{ kind: 'error', code: 'EIO' }]);
@@ -173,10 +182,12 @@ t.test('giving up: EIO, one clear log line, and the daemon stays up', async (t) 
     t.match(mount.daemon.logs(), /"reason":"backendError"/);
   });
   await t.test('every page hangs', async (t) => {
+    const environment = await serverFor(t);
     const { outcomes, elapsedMs, mount } = await readUnder(
       t,
+      environment,
       { rules: [{ endpoint: 'jobs.getQueryResults', kind: 'hang' }] },
-      [edgeFile()],
+      [edgeFile(environment)],
       '4s',
     );
     t.same(outcomes, [{ kind: 'error', code: 'EIO' }]);
@@ -184,26 +195,32 @@ t.test('giving up: EIO, one clear log line, and the daemon stays up', async (t) 
     t.match(mount.daemon.logs(), /"reason":"timeout"/);
   });
   await t.test('a final error is not retried', async (t) => {
+    const environment = await serverFor(t);
     const { outcomes, mount } = await readUnder(
       t,
+      environment,
       { rules: [{ endpoint: 'jobs.insert', kind: 'error', status: 403, reason: 'accessDenied' }] },
-      [edgeFile()],
+      [edgeFile(environment)],
     );
     t.same(outcomes, [{ kind: 'error', code: 'EIO' }]);
-    t.equal(faults().stats().injected, 1, 'asked once');
+    t.equal(environment.emulator.faults.stats().injected, 1, 'asked once');
     t.match(mount.daemon.logs(), /grant the mounting identity/);
-    faults().clear();
-    const again = await readAndCompare(
-      join(mount.daemon.mountpoint, edgeFile()),
-      currentEnvironment().files.get(edgeFile()),
-    );
+    environment.emulator.faults.clear();
+    const edge = edgeFile(environment);
+    const again = await readAndCompare(join(mount.daemon.mountpoint, edge), environment.files.get(edge));
     t.same(again, exact, 'the next read tries again and succeeds');
   });
 });
 
+/** The address of the partitioned dataset's tables.list. */
+function tablesUrl(environment: Environment): string {
+  return `${environment.emulator.url}/bigquery/v2/projects/${PROJECT}/datasets/${datasetFor('partitioned')}/tables`;
+}
+
 t.test('the fault plan over HTTP', async (t) => {
-  const url = `${currentEnvironment().emulator.url}/emulator/faults`;
-  const tables = `${currentEnvironment().emulator.url}/bigquery/v2/projects/${PROJECT}/datasets/${datasetFor('partitioned')}/tables`;
+  const environment = await serverFor(t);
+  const url = `${environment.emulator.url}/emulator/faults`;
+  const tables = tablesUrl(environment);
   const set = await fetch(url, {
     method: 'POST',
     body: JSON.stringify({ rules: [{ endpoint: 'tables.list', kind: 'error', status: 503, count: 1 }] }),
@@ -246,9 +263,10 @@ t.test('the fault plan over HTTP', async (t) => {
 });
 
 t.test('probabilistic faults follow the seed', async (t) => {
-  const tables = `${currentEnvironment().emulator.url}/bigquery/v2/projects/${PROJECT}/datasets/${datasetFor('partitioned')}/tables`;
+  const environment = await serverFor(t);
+  const tables = tablesUrl(environment);
   const pattern = async (seed: number): Promise<string> => {
-    faults().set({
+    environment.emulator.faults.set({
       seed,
       rules: [{ endpoint: 'tables.list', kind: 'error', status: 500, probability: 0.5 }],
     });

@@ -8,7 +8,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createSinkTables, insertEntries, type LogEntry } from '../src/demo/sink-tables.js';
 import { cliCommand, ranToEnd, runNode, serverArgs, spawnCli, type CliRun } from './support/cli-process.js';
 import { testDir } from './support/daemon.js';
-import { fileEnvironment, fixtureArgs, LAYOUTS, mountFixtures, PROJECT } from './support/environment.js';
+import {
+  environmentPool,
+  fixtureArgs,
+  LAYOUTS,
+  mountFixtures,
+  PROJECT,
+  type Environment,
+} from './support/environment.js';
 import { expectedFiles, lineOf } from './support/fixtures.js';
 import { mapConcurrently } from './support/pool.js';
 import { sh } from './support/shell.js';
@@ -17,7 +24,11 @@ import { entriesEveryTwentyMinutes, localHourKey } from './support/zones.js';
 
 const HOUR_MS = 3_600_000;
 
-const currentEnvironment = fileEnvironment(t);
+// Each test that runs fetch takes a server of its own, whose query counts are then its alone, so
+// two tests run at once.
+const RUNNING_AT_ONCE = 2;
+t.jobs = RUNNING_AT_ONCE;
+const serverFor = environmentPool(t, RUNNING_AT_ONCE);
 
 /** Runs `bqlogfs fetch …` in a child process that fails if anything loads FUSE; `env` adds variables. */
 function runFetch(
@@ -45,8 +56,8 @@ async function outputAndCache(t: Test): Promise<{ out: string; cacheDir: string 
   return { out: await testDir(t, 'fetch-out'), cacheDir: await testDir(t, 'fetch-cache') };
 }
 
-async function queriesSent(): Promise<number> {
-  return (await serverStats(currentEnvironment().emulator.url)).queries;
+async function queriesSent(environment: Environment): Promise<number> {
+  return (await serverStats(environment.emulator.url)).queries;
 }
 
 /** `YYYY-MM-DD/HH` of the hour an instant falls in (UTC). */
@@ -59,7 +70,7 @@ function hourKey(ms: number): string {
  * The hour files of a mount with `--tz zone`, from the fixtures alone: a local hour holds its
  * entries of the one or two UTC hour files it overlaps, in their order.
  */
-function localHourFiles(zone: string, entries = currentEnvironment().fixtures.entries): Map<string, string> {
+function localHourFiles(zone: string, entries: LogEntry[]): Map<string, string> {
   const byLocalFile = new Map<string, LogEntry[]>();
   for (const entry of entries) {
     const hour = localHourKey(Date.parse(entry.timestamp), zone);
@@ -76,16 +87,17 @@ function localHourFiles(zone: string, entries = currentEnvironment().fixtures.en
 
 /**
  * What fetch must write, from the fixtures alone: per pod of the container, the concatenation of its
- * expected hour files (UTC ones unless `files` says otherwise) for the given hours, in time order;
- * pods without any entry there get no file.
+ * expected hour `files` (UTC or local ones) for the given hours, in time order; pods without any
+ * entry there get no file.
  */
 function expectedOutput(
+  files: Map<string, string>,
   container: string,
   hours: string[],
-  filter: { namespace?: string; pod?: RegExp; files?: Map<string, string> } = {},
+  filter: { namespace?: string; pod?: RegExp } = {},
 ) {
   const byPod = new Map<string, { hour: string; content: string }[]>();
-  for (const [path, content] of filter.files ?? currentEnvironment().files) {
+  for (const [path, content] of files) {
     const [namespace = '', pod = '', fileContainer, day, hourFile = ''] = path.split('/');
     const hour = `${day}/${hourFile.replace('.log', '')}`;
     if (fileContainer !== container || !hours.includes(hour)) continue;
@@ -114,18 +126,21 @@ async function checkOutput(t: Test, outDir: string, expected: Map<string, string
 
 for (const layout of LAYOUTS) {
   t.test(`${layout} tables`, async (t) => {
+    const environment = await serverFor(t);
     /** This layout's dataset, through a cache of the test's own. */
-    const connection = (cacheDir: string) => [...fixtureArgs(currentEnvironment(), layout), '--cache-dir', cacheDir];
-    const { yesterday, dayBefore, today } = currentEnvironment().fixtures;
+    const connection = (cacheDir: string) => [...fixtureArgs(environment, layout), '--cache-dir', cacheDir];
+    const { yesterday, dayBefore, today } = environment.fixtures;
 
     await t.test('--from/--to writes each pod its hour files of the window', async (t) => {
       const { out, cacheDir } = await outputAndCache(t);
-      const before = await queriesSent();
+      const before = await queriesSent(environment);
       const args = ['app', '--namespace', 'shop', '--from', `${yesterday}T10`, '--to', `${yesterday}T12`];
       const run = await runFetch([...args, ...connection(cacheDir), '--out', out]);
       t.equal(run.code, 0, 'exit 0', { stderr: run.stderr });
-      t.equal((await queriesSent()) - before, 2, 'one query finds the pods, one fetches the container-day');
-      const expected = expectedOutput('app', [`${yesterday}/10`, `${yesterday}/11`], { namespace: 'shop' });
+      t.equal((await queriesSent(environment)) - before, 2, 'one query finds the pods, one fetches the container-day');
+      const expected = expectedOutput(environment.files, 'app', [`${yesterday}/10`, `${yesterday}/11`], {
+        namespace: 'shop',
+      });
       t.equal(expected.size, 1, 'the fixtures have one pod with container app');
       await checkOutput(t, out, expected, 'app 10-12');
       t.equal(
@@ -139,11 +154,16 @@ for (const layout of LAYOUTS) {
 
       await t.test('a fetch of finished hours again sends no content query', async (t) => {
         const again = await testDir(t, 'fetch-out');
-        const before = await queriesSent();
+        const before = await queriesSent(environment);
         const run = await runFetch([...args, ...connection(cacheDir), '--out', again]);
         t.equal(run.code, 0, 'exit 0', { stderr: run.stderr });
-        t.equal((await queriesSent()) - before, 1, 'only the query that finds the pods');
-        await checkOutput(t, again, expectedOutput('app', [`${yesterday}/10`, `${yesterday}/11`]), 'again');
+        t.equal((await queriesSent(environment)) - before, 1, 'only the query that finds the pods');
+        await checkOutput(
+          t,
+          again,
+          expectedOutput(environment.files, 'app', [`${yesterday}/10`, `${yesterday}/11`]),
+          'again',
+        );
       });
     });
 
@@ -153,14 +173,14 @@ for (const layout of LAYOUTS) {
       const args = ['nginx', '--from', `${dayBefore}T20:30:00Z`, '--to', `${yesterday}T02:30:00+02:00`];
       const run = await runFetch([...args, ...connection(cacheDir), '--out', out]);
       t.equal(run.code, 0, 'exit 0', { stderr: run.stderr });
-      const expected = expectedOutput('nginx', hours);
+      const expected = expectedOutput(environment.files, 'nginx', hours);
       t.equal(expected.size, 2, 'both nginx pods logged in these hours');
       await checkOutput(t, out, expected, 'nginx across midnight');
 
       const filtered = await testDir(t, 'fetch-out');
       const pod = await runFetch([...args, '--pod', 'fgh', ...connection(cacheDir), '--out', filtered]);
       t.equal(pod.code, 0, 'exit 0', { stderr: pod.stderr });
-      await checkOutput(t, filtered, expectedOutput('nginx', hours, { pod: /fgh/ }), '--pod fgh');
+      await checkOutput(t, filtered, expectedOutput(environment.files, 'nginx', hours, { pod: /fgh/ }), '--pod fgh');
     });
 
     await t.test('without a window: the previous hour and the current one', async (t) => {
@@ -173,7 +193,7 @@ for (const layout of LAYOUTS) {
         // An hour that began while fetch ran makes the expectation ambiguous: try once more.
         if (hourKey(startedMs) !== hourKey(endedMs) && attempt === 0) continue;
         t.equal(run.code, 0, 'exit 0', { stderr: run.stderr });
-        const expected = expectedOutput('nginx', [hourKey(startedMs - HOUR_MS), hourKey(startedMs)]);
+        const expected = expectedOutput(environment.files, 'nginx', [hourKey(startedMs - HOUR_MS), hourKey(startedMs)]);
         t.ok(expected.size >= 1, 'the fixtures log into the current hour');
         await checkOutput(t, out, expected, 'last hour');
         break;
@@ -194,7 +214,7 @@ for (const layout of LAYOUTS) {
         t.equal(run.code, 0, 'exit 0', { stderr: run.stderr });
         const sameTimeYesterday = startedMs - 86_400_000;
         const instants = [3, 2, 1].map((back) => sameTimeYesterday - back * HOUR_MS).concat(sameTimeYesterday - 1);
-        const expected = expectedOutput('worker', [...new Set(instants.map(hourKey))]);
+        const expected = expectedOutput(environment.files, 'worker', [...new Set(instants.map(hourKey))]);
         await checkOutput(t, out, expected, `--day ${dayOfMonth} --hours 3`);
         break;
       }
@@ -202,8 +222,8 @@ for (const layout of LAYOUTS) {
 
     await t.test('--tz Asia/Kolkata: local hours at +05:30, not UTC ones', async (t) => {
       const { out, cacheDir } = await outputAndCache(t);
-      const files = localHourFiles('Asia/Kolkata');
-      const before = await queriesSent();
+      const files = localHourFiles('Asia/Kolkata', environment.fixtures.entries);
+      const before = await queriesSent(environment);
       // Local 15:00-17:00 is 09:30-11:30 UTC, around the edge entries at the UTC hour boundaries.
       const window = ['--from', `${yesterday}T15`, '--to', `${yesterday}T17`];
       const args = ['app', '--namespace', 'shop', '--tz', 'Asia/Kolkata', ...window];
@@ -212,8 +232,9 @@ for (const layout of LAYOUTS) {
         env: { BQLOGFS_TZ: 'America/New_York' },
       });
       t.equal(run.code, 0, 'exit 0', { stderr: run.stderr });
-      t.equal((await queriesSent()) - before, 2, 'one query finds the pods, one fetches the local day');
-      const expected = expectedOutput('app', [`${yesterday}/15`, `${yesterday}/16`], { namespace: 'shop', files });
+      // A local day of Asia/Kolkata overlaps two UTC days: one sweep of the container name for each.
+      t.equal((await queriesSent(environment)) - before, 3, 'one query finds the pods, one sweep per UTC day');
+      const expected = expectedOutput(files, 'app', [`${yesterday}/15`, `${yesterday}/16`], { namespace: 'shop' });
       t.equal(expected.size, 1, 'the fixtures have one pod with container app');
       const content = expected.get('shop_web-7d9f8-abcde_app.log') ?? '';
       t.ok(
@@ -231,32 +252,24 @@ for (const layout of LAYOUTS) {
         env: { BQLOGFS_TZ: 'Asia/Kolkata' },
       });
       t.equal(nginx.code, 0, 'exit 0', { stderr: nginx.stderr });
-      const nginxExpected = expectedOutput('nginx', [`${yesterday}/23`, `${today}/00`], { files });
+      const nginxExpected = expectedOutput(files, 'nginx', [`${yesterday}/23`, `${today}/00`]);
       t.equal(nginxExpected.size, 2, 'both nginx pods logged in these hours');
       await checkOutput(t, acrossMidnight, nginxExpected, 'nginx across local midnight');
     });
 
     await t.test('--timestamps: each line starts with its entry timestamp', async (t) => {
       const { out, cacheDir } = await outputAndCache(t);
-      const files = expectedFiles(
-        currentEnvironment().fixtures.entries,
-        (entry) => `${entry.timestamp} ${lineOf(entry)}`,
-      );
+      const files = expectedFiles(environment.fixtures.entries, (entry) => `${entry.timestamp} ${lineOf(entry)}`);
       const args = ['app', '--timestamps', '--from', `${yesterday}T10`, '--to', `${yesterday}T12`];
       const run = await runFetch([...args, ...connection(cacheDir), '--out', out]);
       t.equal(run.code, 0, 'exit 0', { stderr: run.stderr });
-      await checkOutput(
-        t,
-        out,
-        expectedOutput('app', [`${yesterday}/10`, `${yesterday}/11`], { files }),
-        '--timestamps',
-      );
+      await checkOutput(t, out, expectedOutput(files, 'app', [`${yesterday}/10`, `${yesterday}/11`]), '--timestamps');
     });
   });
 }
 
 t.test('--format json with --tz: the bytes of the hour files of a mount with the same options', async (t) => {
-  const environment = currentEnvironment();
+  const environment = await serverFor(t);
   const { yesterday } = environment.fixtures;
   const options = ['--tz', 'Asia/Kolkata', '--format', 'json'];
   const { daemon } = await mountFixtures(t, environment, options);
@@ -282,7 +295,7 @@ t.test('--format json with --tz: the bytes of the hour files of a mount with the
 });
 
 t.test('--tz on the days New York changes its clocks: a repeated hour, a skipped one', async (t) => {
-  const environment = currentEnvironment();
+  const environment = await serverFor(t);
   const dataset = 'logs_clock_changes';
   // Every 20 minutes around 2025-03-09 (02:00 skipped) and 2025-11-02 (01:00-02:00 twice).
   const entries = entriesEveryTwentyMinutes(['2025-03-08T12:00:00Z', '2025-11-01T12:00:00Z']);
@@ -301,7 +314,7 @@ t.test('--tz on the days New York changes its clocks: a repeated hour, a skipped
     const args = ['app', '--tz', 'America/New_York', '--from', from, '--to', to, ...connection];
     const run = await runFetch([...args, '--cache-dir', cacheDir, '--out', out]);
     t.equal(run.code, 0, 'exit 0', { stderr: run.stderr });
-    const expected = expectedOutput('app', hours, { files });
+    const expected = expectedOutput(files, 'app', hours);
     t.equal(
       expected.get('ops_clock-0_app.log')?.split('\n').length,
       from.startsWith('2025-11') ? 13 : 7,
@@ -312,8 +325,9 @@ t.test('--tz on the days New York changes its clocks: a repeated hour, a skipped
 });
 
 t.test('usage errors exit 2 before any query', async (t) => {
-  const connection = fixtureArgs(currentEnvironment());
-  const before = await queriesSent();
+  const environment = await serverFor(t);
+  const connection = fixtureArgs(environment);
+  const before = await queriesSent(environment);
   const cases: [string, string[], RegExp, NodeJS.ProcessEnv?][] = [
     ['invalid container', ['App_1', ...connection], /invalid container name "App_1"/],
     ['container with a quote', ["app'x", ...connection], /invalid container name/],
@@ -348,14 +362,15 @@ t.test('usage errors exit 2 before any query', async (t) => {
     t.match(run.stderr, message, name);
     t.same(await readdir(out), [], `${name}: nothing written`);
   }
-  t.equal(await queriesSent(), before, 'no query was sent');
+  t.equal(await queriesSent(environment), before, 'no query was sent');
 });
 
 t.test('no pod in the window: a message, exit 0, no file', async (t) => {
   const { out, cacheDir } = await outputAndCache(t);
-  const { oldDay } = currentEnvironment().fixtures;
+  const environment = await serverFor(t);
+  const { oldDay } = environment.fixtures;
   const window = ['--from', `${oldDay}T04`, '--to', `${oldDay}T06`];
-  const connection = fixtureArgs(currentEnvironment(), 'sharded');
+  const connection = fixtureArgs(environment, 'sharded');
   const run = await runFetch(['worker', ...window, ...connection, ...['--cache-dir', cacheDir, '--out', out]]);
   t.equal(run.code, 0, 'exit 0', { stderr: run.stderr });
   t.match(run.stderr, /no pod has entries of container worker in /);
@@ -365,7 +380,8 @@ t.test('no pod in the window: a message, exit 0, no file', async (t) => {
 t.test('a failed query exits 1 with what to do, and writes nothing', async (t) => {
   const { out, cacheDir } = await outputAndCache(t);
   const limited = ['nginx', '--since', '3d', '--max-bytes-billed', '1M'];
-  const run = await runFetch([...limited, ...fixtureArgs(currentEnvironment()), '--cache-dir', cacheDir, '--out', out]);
+  const connection = fixtureArgs(await serverFor(t));
+  const run = await runFetch([...limited, ...connection, '--cache-dir', cacheDir, '--out', out]);
   t.equal(run.code, 1);
   t.match(run.stderr, /raise --max-bytes-billed/);
   t.same(await readdir(out), []);
@@ -378,7 +394,7 @@ t.test('on a terminal, a progress bar on stderr', async (t) => {
     return;
   }
   const { out, cacheDir } = await outputAndCache(t);
-  const args = ['fetch', 'nginx', '--since', '3d', '--out', out, ...fixtureArgs(currentEnvironment())];
+  const args = ['fetch', 'nginx', '--since', '3d', '--out', out, ...fixtureArgs(await serverFor(t))];
   const command = cliCommand([...args, '--cache-dir', cacheDir], { forbidFuse: true }).join(' ');
   const run = await sh(`script -qefc '${command}' /dev/null`, resolve(import.meta.dirname, '..'));
   t.equal(run.code, 0, 'exit 0', { output: run.stdout });
@@ -407,9 +423,10 @@ t.test('the FUSE guard does catch a FUSE import', async (t) => {
 
 t.test('an interrupted fetch leaves only whole files', async (t) => {
   const { out, cacheDir } = await outputAndCache(t);
-  const { dayBefore, yesterday } = currentEnvironment().fixtures;
+  const environment = await serverFor(t);
+  const { dayBefore, yesterday } = environment.fixtures;
   const args = ['nginx', '--from', `${dayBefore}T00`, '--to', `${yesterday}T23`, '--out', out];
-  const connection = [...fixtureArgs(currentEnvironment(), 'sharded'), '--cache-dir', cacheDir];
+  const connection = [...fixtureArgs(environment, 'sharded'), '--cache-dir', cacheDir];
   // Interrupted as soon as a file is being written, if polling catches that moment.
   let caught = false;
   const run = await runFetch([...args, ...connection], {
@@ -422,7 +439,7 @@ t.test('an interrupted fetch leaves only whole files', async (t) => {
   for (let ms = Date.parse(`${dayBefore}T00:00:00Z`); ms < Date.parse(`${yesterday}T23:00:00Z`); ms += HOUR_MS) {
     hours.push(hourKey(ms));
   }
-  const expected = expectedOutput('nginx', hours);
+  const expected = expectedOutput(environment.files, 'nginx', hours);
   for (const name of await readdir(out)) {
     t.ok(expected.has(name), `${name} is a final name`);
     t.ok((await readFile(join(out, name), 'utf8')) === expected.get(name), `${name} is whole`);

@@ -61,7 +61,7 @@ t.test('--metrics-port serves counters that follow the reads', async (t) => {
     });
   }
   t.ok(sample(metrics, 'bqlogfs_errors_total', 'errno="ENOENT"') > 0, 'ENOENT counted by errno');
-  t.match(metrics, /bqlogfs_query_duration_seconds_count\{mount="[^"]+",kind="entries"\} \d/, 'queries by kind');
+  t.match(metrics, /bqlogfs_query_duration_seconds_count\{mount="[^"]+",kind="sweep"\} \d/, 'queries by kind');
   t.match(metrics, /^# TYPE bqlogfs_reads_total counter$/m);
   t.match(metrics, /^# TYPE bqlogfs_read_duration_seconds histogram$/m);
   const stats = await readStats(mountpoint);

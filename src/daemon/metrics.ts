@@ -79,7 +79,7 @@ export class Metrics {
     });
     this.querySeconds = new Histogram({
       name: 'bqlogfs_query_duration_seconds',
-      help: 'time from sending a query to its last result page, by kind (entries, listing, hours, pods)',
+      help: 'time from sending a query to its last result page, by kind (sweep, entries, listing, hours, pods)',
       labelNames: ['mount', 'kind'],
       buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
       registers: [this.registry],

@@ -6,6 +6,7 @@
 // and within the refresh budget. One fetch per container-day runs at a time; every access to the
 // day meanwhile awaits its hour from that fetch.
 import { logQuery } from '../bigquery/log-queries.js';
+import type { Logger } from 'pino';
 import { QueryFailure } from '../bigquery/failures.js';
 import type { LogSource, SweepScope } from '../bigquery/query-builder.js';
 import type { LogWarehouse, RawRow } from '../bigquery/log-warehouse.js';
@@ -46,6 +47,8 @@ export interface HourStoreOptions {
    * (the mount); `fetch` sweeps one container name instead.
    */
   sweepScope?: (ref: ContainerRef) => SweepScope;
+  /** Told of a sweep whose result could not be read and is queried again. */
+  log?: Logger;
 }
 
 /** BigQuery keeps a query's result for about a day; a sweep older than this is queried again. */
@@ -194,9 +197,15 @@ export class HourStore {
     const writer = new HourWriter(this.cache, this.zone, this.formatLine, { ref, day, state, plan });
     try {
       const bytesBilled = await this.readDay(ref, day, plan, writer).catch(async (error: unknown) => {
-        if (!(error instanceof QueryFailure) || !SWEEP_TOO_BIG.has(error.reason)) throw error;
+        if (!(error instanceof QueryFailure)) throw error;
         await writer.abandon();
-        return this.readDayAlone(ref, day, plan, writer);
+        if (SWEEP_TOO_BIG.has(error.reason)) return this.readDayAlone(ref, day, plan, writer);
+        // Its result could not be read: sweep once more, as a job that failed after it started is run again.
+        this.options.log?.warn(
+          { reason: error.reason, err: error.message, discarded: writer.rowsWritten },
+          'the query job failed after it started; running it again',
+        );
+        return this.readDay(ref, day, plan, writer);
       });
       if (plan.refresh) {
         this.stats.refreshBilled(bytesBilled);

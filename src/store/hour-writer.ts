@@ -36,6 +36,7 @@ export interface DayFetchTarget {
 
 export class HourWriter {
   private current: OpenHour | undefined;
+  private rowsSeen = 0;
   private readonly duplicates = new DuplicateFilter();
 
   constructor(
@@ -47,6 +48,7 @@ export class HourWriter {
 
   /** Writes one page's rows to their hours' files; the page's lines are on disk when it resolves. */
   async writePage(rows: RawRow[]): Promise<void> {
+    this.rowsSeen += rows.length;
     for (const row of rows) {
       const key = entryKeyOf(row);
       if (!key || !this.duplicates.accepts(key)) continue;
@@ -58,6 +60,11 @@ export class HourWriter {
       if (current.lines.length >= WRITE_CHUNK_CHARS) await this.flush(current);
     }
     if (this.current) await this.flush(this.current);
+  }
+
+  /** Rows handed to the writer so far, written or dropped. */
+  get rowsWritten(): number {
+    return this.rowsSeen;
   }
 
   /** Completes the hour being written, after the last page. */

@@ -142,6 +142,7 @@ export async function openLogStore(
       output,
       zone,
       ...(options.sweepScope && { sweepScope: options.sweepScope }),
+      log,
     },
     stats,
   );

@@ -102,13 +102,19 @@ export class Sweeps {
       opened.push({ result, hours: index.hoursOf(ref, day).filter((rows) => wanted(rows.hour)) });
     }
     const strip = async (rows: RawRow[]) => deliver(rows.map(entryColumnsOf));
-    for (const { result, hours } of opened) {
-      for (const rows of hours.filter((rows) => rows.hour === first))
-        await result.readRows(rows.start, rows.count, strip);
-    }
-    for (const { result, hours } of opened) {
-      for (const rows of hours.filter((rows) => rows.hour !== first))
-        await result.readRows(rows.start, rows.count, strip);
+    try {
+      for (const { result, hours } of opened) {
+        for (const rows of hours.filter((rows) => rows.hour === first))
+          await result.readRows(rows.start, rows.count, strip);
+      }
+      for (const { result, hours } of opened) {
+        for (const rows of hours.filter((rows) => rows.hour !== first))
+          await result.readRows(rows.start, rows.count, strip);
+      }
+    } catch (error) {
+      // A result that cannot be read (expired, or its job reported failed) is not used again.
+      this.sweeps = this.sweeps.filter((sweep) => !used.includes(sweep));
+      throw error;
     }
     return { bytesBilled, snapshotMs: Math.min(...used.map((sweep) => sweep.startedAtMs)) };
   }

@@ -110,3 +110,44 @@ export function fileEnvironment(t: Test): () => Environment {
     return environment;
   };
 }
+
+/**
+ * Environments for the tests of a file that run side by side: a test takes one for itself until it
+ * ends, so the fault plan it sets and the server counters it reads are its own. `prepare` loads
+ * whatever else the file's tests need into each.
+ */
+export function environmentPool(
+  t: Test,
+  size: number,
+  prepare: (environment: Environment) => Promise<void> = async () => undefined,
+): (t: Test) => Promise<Environment> {
+  const all: Environment[] = [];
+  const idle: Environment[] = [];
+  const waiting: ((environment: Environment) => void)[] = [];
+  t.before(async () => {
+    const created = await Promise.all(
+      Array.from({ length: size }, async () => {
+        const environment = await createEnvironment();
+        await prepare(environment);
+        return environment;
+      }),
+    );
+    all.push(...created);
+    idle.push(...created);
+  });
+  t.teardown(async () => {
+    for (const environment of all) await environment.close();
+  });
+  const release = (environment: Environment) => {
+    environment.emulator.faults.clear();
+    const next = waiting.shift();
+    if (next) next(environment);
+    else idle.push(environment);
+  };
+  return async (t) => {
+    const environment = idle.pop() ?? (await new Promise<Environment>((resolve) => waiting.push(resolve)));
+    // The first teardown registered runs last: after the test's mounts are gone.
+    t.teardown(async () => release(environment));
+    return environment;
+  };
+}
