@@ -106,7 +106,12 @@ async function openStack(t: Test, options: StackOptions = {}): Promise<Stack> {
   const fake = new FakeWarehouse(options.pageRows !== undefined ? { pageRows: options.pageRows } : {});
   fake.insert(knownEntries());
   const cacheDir = await mkdtemp(join(tmpdir(), 'bqlogfs-tree-'));
-  t.teardown(() => rm(cacheDir, { recursive: true, force: true }));
+  let running = () => 0;
+  t.teardown(async () => {
+    // The rest of a day may still be written after a test has what it needs.
+    for (let waited = 0; running() > 0 && waited < 5_000; waited += 10) await sleep(10);
+    await rm(cacheDir, { recursive: true, force: true });
+  });
   const stats = new MountStats();
   const store = await openLogStore(
     {
@@ -126,6 +131,7 @@ async function openStack(t: Test, options: StackOptions = {}): Promise<Stack> {
     now,
     options.wrap?.(fake) ?? fake,
   );
+  running = () => store.hours.fetchesRunning;
   const listings = new Listings(store.warehouse, store.source, store.hours, {
     lookbackMs: 7 * 86_400_000,
     listingTtlMs: 30_000,

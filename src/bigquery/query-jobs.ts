@@ -99,9 +99,7 @@ export class BigQueryWarehouse implements LogWarehouse {
     const requestedAtMs = options.requestedAtMs ?? Date.now();
     const budget = this.policy.budget(purpose, requestedAtMs);
     try {
-      const job = await this.jobs.start(budget, this.request(query, options));
-      let first: Page | undefined;
-      while (first === undefined) first = await this.pages.page(budget, job, { startIndex: 0 }, 1);
+      const { job, first } = await this.completedJob(budget, this.request(query, options));
       const stats: QueryStats = {
         jobId: job.id ?? '',
         ...(await this.jobs.billing(budget, job)),
@@ -119,6 +117,25 @@ export class BigQueryWarehouse implements LogWarehouse {
     }
   }
 
+  /** Runs the job to completion; a job that fails after it started is run again, as runQuery does. */
+  private async completedJob(budget: RetryBudget, request: Query): Promise<{ job: Job; first: Page }> {
+    for (let rerun = 1; ; rerun++) {
+      const job = await this.jobs.start(budget, request);
+      try {
+        let first: Page | undefined;
+        while (first === undefined) first = await this.pages.page(budget, job, { startIndex: 0 }, 1);
+        return { job, first };
+      } catch (error) {
+        if (!(error instanceof JobFailed)) throw error;
+        await budget.backoff(error.failure, rerun);
+        this.log.warn(
+          { jobId: job.id, reason: error.failure.reason, err: error.failure.message, discarded: 0 },
+          'the query job failed after it started; running it again',
+        );
+      }
+    }
+  }
+
   private async readRange(
     purpose: string,
     job: Job,
@@ -127,21 +144,26 @@ export class BigQueryWarehouse implements LogWarehouse {
     deliver: (rows: RawRow[]) => Promise<void>,
   ): Promise<void> {
     const budget = this.policy.budget(purpose);
-    try {
-      for (let next = start, end = start + count; next < end;) {
+    const pageAt = async (next: number, end: number): Promise<Page | undefined> => {
+      try {
         const page = await this.pages.page(
           budget,
           job,
           { startIndex: next },
           Math.min(this.options.pageRows, end - next),
         );
-        if (page === undefined) continue;
-        if (page.rows.length === 0) throw failureOf(`the result ended at row ${next} of ${end}`, 'resultChanged');
-        next += page.rows.length;
-        await deliver(page.rows);
+        if (page?.rows.length === 0) throw failureOf(`the result ended at row ${next} of ${end}`, 'resultChanged');
+        return page;
+      } catch (error) {
+        throw describeFailure(error instanceof JobFailed ? error.failure : error);
       }
-    } catch (error) {
-      throw describeFailure(error instanceof JobFailed ? error.failure : error);
+    };
+    for (let next = start, end = start + count; next < end;) {
+      const page = await pageAt(next, end);
+      if (page === undefined) continue;
+      next += page.rows.length;
+      // What the consumer throws is its own failure, not the result's.
+      await deliver(page.rows);
     }
   }
 

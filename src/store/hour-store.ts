@@ -7,7 +7,7 @@
 // day meanwhile awaits its hour from that fetch.
 import { logQuery } from '../bigquery/log-queries.js';
 import type { Logger } from 'pino';
-import { QueryFailure } from '../bigquery/failures.js';
+import { describeFailure, QueryFailure } from '../bigquery/failures.js';
 import type { LogSource, SweepScope } from '../bigquery/query-builder.js';
 import type { LogWarehouse, RawRow } from '../bigquery/log-warehouse.js';
 import type { ContainerRef } from '../model/log-path.js';
@@ -29,7 +29,7 @@ import { lineFormatter, type OutputOptions } from './entry-format.js';
 import { HourWriter } from './hour-writer.js';
 import type { RefreshBudget } from './refresh-budget.js';
 import { RefreshPolicy } from './refresh-policy.js';
-import { Sweeps, utcDayParts, type SweepNeed } from './sweeps.js';
+import { Sweeps, SweepUnreadable, utcDayParts, type SweepNeed } from './sweeps.js';
 
 export interface HourStoreOptions {
   /** Grace period after an hour's end before it counts as finished (sink latency). */
@@ -197,14 +197,18 @@ export class HourStore {
     const writer = new HourWriter(this.cache, this.zone, this.formatLine, { ref, day, state, plan });
     try {
       const bytesBilled = await this.readDay(ref, day, plan, writer).catch(async (error: unknown) => {
-        if (!(error instanceof QueryFailure)) throw error;
-        await writer.abandon();
-        if (SWEEP_TOO_BIG.has(error.reason)) return this.readDayAlone(ref, day, plan, writer);
+        if (error instanceof QueryFailure && SWEEP_TOO_BIG.has(error.reason)) {
+          await writer.abandon();
+          return this.readDayAlone(ref, day, plan, writer);
+        }
+        if (!(error instanceof SweepUnreadable)) throw error;
         // Its result could not be read: sweep once more, as a job that failed after it started is run again.
+        const failure = describeFailure(error.failure);
         this.options.log?.warn(
-          { reason: error.reason, err: error.message, discarded: writer.rowsWritten },
+          { reason: failure.reason, err: failure.message, discarded: writer.rowsWritten },
           'the query job failed after it started; running it again',
         );
+        await writer.abandon();
         return this.readDay(ref, day, plan, writer);
       });
       if (plan.refresh) {

@@ -2,6 +2,7 @@
 // a result that BigQuery holds, from which each container-day is then read by row index at no
 // further cost. However many pods of a namespace are read, listed with sizes or followed, each day
 // partition is scanned once per sweep, not once per container.
+import { QueryFailure } from '../bigquery/failures.js';
 import { logQuery } from '../bigquery/log-queries.js';
 import type { LogWarehouse, QueryResult, RawRow } from '../bigquery/log-warehouse.js';
 import type { LogSource, SweepScope } from '../bigquery/query-builder.js';
@@ -71,6 +72,13 @@ export function utcDayParts(range: TimeRange): TimeRange[] {
   return parts;
 }
 
+/** A kept result failed while a container-day was read from it; a new sweep may succeed. */
+export class SweepUnreadable extends Error {
+  constructor(readonly failure: unknown) {
+    super(failure instanceof Error ? failure.message : String(failure));
+  }
+}
+
 export class Sweeps {
   private sweeps: Sweep[] = [];
 
@@ -112,9 +120,10 @@ export class Sweeps {
           await result.readRows(rows.start, rows.count, strip);
       }
     } catch (error) {
+      if (!(error instanceof QueryFailure)) throw error;
       // A result that cannot be read (expired, or its job reported failed) is not used again.
       this.sweeps = this.sweeps.filter((sweep) => !used.includes(sweep));
-      throw error;
+      throw new SweepUnreadable(error);
     }
     return { bytesBilled, snapshotMs: Math.min(...used.map((sweep) => sweep.startedAtMs)) };
   }
