@@ -33,8 +33,6 @@ interface Sweep {
   range: TimeRange;
   startedAtMs: number;
   ready: Promise<{ result: QueryResult; index: SweepIndex }>;
-  /** Bytes billed; charged to the first reader only. */
-  billed?: number;
 }
 
 /** Which hours of which container-day to read, and which hour first. */
@@ -98,15 +96,14 @@ export class Sweeps {
     deliver: (rows: RawRow[]) => Promise<void>,
   ): Promise<SweepRead> {
     const { ref, day, first, wanted } = target;
-    const used = needs.map((need) => this.sweepFor(ref, need));
+    const found = needs.map((need) => this.sweepFor(ref, need));
+    const used = found.map(({ sweep }) => sweep);
     let bytesBilled = 0;
     const opened: { result: QueryResult; hours: HourRows[] }[] = [];
-    for (const sweep of used) {
+    for (const { sweep, started } of found) {
       const { result, index } = await sweep.ready;
-      if (sweep.billed !== undefined) {
-        bytesBilled += sweep.billed;
-        sweep.billed = undefined;
-      }
+      // What a sweep billed is charged to the read that started it.
+      if (started) bytesBilled += result.stats.bytesBilled;
       opened.push({ result, hours: index.hoursOf(ref, day).filter((rows) => wanted(rows.hour)) });
     }
     const strip = async (rows: RawRow[]) => deliver(rows.map(entryColumnsOf));
@@ -128,8 +125,8 @@ export class Sweeps {
     return { bytesBilled, snapshotMs: Math.min(...used.map((sweep) => sweep.startedAtMs)) };
   }
 
-  /** An existing sweep that will do, or a new one. */
-  private sweepFor(ref: ContainerRef, need: SweepNeed): Sweep {
+  /** The newest existing sweep that will do, or a new one (`started`). */
+  private sweepFor(ref: ContainerRef, need: SweepNeed): { sweep: Sweep; started: boolean } {
     const now = this.options.now();
     this.sweeps = this.sweeps.filter((sweep) => now - sweep.startedAtMs < this.options.resultLifetimeMs);
     const found = [...this.sweeps]
@@ -141,10 +138,10 @@ export class Sweeps {
           sweep.range.endMs >= need.range.endMs &&
           sweep.startedAtMs >= need.notBeforeMs,
       );
-    if (found) return found;
+    if (found) return { sweep: found, started: false };
     const sweep = this.start(need.scope, need.range, now);
     this.sweeps.push(sweep);
-    return sweep;
+    return { sweep, started: true };
   }
 
   private start(scope: SweepScope, range: TimeRange, startedAtMs: number): Sweep {
@@ -155,12 +152,11 @@ export class Sweeps {
       timeZone: this.options.zone.zone,
       fullEntries: this.options.fullEntries,
     });
-    const sweep: Sweep = { scope, range, startedAtMs, ready: Promise.resolve(undefined as never) };
-    sweep.ready = (async () => {
+    const ready = (async () => {
       const result = await this.warehouse.openResult(query);
-      sweep.billed = result.stats.bytesBilled;
       return { result, index: await SweepIndex.read(result) };
     })();
+    const sweep: Sweep = { scope, range, startedAtMs, ready };
     // A failed sweep is forgotten, so the next read queries again.
     sweep.ready.catch(() => {
       this.sweeps = this.sweeps.filter((other) => other !== sweep);
