@@ -19,9 +19,17 @@ async function cacheDir(t: Test): Promise<string> {
   return dir;
 }
 
-/** Every file under `dir`, relative to it. */
+/** Every file under `dir`, relative to it; a directory removed while it is listed is listed again. */
 async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  let entries;
+  for (;;) {
+    try {
+      entries = await readdir(dir, { recursive: true, withFileTypes: true });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
   return entries
     .filter((entry) => entry.isFile())
     .map((entry) => join(entry.parentPath, entry.name).slice(dir.length + 1))
