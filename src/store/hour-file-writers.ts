@@ -28,9 +28,13 @@ export interface TemporaryName {
   discard(): Promise<void>;
 }
 
-/** A writer of a temporary file (open on `handle`), renamed into place by `name.commit`. */
-export function newFileWriter(handle: FileHandle, name: TemporaryName): HourFileWriter {
-  let size = 0;
+/** A writer on `handle` that counts from `startSize`; what commit and abandon do besides is the caller's. */
+function handleWriter(
+  handle: FileHandle,
+  startSize: number,
+  finish: { afterCommit(): Promise<void>; abandon(): Promise<void> },
+): HourFileWriter {
+  let size = startSize;
   return {
     get size() {
       return size;
@@ -42,33 +46,30 @@ export function newFileWriter(handle: FileHandle, name: TemporaryName): HourFile
     async commit() {
       await handle.datasync();
       await handle.close();
-      await name.commit();
+      await finish.afterCommit();
     },
-    async abandon() {
+    abandon: () => finish.abandon(),
+  };
+}
+
+/** A writer of a temporary file (open on `handle`), renamed into place by `name.commit`. */
+export function newFileWriter(handle: FileHandle, name: TemporaryName): HourFileWriter {
+  return handleWriter(handle, 0, {
+    afterCommit: () => name.commit(),
+    abandon: async () => {
       await handle.close().catch(() => undefined);
       await name.discard();
     },
-  };
+  });
 }
 
 /** A writer that appends to a file (open on `handle` for appending) whose first `wholeSize` bytes stay. */
 export function appendingWriter(handle: FileHandle, wholeSize: number): HourFileWriter {
-  let size = wholeSize;
-  return {
-    get size() {
-      return size;
-    },
-    async write(chunk) {
-      await writeAll(handle, chunk);
-      size += chunk.length;
-    },
-    async commit() {
-      await handle.datasync();
-      await handle.close();
-    },
-    async abandon() {
+  return handleWriter(handle, wholeSize, {
+    afterCommit: async () => undefined,
+    abandon: async () => {
       await handle.truncate(wholeSize).catch(() => undefined);
       await handle.close().catch(() => undefined);
     },
-  };
+  });
 }
