@@ -75,10 +75,7 @@ async function billed(emulator: Emulator): Promise<number> {
 async function onFreshMount(emulator: Emulator, command: string): Promise<number> {
   const mountpoint = await mkdtemp(join(tmpdir(), 'bqlogfs-bench-mnt-'));
   const cacheDir = await mkdtemp(join(tmpdir(), 'bqlogfs-bench-cache-'));
-  const daemon = await startDaemon(
-    [...serverArgs(emulator.url, PROJECT, DATASET), '--cache-dir', cacheDir],
-    mountpoint,
-  );
+  const daemon = await startDaemon([...serverArgs(emulator, PROJECT, DATASET), '--cache-dir', cacheDir], mountpoint);
   try {
     const before = await billed(emulator);
     await shOk(command, mountpoint);
@@ -95,7 +92,7 @@ async function fetchBilled(emulator: Emulator, day: string): Promise<number> {
   const out = await mkdtemp(join(tmpdir(), 'bqlogfs-bench-fetch-'));
   const before = await billed(emulator);
   const cli = resolve(import.meta.dirname, '../src/cli/main.ts');
-  const args = ['--import', 'tsx', cli, 'fetch', 'app', ...serverArgs(emulator.url, PROJECT, DATASET)];
+  const args = ['--import', 'tsx', cli, 'fetch', 'app', ...serverArgs(emulator, PROJECT, DATASET)];
   args.push('--namespace', 'fleet', '--from', `${day}T00:00:00Z`, '--to', `${day}T23:59:59Z`, '--out', out);
   args.push('--cache-dir', join(out, '.cache'));
   await new Promise<void>((done, fail) =>

@@ -50,7 +50,7 @@ t.test('the estimates are the dry runs of the mount’s own queries', async (t) 
 });
 
 t.test('a missing dataset: FAIL with the fix, exit 1', async (t) => {
-  const run = await runCli(['doctor', ...serverArgs(currentEnvironment().emulator.url, PROJECT, 'no_such_dataset')]);
+  const run = await runCli(['doctor', ...serverArgs(currentEnvironment().emulator, PROJECT, 'no_such_dataset')]);
   t.equal(run.code, 1, 'exit 1', { output: run.output });
   t.match(
     run.output,

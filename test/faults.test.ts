@@ -32,9 +32,16 @@ async function readUnder(
   plan: FaultPlan,
   paths: string[],
   queryTimeout = '20s',
+  extraArgs: string[] = [],
 ): Promise<{ outcomes: ReadOutcome[]; elapsedMs: number; mount: TempMount }> {
   const { files } = environment;
-  const mount = await mountFixtures(t, environment, ['--query-timeout', queryTimeout, '--log-level', 'debug']);
+  const mount = await mountFixtures(t, environment, [
+    '--query-timeout',
+    queryTimeout,
+    '--log-level',
+    'debug',
+    ...extraArgs,
+  ]);
   environment.emulator.faults.set(plan);
   const startedAt = Date.now();
   const outcomes: ReadOutcome[] = [];
@@ -153,8 +160,12 @@ t.test('a failure on a later page: that page again, or the whole job again', asy
     t.test(name, async (t) => {
       const environment = await serverFor(t);
       const before = await queriesRun(environment);
-      // The first read starts the day's fetch; the last hours come on the last page.
-      const { outcomes, mount } = await readUnder(t, environment, plan, bulkHours(environment));
+      // The first read starts the day's fetch; the last hours come on the last page. The kept
+      // result is read as REST pages here; the Storage Read API's own faults are tested below.
+      const { outcomes, mount } = await readUnder(t, environment, plan, bulkHours(environment), '20s', [
+        '--read-api',
+        'rest',
+      ]);
       t.same(
         outcomes.filter((outcome) => outcome.kind !== 'exact'),
         [],
@@ -167,6 +178,70 @@ t.test('a failure on a later page: that page again, or the whole job again', asy
     });
   }
 });
+
+t.test(
+  'the Storage Read API: a stream that breaks, ends early or is refused is read again from where it stopped',
+  async (t) => {
+    const cases: { name: string; plan: FaultPlan; kind: string }[] = [
+      {
+        name: 'a stream reset after its first batch',
+        plan: { rules: [{ endpoint: 'storage.readRows', kind: 'streamReset', afterBatches: 1, count: 2 }] },
+        kind: 'streamReset',
+      },
+      {
+        name: 'a stream that ends early with status OK',
+        plan: { rules: [{ endpoint: 'storage.readRows', kind: 'streamEnd', afterBatches: 1, count: 2 }] },
+        kind: 'streamEnd',
+      },
+      {
+        name: 'a stream refused with RESOURCE_EXHAUSTED',
+        plan: { rules: [{ endpoint: 'storage.readRows', kind: 'error', status: 429, after: 1, count: 2 }] },
+        kind: 'error',
+      },
+      {
+        name: 'a read session refused with UNAVAILABLE',
+        plan: { rules: [{ endpoint: 'storage.createReadSession', kind: 'error', status: 503, count: 1 }] },
+        kind: 'error',
+      },
+    ];
+    t.jobs = RUNNING_AT_ONCE;
+    for (const { name, plan, kind } of cases) {
+      t.test(name, async (t) => {
+        const environment = await serverFor(t);
+        const before = await queriesRun(environment);
+        const { outcomes, mount } = await readUnder(t, environment, plan, bulkHours(environment));
+        t.same(
+          outcomes.filter((outcome) => outcome.kind !== 'exact'),
+          [],
+          'every hour of the day has its true bytes',
+        );
+        t.ok((environment.emulator.faults.stats().byKind[kind] ?? 0) >= 1, `a ${kind} fault was injected`);
+        t.equal(
+          (await queriesRun(environment)) - before,
+          2,
+          'the kept result is read again, the query is not run again',
+        );
+        t.notMatch(mount.daemon.logs(), /Storage Read API cannot be used/);
+      });
+    }
+
+    t.test('a Storage Read API the identity may not use: REST pages, said once', async (t) => {
+      const environment = await serverFor(t);
+      const before = await queriesRun(environment);
+      const plan: FaultPlan = { rules: [{ endpoint: 'storage.createReadSession', kind: 'error', status: 403 }] };
+      const { outcomes, mount } = await readUnder(t, environment, plan, bulkHours(environment));
+      t.same(
+        outcomes.filter((outcome) => outcome.kind !== 'exact'),
+        [],
+        'every hour of the day has its true bytes',
+      );
+      t.equal((await queriesRun(environment)) - before, 2, 'no query runs again');
+      const fallbacks = mount.daemon.logs().match(/Storage Read API cannot be used/g) ?? [];
+      t.equal(fallbacks.length, 1, 'the fallback is logged once');
+      t.match(mount.daemon.logs(), /roles\/bigquery\.readSessionUser/);
+    });
+  },
+);
 
 t.test('giving up: EIO, one clear log line, and the daemon stays up', async (t) => {
   await t.test('BigQuery keeps failing', async (t) => {

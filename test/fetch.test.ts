@@ -304,7 +304,7 @@ t.test('--tz on the days New York changes its clocks: a repeated hour, a skipped
   await insertEntries(environment.client, dataset, 'partitioned', entries);
   const files = localHourFiles('America/New_York', entries);
   const cacheDir = await testDir(t, 'fetch-cache');
-  const connection = serverArgs(environment.emulator.url, PROJECT, dataset);
+  const connection = serverArgs(environment.emulator, PROJECT, dataset);
   const cases = [
     { from: '2025-11-02T00', to: '2025-11-02T03', hours: ['2025-11-02/00', '2025-11-02/01', '2025-11-02/02'] },
     { from: '2025-03-09T01', to: '2025-03-09T04', hours: ['2025-03-09/01', '2025-03-09/03'] },

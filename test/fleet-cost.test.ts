@@ -98,7 +98,7 @@ async function billedFor(
   action: (daemon: Daemon) => Promise<void>,
   options: { warm?: boolean; args?: string[] } = {},
 ): Promise<{ bytes: number; daemon: Daemon }> {
-  const { daemon } = await mountTemp(t, [...serverArgs(emulator.url, PROJECT, DATASET), ...(options.args ?? [])]);
+  const { daemon } = await mountTemp(t, [...serverArgs(emulator, PROJECT, DATASET), ...(options.args ?? [])]);
   if (options.warm) await shOk('ls > /dev/null', daemon.mountpoint);
   await settledStats(daemon.mountpoint);
   const before = await billed();
@@ -208,7 +208,7 @@ t.test(`fetch of app over ${PODS} pods: one content query per UTC day, at most 1
   const run = await runCli([
     'fetch',
     'app',
-    ...serverArgs(emulator.url, PROJECT, DATASET),
+    ...serverArgs(emulator, PROJECT, DATASET),
     '--namespace',
     NAMESPACE,
     '--from',
@@ -257,7 +257,7 @@ t.test('following the live hours of 4 containers in two namespaces costs what fo
   const hour = `${now.toISOString().slice(0, 10)}/${now.toISOString().slice(11, 13)}.log`;
   /** Sweeps while `containers` are followed for a few refresh intervals, after their first read. */
   const sweepsWhileFollowing = async (containers: readonly (readonly [string, string])[]): Promise<number> => {
-    const { daemon } = await mountTemp(t, [...serverArgs(emulator.url, PROJECT, DATASET), '--refresh', '1s']);
+    const { daemon } = await mountTemp(t, [...serverArgs(emulator, PROJECT, DATASET), '--refresh', '1s']);
     for (const [namespace, pod] of containers)
       await shOk(`cat ${namespace}/${pod}/app/${hour} > /dev/null`, daemon.mountpoint);
     const before = recentQueries(await settledStats(daemon.mountpoint), 'sweep').length;
@@ -276,7 +276,7 @@ t.test('following the live hours of 4 containers in two namespaces costs what fo
 });
 
 t.test('current.log of an hour without entries sends no content query', async (t) => {
-  const { daemon } = await mountTemp(t, [...serverArgs(emulator.url, PROJECT, DATASET), '--refresh', '1s']);
+  const { daemon } = await mountTemp(t, [...serverArgs(emulator, PROJECT, DATASET), '--refresh', '1s']);
   await sh(`timeout 3 tail -F ${NAMESPACE}/${pods[0]}/app/current.log > /dev/null`, daemon.mountpoint);
   const kinds = (await settledStats(daemon.mountpoint)).recentQueries.map((query) => query.kind);
   t.same(

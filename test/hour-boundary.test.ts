@@ -44,7 +44,7 @@ t.test('tail -F current.log follows across an hour boundary', async (t) => {
   const expected = (upTo: number) => Array.from({ length: upTo }, (_, n) => `line ${n}\n`).join('');
 
   await insertAt(boundary - 30_000);
-  const mountArgs = [...serverArgs(emulator.url, PROJECT, DATASET), '--refresh', '1s'];
+  const mountArgs = [...serverArgs(emulator, PROJECT, DATASET), '--refresh', '1s'];
   const { mountpoint } = (await mountTemp(t, mountArgs, { clockOffsetS })).daemon;
 
   const link = `${CONTAINER_DIR}/current.log`;

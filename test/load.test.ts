@@ -163,7 +163,7 @@ t.test('a cached listing and the stats file answer in under 100 ms during a big 
   await bigDayLoaded;
   const out = await testDir(t, 'out');
   const { daemon } = await mountTemp(t, [
-    ...serverArgs(currentEnvironment().emulator.url, PROJECT, BIG_DATASET),
+    ...serverArgs(currentEnvironment().emulator, PROJECT, BIG_DATASET),
     ...['--log-level', 'warn'],
   ]);
   const { mountpoint } = daemon;

@@ -32,7 +32,7 @@ t.test('a missing table gives EIO, a hint, and the daemon stays up', async (t) =
   // A dataset of its own, since this test deletes one of its tables.
   const dataset = 'logs_missing_table';
   await loadFixtures(environment.client, environment.fixtures, dataset, 'partitioned');
-  const { daemon } = await mountTemp(t, serverArgs(environment.emulator.url, PROJECT, dataset));
+  const { daemon } = await mountTemp(t, serverArgs(environment.emulator, PROJECT, dataset));
   const file = `batch/report-28391-xk2p9/worker/${environment.fixtures.dayBefore}/05.log`;
   await environment.client.dataset(dataset).table('stderr').delete();
   const result = await sh(`cat ${file}`, daemon.mountpoint);

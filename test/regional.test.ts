@@ -33,7 +33,7 @@ t.test('reads from a regional dataset, also when an insert answer is lost', asyn
       textPayload: text,
     })),
   );
-  const { mountpoint } = (await mountTemp(t, serverArgs(emulator.url, PROJECT, DATASET))).daemon;
+  const { mountpoint } = (await mountTemp(t, serverArgs(emulator, PROJECT, DATASET))).daemon;
   const dir = `${REF.namespace}/${REF.pod}/${REF.container}/${DAY}`;
   t.equal(await shOk(`ls ${dir}`, mountpoint), '07.log\n', 'the listing');
 

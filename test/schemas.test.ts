@@ -68,7 +68,7 @@ const listedPaths = (files: Map<string, string>) =>
   [...files.keys()].filter((path) => !path.includes(`/${fixtures.oldDay}/`)).sort();
 
 async function mount(t: Test, args: string[]): Promise<Daemon> {
-  return (await mountTemp(t, [...serverArgs(emulator.url, PROJECT), '--log-level', 'warn', ...args])).daemon;
+  return (await mountTemp(t, [...serverArgs(emulator, PROJECT), '--log-level', 'warn', ...args])).daemon;
 }
 
 /** Every expected file reads exactly, and listings show exactly the files of the window. */
@@ -152,7 +152,7 @@ t.test('a custom schema that names a missing column fails the mount with what is
     `[defaults]\ndataset = "custom_logs"\n\n[defaults.schema]\n${CUSTOM_SCHEMA_TOML.replace('"log"', '"message"')}`,
   );
   const mountpoint = await testDir(t, 'mnt');
-  const result = await runCli(['mount', mountpoint, '--config', config, ...serverArgs(emulator.url, PROJECT)]);
+  const result = await runCli(['mount', mountpoint, '--config', config, ...serverArgs(emulator, PROJECT)]);
   t.not(result.code, 0);
   t.match(result.output, /fluentbit_logs has no column message/);
 });

@@ -37,7 +37,7 @@ t.before(async () => {
   await Promise.all(
     optionSets.map(async ([key, flags]) => {
       const clockOffsetS = Math.round((Date.parse(semantics.clock) - Date.now()) / 1000);
-      const { daemon } = await mountTemp(t, [...serverArgs(emulator.url, PROJECT, DATASET), ...flags], {
+      const { daemon } = await mountTemp(t, [...serverArgs(emulator, PROJECT, DATASET), ...flags], {
         clockOffsetS,
       });
       daemons.set(key, daemon);

@@ -38,7 +38,7 @@ t.test('local time zones', async (t) => {
   t.jobs = 3;
   for (const zone of ['Asia/Tokyo', 'America/New_York', 'Asia/Kolkata']) {
     t.test(zone, async (t) => {
-      const { mountpoint } = (await mountTemp(t, [...serverArgs(emulator.url, PROJECT, DATASET), '--tz', zone])).daemon;
+      const { mountpoint } = (await mountTemp(t, [...serverArgs(emulator, PROJECT, DATASET), '--tz', zone])).daemon;
       const expected = expectedByPath(zone);
       const localDays = [...new Set([...expected.keys()].map((path) => path.slice(0, 10)))].sort();
       for (const day of localDays) {

@@ -14,6 +14,7 @@ import { startEmulator, type Emulator } from '../src/emulator/server.js';
 import type { ContainerRef } from '../src/model/log-path.js';
 import { shardSuffix, TimeZoneModel, type TimeRange } from '../src/model/time-model.js';
 import { FakeWarehouse, micros, sinkRow, type FakeEntry } from './support/fake-warehouse.js';
+import { serverStats } from './support/stats.js';
 
 const PROJECT = 'test-project';
 /** A Sunday on which New York's clocks skip from 02:00 to 03:00. */
@@ -163,7 +164,12 @@ t.before(async () => {
   client = emulatorClient(emulator.url, PROJECT);
   for (const layout of ['partitioned', 'sharded'] as const) {
     await load(layout, ENTRIES);
-    const warehouse = bigQueryBackend(client, log, { timeoutMs: 30_000, mountName: 'conformance' });
+    const warehouse = bigQueryBackend(client, log, {
+      timeoutMs: 30_000,
+      mountName: 'conformance',
+      readApi: 'rest',
+      readTarget: {},
+    });
     real[layout] = { warehouse, source: await warehouse.discoverSource(PROJECT, datasetOf(layout)) };
   }
 });
@@ -558,4 +564,39 @@ t.test('entries: NULL insert ids sort before others of the same time, as in BigQ
     [null, 'a', 'b'],
   );
   t.same(got.pages, expected.pages, 'the same rows as the local server');
+});
+
+/** Every row of a kept result, read in ranges of `step` rows. */
+async function keptRows(warehouse: LogWarehouse, spec: QuerySpec, source: LogSource, step: number) {
+  const result = await warehouse.openResult(logQuery(source, spec));
+  const rows: RawRow[] = [];
+  for (let start = 0; start < result.totalRows; start += step) {
+    await result.readRows(start, Math.min(step, result.totalRows - start), async (page) => void rows.push(...page));
+  }
+  return { rows, totalRows: result.totalRows, bytesBilled: result.stats.bytesBilled };
+}
+
+t.test('kept results read the same rows over REST, over the Storage Read API and from the fake', async (t) => {
+  const storage = bigQueryBackend(client, log, {
+    timeoutMs: 30_000,
+    mountName: 'conformance',
+    readTarget: { apiEndpoint: emulator.url, readApiEndpoint: emulator.storageAddress, auth: 'none' },
+  });
+  const { source } = realFor('partitioned');
+  const before = (await serverStats(emulator.url)).storageReadSessions;
+  for (const item of sweepCases()) {
+    await t.test(item.name, async (t) => {
+      const itemSource = restricted(source, item.restriction);
+      const rest = await keptRows(realFor('partitioned').warehouse, item.spec, itemSource, 1_000);
+      for (const step of [1_000, 3]) {
+        const arrow = await keptRows(storage, item.spec, itemSource, step);
+        t.same(arrow.rows, rest.rows, `the Storage Read API in ranges of ${step} rows`);
+        t.equal(arrow.totalRows, rest.totalRows);
+        t.equal(arrow.bytesBilled, rest.bytesBilled, 'reading the result bills nothing more');
+      }
+      t.same((await keptRows(fake, item.spec, itemSource, 7)).rows, rest.rows, 'the fake');
+      t.equal(rest.rows.length > 0, item.rows, item.rows ? 'has rows' : 'has no rows');
+    });
+  }
+  t.ok((await serverStats(emulator.url)).storageReadSessions > before, 'the reads went through read sessions');
 });

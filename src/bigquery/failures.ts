@@ -26,6 +26,9 @@ export const HINTS: Record<string, string> = {
   internalError: 'BigQuery kept failing with a transient error; retry later, or raise --query-timeout',
   rateLimitExceeded: 'BigQuery kept refusing for rate limits; retry later, or lower --max-concurrent-queries',
   ECONNRESET: 'the connection to BigQuery kept breaking; check the network, or raise --query-timeout',
+  resultExpired: 'the kept query result is gone (BigQuery keeps one about a day); reading again runs a new query',
+  resultChanged: 'the kept query result did not have the rows its query reported; read again to run a new query',
+  storageReadFailed: 'the BigQuery Storage Read API refused the read; pass --read-api rest to read results over REST',
 };
 
 const FALLBACK_HINT = 'retry; if it persists see docs/troubleshooting.md';
@@ -63,6 +66,7 @@ export class JobFailed extends Error {
 export interface JobMetadata {
   status?: { errorResult?: { reason?: string; message?: string } };
   statistics?: { query?: Record<string, string> };
+  configuration?: { query?: { destinationTable?: unknown } };
 }
 
 /** The job resource when the client's error is "this job was created and failed", else undefined. */

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { CallPolicy } from './call-policy.js';
 import { describeFailure, failedJobOf, statusOf, timedOut, type JobMetadata, type QueryFailure } from './failures.js';
 import type { RetryBudget } from './retry-policy.js';
+import type { ResultTable } from './storage-results.js';
 
 function newJobId(): string {
   return `bqlogfs_${randomUUID().replaceAll('-', '')}`;
@@ -58,6 +59,20 @@ export class JobControl {
     } catch {
       return undefined;
     }
+  }
+
+  /** The table BigQuery wrote the job's result to; undefined if the job does not say. */
+  async destinationOf(budget: RetryBudget, job: Job): Promise<ResultTable | undefined> {
+    const destination = (job: Job) =>
+      (job.metadata as JobMetadata).configuration?.query?.destinationTable as ResultTable | undefined;
+    if (!destination(job)) {
+      try {
+        await budget.run(() => this.policy.timed(budget, job.getMetadata()));
+      } catch (error) {
+        this.log.debug({ jobId: job.id, err: describeFailure(error).message }, 'could not read the result table');
+      }
+    }
+    return destination(job);
   }
 
   /** Bytes processed and billed. Best effort: every row has been delivered, so a failure here only logs. */

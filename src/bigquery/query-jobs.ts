@@ -14,6 +14,7 @@ import { ResultPages, type Page } from './result-pages.js';
 import type { LogSource } from './query-builder.js';
 import type { RetryBudget } from './retry-policy.js';
 import { discoverSource } from './source-discovery.js';
+import { ReadApiUnavailable, type ResultTable, type StorageResults } from './storage-results.js';
 
 export interface QueryJobOptions {
   /** Passed to BigQuery as maximumBytesBilled; undefined means no limit. */
@@ -24,9 +25,15 @@ export interface QueryJobOptions {
   labels: Record<string, string>;
   /** A query that has not delivered its last page by then, retries included, is abandoned. */
   timeoutMs: number;
+  /** Kept results are read through the Storage Read API when given, else as REST pages. */
+  storage?: StorageResults;
 }
 
 type Interceptor = BigQuery['interceptors'][number];
+
+const STORAGE_READ_HINT =
+  'enable the BigQuery Storage API (bigquerystorage.googleapis.com) in the project and grant the mounting ' +
+  'identity roles/bigquery.readSessionUser; or pass --read-api rest to say so and silence this';
 
 /**
  * The client's own retries (retry-request: up to 3 more attempts on 429/5xx, with waits that know
@@ -45,6 +52,8 @@ export class BigQueryWarehouse implements LogWarehouse {
   private readonly pages: ResultPages;
   /** The dataset's location, once a table's metadata told it. */
   private location: string | undefined;
+  /** Set once the Storage Read API turned out unusable: kept results are read as REST pages from then on. */
+  private storage: StorageResults | undefined;
 
   constructor(
     private readonly client: BigQuery,
@@ -54,6 +63,7 @@ export class BigQueryWarehouse implements LogWarehouse {
     this.policy = new CallPolicy(options.timeoutMs, log);
     this.jobs = new JobControl(client, this.policy, log, () => this.location);
     this.pages = new ResultPages(this.policy, this.jobs, options.pageRows);
+    this.storage = options.storage;
     if (!client.interceptors.includes(noClientRetries)) client.interceptors.push(noClientRetries);
   }
 
@@ -107,10 +117,11 @@ export class BigQueryWarehouse implements LogWarehouse {
         rows: first.totalRows,
       };
       this.log.debug({ purpose, ...stats, retries: budget.retryCount }, 'query done, result kept');
+      const table = this.storage && (await this.jobs.destinationOf(budget, job));
       return {
         stats,
         totalRows: first.totalRows,
-        readRows: (start, count, deliver) => this.readRange(purpose, job, start, count, deliver),
+        readRows: (start, count, deliver) => this.readRange(purpose, job, table, start, count, deliver),
       };
     } catch (error) {
       throw describeFailure(error instanceof JobFailed ? error.failure : error);
@@ -139,11 +150,46 @@ export class BigQueryWarehouse implements LogWarehouse {
   private async readRange(
     purpose: string,
     job: Job,
+    table: ResultTable | undefined,
     start: number,
     count: number,
     deliver: (rows: RawRow[]) => Promise<void>,
   ): Promise<void> {
     const budget = this.policy.budget(purpose);
+    if (this.storage && table) {
+      let delivered = 0;
+      try {
+        await this.storage.readRange(budget, table, start, count, async (rows) => {
+          delivered += rows.length;
+          await deliver(rows);
+        });
+        return;
+      } catch (error) {
+        // Its own failures are QueryFailures already; anything else is the consumer's, passed on as it is.
+        if (!(error instanceof ReadApiUnavailable)) throw error;
+        this.fallBackToRest(error.message);
+        [start, count] = [start + delivered, count - delivered];
+      }
+    }
+    await this.readPages(budget, job, start, count, deliver);
+  }
+
+  private fallBackToRest(reason: string): void {
+    if (!this.storage) return;
+    this.storage = undefined;
+    this.log.warn(
+      { reason, hint: STORAGE_READ_HINT },
+      'the BigQuery Storage Read API cannot be used; query results are read as REST pages from now on (slower, same bytes billed)',
+    );
+  }
+
+  private async readPages(
+    budget: RetryBudget,
+    job: Job,
+    start: number,
+    count: number,
+    deliver: (rows: RawRow[]) => Promise<void>,
+  ): Promise<void> {
     const pageAt = async (next: number, end: number): Promise<Page | undefined> => {
       try {
         const page = await this.pages.page(

@@ -8,6 +8,9 @@ import { ConcurrencyLimit } from './concurrency-limit.js';
 import type { LogWarehouse } from './log-warehouse.js';
 import { ObservedWarehouse, type QueryObserver } from './observed-warehouse.js';
 import { BigQueryWarehouse } from './query-jobs.js';
+import { CallPolicy } from './call-policy.js';
+import { createReadClient, restOnlyReason, type ReadApi, type ReadClientTarget } from './read-client.js';
+import { StorageResults } from './storage-results.js';
 import { SpendingCap } from './spending-cap.js';
 
 export interface BackendOptions {
@@ -17,6 +20,10 @@ export interface BackendOptions {
   timeoutMs: number;
   /** Names the mount in every job's labels. */
   mountName: string;
+  /** How kept results are read; the Storage Read API (where `readTarget` says) when absent. */
+  readApi?: ReadApi;
+  /** Where the Storage Read API is, and which credentials it gets. */
+  readTarget: ReadClientTarget;
 }
 
 export interface Instruments {
@@ -43,9 +50,26 @@ function currentUser(): string {
   }
 }
 
+/** The Storage Read API reader of kept results, or undefined when they are read as REST pages. */
+function storageResults(client: BigQuery, log: Logger, options: BackendOptions): StorageResults | undefined {
+  if (options.readApi === 'rest') return undefined;
+  const target = options.readTarget;
+  const restOnly = restOnlyReason(target);
+  if (restOnly !== undefined) {
+    log.info({ reason: restOnly }, 'query results are read as REST pages');
+    return undefined;
+  }
+  // Loading the client (gRPC, protobufs) takes about a second: it starts now, not at the first read.
+  const readClient = createReadClient(target);
+  readClient.catch((error: unknown) => log.warn({ err: String(error) }, 'the Storage Read API client failed to load'));
+  return new StorageResults(() => readClient, client.projectId, new CallPolicy(options.timeoutMs, log));
+}
+
 /** BigQuery itself, through its client. */
 export function bigQueryBackend(client: BigQuery, log: Logger, options: BackendOptions): LogWarehouse {
+  const storage = storageResults(client, log, options);
   return new BigQueryWarehouse(client, log, {
+    ...(storage && { storage }),
     pageRows: RESULT_PAGE_ROWS,
     timeoutMs: options.timeoutMs,
     labels: { bqlogfs_user: labelValue(currentUser()), bqlogfs_mount: labelValue(options.mountName) },

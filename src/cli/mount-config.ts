@@ -3,6 +3,7 @@
 import { DEFAULT_TIME_ZONE } from '../model/defaults.js';
 import { resolve } from 'node:path';
 import { layerOf, resolveSettings, type ConfigFile, type Layer, type Resolved } from './config.js';
+import { READ_APIS } from '../bigquery/read-client.js';
 import { AUTH_MODES } from '../bigquery/client.js';
 import type { MountOptions } from '../daemon/mount.js';
 import type { MountPlan, PlannedMount, ProcessOptions } from '../daemon/mount-plan.js';
@@ -92,6 +93,8 @@ export function storeOptionsFrom(
   | 'cacheMaxBytes'
   | 'maxBytesBilled'
   | 'maxBytesBilledPerDay'
+  | 'readApi'
+  | 'readApiEndpoint'
 > {
   const apiEndpoint = read(resolved, 'api-endpoint', (text) => {
     if (!URL.canParse(text)) throw new Error(`not a URL: "${text}"`);
@@ -104,6 +107,15 @@ export function storeOptionsFrom(
       throw new Error("none needs --api-endpoint: Google's endpoint answers no request without credentials");
     }
     return mode;
+  });
+  const readApi = read(resolved, 'read-api', (text) => {
+    const api = READ_APIS.find((known) => known === text);
+    if (api === undefined) throw new Error(`takes one of ${READ_APIS.join(', ')}, not "${text}"`);
+    return api;
+  });
+  const readApiEndpoint = read(resolved, 'read-api-endpoint', (text) => {
+    if (!/^(\[[0-9a-fA-F:]+\]|[^\s:/]+):\d{1,5}$/.test(text)) throw new Error(`takes host:port, not "${text}"`);
+    return text;
   });
   const maxBytesBilled = read(resolved, 'max-bytes-billed', parseByteSize);
   const maxBytesBilledPerDay = read(resolved, 'max-bytes-billed-per-day', parseByteSize);
@@ -122,6 +134,8 @@ export function storeOptionsFrom(
     cacheMaxBytes: read(resolved, 'cache-size', parseByteSize) ?? 0,
     ...(maxBytesBilled !== undefined && { maxBytesBilled }),
     ...(maxBytesBilledPerDay !== undefined && { maxBytesBilledPerDay }),
+    ...(readApi !== undefined && { readApi }),
+    ...(readApiEndpoint !== undefined && { readApiEndpoint }),
   };
 }
 

@@ -3,6 +3,7 @@
 // built-in default. Values stay raw (strings and booleans) until mount-config.ts checks them.
 import { SCHEMA_TABLE_KEYS } from '../bigquery/log-schemas.js';
 import { defaultCacheDir, DEFAULT_TIME_ZONE } from '../model/defaults.js';
+import { READ_API, READ_API_ENDPOINT } from './read-settings.js';
 
 /** A TOML table of strings, for the settings that take one in the config file (`tableKeys`). */
 export type SettingTable = Readonly<Record<string, string>>;
@@ -128,6 +129,8 @@ export const STORE_SETTINGS: readonly SettingSpec[] = [
   CACHE_SIZE,
   MAX_BYTES_BILLED,
   MAX_BYTES_BILLED_PER_DAY,
+  READ_API,
+  READ_API_ENDPOINT,
 ];
 
 export const LOG_LEVEL = setting({

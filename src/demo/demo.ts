@@ -41,6 +41,7 @@ export async function runDemo(mountpointArg: string): Promise<void> {
       projectId: PROJECT,
       datasetId: DATASET,
       apiEndpoint: emulator.url,
+      readApiEndpoint: emulator.storageAddress,
       cacheDir: await mkdtemp(join(tmpdir(), 'bqlogfs-demo-cache-')),
       cacheMaxBytes: 2 ** 30,
       lookbackMs: 7 * 24 * HOUR_MS,

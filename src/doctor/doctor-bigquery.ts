@@ -79,6 +79,9 @@ export async function checkDataset(target: BigQueryTarget, client: BigQuery): Pr
   const access = bigQueryBackend(client, pino({ level: 'silent' }), {
     timeoutMs: NETWORK_TIMEOUT_MS,
     mountName: 'doctor',
+    // Discovery only: no query result is read.
+    readApi: 'rest',
+    readTarget: target,
   });
   try {
     const source = await within(

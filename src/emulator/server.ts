@@ -4,6 +4,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { AuthorizationRecord } from './authorization.js';
 import { Catalog } from './catalog.js';
+import { exportQuery } from './export-query.js';
+import type { QueryRequest } from './planner.js';
 import { Database } from './database.js';
 import { BqError, asBqError } from './errors.js';
 import { addFaultRoutes, FaultInjector } from './faults.js';
@@ -35,6 +37,8 @@ export interface Emulator {
   faults: FaultInjector;
   /** What the Authorization headers of BigQuery requests held; also at /emulator/authorization. */
   authorization: AuthorizationRecord;
+  /** Runs a GoogleSQL query and has DuckDB write its rows straight to `path`: the physical limit, for benchmarks. */
+  exportQuery(request: QueryRequest, path: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -142,6 +146,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     storagePort: storage.port,
     faults,
     authorization,
+    exportQuery: (request, path) => exportQuery(db, catalog, request, path),
     close: () => {
       closed ??= (async () => {
         await new Promise<void>((resolve) => {

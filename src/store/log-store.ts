@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { AuthMode } from '../bigquery/client.js';
 import { createBigQueryClient } from '../bigquery/client.js';
 import type { SchemaChoice } from '../bigquery/log-schemas.js';
+import type { ReadApi } from '../bigquery/read-client.js';
 import type { LogWarehouse } from '../bigquery/log-warehouse.js';
 import type { LogSource, NamespaceRestriction, SweepScope } from '../bigquery/query-builder.js';
 import { SpendingCap } from '../bigquery/spending-cap.js';
@@ -27,6 +28,10 @@ export interface LogStoreOptions {
   apiEndpoint?: string;
   /** Which credentials requests carry; `auto` when absent. */
   auth?: AuthMode;
+  /** How kept query results are read; the Storage Read API when absent. */
+  readApi?: ReadApi;
+  /** `host:port` of the Storage Read API of a BigQuery-compatible server. */
+  readApiEndpoint?: string;
   cacheDir: string;
   /** Bound on the disk cache; least recently used container-days are evicted beyond it. */
   cacheMaxBytes: number;
@@ -85,6 +90,8 @@ export async function openLogStore(
     bigQueryBackend(createBigQueryClient(options), log, {
       timeoutMs: options.queryTimeoutMs,
       mountName: options.name ?? DEFAULT_MOUNT_NAME,
+      ...(options.readApi !== undefined && { readApi: options.readApi }),
+      readTarget: options,
       ...(options.maxBytesBilled !== undefined && { maxBytesBilled: options.maxBytesBilled }),
     });
   const spendingCap =

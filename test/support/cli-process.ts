@@ -20,9 +20,26 @@ export interface CliOptions {
   forbidFuse?: boolean;
 }
 
-/** `--project P [--dataset D] --api-endpoint URL`: the flags that point a command at a local server. */
-export function serverArgs(url: string, project: string, dataset?: string): string[] {
-  return ['--project', project, ...(dataset === undefined ? [] : ['--dataset', dataset]), '--api-endpoint', url];
+/** A local server: its REST URL, and the address of its Storage Read API. */
+export interface ServerAddress {
+  url: string;
+  storageAddress: string;
+}
+
+/**
+ * `--project P [--dataset D] --api-endpoint URL [--read-api-endpoint HOST:PORT]`: the flags that
+ * point a command at a local server (given as a bare URL, results are read over REST).
+ */
+export function serverArgs(server: string | ServerAddress, project: string, dataset?: string): string[] {
+  const url = typeof server === 'string' ? server : server.url;
+  return [
+    '--project',
+    project,
+    ...(dataset === undefined ? [] : ['--dataset', dataset]),
+    '--api-endpoint',
+    url,
+    ...(typeof server === 'string' ? [] : ['--read-api-endpoint', server.storageAddress]),
+  ];
 }
 
 /** The program and its arguments that run a node script with tsx, as the CLI runs. */

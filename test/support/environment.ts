@@ -32,7 +32,7 @@ export function datasetFor(layout: TableLayout): string {
 
 /** The flags that point a command at the fixture dataset of one layout. */
 export function fixtureArgs(environment: Environment, layout: TableLayout = 'partitioned'): string[] {
-  return serverArgs(environment.emulator.url, PROJECT, datasetFor(layout));
+  return serverArgs(environment.emulator, PROJECT, datasetFor(layout));
 }
 
 /** Creates a dataset of sink tables holding the fixture entries, each duplicate delivered twice. */

@@ -1,0 +1,219 @@
+// Reading a kept query result through the BigQuery Storage Read API: one read session per result
+// table, with a single stream, because BigQuery keeps a result's ORDER BY order only through one
+// stream; any range of rows is read from it by offset, as Arrow record batches. A stream that
+// breaks, ends early or stalls is opened again at the first row not yet delivered.
+import type { BigQueryReadClient } from '@google-cloud/bigquery-storage';
+import { withDeadline } from '../model/deadline.js';
+import { rowsOfBatch } from './arrow-rows.js';
+import type { CallPolicy } from './call-policy.js';
+import { describeFailure, failure, QueryFailure } from './failures.js';
+import type { RawRow } from './log-warehouse.js';
+import type { RetryBudget } from './retry-policy.js';
+
+/** The table BigQuery wrote a query's result to. */
+export interface ResultTable {
+  projectId: string;
+  datasetId: string;
+  tableId: string;
+}
+
+/** The Storage Read API cannot be used here (not enabled, no permission, not served): read over REST. */
+export class ReadApiUnavailable extends Error {}
+
+/** A session is good for 6 hours in BigQuery; one older than this is not used again. */
+const SESSION_REUSE_MS = 5 * 60 * 60 * 1000;
+/** Attempts in a row that deliver no row before the read gives up, whatever the deadline. */
+const MAX_ATTEMPTS_WITHOUT_PROGRESS = 5;
+
+const GRPC = {
+  CANCELLED: 1,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+} as const;
+
+interface OpenSession {
+  stream: string;
+  schema: Uint8Array;
+  createdAtMs: number;
+}
+
+/** What the consumer threw: its own failure, passed on as it is. */
+class DeliveryFailed extends Error {
+  constructor(readonly error: unknown) {
+    super('delivery failed');
+  }
+}
+
+function grpcCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A gRPC failure in the shape the retry policy reads: transient ones carry a retryable reason. */
+function failureOfGrpc(error: unknown): QueryFailure {
+  if (error instanceof QueryFailure) return error;
+  const message = `Storage Read API: ${messageOf(error)}`;
+  switch (grpcCode(error)) {
+    case GRPC.RESOURCE_EXHAUSTED:
+      return failure(message, 'rateLimitExceeded');
+    case GRPC.CANCELLED:
+    case GRPC.DEADLINE_EXCEEDED:
+    case GRPC.ABORTED:
+    case GRPC.INTERNAL:
+    case GRPC.UNAVAILABLE:
+      return failure(message, 'backendError');
+    case GRPC.NOT_FOUND:
+      return failure(message, 'resultExpired');
+    default:
+      return failure(message, 'storageReadFailed');
+  }
+}
+
+function tablePath(table: ResultTable): string {
+  return `projects/${table.projectId}/datasets/${table.datasetId}/tables/${table.tableId}`;
+}
+
+export class StorageResults {
+  private readonly sessions = new Map<string, Promise<OpenSession>>();
+
+  constructor(
+    private readonly client: () => Promise<BigQueryReadClient>,
+    /** The project the read sessions are created (and billed) in. */
+    private readonly parentProject: string,
+    private readonly policy: CallPolicy,
+  ) {}
+
+  /**
+   * Rows [start, start + count) of the table, batch by batch in order; each batch is delivered
+   * before the next is read. Rejects with a QueryFailure, with ReadApiUnavailable when the Storage
+   * Read API cannot be used at all, or with what `deliver` threw.
+   */
+  async readRange(
+    budget: RetryBudget,
+    table: ResultTable,
+    start: number,
+    count: number,
+    deliver: (rows: RawRow[]) => Promise<void>,
+  ): Promise<void> {
+    const end = start + count;
+    let next = start;
+    for (let retry = 1, idle = 0; next < end;) {
+      const from = next;
+      try {
+        const session = await this.session(budget, table);
+        next = await this.readStream(budget, session, next, end, deliver);
+        if (next < end) throw failure(`the stream ended at row ${next}, before row ${end}`, 'backendError');
+      } catch (error) {
+        if (error instanceof DeliveryFailed) throw error.error;
+        if (error instanceof ReadApiUnavailable) throw error;
+        if (grpcCode(error) === GRPC.FAILED_PRECONDITION) this.sessions.delete(tablePath(table));
+        if (next > from) [retry, idle] = [1, 0];
+        if (++idle > MAX_ATTEMPTS_WITHOUT_PROGRESS) throw failureOfGrpc(error);
+        try {
+          await budget.backoff(failureOfGrpc(error), retry++);
+        } catch (final) {
+          throw describeFailure(final);
+        }
+      }
+    }
+  }
+
+  private session(budget: RetryBudget, table: ResultTable): Promise<OpenSession> {
+    const key = tablePath(table);
+    const found = this.sessions.get(key);
+    if (found) {
+      return found.then((session) => {
+        if (Date.now() - session.createdAtMs < SESSION_REUSE_MS) return session;
+        if (this.sessions.get(key) === found) this.sessions.delete(key);
+        return this.session(budget, table);
+      });
+    }
+    const created = this.createSession(budget, table);
+    this.sessions.set(key, created);
+    created.catch(() => {
+      if (this.sessions.get(key) === created) this.sessions.delete(key);
+    });
+    return created;
+  }
+
+  private async createSession(budget: RetryBudget, table: ResultTable): Promise<OpenSession> {
+    const client = await this.client();
+    let session;
+    try {
+      [session] = await this.policy.timed(
+        budget,
+        client.createReadSession(
+          {
+            parent: `projects/${this.parentProject}`,
+            readSession: { table: tablePath(table), dataFormat: 'ARROW' },
+            maxStreamCount: 1,
+          },
+          { retry: null, timeout: this.policy.requestLimitMs(budget) },
+        ),
+      );
+    } catch (error) {
+      const code = grpcCode(error);
+      const unreachable = code === GRPC.UNAVAILABLE && /ECONNREFUSED|No connection established/.test(messageOf(error));
+      if (code === GRPC.PERMISSION_DENIED || code === GRPC.UNIMPLEMENTED || unreachable) {
+        throw new ReadApiUnavailable(messageOf(error));
+      }
+      throw error;
+    }
+    const stream = session.streams?.[0]?.name;
+    const schema = session.arrowSchema?.serializedSchema;
+    if (!stream || !schema) throw failure(`the read session of ${tablePath(table)} has no stream`, 'resultChanged');
+    return { stream, schema: schema as Uint8Array, createdAtMs: Date.now() };
+  }
+
+  /** Reads the stream from row `from` until `end` or until it ends; resolves to the next row not delivered. */
+  private async readStream(
+    budget: RetryBudget,
+    session: OpenSession,
+    from: number,
+    end: number,
+    deliver: (rows: RawRow[]) => Promise<void>,
+  ): Promise<number> {
+    const client = await this.client();
+    const call = client.readRows(
+      { readStream: session.stream, offset: from },
+      { retry: null, timeout: Math.max(1, budget.remainingMs()) },
+    );
+    const responses = call[Symbol.asyncIterator]() as AsyncIterator<{
+      arrowRecordBatch?: { serializedRecordBatch?: Uint8Array | null } | null;
+    }>;
+    let next = from;
+    try {
+      while (next < end) {
+        const stalled = () => failure('the Storage Read API sent nothing in time', 'backendError');
+        const { value, done } = await withDeadline(responses.next(), this.policy.requestLimitMs(budget), stalled);
+        if (done) break;
+        const batch = value.arrowRecordBatch?.serializedRecordBatch;
+        if (!batch || batch.length === 0) continue;
+        const rows = rowsOfBatch(session.schema, batch);
+        const wanted = rows.length > end - next ? rows.slice(0, end - next) : rows;
+        next += wanted.length;
+        try {
+          await deliver(wanted);
+        } catch (error) {
+          throw new DeliveryFailed(error);
+        }
+      }
+    } finally {
+      call.cancel();
+      call.destroy();
+    }
+    return next;
+  }
+}

@@ -1,0 +1,19 @@
+// The settings that choose how query results are read: through the BigQuery Storage Read API, and
+// where it is, or as REST pages.
+import type { SettingSpec } from './settings.js';
+
+export const READ_API = {
+  key: 'read-api',
+  argument: '<api>',
+  description:
+    'how query results are read: storage (the BigQuery Storage Read API, as Arrow; REST if it cannot be used) or rest',
+  defaultValue: 'storage',
+  scope: 'mount',
+} satisfies SettingSpec;
+export const READ_API_ENDPOINT = {
+  key: 'read-api-endpoint',
+  argument: '<host:port>',
+  description: 'Storage Read API endpoint of a BigQuery-compatible server; with --api-endpoint and without it, REST',
+  shownDefault: "Google's",
+  scope: 'mount',
+} satisfies SettingSpec;
