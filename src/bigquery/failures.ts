@@ -27,7 +27,9 @@ export const HINTS: Record<string, string> = {
   rateLimitExceeded: 'BigQuery kept refusing for rate limits; retry later, or lower --max-concurrent-queries',
   ECONNRESET: 'the connection to BigQuery kept breaking; check the network, or raise --query-timeout',
   resultExpired: 'the kept query result is gone (BigQuery keeps one about a day); reading again runs a new query',
-  resultChanged: 'the kept query result did not have the rows its query reported; read again to run a new query',
+  resultChanged:
+    'the kept query result did not have the rows its query reported; read again to run a new query, and if it ' +
+    'persists pass --read-api rest',
   storageReadFailed: 'the BigQuery Storage Read API refused the read; pass --read-api rest to read results over REST',
 };
 

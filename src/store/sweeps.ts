@@ -2,7 +2,7 @@
 // a result that BigQuery holds, from which each container-day is then read by row index at no
 // further cost. However many pods of a namespace are read, listed with sizes or followed, each day
 // partition is scanned once per sweep, not once per container.
-import { QueryFailure } from '../bigquery/failures.js';
+import { failure, QueryFailure } from '../bigquery/failures.js';
 import { logQuery } from '../bigquery/log-queries.js';
 import type { LogWarehouse, QueryResult, RawRow } from '../bigquery/log-warehouse.js';
 import type { LogSource, SweepScope } from '../bigquery/query-builder.js';
@@ -70,6 +70,22 @@ export function utcDayParts(range: TimeRange): TimeRange[] {
   return parts;
 }
 
+/**
+ * The row, once it is known to be an entry of the container: a result read by row index (the
+ * Storage Read API's offset, which its contract only promises for offsets already read) must never
+ * hand over another container's rows as this one's.
+ */
+function ofContainer(row: RawRow, ref: ContainerRef): RawRow {
+  const [part, namespace, pod, container] = row;
+  if (part !== '1' || namespace !== ref.namespace || pod !== ref.pod || container !== ref.container) {
+    throw failure(
+      `the kept result gave a row of ${namespace}/${pod}/${container} where ${ref.namespace}/${ref.pod}/${ref.container} was expected`,
+      'resultChanged',
+    );
+  }
+  return row;
+}
+
 /** A kept result failed while a container-day was read from it; a new sweep may succeed. */
 export class SweepUnreadable extends Error {
   constructor(readonly failure: unknown) {
@@ -106,7 +122,7 @@ export class Sweeps {
       if (started) bytesBilled += result.stats.bytesBilled;
       opened.push({ result, hours: index.hoursOf(ref, day).filter((rows) => wanted(rows.hour)) });
     }
-    const strip = async (rows: RawRow[]) => deliver(rows.map(entryColumnsOf));
+    const strip = async (rows: RawRow[]) => deliver(rows.map((row) => entryColumnsOf(ofContainer(row, ref))));
     try {
       for (const { result, hours } of opened) {
         for (const rows of hours.filter((rows) => rows.hour === first))
