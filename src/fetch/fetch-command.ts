@@ -79,8 +79,9 @@ async function writePodFile(
   try {
     let hoursWithEntries = 0;
     for (const hour of pending) {
-      const found = await hour;
-      if (!found) continue;
+      const listed = await hour;
+      if (!listed) continue;
+      const found = await store.hours.checked(listed);
       const name = `${dayKey(pod.ref, found.day)}/${hourFileName(found.hour)}`;
       await file.appendFrom(store.cache.readWhole(found), found.size, name);
       hoursWithEntries++;

@@ -10,7 +10,7 @@ import { LRUCache } from 'lru-cache';
 import type { ContainerRef } from '../model/log-path.js';
 import { hourFileName } from '../model/log-path.js';
 import type { DayName } from '../model/time-model.js';
-import { appendingWriter, newFileWriter, type HourFileWriter } from './hour-file-writers.js';
+import { appendingWriter, CHECKSUM_ALGORITHM, newFileWriter, type HourFileWriter } from './hour-file-writers.js';
 
 export type { HourFileWriter } from './hour-file-writers.js';
 
@@ -20,6 +20,8 @@ export interface DayManifest {
   knownThroughMs: number;
   /** Size in bytes of each final hour file that has entries, by hour. */
   hours: Record<string, number>;
+  /** SHA-256 (hex) of each final hour file, by hour, recorded when it was written. */
+  sha256?: Record<string, string>;
 }
 
 /** Which hour file of the cache. */
@@ -63,6 +65,8 @@ const MANIFEST_NAME = 'manifest.json';
 const ABANDONED_PARTIAL_MS = 10 * 60_000;
 /** Directory depth of a day below the cache root: namespace/pod/container/day. */
 const DAY_DEPTH = 4;
+/** Bytes hashed at a time when a file is verified: the JS thread is never held for the whole file. */
+const VERIFY_CHUNK_BYTES = 1 << 20;
 
 export class DiskCache {
   /** Bytes on disk per container-day, least recently used first out once over the bound. */
@@ -207,6 +211,32 @@ export class DiskCache {
     };
   }
 
+  /**
+   * Opens the hour's file for reads only if it holds exactly `file.size` bytes whose SHA-256 is
+   * `checksum`, checked through the same handle before any byte is handed out; undefined otherwise.
+   */
+  async openVerified(file: CachedHour, checksum: string): Promise<HourReader | undefined> {
+    const handle = await open(this.hourPath(file), 'r');
+    try {
+      if ((await handle.stat()).size === file.size && (await hashOf(handle, file.size)) === checksum) {
+        return {
+          read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position),
+          close: () => handle.close(),
+        };
+      }
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    await handle.close();
+    return undefined;
+  }
+
+  /** Removes the hour's file, e.g. one found damaged. */
+  async removeHour(id: HourId): Promise<void> {
+    await rm(this.hourPath(id), { force: true });
+  }
+
   /** The first `size` bytes of the hour's file, in chunks, for copying it elsewhere. */
   async *readWhole(file: CachedHour): AsyncIterable<Buffer> {
     if (file.size === 0) return;
@@ -237,4 +267,17 @@ export class DiskCache {
     const path = join(dir, `.${name}.${randomBytes(6).toString('hex')}${PARTIAL_SUFFIX}`);
     return { path, handle: await open(path, 'wx', 0o600) };
   }
+}
+
+/** The checksum of the first `size` bytes of an open file, read and hashed a chunk at a time. */
+async function hashOf(handle: FileHandle, size: number): Promise<string> {
+  const hash = createHash(CHECKSUM_ALGORITHM);
+  const buffer = Buffer.allocUnsafe(Math.min(VERIFY_CHUNK_BYTES, Math.max(1, size)));
+  for (let position = 0; position < size;) {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - position), position);
+    if (bytesRead === 0) break;
+    hash.update(buffer.subarray(0, bytesRead));
+    position += bytesRead;
+  }
+  return hash.digest('hex');
 }
