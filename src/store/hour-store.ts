@@ -1,10 +1,9 @@
 // Hour files on demand. The first access to any hour of a container-day reads the rest of that day,
 // requested hour first, from sweeps (sweeps.ts: one query per UTC day for every container of the
 // namespace, whose kept result any container-day is then read from), and splits it into hour files
-// in the disk cache. Finished hours are kept for good; the hour that is still
-// filling is a snapshot, fetched again while a reader has it open, at most once per refresh interval
-// and within the refresh budget. One fetch per container-day runs at a time; every access to the
-// day meanwhile awaits its hour from that fetch.
+// in the disk cache. Finished hours are kept for good; the hour that is still filling is a snapshot,
+// fetched again while a reader has it open, at most once per refresh interval and within the refresh
+// budget. One fetch per container-day runs at a time; every access to the day awaits its hour from it.
 import { logQuery } from '../bigquery/log-queries.js';
 import type { Logger } from 'pino';
 import { describeFailure, QueryFailure } from '../bigquery/failures.js';
