@@ -15,7 +15,7 @@ export interface HourFile extends CachedHour {
   fetchedAtMs: number;
   /** Where the file ends, for appending what a later fetch finds after it. */
   end?: FileEnd;
-  /** SHA-256 (hex) of the whole file, recorded when it was written; only new files have one. */
+  /** The checksum (CRC-32, hex) of the whole file, recorded when it was written; only new files have one. */
   checksum?: string;
   /**
    * Its bytes on disk are known to be the ones written: this process wrote them, or has checked
@@ -59,7 +59,7 @@ export async function restoreDayState(
   for (const [hourText, size] of Object.entries(manifest.hours)) {
     const hour = Number(hourText);
     // A manifest of an earlier version has no checksums: its hours are fetched again.
-    const checksum = manifest.sha256?.[hourText];
+    const checksum = manifest.crc32?.[hourText];
     if (checksum === undefined) return empty;
     const found = await cache.statHour({ ref, day, hour });
     if (found?.size !== size) return empty;
@@ -82,13 +82,13 @@ export async function restoreDayState(
 /** The manifest of what is final: the sizes of the final hours, and how far the day is known. */
 export function manifestOf(state: DayState): DayManifest {
   const hours: Record<string, number> = {};
-  const sha256: Record<string, string> = {};
+  const crc32: Record<string, string> = {};
   for (const [hour, file] of state.files) {
     if (!file.final) continue;
     hours[String(hour)] = file.size;
-    if (file.checksum !== undefined) sha256[String(hour)] = file.checksum;
+    if (file.checksum !== undefined) crc32[String(hour)] = file.checksum;
   }
-  return { knownThroughMs: state.knownThroughMs, hours, sha256 };
+  return { knownThroughMs: state.knownThroughMs, hours, crc32 };
 }
 
 /** Bytes of all the day's hour files. */

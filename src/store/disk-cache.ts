@@ -11,7 +11,7 @@ import type { ContainerRef } from '../model/log-path.js';
 import { hourFileName } from '../model/log-path.js';
 import type { DayName } from '../model/time-model.js';
 import { PARTIAL_SUFFIX, TemporaryFiles, type TemporaryFile } from './temporary-files.js';
-import { appendingWriter, CHECKSUM_ALGORITHM, newFileWriter, type HourFileWriter } from './hour-file-writers.js';
+import { appendingWriter, Checksum, newFileWriter, type HourFileWriter } from './hour-file-writers.js';
 
 export type { HourFileWriter } from './hour-file-writers.js';
 
@@ -21,8 +21,8 @@ export interface DayManifest {
   knownThroughMs: number;
   /** Size in bytes of each final hour file that has entries, by hour. */
   hours: Record<string, number>;
-  /** SHA-256 (hex) of each final hour file, by hour, recorded when it was written. */
-  sha256?: Record<string, string>;
+  /** The checksum (CRC-32, hex) of each final hour file, by hour, recorded when it was written. */
+  crc32?: Record<string, string>;
 }
 
 /** Which hour file of the cache. */
@@ -217,13 +217,13 @@ export class DiskCache {
   }
 
   /**
-   * Opens the hour's file for reads only if it holds exactly `file.size` bytes whose SHA-256 is
+   * Opens the hour's file for reads only if it holds exactly `file.size` bytes whose checksum is
    * `checksum`, checked through the same handle before any byte is handed out; undefined otherwise.
    */
   async openVerified(file: CachedHour, checksum: string): Promise<HourReader | undefined> {
     const handle = await open(this.hourPath(file), 'r');
     try {
-      if ((await handle.stat()).size === file.size && (await hashOf(handle, file.size)) === checksum) {
+      if ((await handle.stat()).size === file.size && (await checksumOf(handle, file.size)) === checksum) {
         return {
           read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position),
           close: () => handle.close(),
@@ -269,15 +269,23 @@ export class DiskCache {
   }
 }
 
-/** The checksum of the first `size` bytes of an open file, read and hashed a chunk at a time. */
-async function hashOf(handle: FileHandle, size: number): Promise<string> {
-  const hash = createHash(CHECKSUM_ALGORITHM);
-  const buffer = Buffer.allocUnsafe(Math.min(VERIFY_CHUNK_BYTES, Math.max(1, size)));
-  for (let position = 0; position < size;) {
-    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - position), position);
-    if (bytesRead === 0) break;
-    hash.update(buffer.subarray(0, bytesRead));
+/**
+ * The checksum of the first `size` bytes of an open file, read a chunk at a time: the next chunk is
+ * read while this one is summed.
+ */
+async function checksumOf(handle: FileHandle, size: number): Promise<string> {
+  const checksum = new Checksum();
+  const chunk = Math.min(VERIFY_CHUNK_BYTES, Math.max(1, size));
+  const buffers = [Buffer.allocUnsafe(chunk), Buffer.allocUnsafe(chunk)];
+  const readAt = (position: number, buffer: Buffer) =>
+    handle.read(buffer, 0, Math.min(chunk, size - position), position);
+  let position = 0;
+  let next = size > 0 ? readAt(0, buffers[0] as Buffer) : undefined;
+  for (let turn = 1; next; turn ^= 1) {
+    const { bytesRead, buffer } = await next;
     position += bytesRead;
+    next = bytesRead > 0 && position < size ? readAt(position, buffers[turn] as Buffer) : undefined;
+    checksum.update(buffer.subarray(0, bytesRead));
   }
-  return hash.digest('hex');
+  return checksum.hex;
 }

@@ -2,11 +2,24 @@
 // writers out: a new file that becomes the hour's file when committed, or the live hour's file
 // grown in place and cut back to its old size when abandoned. Both write whole chunks, however
 // short the writes of the file system come out. A new file's checksum is computed as it is written.
-import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
 
-/** The checksum cached hour files carry: SHA-256, as lowercase hex. */
-export const CHECKSUM_ALGORITHM = 'sha256';
+/**
+ * The checksum cached hour files carry: CRC-32 (zlib's, as 8 lowercase hex digits), which catches
+ * accidental damage and is cheap enough to check a whole file on its first read.
+ */
+export class Checksum {
+  private value = 0;
+
+  update(bytes: Buffer): void {
+    this.value = crc32(bytes, this.value);
+  }
+
+  get hex(): string {
+    return this.value.toString(16).padStart(8, '0');
+  }
+}
 
 /** Writes one hour file. After `commit` or `abandon` it is closed and takes no more calls. */
 export interface HourFileWriter {
@@ -39,7 +52,7 @@ function handleWriter(
   handle: FileHandle,
   startSize: number,
   finish: { afterCommit(): Promise<void>; abandon(): Promise<void> },
-  hash?: Hash,
+  hash?: Checksum,
 ): HourFileWriter {
   let size = startSize;
   let checksum: string | undefined;
@@ -58,7 +71,7 @@ function handleWriter(
     async commit() {
       await handle.datasync();
       await handle.close();
-      checksum = hash?.digest('hex');
+      checksum = hash?.hex;
       await finish.afterCommit();
     },
     abandon: () => finish.abandon(),
@@ -77,7 +90,7 @@ export function newFileWriter(handle: FileHandle, name: TemporaryName): HourFile
         await name.discard();
       },
     },
-    createHash(CHECKSUM_ALGORITHM),
+    new Checksum(),
   );
 }
 
