@@ -151,11 +151,33 @@ t.test('kill -9 in the middle of a fetch, then mount again with the same cache',
     [],
     'the new daemon left no temporary file of its own',
   );
-  t.comment(
-    `temporary files the crash left, still in the cache: ${after.filter((p) => p.endsWith('.partial')).length}`,
+  t.same(
+    after.filter((path) => path.endsWith('.partial')),
+    [],
+    'the temporary files of the killed daemon were removed by the new one at once',
   );
   // Before the first daemon's teardown, which would unmount whatever is mounted here.
   await second.stop();
+});
+
+t.test('SIGTERM while a fetch goes on in the background leaves no temporary file', async (t) => {
+  const environment = currentEnvironment();
+  const { files } = environment;
+  const { daemon, cacheDir } = await mountFixtures(t, environment, ['--query-timeout', '60s']);
+  environment.emulator.faults.set({ rules: [{ endpoint: 'jobs.getQueryResults', kind: 'latency', ms: 1_000 }] });
+  const requested = `${bulkDayDir(environment)}/12.log`;
+  t.same(await readAndCompare(join(daemon.mountpoint, requested), files.get(requested)), { kind: 'exact' });
+  // The rest of the day is still being fetched, page by page, into a temporary file.
+  await waitFor('a temporary file of the background fetch', async () =>
+    (await cacheFiles(cacheDir)).some((path) => path.endsWith('.partial')),
+  );
+  await daemon.stop();
+  t.same(
+    (await cacheFiles(cacheDir)).filter((path) => path.endsWith('.partial')),
+    [],
+    'the stopped daemon removed its temporary files',
+  );
+  t.same(await wrongWholeFiles(cacheDir, files), [], 'every hour file it left is whole and true');
 });
 
 t.test('a stale mount on a path with a space is recovered too', async (t) => {

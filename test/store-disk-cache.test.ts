@@ -4,7 +4,9 @@
 import t, { type Test } from 'tap';
 import { mkdir, mkdtemp, open, readdir, readFile, rm, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { childEnv, nodeCommand } from './support/cli-process.js';
 import { DiskCache, dayKey, type HourId } from '../src/store/disk-cache.js';
 import { appendingWriter, newFileWriter } from '../src/store/hour-file-writers.js';
 import type { ContainerRef } from '../src/model/log-path.js';
@@ -60,7 +62,7 @@ t.test('a new hour file appears under its name only when committed', async (t) =
   await writer.write(Buffer.from('two\n'));
   t.equal(writer.size, 8);
   t.equal(await cache.statHour(hourId(10)), undefined, 'nothing under the real name while it is written');
-  t.match(await filesUnder(dir), [/\.10\.log\.[0-9a-f]+\.partial$/], 'only a temporary file');
+  t.match(await filesUnder(dir), [/\.10\.log\.[0-9a-f]+\.[0-9a-f]+-\d+-\d+\.partial$/], 'only a temporary file');
   await writer.commit();
   t.same(await filesUnder(dir), [`${KEY}/shop/web-1/app/${DAY}/10.log`]);
   t.equal((await cache.statHour(hourId(10)))?.size, 8);
@@ -194,6 +196,61 @@ t.test('at open, temporary files a crash left are removed once old, and whole fi
   );
   t.equal(cache.bytesUsed, 150, 'the day counts its whole files');
 });
+
+/** A process writing an hour file into the cache at `dir`, its temporary file open; see cache-writer.ts. */
+async function startWriter(t: Test, dir: string, hour: number): Promise<ChildProcess> {
+  const [program = '', ...args] = nodeCommand([
+    resolve(import.meta.dirname, 'support/cache-writer.ts'),
+    dir,
+    KEY,
+    String(hour),
+  ]);
+  const child = spawn(program, args, { env: childEnv(), stdio: ['pipe', 'pipe', 'inherit'] });
+  t.teardown(() => void child.kill('SIGKILL'));
+  await new Promise<void>((resolveWriting, reject) => {
+    child.stdout?.on('data', (data: Buffer) => data.toString().includes('writing') && resolveWriting());
+    child.once('exit', (code) => reject(new Error(`the writer exited with ${code}`)));
+  });
+  return child;
+}
+
+async function exitOf(child: ChildProcess, signal?: NodeJS.Signals): Promise<void> {
+  const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
+  if (signal) child.kill(signal);
+  await exited;
+}
+
+const partials = async (dir: string) => (await filesUnder(dir)).filter((path) => path.endsWith('.partial'));
+
+t.test(
+  "temporary files: a dead process's go at once, a running one's stay, a closing one removes its own",
+  async (t) => {
+    const dir = await cacheDir(t);
+    const killed = await startWriter(t, dir, 9);
+    const running = await startWriter(t, dir, 10);
+    const closing = await startWriter(t, dir, 11);
+    t.equal((await partials(dir)).length, 3, 'three writers, three temporary files');
+    await exitOf(killed, 'SIGKILL');
+
+    const cache = await DiskCache.open(dir, KEY, 1 << 20);
+    const left = await partials(dir);
+    t.equal(left.length, 2, "the killed writer's file is gone, however new");
+    t.notOk(left.some((path) => /\.09\.log\./.test(path)));
+
+    closing.stdin?.write('close\n');
+    await exitOf(closing);
+    t.match(await partials(dir), [/\.10\.log\./], 'a process that closes its cache leaves nothing behind');
+
+    const mine = await cache.createHour({ ref: REF, day: DAY, hour: 12 });
+    await mine.write(Buffer.from('mine'));
+    await exitOf(running, 'SIGKILL');
+    await DiskCache.open(dir, KEY, 1 << 20);
+    t.match(await partials(dir), [/\.12\.log\./], "another process opening the cache keeps this running one's file");
+    await cache.close();
+    t.same(await partials(dir), [], 'closed: its own temporary file is removed');
+    await t.rejects(cache.createHour({ ref: REF, day: DAY, hour: 13 }), /closed/, 'and it makes no new one');
+  },
+);
 
 t.test('the bound: least recently used days are evicted, listeners told, their files removed', async (t) => {
   const dir = await cacheDir(t);

@@ -5,16 +5,18 @@
 // too big, failed queries, and eviction.
 import t, { type Test } from 'tap';
 import { withDeadline } from '../src/model/deadline.js';
-import { mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { crc32 } from 'node:zlib';
 import type { EntriesSpec, SweepSpec } from '../src/bigquery/log-queries.js';
 import type { LogWarehouse } from '../src/bigquery/log-warehouse.js';
 import type { ContainerRef } from '../src/model/log-path.js';
 import { MountStats } from '../src/model/stats.js';
 import { microsToRfc3339, TimeZoneModel, type DayName } from '../src/model/time-model.js';
 import type { HourFile } from '../src/store/day-state.js';
+import type { DayManifest } from '../src/store/disk-cache.js';
 import { lineFormatter } from '../src/store/entry-format.js';
 import { openLogStore, type LogStore, type LogStoreOptions } from '../src/store/log-store.js';
 import { FailingWarehouse, type FailureStep } from './support/failing-warehouse.js';
@@ -117,6 +119,30 @@ async function contentOf(store: LogStore, file: HourFile | undefined): Promise<s
   const chunks: Buffer[] = [];
   for await (const chunk of store.cache.readWhole(file)) chunks.push(chunk);
   return Buffer.concat(chunks).toString();
+}
+
+/**
+ * The day's manifest without its checksums, after checking that each is the CRC-32 of the hour's
+ * file as it is on disk.
+ */
+async function checkedManifest(
+  store: LogStore,
+  ref: ContainerRef,
+  day: DayName,
+): Promise<Omit<DayManifest, 'crc32'> | undefined> {
+  const manifest = await store.cache.readManifest(ref, day);
+  if (!manifest) return undefined;
+  const { crc32: recorded, ...rest } = manifest;
+  const actual: Record<string, string> = {};
+  for (const [hour, size] of Object.entries(manifest.hours)) {
+    const content = await contentOf(store, { ref, day, hour: Number(hour), size } as HourFile);
+    actual[hour] = crc32(content ?? '')
+      .toString(16)
+      .padStart(8, '0');
+  }
+  if (JSON.stringify(actual) !== JSON.stringify(recorded))
+    throw new Error(`checksums ${JSON.stringify(recorded)} are wrong`);
+  return rest;
 }
 
 /** The bytes a reader that opened the file earlier reads now. */
@@ -289,7 +315,7 @@ t.test('a live hour grows by appends; late entries wait until it is final', asyn
   t.match(sealed, { final: true, mtimeMs: at(12) });
   t.equal(await readThrough(reader), 'a\nb\nc\nd\n', 'a reader that had it open keeps the old file');
   await reader.close();
-  t.same(await store.cache.readManifest(REF, DAY), { knownThroughMs: at(12), hours: { '9': 5, '11': 13 } });
+  t.same(await checkedManifest(store, REF, DAY), { knownThroughMs: at(12), hours: { '9': 5, '11': 13 } });
 });
 
 t.test('sealing: final hours go in the manifest, and a new store serves them without a query', async (t) => {
@@ -299,7 +325,7 @@ t.test('sealing: final hours go in the manifest, and a new store serves them wit
   const first = await openStore(t, fake, { nowMs: DAY_FINAL_MS });
   const served = new Map<number, string | undefined>();
   for (const hour of [9, 10, 11]) served.set(hour, await contentOf(first.store, await first.settledHour(DAY, hour)));
-  t.same(await first.store.cache.readManifest(REF, DAY), {
+  t.same(await checkedManifest(first.store, REF, DAY), {
     knownThroughMs: at(24),
     hours: { '9': 5, '10': 4, '11': 7 },
   });
@@ -322,7 +348,7 @@ t.test('after a restart only the hours not final are fetched; a damaged day is f
   fake.insert([entry('09:05:00', 'nine'), entry('11:05:00', 'eleven')]);
   const first = await openStore(t, fake, { nowMs: at(11, 30) });
   await first.settledHour(DAY, 11);
-  t.same(await first.store.cache.readManifest(REF, DAY), { knownThroughMs: at(11), hours: { '9': 5 } });
+  t.same(await checkedManifest(first.store, REF, DAY), { knownThroughMs: at(11), hours: { '9': 5 } });
   t.equal(await first.store.hours.finalHours(REF, DAY), undefined, 'the day is not all final');
 
   const second = await openStore(t, fake, { nowMs: at(11, 30), cacheDir: first.cacheDir });
@@ -342,7 +368,51 @@ t.test('after a restart only the hours not final are fetched; a damaged day is f
     'sizes that do not match the manifest: the whole day again',
   );
   t.equal(sweeps(fake).length, 3);
-  t.same(await third.store.cache.readManifest(REF, DAY), { knownThroughMs: at(11), hours: { '9': 5 } });
+  t.same(await checkedManifest(third.store, REF, DAY), { knownThroughMs: at(11), hours: { '9': 5 } });
+});
+
+t.test('a restored file that does not match its checksum is never read: it is fetched again', async (t) => {
+  const fake = new FakeWarehouse();
+  fake.insert([entry('09:05:00', 'nine'), entry('10:05:00', 'ten!'), entry('11:05:00', 'eleven')]);
+  const first = await openStore(t, fake, { nowMs: DAY_FINAL_MS });
+  await first.settledHour(DAY, 9);
+  const dayDir = join(first.cacheDir, (await readdir(first.cacheDir))[0] ?? '', 'shop/web-1/app', DAY);
+  const nine = join(dayDir, '09.log');
+  const ten = join(dayDir, '10.log');
+  const damaged = await readFile(nine);
+  damaged.writeUInt8(damaged.readUInt8(1) ^ 0x20, 1);
+  await writeFile(nine, damaged);
+  // Another hour's file of the same size in its place.
+  await copyFile(join(dayDir, '11.log'), ten);
+  await truncate(ten, 5);
+
+  const second = await openStore(t, fake, { nowMs: DAY_FINAL_MS, cacheDir: first.cacheDir });
+  const restored = await second.settledHour(DAY, 9);
+  t.equal(restored?.size, 5, 'the manifest still vouches for the size');
+  const queriesBefore = fake.queries.length;
+  const reader = await second.store.hours.openForReading(restored as HourFile);
+  t.equal(await readThrough(reader), 'nine\n', 'the reader gets the true bytes');
+  await reader.close();
+  t.equal(fake.queries.length, queriesBefore + 1, 'the damaged hour was fetched again');
+  await settled(second.store);
+  const tenFile = await second.settledHour(DAY, 10);
+  t.equal(await contentOf(second.store, await second.store.hours.checked(tenFile as HourFile)), 'ten!\n');
+  t.equal(await readFile(nine, 'utf8'), 'nine\n', 'the cache holds the true bytes again');
+
+  const third = await openStore(t, fake, { nowMs: DAY_FINAL_MS, cacheDir: first.cacheDir });
+  const queries = fake.queries.length;
+  for (const [hour, text] of [
+    [9, 'nine\n'],
+    [10, 'ten!\n'],
+    [11, 'eleven\n'],
+  ] as const) {
+    const file = (await third.settledHour(DAY, hour)) as HourFile;
+    const opened = await third.store.hours.openForReading(file);
+    t.equal(await readThrough(opened), text, `hour ${hour} from the repaired cache`);
+    await opened.close();
+    t.ok(file.verified, 'checked once');
+  }
+  t.equal(fake.queries.length, queries, 'a sound cache costs no query');
 });
 
 t.test('refresh policy: only for a reader, at most once per interval, within the budget', async (t) => {
@@ -439,7 +509,7 @@ for (const reason of ['responseTooLarge', 'resourcesExceeded']) {
       ['ten\n', 'nine\n', 'eleven\n', undefined],
       'the same files as from a sweep',
     );
-    t.same(await store.cache.readManifest(REF, DAY), {
+    t.same(await checkedManifest(store, REF, DAY), {
       knownThroughMs: at(24),
       hours: { '9': 5, '10': 4, '11': 7 },
     });
@@ -612,7 +682,7 @@ t.test('containers of one namespace-day share one sweep; another namespace has i
   t.same(sweeps(fake), [
     { kind: 'sweep', scope: { namespaces: ['shop'] }, range: DAY_RANGE, timeZone: 'UTC', fullEntries: false },
   ]);
-  t.same(await store.cache.readManifest(WEB_2, DAY), { knownThroughMs: at(24), hours: { '10': 10, '11': 13 } });
+  t.same(await checkedManifest(store, WEB_2, DAY), { knownThroughMs: at(24), hours: { '10': 10, '11': 13 } });
   t.same(await store.hours.finalHours(REF, DAY), [9, 10], 'the first pod’s other hours came with it');
 
   t.equal(await contentOf(store, await store.hours.hour(WORKER, DAY, 10)), 'worker ten\n');
@@ -701,7 +771,7 @@ t.test('a sweep delivers only the hours the fetch plans: a refresh does not writ
   t.equal(await contentOf(store, nine), 'nine\n', 'with the same bytes');
   const onDisk = join(cacheDir, (await readdir(cacheDir))[0] ?? '', 'shop/web-1/app', DAY, '09.log');
   t.equal((await stat(onDisk)).size, 5);
-  t.same(await store.cache.readManifest(REF, DAY), { knownThroughMs: at(11), hours: { '9': 5 } });
+  t.same(await checkedManifest(store, REF, DAY), { knownThroughMs: at(11), hours: { '9': 5 } });
 
   // Nor does a first fetch of the day after a restart, which starts at the first hour not final.
   const again = await openStore(t, fake, { nowMs: clock.nowMs, cacheDir });
@@ -709,7 +779,7 @@ t.test('a sweep delivers only the hours the fetch plans: a refresh does not writ
   t.equal(sweeps(fake).length, 3);
   t.equal(await contentOf(again.store, await again.settledHour(DAY, 9)), 'nine\n');
   t.equal((await stat(onDisk)).size, 5);
-  t.same(await again.store.cache.readManifest(REF, DAY), { knownThroughMs: at(11), hours: { '9': 5 } });
+  t.same(await checkedManifest(again.store, REF, DAY), { knownThroughMs: at(11), hours: { '9': 5 } });
 });
 
 t.test('a day of a zone east of UTC is read from the sweeps of both UTC days it spans', async (t) => {
@@ -755,7 +825,7 @@ t.test('a day of a zone east of UTC is read from the sweeps of both UTC days it 
   );
   for (const [hour, text] of expected) t.equal(await contentOf(store, await store.hours.hour(REF, DAY, hour)), text);
   t.same(await store.hours.finalHours(REF, DAY), [0, 5, 6, 23]);
-  t.same(await store.cache.readManifest(REF, DAY), {
+  t.same(await checkedManifest(store, REF, DAY), {
     knownThroughMs: kolkata.dayRange(DAY).endMs,
     hours: Object.fromEntries([...expected].map(([hour, text]) => [String(hour), Buffer.byteLength(text)])),
   });

@@ -74,7 +74,9 @@ export async function startMount(options: MountOptions, log: Logger, warehouse?:
 
   let unmounting: Promise<void> | undefined;
   const unmount = () => {
-    unmounting ??= promised((cb) => fuse.unmount(cb)).then(() => tree.closeAll());
+    unmounting ??= promised((cb) => fuse.unmount(cb))
+      .then(() => tree.closeAll())
+      .then(() => store.cache.close());
     return unmounting;
   };
   return { fuse, stats, unmount };

@@ -79,8 +79,9 @@ async function writePodFile(
   try {
     let hoursWithEntries = 0;
     for (const hour of pending) {
-      const found = await hour;
-      if (!found) continue;
+      const listed = await hour;
+      if (!listed) continue;
+      const found = await store.hours.checked(listed);
       const name = `${dayKey(pod.ref, found.day)}/${hourFileName(found.hour)}`;
       await file.appendFrom(store.cache.readWhole(found), found.size, name);
       hoursWithEntries++;
@@ -122,8 +123,10 @@ export async function runFetch(options: FetchOptions, log: Logger): Promise<numb
   await mkdir(outDir, { recursive: true });
   const output = new OutputDirectory(outDir);
   const progress = createFetchProgress(process.stderr, options.outDir);
+  let store: LogStore | undefined;
   const stop = (signal: NodeJS.Signals, code: number) => {
     output.removeUnfinishedSync();
+    store?.cache.closeNow();
     progress.done(false);
     process.stderr.write(`bqlogfs: fetch interrupted by ${signal}\n`);
     process.exit(code);
@@ -139,11 +142,12 @@ export async function runFetch(options: FetchOptions, log: Logger): Promise<numb
       container: options.container,
       ...(options.namespace !== undefined && { namespaces: [options.namespace] }),
     });
-    const store = await openLogStore({ name: 'fetch', ...options.store, sweepScope }, log, stats, now);
-    const pods = await podsInWindow(store, options);
+    const opened = await openLogStore({ name: 'fetch', ...options.store, sweepScope }, log, stats, now);
+    store = opened;
+    const pods = await podsInWindow(opened, options);
     progress.podsFound(pods.length);
     await forEachLimited(pods, options.store.maxConcurrentQueries, (pod) =>
-      writePodFile(store, output, pod, options.window, progress),
+      writePodFile(opened, output, pod, options.window, progress),
     );
     podCount = pods.length;
   } catch (error) {

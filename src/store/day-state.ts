@@ -15,6 +15,13 @@ export interface HourFile extends CachedHour {
   fetchedAtMs: number;
   /** Where the file ends, for appending what a later fetch finds after it. */
   end?: FileEnd;
+  /** The checksum (CRC-32, hex) of the whole file, recorded when it was written; only new files have one. */
+  checksum?: string;
+  /**
+   * Its bytes on disk are known to be the ones written: this process wrote them, or has checked
+   * them against `checksum`. A file restored from a manifest is checked on its first read.
+   */
+  verified: boolean;
 }
 
 export interface DayState {
@@ -26,6 +33,8 @@ export interface DayState {
   fetching: boolean;
   /** When the latest fetch of the day's unfinished hours started. */
   lastFetchMs: number;
+  /** Settles when the running fetch, if any, has ended. */
+  fetchDone?: Promise<void>;
 }
 
 /** A day nothing is known of yet, starting at `startMs`. */
@@ -33,7 +42,10 @@ export function emptyDayState(startMs: number): DayState {
   return { knownThroughMs: startMs, files: new Map(), pending: new Map(), fetching: false, lastFetchMs: -Infinity };
 }
 
-/** Restores what earlier runs fetched for good, after checking the files are still whole. */
+/**
+ * Restores what earlier runs fetched for good, after checking the files still have their sizes;
+ * their checksums are checked when they are first read (HourStore.openForReading).
+ */
 export async function restoreDayState(
   cache: DiskCache,
   zone: TimeZoneModel,
@@ -46,10 +58,23 @@ export async function restoreDayState(
   const files = new Map<number, HourFile>();
   for (const [hourText, size] of Object.entries(manifest.hours)) {
     const hour = Number(hourText);
+    // A manifest of an earlier version has no checksums: its hours are fetched again.
+    const checksum = manifest.crc32?.[hourText];
+    if (checksum === undefined) return empty;
     const found = await cache.statHour({ ref, day, hour });
     if (found?.size !== size) return empty;
     const endMs = zone.hourRange(day, hour)?.endMs ?? 0;
-    files.set(hour, { ref, day, hour, size, mtimeMs: endMs, final: true, fetchedAtMs: found.mtimeMs });
+    files.set(hour, {
+      ref,
+      day,
+      hour,
+      size,
+      mtimeMs: endMs,
+      final: true,
+      fetchedAtMs: found.mtimeMs,
+      checksum,
+      verified: false,
+    });
   }
   return { ...empty, knownThroughMs: manifest.knownThroughMs, files };
 }
@@ -57,8 +82,13 @@ export async function restoreDayState(
 /** The manifest of what is final: the sizes of the final hours, and how far the day is known. */
 export function manifestOf(state: DayState): DayManifest {
   const hours: Record<string, number> = {};
-  for (const [hour, file] of state.files) if (file.final) hours[String(hour)] = file.size;
-  return { knownThroughMs: state.knownThroughMs, hours };
+  const crc32: Record<string, string> = {};
+  for (const [hour, file] of state.files) {
+    if (!file.final) continue;
+    hours[String(hour)] = file.size;
+    if (file.checksum !== undefined) crc32[String(hour)] = file.checksum;
+  }
+  return { knownThroughMs: state.knownThroughMs, hours, crc32 };
 }
 
 /** Bytes of all the day's hour files. */
@@ -96,4 +126,12 @@ export function settleUndelivered(state: DayState, isFinal: (hour: number) => bo
 export function rejectPending(state: DayState, error: unknown): void {
   for (const waiting of state.pending.values()) waiting.reject(error);
   state.pending.clear();
+}
+
+/** Forgets a final hour whose file turned out damaged: the day's next fetch starts at that hour. */
+export function forgetHour(state: DayState, file: HourFile, hourStartMs: number): void {
+  if (state.files.get(file.hour) !== file) return;
+  state.files.delete(file.hour);
+  state.knownThroughMs = Math.min(state.knownThroughMs, hourStartMs);
+  state.lastFetchMs = -Infinity;
 }

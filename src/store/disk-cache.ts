@@ -2,7 +2,7 @@
 // writers, readers and copies by hour, never paths. A new file is written under a temporary name and
 // renamed into place only when complete, so a crash can leave litter but never a short file under a
 // real name; the live hour's file is appended to, and cut back to its old size when abandoned.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
@@ -10,7 +10,8 @@ import { LRUCache } from 'lru-cache';
 import type { ContainerRef } from '../model/log-path.js';
 import { hourFileName } from '../model/log-path.js';
 import type { DayName } from '../model/time-model.js';
-import { appendingWriter, newFileWriter, type HourFileWriter } from './hour-file-writers.js';
+import { PARTIAL_SUFFIX, TemporaryFiles, type TemporaryFile } from './temporary-files.js';
+import { appendingWriter, Checksum, newFileWriter, type HourFileWriter } from './hour-file-writers.js';
 
 export type { HourFileWriter } from './hour-file-writers.js';
 
@@ -20,6 +21,8 @@ export interface DayManifest {
   knownThroughMs: number;
   /** Size in bytes of each final hour file that has entries, by hour. */
   hours: Record<string, number>;
+  /** The checksum (CRC-32, hex) of each final hour file, by hour, recorded when it was written. */
+  crc32?: Record<string, string>;
 }
 
 /** Which hour file of the cache. */
@@ -57,12 +60,13 @@ export function dayKey(ref: ContainerRef, day: DayName): string {
   return `${ref.namespace}/${ref.pod}/${ref.container}/${day}`;
 }
 
-const PARTIAL_SUFFIX = '.partial';
 const MANIFEST_NAME = 'manifest.json';
-/** A temporary file untouched this long was left by a process that died. */
-const ABANDONED_PARTIAL_MS = 10 * 60_000;
+/** How often the cache looks for temporary files that another process sharing it left when it died. */
+const LEFTOVER_SWEEP_MS = 10 * 60_000;
 /** Directory depth of a day below the cache root: namespace/pod/container/day. */
 const DAY_DEPTH = 4;
+/** Bytes hashed at a time when a file is verified: the JS thread is never held for the whole file. */
+const VERIFY_CHUNK_BYTES = 1 << 20;
 
 export class DiskCache {
   /** Bytes on disk per container-day, least recently used first out once over the bound. */
@@ -72,6 +76,7 @@ export class DiskCache {
   private constructor(
     private readonly root: string,
     maxBytes: number,
+    private readonly temporaryFiles: TemporaryFiles,
   ) {
     this.days = new LRUCache<string, number>({
       maxSize: maxBytes,
@@ -91,11 +96,22 @@ export class DiskCache {
     await mkdir(cacheDir, { recursive: true, mode: 0o700 });
     const root = join(cacheDir, key);
     await mkdir(root, { recursive: true, mode: 0o700 });
-    const cache = new DiskCache(root, maxBytes);
+    const cache = new DiskCache(root, maxBytes, await TemporaryFiles.forThisProcess());
     await cache.indexExisting();
-    // Another daemon sharing this cache may crash while this one keeps running.
-    setInterval(() => void cache.removeAbandonedPartials().catch(() => undefined), ABANDONED_PARTIAL_MS).unref();
+    // Another process sharing this cache may die while this one keeps running.
+    const sweep = () => void cache.temporaryFiles.removeAbandonedUnder(root).catch(() => undefined);
+    setInterval(sweep, LEFTOVER_SWEEP_MS).unref();
     return cache;
+  }
+
+  /** Removes the temporary files this process is writing, and refuses new ones: the process is stopping. */
+  close(): Promise<void> {
+    return this.temporaryFiles.close();
+  }
+
+  /** `close` for a process that exits at once, from a signal handler. */
+  closeNow(): void {
+    this.temporaryFiles.closeNow();
   }
 
   /**
@@ -107,20 +123,6 @@ export class DiskCache {
     return () => this.evictionListeners.delete(listener);
   }
 
-  private async removeAbandonedPartials(): Promise<void> {
-    const entries = await readdir(this.root, { recursive: true, withFileTypes: true });
-    for (const entry of entries) {
-      if (entry.isFile() && entry.name.endsWith(PARTIAL_SUFFIX))
-        await this.removeIfAbandoned(join(entry.parentPath, entry.name));
-    }
-  }
-
-  /** A writer touches its temporary file constantly; one untouched for long belongs to a dead process. */
-  private async removeIfAbandoned(path: string): Promise<void> {
-    const found = await stat(path).catch(() => undefined);
-    if (found && Date.now() - found.mtimeMs > ABANDONED_PARTIAL_MS) await rm(path, { force: true });
-  }
-
   private async indexExisting(): Promise<void> {
     const entries = await readdir(this.root, { recursive: true, withFileTypes: true });
     const sizes = new Map<string, { bytes: number; usedMs: number }>();
@@ -128,7 +130,7 @@ export class DiskCache {
       if (!entry.isFile()) continue;
       const path = join(entry.parentPath, entry.name);
       if (entry.name.endsWith(PARTIAL_SUFFIX)) {
-        await this.removeIfAbandoned(path);
+        await this.temporaryFiles.removeIfAbandoned(path);
         continue;
       }
       const parts = relative(this.root, entry.parentPath).split(sep);
@@ -184,12 +186,19 @@ export class DiskCache {
   async writeManifest(ref: ContainerRef, day: DayName, manifest: DayManifest): Promise<void> {
     const temp = await this.createTemp(ref, day, MANIFEST_NAME);
     try {
-      await temp.handle.writeFile(JSON.stringify(manifest));
-      await temp.handle.datasync();
+      try {
+        await temp.handle.writeFile(JSON.stringify(manifest));
+        await temp.handle.datasync();
+      } finally {
+        await temp.handle.close();
+      }
+      await rename(temp.path, join(this.dayDir(ref, day), MANIFEST_NAME));
+    } catch (error) {
+      await rm(temp.path, { force: true });
+      throw error;
     } finally {
-      await temp.handle.close();
+      temp.settled();
     }
-    await rename(temp.path, join(this.dayDir(ref, day), MANIFEST_NAME));
   }
 
   /** The hour's file as it is on disk; undefined when there is none. */
@@ -207,6 +216,32 @@ export class DiskCache {
     };
   }
 
+  /**
+   * Opens the hour's file for reads only if it holds exactly `file.size` bytes whose checksum is
+   * `checksum`, checked through the same handle before any byte is handed out; undefined otherwise.
+   */
+  async openVerified(file: CachedHour, checksum: string): Promise<HourReader | undefined> {
+    const handle = await open(this.hourPath(file), 'r');
+    try {
+      if ((await handle.stat()).size === file.size && (await checksumOf(handle, file.size)) === checksum) {
+        return {
+          read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position),
+          close: () => handle.close(),
+        };
+      }
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    await handle.close();
+    return undefined;
+  }
+
+  /** Removes the hour's file, e.g. one found damaged. */
+  async removeHour(id: HourId): Promise<void> {
+    await rm(this.hourPath(id), { force: true });
+  }
+
   /** The first `size` bytes of the hour's file, in chunks, for copying it elsewhere. */
   async *readWhole(file: CachedHour): AsyncIterable<Buffer> {
     if (file.size === 0) return;
@@ -217,8 +252,8 @@ export class DiskCache {
   async createHour(id: HourId): Promise<HourFileWriter> {
     const temp = await this.createTemp(id.ref, id.day, hourFileName(id.hour));
     return newFileWriter(temp.handle, {
-      commit: () => rename(temp.path, this.hourPath(id)),
-      discard: () => rm(temp.path, { force: true }),
+      commit: () => rename(temp.path, this.hourPath(id)).finally(temp.settled),
+      discard: () => rm(temp.path, { force: true }).finally(temp.settled),
     });
   }
 
@@ -227,14 +262,30 @@ export class DiskCache {
     return appendingWriter(await open(this.hourPath(file), 'a'), file.size);
   }
 
-  private async createTemp(
-    ref: ContainerRef,
-    day: DayName,
-    name: string,
-  ): Promise<{ path: string; handle: FileHandle }> {
+  private async createTemp(ref: ContainerRef, day: DayName, name: string): Promise<TemporaryFile> {
     const dir = this.dayDir(ref, day);
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const path = join(dir, `.${name}.${randomBytes(6).toString('hex')}${PARTIAL_SUFFIX}`);
-    return { path, handle: await open(path, 'wx', 0o600) };
+    return this.temporaryFiles.create(dir, name);
   }
+}
+
+/**
+ * The checksum of the first `size` bytes of an open file, read a chunk at a time: the next chunk is
+ * read while this one is summed.
+ */
+async function checksumOf(handle: FileHandle, size: number): Promise<string> {
+  const checksum = new Checksum();
+  const chunk = Math.min(VERIFY_CHUNK_BYTES, Math.max(1, size));
+  const buffers = [Buffer.allocUnsafe(chunk), Buffer.allocUnsafe(chunk)];
+  const readAt = (position: number, buffer: Buffer) =>
+    handle.read(buffer, 0, Math.min(chunk, size - position), position);
+  let position = 0;
+  let next = size > 0 ? readAt(0, buffers[0] as Buffer) : undefined;
+  for (let turn = 1; next; turn ^= 1) {
+    const { bytesRead, buffer } = await next;
+    position += bytesRead;
+    next = bytesRead > 0 && position < size ? readAt(position, buffers[turn] as Buffer) : undefined;
+    checksum.update(buffer.subarray(0, bytesRead));
+  }
+  return checksum.hex;
 }

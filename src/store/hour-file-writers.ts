@@ -1,13 +1,32 @@
 // How bytes go into a cached hour file, for disk-cache.ts, which opens the files and hands these
 // writers out: a new file that becomes the hour's file when committed, or the live hour's file
 // grown in place and cut back to its old size when abandoned. Both write whole chunks, however
-// short the writes of the file system come out.
+// short the writes of the file system come out. A new file's checksum is computed as it is written.
 import type { FileHandle } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
+
+/**
+ * The checksum cached hour files carry: CRC-32 (zlib's, as 8 lowercase hex digits), which catches
+ * accidental damage and is cheap enough to check a whole file on its first read.
+ */
+export class Checksum {
+  private value = 0;
+
+  update(bytes: Buffer): void {
+    this.value = crc32(bytes, this.value);
+  }
+
+  get hex(): string {
+    return this.value.toString(16).padStart(8, '0');
+  }
+}
 
 /** Writes one hour file. After `commit` or `abandon` it is closed and takes no more calls. */
 export interface HourFileWriter {
   /** Bytes in the file: what it had before and what was written since. */
   readonly size: number;
+  /** The checksum of the whole file, once committed; undefined for a file appended to. */
+  readonly checksum: string | undefined;
   write(chunk: Buffer): Promise<void>;
   /** Makes everything written durable and the file the hour's file. */
   commit(): Promise<void>;
@@ -33,19 +52,26 @@ function handleWriter(
   handle: FileHandle,
   startSize: number,
   finish: { afterCommit(): Promise<void>; abandon(): Promise<void> },
+  hash?: Checksum,
 ): HourFileWriter {
   let size = startSize;
+  let checksum: string | undefined;
   return {
     get size() {
       return size;
     },
+    get checksum() {
+      return checksum;
+    },
     async write(chunk) {
       await writeAll(handle, chunk);
+      hash?.update(chunk);
       size += chunk.length;
     },
     async commit() {
       await handle.datasync();
       await handle.close();
+      checksum = hash?.hex;
       await finish.afterCommit();
     },
     abandon: () => finish.abandon(),
@@ -54,13 +80,18 @@ function handleWriter(
 
 /** A writer of a temporary file (open on `handle`), renamed into place by `name.commit`. */
 export function newFileWriter(handle: FileHandle, name: TemporaryName): HourFileWriter {
-  return handleWriter(handle, 0, {
-    afterCommit: () => name.commit(),
-    abandon: async () => {
-      await handle.close().catch(() => undefined);
-      await name.discard();
+  return handleWriter(
+    handle,
+    0,
+    {
+      afterCommit: () => name.commit(),
+      abandon: async () => {
+        await handle.close().catch(() => undefined);
+        await name.discard();
+      },
     },
-  });
+    new Checksum(),
+  );
 }
 
 /** A writer that appends to a file (open on `handle` for appending) whose first `wholeSize` bytes stay. */

@@ -1,10 +1,9 @@
 // Hour files on demand. The first access to any hour of a container-day reads the rest of that day,
 // requested hour first, from sweeps (sweeps.ts: one query per UTC day for every container of the
 // namespace, whose kept result any container-day is then read from), and splits it into hour files
-// in the disk cache. Finished hours are kept for good; the hour that is still
-// filling is a snapshot, fetched again while a reader has it open, at most once per refresh interval
-// and within the refresh budget. One fetch per container-day runs at a time; every access to the
-// day meanwhile awaits its hour from that fetch.
+// in the disk cache. Finished hours are kept for good; the hour that is still filling is a snapshot,
+// fetched again while a reader has it open, at most once per refresh interval and within the refresh
+// budget. One fetch per container-day runs at a time; every access to the day awaits its hour from it.
 import { logQuery } from '../bigquery/log-queries.js';
 import type { Logger } from 'pino';
 import { describeFailure, QueryFailure } from '../bigquery/failures.js';
@@ -12,11 +11,12 @@ import type { LogSource, SweepScope } from '../bigquery/query-builder.js';
 import type { LogWarehouse, RawRow } from '../bigquery/log-warehouse.js';
 import type { ContainerRef } from '../model/log-path.js';
 import type { MountStats } from '../model/stats.js';
-import { DAY_MS, type DayName, type TimeZoneModel } from '../model/time-model.js';
-import { planDayFetch, sealsHour, type DayFetchPlan } from './day-fetch-plan.js';
+import type { DayName, TimeZoneModel } from '../model/time-model.js';
+import { planDayFetch, sealsHour, sweepNeeds, type DayFetchPlan } from './day-fetch-plan.js';
 import {
   awaitHours,
   bytesOf,
+  forgetHour,
   manifestOf,
   rejectPending,
   restoreDayState,
@@ -26,10 +26,11 @@ import {
 } from './day-state.js';
 import { dayKey, type DiskCache, type HourReader } from './disk-cache.js';
 import { lineFormatter, type OutputOptions } from './entry-format.js';
+import { HourVerification } from './hour-verification.js';
 import { HourWriter } from './hour-writer.js';
 import type { RefreshBudget } from './refresh-budget.js';
 import { RefreshPolicy } from './refresh-policy.js';
-import { Sweeps, SweepUnreadable, utcDayParts, type SweepNeed } from './sweeps.js';
+import { Sweeps, SweepUnreadable } from './sweeps.js';
 
 export interface HourStoreOptions {
   /** Grace period after an hour's end before it counts as finished (sink latency). */
@@ -64,6 +65,7 @@ export class HourStore {
   private readonly refreshPolicy: RefreshPolicy;
   private runningFetches = 0;
   private readonly sweeps: Sweeps;
+  private readonly verification: HourVerification;
   /** Containers a reader has an hour of open, by `namespace/pod/container`: refreshes sweep them together. */
   private readonly followed = new Map<string, { ref: ContainerRef; readers: number }>();
 
@@ -83,6 +85,7 @@ export class HourStore {
       fullEntries: options.output.format === 'json',
       resultLifetimeMs: SWEEP_RESULT_LIFETIME_MS,
     });
+    this.verification = new HourVerification(cache, (damaged) => this.fetchAgain(damaged), options.log);
   }
 
   /** A reader opened an hour of the container; while any is open, refreshes sweep its namespace too. */
@@ -153,9 +156,22 @@ export class HourStore {
     return this.runningFetches;
   }
 
-  /** Opens a file `hour` handed out, for reading. */
+  /** Opens a file `hour` handed out, for reading: one this process did not write is checked first. */
   openForReading(file: HourFile): Promise<HourReader> {
-    return this.cache.openForReading(file);
+    return this.verification.open(file);
+  }
+
+  /** A file `hour` handed out, checked as `openForReading` does, to be read whole from the cache. */
+  checked(file: HourFile): Promise<HourFile> {
+    return this.verification.check(file);
+  }
+
+  /** Forgets a final hour whose file was damaged, and fetches the day again from that hour on. */
+  private async fetchAgain(damaged: HourFile): Promise<HourFile | undefined> {
+    const state = await this.dayState(damaged.ref, damaged.day);
+    while (state.fetching) await state.fetchDone;
+    forgetHour(state, damaged, this.zone.hourRange(damaged.day, damaged.hour)?.startMs ?? state.knownThroughMs);
+    return this.hour(damaged.ref, damaged.day, damaged.hour);
   }
 
   /** Forgets a container-day the cache evicted (key as `dayKey` names it); its waiters fail. */
@@ -187,7 +203,7 @@ export class HourStore {
     state.fetching = true;
     state.lastFetchMs = plan.fetchStartMs;
     this.runningFetches++;
-    void this.runDayFetch(ref, day, state, plan).finally(() => {
+    state.fetchDone = this.runDayFetch(ref, day, state, plan).finally(() => {
       state.fetching = false;
       this.runningFetches--;
     });
@@ -235,21 +251,7 @@ export class HourStore {
    * Resolves to what the sweeps it started billed.
    */
   private async readDay(ref: ContainerRef, day: DayName, plan: DayFetchPlan, writer: HourWriter): Promise<number> {
-    const scope = plan.refresh ? this.refreshScope(ref) : this.dayScope(ref);
-    // A UTC day that has not begun holds nothing yet.
-    const begun = utcDayParts(plan.range).filter((part) => part.startMs <= plan.fetchStartMs);
-    const needs: SweepNeed[] = begun.map((part) => {
-      const sealedEndMs = Math.min(part.endMs, plan.finalThroughMs);
-      // What the fetch seals must be complete in the sweep: it began after the grace period. A part
-      // with hours still filling also needs a sweep newer than the last refresh.
-      const completeAfterMs = sealedEndMs > part.startMs ? sealedEndMs + this.options.sealAfterMs : -Infinity;
-      const notBeforeMs =
-        sealedEndMs >= part.endMs
-          ? completeAfterMs
-          : Math.max(plan.fetchStartMs - this.options.refreshMs + 1, completeAfterMs);
-      const utcDayStart = part.startMs - (part.startMs % DAY_MS);
-      return { scope, range: { startMs: utcDayStart, endMs: utcDayStart + DAY_MS }, notBeforeMs };
-    });
+    const needs = sweepNeeds(plan, plan.refresh ? this.refreshScope(ref) : this.dayScope(ref), this.options);
     const first = this.zone.hourOfMicros(day, BigInt(plan.first.startMs) * 1000n) ?? -1;
     const planned = new Set(plan.hours);
     const read = await this.sweeps.readContainerDay(

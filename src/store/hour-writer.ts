@@ -132,6 +132,8 @@ export class HourWriter {
       final: current.final,
       fetchedAtMs: plan.fetchStartMs,
       ...(current.position.fileEnd && { end: current.position.fileEnd }),
+      ...(current.file.checksum !== undefined && { checksum: current.file.checksum }),
+      verified: true,
     };
     deliverHour(state, file);
   }

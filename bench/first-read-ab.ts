@@ -1,0 +1,124 @@
+// `node --import tsx bench/first-read-ab.ts --base <checkout>`: the first read of a big hour from the
+// disk cache through a freshly started daemon of this tree, against one of another checkout of
+// bqlogfs (for example a commit from before cached files were checked against their checksums), and
+// against bindfs over the cached file. Each run starts both daemons on the same cache, one after the
+// other, with the cached file in the page cache; the ratios are of the medians.
+//
+//   git archive <commit> src package.json | tar -x -C /tmp/base && ln -s "$PWD/node_modules" /tmp/base/
+//   node --import tsx bench/first-read-ab.ts --base /tmp/base --hour-mib 100 --runs 9
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { emulatorClient } from '../src/emulator/client.js';
+import { startEmulator } from '../src/emulator/server.js';
+import { createSinkTables, insertEntries, type LogEntry } from '../src/demo/sink-tables.js';
+import { DAY_MS, hourRange } from '../src/model/time-model.js';
+import { removeDir, tempDir } from '../test/support/daemon.js';
+import { shOk } from '../test/support/shell.js';
+
+const PROJECT = 'bench-project';
+const DATASET = 'bench_logs';
+const BIG = { namespace: 'bench', pod: 'big-7f9c4-x2k9p', container: 'app' };
+const { values } = parseArgs({
+  options: {
+    base: { type: 'string' },
+    'hour-mib': { type: 'string', default: '100' },
+    runs: { type: 'string', default: '9' },
+  },
+});
+if (values.base === undefined) throw new Error('--base <a checkout of bqlogfs to compare with> is required');
+const hourBytes = Number(values['hour-mib']) * 2 ** 20;
+const day = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
+
+function* bigHourEntries(): Generator<LogEntry> {
+  const start = hourRange(day, 12).startMs;
+  const padding = 'x'.repeat(900);
+  let written = 0;
+  for (let n = 0; written < hourBytes; n++) {
+    const textPayload = `${String(n).padStart(9, '0')} level=INFO msg="benchmark line" ${padding}`;
+    written += textPayload.length + 1;
+    const ms = start + Math.floor((n * 3_599_000) / (hourBytes / 1000));
+    const time = new Date(ms).toISOString().slice(0, 19);
+    yield {
+      ...BIG,
+      stream: 'stdout',
+      timestamp: `${time}.${String(n % 1_000_000).padStart(6, '0')}Z`,
+      insertId: `big-${n}`,
+      textPayload,
+    };
+  }
+}
+
+/** Starts `bqlogfs mount` of the checkout whose CLI is `main`; resolves to a function that stops it. */
+async function mount(main: string, mountpoint: string, args: string[]): Promise<() => Promise<void>> {
+  const flags = ['--max-semi-space-size=2', '--max-old-space-size=128', '--import', 'tsx'];
+  const child = spawn(process.execPath, [...flags, main, 'mount', mountpoint, ...args], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  while (!(await readFile('/proc/mounts', 'utf8')).includes(` ${mountpoint} `)) await sleep(20);
+  return async () => {
+    const exited = new Promise((done) => child.once('exit', done));
+    child.kill('SIGTERM');
+    await exited;
+  };
+}
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await work();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+function median(samples: number[]): number {
+  return [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)] ?? NaN;
+}
+
+const emulator = await startEmulator({ port: 0 });
+const client = emulatorClient(emulator.url, PROJECT);
+await createSinkTables(client, DATASET, 'partitioned', [day], []);
+await insertEntries(client, DATASET, 'partitioned', bigHourEntries(), 2000);
+const cacheDir = await tempDir('bench-cache');
+const mountpoint = await tempDir('bench-mnt');
+const args = ['--project', PROJECT, '--dataset', DATASET, '--api-endpoint', emulator.url];
+args.push('--log-level', 'warn', '--cache-dir', cacheDir);
+const relative = `${BIG.namespace}/${BIG.pod}/${BIG.container}/${day}/12.log`;
+const trees = { this: resolve('src/cli/main.ts'), base: resolve(values.base, 'src/cli/main.ts') };
+
+let stop = await mount(trees.this, mountpoint, args);
+await shOk(`cat ${relative} > /dev/null`, mountpoint);
+await sleep(3000); // the day's fetch ends, and its manifest is written, after the hour is served
+await stop();
+const cachedFile = (await shOk(`find ${cacheDir} -name 12.log`)).trim();
+
+const samples: Record<'this' | 'base' | 'bindfs', number[]> = { this: [], base: [], bindfs: [] };
+for (let run = 0; run < Number(values.runs); run++) {
+  for (const tree of ['this', 'base'] as const) {
+    stop = await mount(trees[tree], mountpoint, args);
+    await shOk(`cat ${cachedFile} > /dev/null`);
+    samples[tree].push(await timed(() => shOk(`cat ${relative} > /dev/null`, mountpoint)));
+    await stop();
+  }
+  const bindMount = await tempDir('bench-bindfs');
+  await shOk(`bindfs ${resolve(cachedFile, '..')} ${bindMount}`);
+  await shOk(`cat ${cachedFile} > /dev/null`);
+  samples.bindfs.push(await timed(() => shOk(`cat ${join(bindMount, '12.log')} > /dev/null`)));
+  await shOk(`fusermount -u ${bindMount}`);
+  await removeDir(bindMount);
+}
+const size = (await shOk(`stat -c %s ${cachedFile}`)).trim();
+process.stdout.write(`first read of a ${size}-byte hour from the disk cache, ms:\n`);
+for (const [name, values] of Object.entries(samples)) {
+  process.stdout.write(
+    `  ${name}: ${values.map((ms) => ms.toFixed(0)).join(', ')} (median ${median(values).toFixed(0)})\n`,
+  );
+}
+const ratio = (a: number[], b: number[]) => (median(a) / median(b)).toFixed(2);
+process.stdout.write(
+  `this/base ${ratio(samples.this, samples.base)}, this/bindfs ${ratio(samples.this, samples.bindfs)}, ` +
+    `base/bindfs ${ratio(samples.base, samples.bindfs)}\n`,
+);
+await removeDir(cacheDir);
+await removeDir(mountpoint);
+await emulator.close();

@@ -1,0 +1,60 @@
+// Cached hour files this process did not write (restored from a day's manifest) are checked against
+// the checksum recorded when they were written, on their first read and before any byte of them is
+// handed out. A damaged file is removed and its hour fetched again. A file checked once, or written
+// by this process, is read with no check at all.
+import type { Logger } from 'pino';
+import { hourFileName } from '../model/log-path.js';
+import type { HourFile } from './day-state.js';
+import { dayKey, type DiskCache, type HourReader } from './disk-cache.js';
+
+export class HourVerification {
+  /** The refetch of each file found damaged, shared by every reader that found it. */
+  private readonly replacements = new WeakMap<HourFile, Promise<HourFile | undefined>>();
+
+  constructor(
+    private readonly cache: DiskCache,
+    /** Forgets a damaged final hour and fetches it again; undefined when it has no entries now. */
+    private readonly fetchAgain: (damaged: HourFile) => Promise<HourFile | undefined>,
+    private readonly log?: Logger,
+  ) {}
+
+  /** Opens the file for reading; the returned reader is of a file whose bytes match its checksum. */
+  async open(file: HourFile): Promise<HourReader> {
+    if (file.verified) return this.cache.openForReading(file);
+    const reader = await this.openChecked(file);
+    if (reader) return reader;
+    return this.cache.openForReading(await this.replace(file));
+  }
+
+  /** The file when its bytes match its checksum, else the hour fetched again. */
+  async check(file: HourFile): Promise<HourFile> {
+    if (file.verified) return file;
+    const reader = await this.openChecked(file);
+    if (!reader) return this.replace(file);
+    await reader.close();
+    return file;
+  }
+
+  private async openChecked(file: HourFile): Promise<HourReader | undefined> {
+    if (file.checksum === undefined) return undefined;
+    const reader = await this.cache.openVerified(file, file.checksum);
+    if (reader) file.verified = true;
+    return reader;
+  }
+
+  private async replace(file: HourFile): Promise<HourFile> {
+    const path = `${dayKey(file.ref, file.day)}/${hourFileName(file.hour)}`;
+    let replacement = this.replacements.get(file);
+    if (!replacement) {
+      this.log?.warn(
+        { path, size: file.size },
+        'a cached hour file does not match the checksum recorded when it was written; removed it, fetching it again',
+      );
+      replacement = this.cache.removeHour(file).then(() => this.fetchAgain(file));
+      this.replacements.set(file, replacement);
+    }
+    const again = await replacement;
+    if (!again?.verified) throw new Error(`${path} was damaged in the cache and could not be fetched again`);
+    return again;
+  }
+}
