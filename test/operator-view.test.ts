@@ -84,3 +84,52 @@ t.test('at info, one line at start and one per query', async (t) => {
   );
   t.notMatch(daemon.logs(), /bearer|access_token|refresh_token|client_secret/i, 'no credentials');
 });
+
+t.test('directory times are those of their latest entry: ls -t shows the pods active last', async (t) => {
+  const { daemon } = await mountFixtures(t, currentEnvironment());
+  const { fixtures } = currentEnvironment();
+  const listedAfterMs = Date.now();
+  const namespaces = (await shOk('ls', daemon.mountpoint)).split('\n').filter(Boolean);
+  const listedBeforeMs = Date.now();
+
+  // The end of each directory's latest hour with entries; an hour still filling when the listing ran
+  // counts as the time of the listing, which is later than any hour that had ended.
+  const latest = new Map<string, number>();
+  for (const entry of fixtures.entries) {
+    if (entry.timestamp.startsWith(fixtures.oldDay)) continue;
+    const hourEndMs = Math.floor(Date.parse(entry.timestamp) / 3_600_000) * 3_600_000 + 3_600_000;
+    const day = entry.timestamp.slice(0, 10);
+    const { namespace, pod, container } = entry;
+    for (const dir of [
+      namespace,
+      `${namespace}/${pod}`,
+      `${namespace}/${pod}/${container}`,
+      `${namespace}/${pod}/${container}/${day}`,
+    ]) {
+      latest.set(dir, Math.max(latest.get(dir) ?? 0, hourEndMs));
+    }
+  }
+  const newestFirst = (dirs: string[]) =>
+    [...dirs].sort((a, b) => {
+      const key = (dir: string) => ((latest.get(dir) ?? 0) > listedAfterMs ? Infinity : (latest.get(dir) ?? 0));
+      return key(b) - key(a) || (a < b ? -1 : 1);
+    });
+
+  t.same((await shOk('ls -t', daemon.mountpoint)).split('\n').filter(Boolean), newestFirst(namespaces), 'ls -t');
+  for (const namespace of namespaces) {
+    const pods = (await shOk(`ls ${namespace}`, daemon.mountpoint)).split('\n').filter(Boolean);
+    const byTime = (await shOk(`ls -t ${namespace}`, daemon.mountpoint)).split('\n').filter(Boolean);
+    t.same(
+      byTime.map((pod) => `${namespace}/${pod}`),
+      newestFirst(pods.map((pod) => `${namespace}/${pod}`)),
+      `ls -t ${namespace}`,
+    );
+  }
+  for (const [dir, hourEndMs] of latest) {
+    const seconds = Number((await shOk(`stat -c %Y '${dir}'`, daemon.mountpoint)).trim());
+    if (hourEndMs <= listedAfterMs) t.equal(seconds, hourEndMs / 1000, `${dir}: end of its latest hour`);
+    else t.ok(seconds * 1000 >= listedAfterMs - 1000 && seconds * 1000 <= listedBeforeMs, `${dir}: the listing's time`);
+  }
+  const dots = (await shOk(`ls -a ${APP}`, daemon.mountpoint)).split('\n').slice(0, 2);
+  t.same(dots, ['.', '..'], 'ls -a shows . and ..');
+});

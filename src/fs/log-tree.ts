@@ -234,10 +234,25 @@ export class LogTree {
 
   private async existingDirectory(names: DirectoryNames): Promise<Attributes> {
     if (!(await this.existence.directory(names))) throw new FsError('ENOENT');
-    return this.directory();
+    return this.directory(await this.latestEntryMs(names));
   }
 
-  private directory(): Attributes {
-    return { type: 'directory', size: 4096, mtimeMs: this.options.mountedAtMs };
+  /**
+   * When the directory last got an entry, from what the listing or the cache already know (no query
+   * is sent for it); undefined when neither knows.
+   */
+  private async latestEntryMs(names: DirectoryNames): Promise<number | undefined> {
+    const listed = this.listings.latestEntryMs(names);
+    if (listed !== undefined || names.day === undefined || names.pod === undefined || names.container === undefined) {
+      return listed;
+    }
+    const ref = { namespace: names.namespace, pod: names.pod, container: names.container };
+    const last = (await this.hours.finalHours(ref, names.day))?.at(-1);
+    return last === undefined ? undefined : this.options.zone.hourRange(names.day, last)?.endMs;
+  }
+
+  /** A directory; as old as the mount unless the time of its latest entry is known. */
+  private directory(latestEntryMs?: number): Attributes {
+    return { type: 'directory', size: 4096, mtimeMs: latestEntryMs ?? this.options.mountedAtMs };
   }
 }
