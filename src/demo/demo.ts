@@ -7,10 +7,8 @@ import { emulatorClient } from '../emulator/client.js';
 import { startEmulator } from '../emulator/server.js';
 import { createLogger } from '../model/logger.js';
 import { startMount, unmountOnSignals } from '../daemon/mount.js';
-import { createSinkTables, insertEntries } from './sink-tables.js';
-import { startLiveFeed } from './live-feed.js';
-import { SYNTHETIC_JSON_FIELDS, syntheticEntries } from './synthetic-logs.js';
-import { daysIn, HOUR_MS } from '../model/time-model.js';
+import { HOUR_MS } from '../model/time-model.js';
+import { loadDemoCluster } from './demo-cluster.js';
 
 const PROJECT = 'demo-project';
 const DATASET = 'gke_logs';
@@ -34,19 +32,8 @@ export async function runDemo(mountpointArg: string, options: DemoOptions = DEMO
   const emulator = await startEmulator({ port: 0 });
   const client = emulatorClient(emulator.url, PROJECT);
 
-  const now = Date.now();
-  const startMs = now - historyHours * HOUR_MS;
   process.stdout.write(`Loading ${historyHours} hours of synthetic GKE logs into the local BigQuery server…\n`);
-  await createSinkTables(
-    client,
-    DATASET,
-    'partitioned',
-    daysIn({ startMs, endMs: now + HOUR_MS }),
-    SYNTHETIC_JSON_FIELDS,
-  );
-  const loaded = await insertEntries(client, DATASET, 'partitioned', syntheticEntries(startMs, now));
-  // The same pods keep logging: the live feed continues the history where it ended.
-  const live = startLiveFeed(client, DATASET, { fromMs: now, everyMs: options.liveEveryMs }, log);
+  const { loaded, live } = await loadDemoCluster(client, DATASET, options, log);
 
   const mount = await startMount(
     {
