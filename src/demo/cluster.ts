@@ -51,7 +51,7 @@ export const WORKLOADS: readonly Workload[] = [
 /** An old pod keeps logging this long after its replacement started, as in a rolling update. */
 const ROLLOUT_OVERLAP_MS = 30_000;
 
-/** One pod and the time it ran, clipped to nothing: `toMs` is when it stopped. */
+/** One pod and when it ran: from its rollout until 30 s after the next one began. */
 export interface PodSpan {
   workload: Workload;
   pod: string;
@@ -69,13 +69,13 @@ export function mix(...values: number[]): number {
     hash ^= hash >>> 13;
     hash = Math.imul(hash, 0xc2b2ae35);
     hash ^= hash >>> 16;
-    // Numbers beyond 32 bits (times in seconds fit; this keeps larger ones distinct too).
+    // Numbers beyond 32 bits keep their high part too.
     if (Math.abs(value) > 0xffffffff) hash = mix(hash, Math.floor(value / 2 ** 32));
   }
   return hash >>> 0;
 }
 
-export function textSeed(text: string): number {
+function textSeed(text: string): number {
   return mix(...Array.from(text, (char) => char.codePointAt(0) ?? 0));
 }
 
