@@ -307,11 +307,35 @@ t.test('nothing opens for writing, and directories do not open', async (t) => {
   t.equal(await errno(tree.read(999, 10, 0)), 'EBADF');
 });
 
-t.test('directories', async (t) => {
-  const { tree } = await openStack(t);
-  for (const path of ['/', '/shop', '/shop/web-1', APP_DIR, `${APP_DIR}/${YESTERDAY}`, '/.bqlogfs']) {
-    t.same(await tree.getattr(path), { type: 'directory', size: 4096, mtimeMs: START_MS }, path);
+t.test('directories are as old as their latest entry, once a listing knows it', async (t) => {
+  const { tree, fake, advance } = await openStack(t);
+  for (const path of ['/', '/shop', '/shop/web-1', APP_DIR, '/.bqlogfs']) {
+    t.same(await tree.getattr(path), { type: 'directory', size: 4096, mtimeMs: START_MS }, `${path}: the mount's time`);
   }
+  t.equal(fake.queries.length, 0, 'and no query asks for it');
+  advance(60_000);
+  await tree.readdir('/');
+  const listedAt = START_MS + 60_000;
+  const expected: [string, number][] = [
+    ['/', START_MS],
+    ['/.bqlogfs', START_MS],
+    // The app's latest entry is in hour 12, still filling when the listing ran.
+    ['/shop', listedAt],
+    ['/shop/web-1', listedAt],
+    [APP_DIR, listedAt],
+    [`${APP_DIR}/${TODAY}`, listedAt],
+    [`${APP_DIR}/${YESTERDAY}`, Date.parse(`${YESTERDAY}T12:00:00Z`)],
+    ['/batch', Date.parse(`${TODAY}T02:00:00Z`)],
+    ['/batch/report-1/worker', Date.parse(`${TODAY}T02:00:00Z`)],
+  ];
+  for (const [path, mtimeMs] of expected) {
+    t.same(
+      await tree.getattr(path),
+      { type: 'directory', size: 4096, mtimeMs },
+      `${path}: ${new Date(mtimeMs).toISOString()}`,
+    );
+  }
+  t.equal(fake.queriesOf('listing').length, 1, 'one listing answered all');
 });
 
 t.test('.bqlogfs/stats holds the statistics as JSON, steady while it is read', async (t) => {

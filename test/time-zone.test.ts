@@ -64,4 +64,32 @@ t.test('local time zones', async (t) => {
       }
     });
   }
+
+  // With --timestamps, each line starts with the local time and the offset in force at that entry,
+  // which differs within the repeated hour; `date` (the C library's zone data) says what they are.
+  for (const zone of ['Asia/Tokyo', 'America/New_York']) {
+    t.test(`${zone} --timestamps`, async (t) => {
+      const args = [...serverArgs(emulator.url, PROJECT, DATASET), '--tz', zone, '--timestamps'];
+      const { mountpoint } = (await mountTemp(t, args)).daemon;
+      const instants = ENTRIES.map((entry) => `@${Date.parse(entry.timestamp) / 1000}`).join('\n');
+      const stamps = (await shOk(`printf '${instants}\\n' | TZ=${zone} date -f - +%Y-%m-%dT%H:%M:%S.000000%:z`))
+        .trim()
+        .split('\n');
+      const expected = new Map<string, string>();
+      ENTRIES.forEach((entry, index) => {
+        const path = `${localHourKey(Date.parse(entry.timestamp), zone)}.log`;
+        expected.set(path, (expected.get(path) ?? '') + `${stamps[index]} ${entry.textPayload}\n`);
+      });
+      for (const [path, content] of expected) {
+        const file = join(mountpoint, CONTAINER, path);
+        t.equal(await readFile(file, 'utf8'), content, path);
+        const size = Number((await shOk(`stat -c %s '${file}'`)).trim());
+        t.equal(size, Buffer.byteLength(content), `${path}: st_size is the bytes served`);
+      }
+      if (zone === 'America/New_York') {
+        const repeated = expected.get('2026-11-01/01.log') ?? '';
+        t.match(repeated, /-04:00 .*\n.*-05:00 /s, 'the repeated hour shows both offsets');
+      }
+    });
+  }
 });

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { addSettingOptions, flagLayer } from './cli-options.js';
 import { environmentLayer, loadConfigFile, type ConfigFile } from './config.js';
 import { runDemo } from '../demo/demo.js';
+import { loadStandalone, STANDALONE_DATASET, STANDALONE_PROJECT } from '../demo/standalone.js';
 import { runDoctor } from '../doctor/doctor.js';
 import { startEmulator } from '../emulator/server.js';
 import { FETCH_SETTINGS, fetchOptionsFrom, type FetchArgs } from './fetch-args.js';
@@ -157,16 +158,49 @@ function buildProgram(): Command {
     .summary('a local BigQuery-compatible server on DuckDB, for tests and demos')
     .option('--port <port>', 'port to listen on', '9050')
     .option('--db <file>', 'DuckDB file (default: in memory)')
-    .action(async (options: { port: string; db?: string }) => {
-      const log = createLogger('info');
-      const emulator = await startEmulator({
-        port: Number(options.port),
-        logger: log,
-        ...(options.db !== undefined && { dbPath: options.db }),
-      });
-      log.info({ url: emulator.url, storageAddress: emulator.storageAddress }, 'local BigQuery server listening');
-      onStopSignal(() => void emulator.close().then(() => process.exit(0)));
-    });
+    .option('--load <file...>', 'load log entries from JSON-lines files, in the shape a sink writes them')
+    .option('--demo [hours]', "load the demo's synthetic cluster, which keeps logging: hours of history (default 24)")
+    .option('--project <id>', 'project of the loaded dataset', STANDALONE_PROJECT)
+    .option('--dataset <id>', 'dataset the entries are loaded into', STANDALONE_DATASET)
+    .action(
+      async (options: {
+        port: string;
+        db?: string;
+        load?: string[];
+        demo?: boolean | string;
+        project: string;
+        dataset: string;
+      }) => {
+        const demoHours = options.demo === undefined ? undefined : options.demo === true ? 24 : Number(options.demo);
+        if (demoHours !== undefined && !(demoHours > 0))
+          throw new UsageError('--demo takes a number of hours, such as 24');
+        const log = createLogger('info');
+        const emulator = await startEmulator({
+          port: Number(options.port),
+          logger: log,
+          ...(options.db !== undefined && { dbPath: options.db }),
+        });
+        const data = { projectId: options.project, datasetId: options.dataset, files: options.load ?? [] };
+        const live =
+          data.files.length > 0 || demoHours !== undefined
+            ? await loadStandalone(emulator.url, { ...data, ...(demoHours !== undefined && { demoHours }) }, log).catch(
+                async (error: unknown) => {
+                  await emulator.close();
+                  throw new UsageError((error as Error).message);
+                },
+              )
+            : undefined;
+        log.info({ url: emulator.url, storageAddress: emulator.storageAddress }, 'local BigQuery server listening');
+        onStopSignal(
+          () =>
+            void (async () => {
+              await live?.stop();
+              await emulator.close();
+              process.exit(0);
+            })(),
+        );
+      },
+    );
 
   program
     .command('demo')

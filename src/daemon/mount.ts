@@ -10,6 +10,7 @@ import { onStopSignal } from '../model/stop-signals.js';
 import { Listings } from '../store/listings.js';
 import { openLogStore, type LogStoreOptions } from '../store/log-store.js';
 import { checkMountpoint, recoverStaleMount } from './mountpoint.js';
+import { logEachQuery, logMountStarted } from './operator-log.js';
 
 export interface MountOptions extends LogStoreOptions {
   mountpoint: string;
@@ -38,6 +39,7 @@ export async function startMount(options: MountOptions, log: Logger, warehouse?:
   const mountpoint = resolve(options.mountpoint);
   const now = () => Date.now();
   const stats = new MountStats();
+  logEachQuery(log, stats, options.lookbackMs);
   const store = await openLogStore(options, log, stats, now, warehouse);
   const listings = new Listings(store.warehouse, store.source, store.hours, {
     lookbackMs: options.lookbackMs,
@@ -70,7 +72,7 @@ export async function startMount(options: MountOptions, log: Logger, warehouse?:
     onError: (errno) => stats.errorReturned(errno),
   });
   await promised((cb) => fuse.mount(cb));
-  log.info({ mountpoint }, 'mounted');
+  await logMountStarted(log, { ...options, mountpoint }, store.source);
 
   let unmounting: Promise<void> | undefined;
   const unmount = () => {

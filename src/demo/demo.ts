@@ -7,33 +7,33 @@ import { emulatorClient } from '../emulator/client.js';
 import { startEmulator } from '../emulator/server.js';
 import { createLogger } from '../model/logger.js';
 import { startMount, unmountOnSignals } from '../daemon/mount.js';
-import { createSinkTables, insertEntries } from './sink-tables.js';
-import { SYNTHETIC_JSON_FIELDS, syntheticEntries } from './synthetic-logs.js';
-import { daysIn, HOUR_MS } from '../model/time-model.js';
+import { HOUR_MS } from '../model/time-model.js';
+import { loadDemoCluster } from './demo-cluster.js';
 
 const PROJECT = 'demo-project';
 const DATASET = 'gke_logs';
-const HISTORY_HOURS = 48;
-const LIVE_INSERT_EVERY_MS = 5_000;
 
-export async function runDemo(mountpointArg: string): Promise<void> {
+export interface DemoOptions {
+  /** Hours of history loaded before mounting. */
+  historyHours: number;
+  /** How often the cluster's newest entries are inserted. */
+  liveEveryMs: number;
+  /** How old the live hour a reader follows may get before it is fetched again. */
+  refreshMs: number;
+}
+
+export const DEMO_DEFAULTS: DemoOptions = { historyHours: 24, liveEveryMs: 5_000, refreshMs: 10_000 };
+
+export async function runDemo(mountpointArg: string, options: DemoOptions = DEMO_DEFAULTS): Promise<void> {
+  const { historyHours } = options;
   const log = createLogger(process.env.BQLOGFS_LOG_LEVEL ?? 'warn');
   const mountpoint = resolve(mountpointArg);
   await mkdir(mountpoint, { recursive: true });
   const emulator = await startEmulator({ port: 0 });
   const client = emulatorClient(emulator.url, PROJECT);
 
-  const now = Date.now();
-  const startMs = now - HISTORY_HOURS * HOUR_MS;
-  process.stdout.write(`Loading ${HISTORY_HOURS} hours of synthetic GKE logs into the local BigQuery server…\n`);
-  await createSinkTables(
-    client,
-    DATASET,
-    'partitioned',
-    daysIn({ startMs, endMs: now + HOUR_MS }),
-    SYNTHETIC_JSON_FIELDS,
-  );
-  const loaded = await insertEntries(client, DATASET, 'partitioned', syntheticEntries(startMs, now));
+  process.stdout.write(`Loading ${historyHours} hours of synthetic GKE logs into the local BigQuery server…\n`);
+  const { loaded, live } = await loadDemoCluster(client, DATASET, options, log);
 
   const mount = await startMount(
     {
@@ -46,7 +46,7 @@ export async function runDemo(mountpointArg: string): Promise<void> {
       cacheMaxBytes: 2 ** 30,
       lookbackMs: 7 * 24 * HOUR_MS,
       sealAfterMs: 15 * 60_000,
-      refreshMs: 10_000,
+      refreshMs: options.refreshMs,
       listingTtlMs: 10_000,
       queryTimeoutMs: 60_000,
       maxConcurrentQueries: 4,
@@ -54,16 +54,8 @@ export async function runDemo(mountpointArg: string): Promise<void> {
     log,
   );
 
-  // Keep the current hour growing, as a live cluster would.
-  let liveFrom = now;
-  const live = setInterval(() => {
-    const until = Date.now();
-    void insertEntries(client, DATASET, 'partitioned', syntheticEntries(liveFrom, until, until)).catch(() => undefined);
-    liveFrom = until;
-  }, LIVE_INSERT_EVERY_MS);
-
   unmountOnSignals(mount, log, async () => {
-    clearInterval(live);
+    await live.stop();
     await emulator.close();
   });
 
@@ -78,6 +70,8 @@ export async function runDemo(mountpointArg: string): Promise<void> {
       `  tail -n 5 ${shown}/payments/api-*/app/$(date -u +%F)/*.log | head -40`,
       `  grep -c 'request failed' ${shown}/payments/api-*/app/$(date -u +%F)/*.log`,
       `  cat ${shown}/default/frontend-*/nginx/$(date -u +%F)/*.log | awk '{print $9}' | sort | uniq -c`,
+      `  ls -lt ${shown}/default        # the pods that logged last come first`,
+      `  tail -F ${shown}/default/frontend-*/nginx/current.log   # pods a rollout replaced have none`,
       `  cat ${shown}/.bqlogfs/stats`,
       '',
       'Press Ctrl-C to unmount and stop.',

@@ -1,8 +1,8 @@
-// A realistic, reproducible GKE workload's logs for the demo and benchmarks: several namespaces,
-// deployments whose pods are replaced over time, sidecars, stdout and stderr, text and JSON payloads.
+// What the demo's cluster logs: nginx access lines, JSON request logs, Java stack traces and proxy
+// lines, on stdout and stderr, reproducible for any window of time.
 import type { TableField } from '@google-cloud/bigquery';
 import type { LogEntry } from './sink-tables.js';
-import { HOUR_MS } from '../model/time-model.js';
+import { mix, podsBetween } from './cluster.js';
 
 /** jsonPayload fields as a sink infers them from the payloads below (numbers become FLOAT). */
 export const SYNTHETIC_JSON_FIELDS: TableField[] = [
@@ -14,59 +14,10 @@ export const SYNTHETIC_JSON_FIELDS: TableField[] = [
   { name: 'user', type: 'STRING', mode: 'NULLABLE' },
 ];
 
-interface Workload {
-  namespace: string;
-  deployment: string;
-  containers: { name: string; style: 'json' | 'nginx' | 'java' | 'proxy' }[];
-  replicas: number;
-  /** Lines per minute per container. */
-  rate: number;
-  /** Pods are replaced (a rollout) this often. */
-  podLifetimeHours: number;
-}
-
-const WORKLOADS: Workload[] = [
-  {
-    namespace: 'default',
-    deployment: 'frontend',
-    containers: [{ name: 'nginx', style: 'nginx' }],
-    replicas: 2,
-    rate: 3,
-    podLifetimeHours: 20,
-  },
-  {
-    namespace: 'payments',
-    deployment: 'api',
-    containers: [
-      { name: 'app', style: 'json' },
-      { name: 'istio-proxy', style: 'proxy' },
-    ],
-    replicas: 2,
-    rate: 2,
-    podLifetimeHours: 14,
-  },
-  {
-    namespace: 'payments',
-    deployment: 'ledger',
-    containers: [{ name: 'app', style: 'java' }],
-    replicas: 1,
-    rate: 1,
-    podLifetimeHours: 30,
-  },
-  {
-    namespace: 'monitoring',
-    deployment: 'agent',
-    containers: [{ name: 'agent', style: 'json' }],
-    replicas: 3,
-    rate: 1,
-    podLifetimeHours: 48,
-  },
-];
-
 const PATHS = ['/', '/api/v1/orders', '/api/v1/payments', '/healthz', '/api/v1/users/42', '/static/app.js'];
 const USERS = ['alice', 'bob', 'carol', 'dave', 'émilie', '山田'];
 
-/** A small deterministic PRNG, so the demo data is the same for the same start time. */
+/** A small deterministic PRNG, so a line is the same whichever window generates it. */
 function prng(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
@@ -76,13 +27,6 @@ function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-function suffix(random: () => number, length: number): string {
-  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
-  let text = '';
-  for (let i = 0; i < length; i++) text += alphabet[Math.floor(random() * alphabet.length)];
-  return text;
 }
 
 function pick<T>(random: () => number, items: readonly T[]): T {
@@ -144,34 +88,30 @@ function line(
   }
 }
 
-/** Entries from `startMs` to `endMs`, ordered by time per container. */
-export function* syntheticEntries(startMs: number, endMs: number, seed = 1): Generator<LogEntry> {
-  const random = prng(seed);
-  let sequence = 0;
-  for (const workload of WORKLOADS) {
-    const hash = suffix(random, 9);
-    for (let replica = 0; replica < workload.replicas; replica++) {
-      const lifetimeMs = workload.podLifetimeHours * HOUR_MS;
-      // Stagger replicas so pods come and go at different times.
-      const offset = Math.floor(random() * lifetimeMs);
-      for (let podStart = startMs - offset; podStart < endMs; podStart += lifetimeMs) {
-        const pod = `${workload.deployment}-${hash}-${suffix(random, 5)}`;
-        for (const container of workload.containers) {
-          const from = Math.max(startMs, podStart);
-          const to = Math.min(endMs, podStart + lifetimeMs);
-          const meanGapMs = 60_000 / workload.rate;
-          for (let at = from + random() * meanGapMs; at < to; at += random() * 2 * meanGapMs) {
-            const ms = Math.floor(at);
-            yield {
-              namespace: workload.namespace,
-              pod,
-              container: container.name,
-              timestamp: isoMicros(ms, (ms % 1000) * 1000 + Math.floor(random() * 1000)),
-              insertId: `${(sequence++).toString(36)}-${suffix(random, 8)}`,
-              ...line(container.style, random, ms),
-            };
-          }
-        }
+/**
+ * The entries the cluster logged within [startMs, endMs), ordered by time per container. Each second
+ * of each container decides on its own whether it holds a line, so windows that follow each other
+ * add up to the entries of the whole span, and a container's rate is the same in any window.
+ */
+export function* syntheticEntries(startMs: number, endMs: number): Generator<LogEntry> {
+  for (const span of podsBetween(startMs, endMs)) {
+    const from = Math.max(startMs, span.fromMs);
+    const to = Math.min(endMs, span.toMs);
+    for (const [index, container] of span.workload.containers.entries()) {
+      const chance = container.rate / 60;
+      for (let second = Math.floor(from / 1000); second * 1000 < to; second++) {
+        const random = prng(mix(span.seed, index, second));
+        if (random() >= chance) continue;
+        const ms = second * 1000 + Math.floor(random() * 1000);
+        if (ms < from || ms >= to) continue;
+        yield {
+          namespace: span.workload.namespace,
+          pod: span.pod,
+          container: container.name,
+          timestamp: isoMicros(ms, (ms % 1000) * 1000 + Math.floor(random() * 1000)),
+          insertId: `${span.pod}-${index}-${second.toString(36)}`,
+          ...line(container.style, random, ms),
+        };
       }
     }
   }

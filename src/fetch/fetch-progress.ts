@@ -1,6 +1,7 @@
 // What `fetch` tells its user while it works: a progress bar on a terminal, otherwise one line per
 // file written (for logs and scripts).
 import type { WriteStream } from 'node:tty';
+import { formatBytes } from '../model/byte-units.js';
 import { ProgressBar } from './progress-bar.js';
 
 export interface FetchProgress {
@@ -10,18 +11,6 @@ export interface FetchProgress {
   fileWritten(path: string, bytes: number, hoursWithEntries: number): void;
   /** The fetch ended, completely or not. */
   done(completed: boolean): void;
-}
-
-const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-export function formatBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${BYTE_UNITS[unit]}`;
 }
 
 function formatElapsed(ms: number): string {

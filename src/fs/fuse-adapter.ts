@@ -21,6 +21,11 @@ const DIRENT_STAT = {
   atime: EPOCH,
   ctime: EPOCH,
 };
+/** Every directory lists itself and its parent, as on any other filesystem. */
+const DOT_ENTRIES = [
+  { name: '.', type: 'directory' },
+  { name: '..', type: 'directory' },
+] as const;
 /** Directories may be entered by whoever may read files. */
 function modes(fileMode: number) {
   const searchable = ((fileMode & 0o444) >> 2) | fileMode;
@@ -111,14 +116,15 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
     readlink: (path: string, cb: Callback) =>
       reply('readlink', path, cb, tree.readlink(path), (target) => cb(0, target)),
     readdir: (path: string, cb: Callback) =>
-      reply('readdir', path, cb, tree.readdirTyped(path), (entries) =>
+      reply('readdir', path, cb, tree.readdirTyped(path), (listed) => {
+        const entries = [...DOT_ENTRIES, ...listed];
         cb(
           0,
           entries.map((entry) => entry.name),
           // Only the type counts: libfuse 2 passes it on as d_type and caches nothing else.
           entries.map((entry) => ({ ...DIRENT_STAT, mode: MODES[entry.type] })),
-        ),
-      ),
+        );
+      }),
     open: (path: string, flags: number, cb: Callback) =>
       reply('open', path, cb, tree.open(path, isWriteOpen(flags)), (handle) => cb(0, handle)),
     read: (path: string, handle: number, buffer: Buffer, length: number, position: number, cb: Callback) => {

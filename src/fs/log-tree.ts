@@ -42,7 +42,7 @@ export class LogTree {
   /** Handles open per hour file path: only an hour a reader has open is refreshed. */
   private readonly readers = new Map<string, number>();
   private nextHandle = 1;
-  private statsSnapshot = Buffer.alloc(0);
+  private statsSnapshot = { data: Buffer.alloc(0), atMs: 0 };
   private statsReaders = 0;
   private readonly existence: Existence;
 
@@ -65,9 +65,8 @@ export class LogTree {
   async getattr(path: string): Promise<Attributes> {
     if (path === CONTROL_DIR) return this.directory();
     if (path === STATS_FILE) {
-      // While someone reads the figures, the size stays that of the copy they read.
-      if (this.statsReaders === 0) this.statsSnapshot = Buffer.from(JSON.stringify(this.stats, null, 2) + '\n');
-      return { type: 'file', size: this.statsSnapshot.length, mtimeMs: this.options.now() };
+      const snapshot = this.takeStatsSnapshot();
+      return { type: 'file', size: snapshot.data.length, mtimeMs: snapshot.atMs };
     }
     const parsed = this.parse(path);
     if (!parsed) throw new FsError('ENOENT');
@@ -153,7 +152,9 @@ export class LogTree {
     if (writable) throw new FsError('EROFS');
     let file: OpenFile;
     if (path === STATS_FILE) {
-      file = { kind: 'memory', data: this.statsSnapshot };
+      // The kernel may open a name it looked up a moment ago without asking for its attributes
+      // again, so the figures are taken at open, not only at lookup.
+      file = { kind: 'memory', data: this.takeStatsSnapshot().data };
       this.statsReaders++;
     } else {
       const parsed = this.parse(path);
@@ -219,12 +220,39 @@ export class LogTree {
     return this.options.allowsNamespace(namespace) ? parsed : undefined;
   }
 
-  private async existingDirectory(names: DirectoryNames): Promise<Attributes> {
-    if (!(await this.existence.directory(names))) throw new FsError('ENOENT');
-    return this.directory();
+  /**
+   * The figures as of now, unless someone is reading them: then the copy they read, so the size stays
+   * theirs. Its time is when it was taken, so the kernel drops a cached older copy when it opens.
+   */
+  private takeStatsSnapshot(): { data: Buffer; atMs: number } {
+    if (this.statsReaders === 0) {
+      const atMs = Math.max(this.options.now(), this.statsSnapshot.atMs + 1);
+      this.statsSnapshot = { data: Buffer.from(JSON.stringify(this.stats, null, 2) + '\n'), atMs };
+    }
+    return this.statsSnapshot;
   }
 
-  private directory(): Attributes {
-    return { type: 'directory', size: 4096, mtimeMs: this.options.mountedAtMs };
+  private async existingDirectory(names: DirectoryNames): Promise<Attributes> {
+    if (!(await this.existence.directory(names))) throw new FsError('ENOENT');
+    return this.directory(await this.latestEntryMs(names));
+  }
+
+  /**
+   * When the directory last got an entry, from what the listing or the cache already know (no query
+   * is sent for it); undefined when neither knows.
+   */
+  private async latestEntryMs(names: DirectoryNames): Promise<number | undefined> {
+    const listed = this.listings.latestEntryMs(names);
+    if (listed !== undefined || names.day === undefined || names.pod === undefined || names.container === undefined) {
+      return listed;
+    }
+    const ref = { namespace: names.namespace, pod: names.pod, container: names.container };
+    const last = (await this.hours.finalHours(ref, names.day))?.at(-1);
+    return last === undefined ? undefined : this.options.zone.hourRange(names.day, last)?.endMs;
+  }
+
+  /** A directory; as old as the mount unless the time of its latest entry is known. */
+  private directory(latestEntryMs?: number): Attributes {
+    return { type: 'directory', size: 4096, mtimeMs: latestEntryMs ?? this.options.mountedAtMs };
   }
 }

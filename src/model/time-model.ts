@@ -91,6 +91,8 @@ const QUARTER_HOUR_MS = 15 * 60_000;
 export class TimeZoneModel {
   private readonly parts: Intl.DateTimeFormat;
   private readonly segmentCache = new Map<DayName, HourSegment[]>();
+  private readonly offsetCache = new Map<number, number>();
+  private offsets: Intl.DateTimeFormat | undefined;
 
   constructor(readonly zone: string) {
     try {
@@ -109,6 +111,35 @@ export class TimeZoneModel {
 
   get isUtc(): boolean {
     return this.zone === 'UTC';
+  }
+
+  /**
+   * RFC 3339 with microseconds in this zone's local time and offset (`…T19:00:00.123456+09:00`);
+   * in UTC with `Z`, as microsToRfc3339.
+   */
+  rfc3339(micros: bigint): string {
+    if (this.isUtc) return microsToRfc3339(micros);
+    const ms = Number(micros / 1000n);
+    const offsetMs = this.offsetAt(ms);
+    const fraction = (((micros % 1_000_000n) + 1_000_000n) % 1_000_000n).toString().padStart(6, '0');
+    const sign = offsetMs < 0 ? '-' : '+';
+    const minutes = Math.abs(offsetMs) / 60_000;
+    const offset = `${sign}${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+    return `${new Date(ms + offsetMs).toISOString().slice(0, 19)}.${fraction}${offset}`;
+  }
+
+  /** The zone's UTC offset at an instant; it changes only on UTC quarter hours, so it is kept per quarter. */
+  private offsetAt(epochMs: number): number {
+    const quarter = Math.floor(epochMs / QUARTER_HOUR_MS);
+    const cached = this.offsetCache.get(quarter);
+    if (cached !== undefined) return cached;
+    this.offsets ??= new Intl.DateTimeFormat('en-US', { timeZone: this.zone, timeZoneName: 'longOffset' });
+    const name = this.offsets.formatToParts(quarter * QUARTER_HOUR_MS).find((part) => part.type === 'timeZoneName');
+    const match = /GMT([+-])(\d{2}):(\d{2})/.exec(name?.value ?? '');
+    const offsetMs = match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * HOUR_MS + Number(match[3]) * 60_000) : 0;
+    if (this.offsetCache.size > 10_000) this.offsetCache.clear();
+    this.offsetCache.set(quarter, offsetMs);
+    return offsetMs;
   }
 
   /** The local day and hour at an instant. */

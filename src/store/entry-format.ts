@@ -33,7 +33,10 @@ export function entryLine(textPayload: string | null, jsonPayload: string | null
 export type OutputFormat = 'text' | 'json';
 
 export interface OutputOptions {
-  /** Start each text line with the entry's RFC 3339 timestamp, as `kubectl logs --timestamps` does. */
+  /**
+   * Start each text line with the entry's RFC 3339 timestamp, as `kubectl logs --timestamps` does:
+   * with the offset of the mount's time zone, or `Z` in UTC.
+   */
   timestamps: boolean;
   /** `json`: one full entry per line (timestamp, severity, stream, labels, payload), for jq. */
   format: OutputFormat;
@@ -52,7 +55,12 @@ function parsedJson(text: string | null | undefined, sortKeys: boolean): unknown
  * Turns one row of an entries query into its line, for the chosen output options. `sortJsonKeys`
  * sorts the object keys of JSON values (see LogSchema.sortJsonKeys).
  */
-export function lineFormatter(options: OutputOptions, sortJsonKeys = false): (row: EntryRow) => string {
+export function lineFormatter(
+  options: OutputOptions,
+  sortJsonKeys = false,
+  /** Writes the timestamps of `timestamps` lines; UTC (`…Z`) when absent. */
+  timestampOf: (micros: bigint) => string = microsToRfc3339,
+): (row: EntryRow) => string {
   if (options.format === 'json') {
     return ([timestamp, insertId, stream, textPayload, jsonPayload, severity, labels]) => {
       const entry: Record<string, unknown> = {
@@ -69,7 +77,7 @@ export function lineFormatter(options: OutputOptions, sortJsonKeys = false): (ro
   }
   if (options.timestamps) {
     return ([timestamp, , , textPayload, jsonPayload]) =>
-      `${microsToRfc3339(BigInt(timestamp ?? 0))} ${entryLine(textPayload ?? null, jsonPayload ?? null, sortJsonKeys)}`;
+      `${timestampOf(BigInt(timestamp ?? 0))} ${entryLine(textPayload ?? null, jsonPayload ?? null, sortJsonKeys)}`;
   }
   return ([, , , textPayload, jsonPayload]) => entryLine(textPayload ?? null, jsonPayload ?? null, sortJsonKeys);
 }

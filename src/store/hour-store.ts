@@ -76,7 +76,9 @@ export class HourStore {
     private readonly options: HourStoreOptions,
     private readonly stats: MountStats,
   ) {
-    this.formatLine = lineFormatter(options.output, source.schema?.sortJsonKeys ?? false);
+    this.formatLine = lineFormatter(options.output, source.schema?.sortJsonKeys ?? false, (micros) =>
+      options.zone.rfc3339(micros),
+    );
     this.zone = options.zone;
     this.refreshPolicy = new RefreshPolicy(options.refreshMs, options.refreshBudget);
     this.sweeps = new Sweeps(warehouse, source, {

@@ -46,6 +46,8 @@ function sorted(names: Iterable<string>): string[] {
 
 export class Listings {
   private readonly trees: Memo<Tree>;
+  /** The newest listing of the window and when it ran, kept while a new one is made. */
+  private latest: { tree: Tree; listedAtMs: number; newest: Map<string, number | undefined> } | undefined;
   private readonly hourLists: Memo<number[]>;
   /** Listings of days that can no longer change. */
   private readonly finalDays = new Map<DayName, ContainerDay[]>();
@@ -95,6 +97,37 @@ export class Listings {
     const days = containers?.get(names.container);
     if (names.day === undefined) return days !== undefined;
     return days?.has(names.day) ?? false;
+  }
+
+  /**
+   * When a directory last got an entry, as far as the latest listing of the window knows, to the
+   * hour: the end of its latest hour with entries, or the time of the listing if that hour was still
+   * filling. Undefined when no listing has run or it does not hold the directory. Sends no query.
+   */
+  latestEntryMs(names: { namespace: string; pod?: string; container?: string; day?: DayName }): number | undefined {
+    const known = this.latest;
+    if (!known) return undefined;
+    const key = [names.namespace, names.pod, names.container, names.day].filter((part) => part !== undefined).join('/');
+    if (known.newest.has(key)) return known.newest.get(key);
+    let newest: number | undefined;
+    const consider = (day: DayName, hours: number[] | undefined) => {
+      const last = hours?.[hours.length - 1];
+      const endMs = last === undefined ? undefined : this.options.zone.hourRange(day, last)?.endMs;
+      if (endMs === undefined) return;
+      const knownMs = Math.min(endMs, known.listedAtMs);
+      newest = Math.max(newest ?? knownMs, knownMs);
+    };
+    const pods = known.tree.get(names.namespace);
+    for (const [pod, containers] of pods ?? []) {
+      if (names.pod !== undefined && pod !== names.pod) continue;
+      for (const [container, days] of containers) {
+        if (names.container !== undefined && container !== names.container) continue;
+        if (names.day !== undefined) consider(names.day, days.get(names.day));
+        else for (const [day, hours] of days) consider(day, hours);
+      }
+    }
+    known.newest.set(key, newest);
+    return newest;
   }
 
   /** Lists the window again if its listing is older than `ms`: what can still change is queried anew. */
@@ -182,6 +215,7 @@ export class Listings {
         }
       }
       for (const day of this.finalDays.keys()) if (!days.includes(day)) this.finalDays.delete(day);
+      this.latest = { tree, listedAtMs: startedMs, newest: new Map() };
       return { value: tree, validForMs: this.options.listingTtlMs };
     });
   }

@@ -131,6 +131,8 @@ export async function openLogStore(
       // A sink's key stays what it always was, so existing caches stay valid.
       ...(source.schema && source.schema.kind !== 'sink' && { schema: source.schema, tables: tableIdsOf(source) }),
       ...(source.cluster !== undefined && { cluster: source.cluster }),
+      // Timestamps carried `Z` in every zone before; files written so are not reused.
+      ...(output.timestamps && !zone.isUtc && { timestampOffsets: true }),
     }),
     options.cacheMaxBytes,
   );

@@ -125,6 +125,11 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
   return ranToEnd(spawnCli(args, options));
 }
 
+/** Starts a node script with tsx, as the CLI runs. */
+export function spawnNode(scriptArgs: string[], options: CliOptions = {}): CliProcess {
+  return spawnCommand(nodeCommand(scriptArgs, options), options.env);
+}
+
 /** Runs a node script with tsx, as the CLI runs, to its end. */
 export function runNode(scriptArgs: string[], options: CliOptions = {}): Promise<CliRun> {
   return ranToEnd(spawnCommand(nodeCommand(scriptArgs, options), options.env));

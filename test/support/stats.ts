@@ -31,8 +31,7 @@ export async function readStats(mountpoint: string): Promise<MountStatsFile> {
 
 /**
  * The statistics once every query the mount started has ended (a day's fetch outlives the read that
- * began it). The kernel keeps the stats file's attributes, and so its snapshot, for a second: each
- * look waits that long, so it sees a new snapshot.
+ * began it). Each look waits a second first, so that a fetch a read began has been sent.
  */
 export async function settledStats(mountpoint: string): Promise<MountStatsFile> {
   for (;;) {
