@@ -20,7 +20,11 @@ Settings come from, strongest first: flags > environment (BQLOGFS_<OPTION>, e.g.
 for --cache-size, BQLOGFS_TIMESTAMPS=true) > the named mount's [mounts.<name>] table in the config
 file > its [defaults] table > built-in defaults. The config file is --config FILE, else
 $BQLOGFS_CONFIG, else $XDG_CONFIG_HOME/bqlogfs/config.toml (~/.config/bqlogfs/config.toml) if it
-exists. Its keys are the option names without dashes in front, e.g. cache-size = "10G".`;
+exists. Its keys are the option names without dashes in front, e.g. cache-size = "10G".
+
+Sizes: 10G, 10GiB and 10Gi are 10 × 2^30 bytes (K, M, G, T count in 1024s, as du and df do); 10GB
+is 10 × 10^9 (KB, MB, GB, TB count in 1000s); a bare number is bytes. Durations: 500ms, 90s, 15m,
+1h30m, 7d, 1w (units largest first, each at most once; decimals such as 1.5h are allowed).`;
 
 const MOUNT_HELP = `
 Forms:
