@@ -194,6 +194,14 @@ function exitOnUncaught(error: unknown): void {
   process.exit(1);
 }
 process.on('uncaughtException', exitOnUncaught);
+// google-auth-library warns when no metadata server answers, on every machine outside Google Cloud;
+// a missing credential is reported as one sentence with its fix instead (see requireCredentials).
+const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+  if (type === 'MetadataLookupWarning') return;
+  emitWarning(warning, ...rest);
+}) as typeof process.emitWarning;
 process.on('unhandledRejection', exitOnUncaught);
 
 async function main(argv: string[]): Promise<void> {

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type Fuse from 'fuse-native';
 import type { Logger } from 'pino';
 import type { LogWarehouse } from '../bigquery/log-warehouse.js';
+import { requireCredentials } from '../bigquery/credentials.js';
 import { LogTree } from '../fs/log-tree.js';
 import { namespacePolicy } from '../model/namespace-policy.js';
 import { MountStats } from '../model/stats.js';
@@ -40,6 +41,7 @@ export async function startMount(options: MountOptions, log: Logger, warehouse?:
   // The mountpoint and FUSE first: a mistake there is found before BigQuery is asked anything.
   const { allowPlaceholder } = await prepareMountpoint(mountpoint, log);
   await provideFusermount(join(options.cacheDir, 'bin'), log);
+  if (warehouse === undefined) await requireCredentials(options);
   const now = () => Date.now();
   const stats = new MountStats();
   const store = await openLogStore(options, log, stats, now, warehouse);

@@ -4,6 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { requireCredentials } from '../bigquery/credentials.js';
 import { QueryFailure } from '../bigquery/failures.js';
 import { logQuery } from '../bigquery/log-queries.js';
 import { createFetchProgress, type FetchProgress } from './fetch-progress.js';
@@ -139,6 +140,7 @@ export async function runFetch(options: FetchOptions, log: Logger): Promise<numb
       container: options.container,
       ...(options.namespace !== undefined && { namespaces: [options.namespace] }),
     });
+    await requireCredentials(options.store);
     const store = await openLogStore({ name: 'fetch', ...options.store, sweepScope }, log, stats, now);
     const pods = await podsInWindow(store, options);
     progress.podsFound(pods.length);
