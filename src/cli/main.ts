@@ -1,19 +1,13 @@
 // The command line: `bqlogfs mount | fetch | doctor | emulator | demo | unmount`.
+// Only what every command needs is imported here; each command loads its own modules when it runs,
+// so `--help` starts fast and a mount never loads DuckDB, which only the local server and the demo use.
 import { Command, CommanderError, Option } from 'commander';
 import { addSettingOptions, flagLayer } from './cli-options.js';
 import { environmentLayer, loadConfigFile, type ConfigFile } from './config.js';
-import { runDemo } from '../demo/demo.js';
-import { runDoctor } from '../doctor/doctor.js';
-import { startEmulator } from '../emulator/server.js';
-import { FETCH_SETTINGS, fetchOptionsFrom, type FetchArgs } from './fetch-args.js';
-import { runFetch } from '../fetch/fetch-command.js';
-import { createLogger } from '../model/logger.js';
-import { planMounts, resolveCommandSettings, storeOptionsFrom } from './mount-config.js';
-import { unmountPath } from '../daemon/mountpoint.js';
-import { onStopSignal } from '../model/stop-signals.js';
-import { runMounts } from '../daemon/run-mounts.js';
+import { FETCH_SETTINGS, type FetchArgs } from './fetch-settings.js';
 import { API_ENDPOINT, AUTH, CLUSTER, DATASET, MOUNT_SETTINGS, PROJECT, SCHEMA, STORE_SETTINGS } from './settings.js';
 import { UsageError } from '../model/usage-error.js';
+import { packageVersion } from '../model/version.js';
 
 const SOURCES_HELP = `
 Settings come from, strongest first: flags > environment (BQLOGFS_<OPTION>, e.g. BQLOGFS_CACHE_SIZE
@@ -71,9 +65,27 @@ function commanderMessage(text: string): string {
   return `bqlogfs: ${message.charAt(0).toUpperCase()}${message.slice(1)}`;
 }
 
-function buildProgram(): Command {
+/** The local server and the demo need DuckDB, an optional dependency a mount-only install may lack. */
+async function withDuckDB<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if (
+      /@duckdb\/node-api/.test((error as Error).message) &&
+      (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND'
+    ) {
+      throw new Error('the local BigQuery server and the demo need @duckdb/node-api: npm install @duckdb/node-api', {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+function buildProgram(version: string): Command {
   const program = new Command('bqlogfs')
     .description('GKE container logs exported to BigQuery, mounted as plain hour files')
+    .version(version, '-V, --version', 'print the version')
     .configureOutput({ outputError: (text, write) => write(commanderMessage(text)) })
     .showHelpAfterError('(add --help for usage)')
     .exitOverride((error: CommanderError) => process.exit(error.exitCode === 0 ? 0 : 2));
@@ -89,6 +101,8 @@ function buildProgram(): Command {
     .addHelpText('after', MOUNT_HELP);
   addSettingOptions(mount, MOUNT_SETTINGS).action(async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
+    const { planMounts } = await import('./mount-config.js');
+    const { runMounts } = await import('../daemon/run-mounts.js');
     const options = command.opts<{ config?: string; all?: boolean }>();
     const plan = planMounts({
       positionals: command.args,
@@ -118,6 +132,10 @@ function buildProgram(): Command {
     .addHelpText('after', FETCH_HELP);
   addSettingOptions(fetch, FETCH_SETTINGS).action(async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
+    const { fetchOptionsFrom } = await import('./fetch-args.js');
+    const { resolveCommandSettings } = await import('./mount-config.js');
+    const { runFetch } = await import('../fetch/fetch-command.js');
+    const { createLogger } = await import('../model/logger.js');
     const options = command.opts<FetchArgs & { config?: string }>();
     const config = await loadConfig(options.config);
     const env = environmentLayer(FETCH_SETTINGS, process.env);
@@ -139,6 +157,8 @@ function buildProgram(): Command {
   addSettingOptions(doctor, [PROJECT, DATASET, API_ENDPOINT, AUTH, SCHEMA, CLUSTER]).action(
     async (...args: unknown[]) => {
       const command = args[args.length - 1] as Command;
+      const { resolveCommandSettings, storeOptionsFrom } = await import('./mount-config.js');
+      const { runDoctor } = await import('../doctor/doctor.js');
       const options = command.opts<{ config?: string }>();
       const config = await loadConfig(options.config);
       const [name] = command.args;
@@ -162,6 +182,9 @@ function buildProgram(): Command {
     .option('--port <port>', 'port to listen on', '9050')
     .option('--db <file>', 'DuckDB file (default: in memory)')
     .action(async (options: { port: string; db?: string }) => {
+      const { startEmulator } = await withDuckDB(() => import('../emulator/server.js'));
+      const { createLogger } = await import('../model/logger.js');
+      const { onStopSignal } = await import('../model/stop-signals.js');
       const log = createLogger('info');
       const emulator = await startEmulator({
         port: Number(options.port),
@@ -176,13 +199,19 @@ function buildProgram(): Command {
     .command('demo')
     .summary('local server + synthetic GKE logs + mount, no cloud account needed')
     .option('--mountpoint <dir>', 'where to mount', 'mount')
-    .action(async (options: { mountpoint: string }) => runDemo(options.mountpoint));
+    .action(async (options: { mountpoint: string }) => {
+      const { runDemo } = await withDuckDB(() => import('../demo/demo.js'));
+      await runDemo(options.mountpoint);
+    });
 
   program
     .command('unmount')
     .summary('unmount, also when the daemon is gone')
     .argument('<mountpoint>')
-    .action(async (mountpoint: string) => unmountPath(mountpoint));
+    .action(async (mountpoint: string) => {
+      const { unmountPath } = await import('../daemon/mountpoint.js');
+      await unmountPath(mountpoint);
+    });
 
   return program;
 }
@@ -205,7 +234,7 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
 process.on('unhandledRejection', exitOnUncaught);
 
 async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const program = buildProgram(await packageVersion());
   if (argv.length === 0) {
     program.outputHelp();
     return;
