@@ -328,6 +328,8 @@ t.test('a word that names no mount of the config file is a mistake, not a mountp
   );
   const plan = planMounts(request({ positionals: ['./prd'], flags: flags({ dataset: 'd' }) }));
   t.equal(plan.mounts[0]?.options.mountpoint, './prd', 'written as a path it is a mountpoint');
+  const here = planMounts(request({ positionals: ['.'], flags: flags({ dataset: 'd' }) }));
+  t.equal(here.mounts[0]?.options.mountpoint, '.', '. is a path too');
   const noConfig = planMounts(
     request({ config: undefined, positionals: ['prd'], flags: flags({ project: 'p', dataset: 'd' }) }),
   );

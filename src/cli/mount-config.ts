@@ -253,7 +253,8 @@ function nameAndMountpoint(request: MountRequest): { name?: string; mountpoint?:
   if (rest.length > 0) throw new UsageError('mount takes a mount name and a mountpoint at most');
   const known = first !== undefined && request.config?.mounts.has(first) === true;
   // With named mounts to choose from, a bare word is taken for a name: a typo must not mount at ./prd.
-  const looksLikeName = first !== undefined && !first.includes('/') && (request.config?.mounts.size ?? 0) > 0;
+  const isPath = first === undefined || first.includes('/') || first === '.' || first === '..';
+  const looksLikeName = !isPath && (request.config?.mounts.size ?? 0) > 0;
   if (!known && (second !== undefined || looksLikeName))
     throw new UsageError(noSuchMount(first ?? '', request, second !== undefined));
   if (known) return { name: first, ...(second !== undefined && { mountpoint: second }) };
