@@ -3,7 +3,8 @@
 import t, { type Test } from 'tap';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { environmentLayer, layerOf, loadConfigFile, parseConfig } from '../src/cli/config.js';
+import { environmentLayer, layerOf } from '../src/cli/config.js';
+import { loadConfigFile, parseConfig } from '../src/cli/config-file.js';
 import { parseByteSize } from '../src/cli/byte-size.js';
 import { planMounts, type MountRequest } from '../src/cli/mount-config.js';
 import { MOUNT_SETTINGS, type RawValue } from '../src/cli/settings.js';

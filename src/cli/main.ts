@@ -3,7 +3,7 @@
 // so `--help` starts fast and a mount never loads DuckDB, which only the local server and the demo use.
 import { Command, CommanderError, Option } from 'commander';
 import { addSettingOptions, flagLayer } from './cli-options.js';
-import { environmentLayer, loadConfigFile, type ConfigFile } from './config.js';
+import { environmentLayer, type ConfigFile } from './config.js';
 import { FETCH_SETTINGS, type FetchArgs } from './fetch-settings.js';
 import { API_ENDPOINT, AUTH, CLUSTER, DATASET, MOUNT_SETTINGS, PROJECT, SCHEMA, STORE_SETTINGS } from './settings.js';
 import { UsageError } from '../model/usage-error.js';
@@ -55,7 +55,8 @@ const configOption = () =>
     'config file (default: $BQLOGFS_CONFIG, else ~/.config/bqlogfs/config.toml if it exists)',
   );
 
-function loadConfig(explicit: string | undefined): Promise<ConfigFile | undefined> {
+async function loadConfig(explicit: string | undefined): Promise<ConfigFile | undefined> {
+  const { loadConfigFile } = await import('./config-file.js');
   return loadConfigFile(explicit, process.env, MOUNT_SETTINGS);
 }
 
