@@ -20,7 +20,7 @@ async function isMountpoint(path: string): Promise<boolean> {
 /** `fusermount -uz`, or `fusermount3 -uz` on a host with fuse3 only. */
 async function lazyUnmount(path: string): Promise<void> {
   const program = await findFusermount();
-  if (program === undefined) throw new Error(`neither fusermount nor fusermount3 is on PATH: ${FUSERMOUNT_FIX}`);
+  if (program === undefined) throw new Error(`neither fusermount nor fusermount3 was found: ${FUSERMOUNT_FIX}`);
   try {
     await run(program.path, ['-uz', path]);
   } catch (error) {

@@ -58,7 +58,7 @@ export async function checkLibfuse(): Promise<CheckResult> {
 export async function checkFusermount(): Promise<CheckResult> {
   const name = 'fusermount';
   const program = await findFusermount();
-  if (program === undefined) return fail(name, 'neither fusermount nor fusermount3 is on PATH', FUSERMOUNT_FIX);
+  if (program === undefined) return fail(name, 'neither fusermount nor fusermount3 was found', FUSERMOUNT_FIX);
   const { path } = program;
   if (isRoot()) return ok(name, path);
   const found = await stat(path);

@@ -31,11 +31,16 @@ export async function onPath(command: string, pathVariable = process.env.PATH ??
   return undefined;
 }
 
-/** `fusermount` if the host has it, else `fusermount3`, else undefined. */
-export async function findFusermount(pathVariable?: string): Promise<FusermountProgram | undefined> {
-  for (const name of FUSERMOUNT_NAMES) {
-    const path = await onPath(name, pathVariable);
-    if (path !== undefined) return { name, path };
+/** Where the packages install it, for a PATH that lacks them (a service's, say). */
+const STANDARD_DIRS = ['/usr/bin', '/bin', '/usr/local/bin'].join(delimiter);
+
+/** `fusermount` if the host has it, else `fusermount3`: on PATH first, then where packages put them. */
+export async function findFusermount(pathVariable = process.env.PATH ?? ''): Promise<FusermountProgram | undefined> {
+  for (const dirs of [pathVariable, STANDARD_DIRS]) {
+    for (const name of FUSERMOUNT_NAMES) {
+      const path = await onPath(name, dirs);
+      if (path !== undefined) return { name, path };
+    }
   }
   return undefined;
 }
