@@ -224,6 +224,8 @@ function exitOnUncaught(error: unknown): void {
   process.exit(1);
 }
 process.on('uncaughtException', exitOnUncaught);
+process.on('unhandledRejection', exitOnUncaught);
+
 // google-auth-library warns when no metadata server answers, on every machine outside Google Cloud;
 // a missing credential is reported as one sentence with its fix instead (see requireCredentials).
 const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
@@ -232,7 +234,6 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   if (type === 'MetadataLookupWarning') return;
   emitWarning(warning, ...rest);
 }) as typeof process.emitWarning;
-process.on('unhandledRejection', exitOnUncaught);
 
 async function main(argv: string[]): Promise<void> {
   const program = buildProgram(await packageVersion());
