@@ -3,7 +3,9 @@
 import t, { type Test } from 'tap';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { environmentLayer, layerOf, loadConfigFile, parseConfig } from '../src/cli/config.js';
+import { environmentLayer, layerOf } from '../src/cli/config.js';
+import { loadConfigFile, parseConfig } from '../src/cli/config-file.js';
+import { parseByteSize } from '../src/cli/byte-size.js';
 import { planMounts, type MountRequest } from '../src/cli/mount-config.js';
 import { MOUNT_SETTINGS, type RawValue } from '../src/cli/settings.js';
 import { UsageError } from '../src/model/usage-error.js';
@@ -292,4 +294,45 @@ t.test('the config file: --config must exist, the default one may not', async (t
     MOUNT_SETTINGS,
   );
   t.ok(viaEnv, 'BQLOGFS_CONFIG');
+});
+
+t.test('sizes: K, M, G, T and KiB… (and Ki…) are powers of 1024, KB, MB, GB, TB powers of 1000', async (t) => {
+  const cases: [string, number][] = [
+    ['1048576', 1_048_576],
+    ['10G', 10 * 2 ** 30],
+    ['10g', 10 * 2 ** 30],
+    ['10GiB', 10 * 2 ** 30],
+    ['10Gi', 10 * 2 ** 30],
+    ['10GB', 10 * 10 ** 9],
+    ['512M', 512 * 2 ** 20],
+    ['2TB', 2 * 10 ** 12],
+    ['1.5K', 1536],
+    ['64 MiB', 64 * 2 ** 20],
+  ];
+  for (const [text, bytes] of cases) t.equal(parseByteSize(text), bytes, text);
+  for (const text of ['', 'lots', '10X', '10GiBB', '-1G']) t.throws(() => parseByteSize(text), /not a size/, text);
+});
+
+t.test('a cache size below 64 MiB is refused, saying why', async (t) => {
+  const withCache = (size: string) => request({ positionals: ['prod'], flags: flags({ 'cache-size': size }) });
+  usageError(t, () => planMounts(withCache('10')), /--cache-size: 10 is 10 bytes, too small: .*at least 64MiB/, '10');
+  usageError(t, () => planMounts(withCache('60MB')), /too small/, '60 MB is below 64 MiB');
+  t.equal(planMounts(withCache('64M')).mounts[0]?.options.cacheMaxBytes, 64 * 2 ** 20, '64M is enough');
+});
+
+t.test('a word that names no mount of the config file is a mistake, not a mountpoint', async (t) => {
+  usageError(
+    t,
+    () => planMounts(request({ positionals: ['prd'] })),
+    /^no mount named "prd" in \/etc\/bqlogfs\/config\.toml; its mounts: prod, staging \(to mount on a directory of that name, write \.\/prd\)$/,
+    'typo',
+  );
+  const plan = planMounts(request({ positionals: ['./prd'], flags: flags({ dataset: 'd' }) }));
+  t.equal(plan.mounts[0]?.options.mountpoint, './prd', 'written as a path it is a mountpoint');
+  const here = planMounts(request({ positionals: ['.'], flags: flags({ dataset: 'd' }) }));
+  t.equal(here.mounts[0]?.options.mountpoint, '.', '. is a path too');
+  const noConfig = planMounts(
+    request({ config: undefined, positionals: ['prd'], flags: flags({ project: 'p', dataset: 'd' }) }),
+  );
+  t.equal(noConfig.mounts[0]?.options.mountpoint, 'prd', 'without a config file a word is a mountpoint');
 });

@@ -4,7 +4,8 @@ import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileEnvironment, mountFixtures } from './support/environment.js';
+import { mountTemp } from './support/daemon.js';
+import { fileEnvironment, fixtureArgs, mountFixtures } from './support/environment.js';
 import { shOk } from './support/shell.js';
 import { recentQueries, settledStats } from './support/stats.js';
 
@@ -41,7 +42,10 @@ t.test('a refreshed listing queries only the days that can still change', async 
 });
 
 t.test('the disk cache stays within --cache-size and evicted days are fetched again', async (t) => {
-  const { daemon, cacheDir } = await mountFixtures(t, currentEnvironment(), ['--cache-size', '40K']);
+  // The fixtures are small: a cache smaller than any real one (which must be 64 MiB at least) evicts.
+  const { daemon, cacheDir } = await mountTemp(t, [...fixtureArgs(currentEnvironment()), '--cache-size', '40K'], {
+    env: { BQLOGFS_MIN_CACHE_SIZE: '0' },
+  });
   const { fixtures, files } = currentEnvironment();
   const { dayBefore, yesterday } = fixtures;
   const days = ['shop/web-7d9f8-abcde/app', 'shop/web-7d9f8-abcde/nginx', 'batch/report-28391-xk2p9/worker'].flatMap(

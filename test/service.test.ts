@@ -4,7 +4,7 @@ import t from 'tap';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isMounted, spawnCli, stopCli, unmountIfMounted, waitForMounts } from './support/cli-process.js';
+import { cliCommand, isMounted, spawnCli, stopCli, unmountIfMounted, waitForMounts } from './support/cli-process.js';
 import { mountTemp, removeDir, tempDir, tempMountDirs } from './support/daemon.js';
 import { fileEnvironment, datasetFor, fixtureArgs, LAYOUTS, PROJECT } from './support/environment.js';
 import { sh } from './support/shell.js';
@@ -177,6 +177,15 @@ t.test('a config file with two mounts: --all mounts both, SIGTERM unmounts both'
   for (const mountpoint of mountpoints) t.notOk(await isMounted(mountpoint), `${mountpoint} unmounted`);
 });
 
+/** An executable `bqlogfs` in `dir` that runs the CLI from the sources, as the tests do (no build needed). */
+async function cliExecutable(dir: string): Promise<string> {
+  const command = cliCommand([]).map((arg) => (arg === 'tsx' ? import.meta.resolve('tsx') : arg));
+  const path = join(dir, 'bqlogfs');
+  await writeFile(path, `#!/bin/sh\nexec ${command.map((arg) => `'${arg}'`).join(' ')} "$@"\n`);
+  await chmod(path, 0o755);
+  return path;
+}
+
 t.test('the mount(8) helper turns NAME MOUNTPOINT -o OPTIONS into a background daemon', async (t) => {
   const dir = await tempDir('helper');
   const cacheDir = await tempDir('cache');
@@ -206,7 +215,7 @@ t.test('the mount(8) helper turns NAME MOUNTPOINT -o OPTIONS into a background d
   const helper = join(import.meta.dirname, '../contrib/mount.fuse.bqlogfs');
   const options = `rw,_netdev,nofail,config=${config},log=${log},cache-dir=${cacheDir},timestamps,x-systemd.automount`;
   const mounted = await sh(
-    `BQLOGFS_BIN=${join(import.meta.dirname, '../bin/bqlogfs.js')} XDG_CONFIG_HOME=/nonexistent ` +
+    `BQLOGFS_BIN=${await cliExecutable(dir)} XDG_CONFIG_HOME=/nonexistent ` +
       `sh ${helper} prod ${mountpoint} -n -o ${options}`,
   );
   t.equal(mounted.code, 0, 'the helper exits 0', { stderr: mounted.stderr });

@@ -10,6 +10,22 @@ t.test('days', async (t) => {
   t.equal(parseDuration('15m'), 900_000);
 });
 
+t.test('durations as kubectl writes them', async (t) => {
+  const minute = 60_000;
+  const cases: [string, number][] = [
+    ['500ms', 500],
+    ['90s', 90_000],
+    ['1h30m', 90 * minute],
+    ['1.5h', 90 * minute],
+    ['1w', 7 * 24 * 60 * minute],
+    ['2d12h', 60 * 60 * minute],
+    ['1m30s', 90_000],
+    ['1s500ms', 1500],
+  ];
+  for (const [text, ms] of cases) t.equal(parseDuration(text), ms, text);
+  for (const text of ['', '0', 'm', '30m1h', '1h 30m', '1mm', '1y']) t.throws(() => parseDuration(text), text);
+});
+
 t.test('hours at microsecond precision', async (t) => {
   const utc = new TimeZoneModel('UTC');
   const hourStart = BigInt(Date.UTC(2024, 0, 1, 10)) * 1000n;

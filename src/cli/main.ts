@@ -1,27 +1,24 @@
 // The command line: `bqlogfs mount | fetch | doctor | emulator | demo | unmount`.
+// Only what every command needs is imported here; each command loads its own modules when it runs,
+// so `--help` starts fast and a mount never loads DuckDB, which only the local server and the demo use.
 import { Command, CommanderError, Option } from 'commander';
 import { addSettingOptions, flagLayer } from './cli-options.js';
-import { environmentLayer, loadConfigFile, type ConfigFile } from './config.js';
-import { runDemo } from '../demo/demo.js';
-import { loadStandalone, STANDALONE_DATASET, STANDALONE_PROJECT } from '../demo/standalone.js';
-import { runDoctor } from '../doctor/doctor.js';
-import { startEmulator } from '../emulator/server.js';
-import { FETCH_SETTINGS, fetchOptionsFrom, type FetchArgs } from './fetch-args.js';
-import { runFetch } from '../fetch/fetch-command.js';
-import { createLogger } from '../model/logger.js';
-import { planMounts, resolveCommandSettings, storeOptionsFrom } from './mount-config.js';
-import { unmountPath } from '../daemon/mountpoint.js';
-import { onStopSignal } from '../model/stop-signals.js';
-import { runMounts } from '../daemon/run-mounts.js';
+import { environmentLayer, type ConfigFile } from './config.js';
+import { FETCH_SETTINGS, type FetchArgs } from './fetch-settings.js';
 import { API_ENDPOINT, AUTH, CLUSTER, DATASET, MOUNT_SETTINGS, PROJECT, SCHEMA, STORE_SETTINGS } from './settings.js';
 import { UsageError } from '../model/usage-error.js';
+import { packageVersion } from '../model/version.js';
 
 const SOURCES_HELP = `
 Settings come from, strongest first: flags > environment (BQLOGFS_<OPTION>, e.g. BQLOGFS_CACHE_SIZE
 for --cache-size, BQLOGFS_TIMESTAMPS=true) > the named mount's [mounts.<name>] table in the config
 file > its [defaults] table > built-in defaults. The config file is --config FILE, else
 $BQLOGFS_CONFIG, else $XDG_CONFIG_HOME/bqlogfs/config.toml (~/.config/bqlogfs/config.toml) if it
-exists. Its keys are the option names without dashes in front, e.g. cache-size = "10G".`;
+exists. Its keys are the option names without dashes in front, e.g. cache-size = "10G".
+
+Sizes: 10G, 10GiB and 10Gi are 10 × 2^30 bytes (K, M, G, T count in 1024s, as du and df do); 10GB
+is 10 × 10^9 (KB, MB, GB, TB count in 1000s); a bare number is bytes. Durations: 500ms, 90s, 15m,
+1h30m, 7d, 1w (units largest first, each at most once; decimals such as 1.5h are allowed).`;
 
 const MOUNT_HELP = `
 Forms:
@@ -58,7 +55,8 @@ const configOption = () =>
     'config file (default: $BQLOGFS_CONFIG, else ~/.config/bqlogfs/config.toml if it exists)',
   );
 
-function loadConfig(explicit: string | undefined): Promise<ConfigFile | undefined> {
+async function loadConfig(explicit: string | undefined): Promise<ConfigFile | undefined> {
+  const { loadConfigFile } = await import('./config-file.js');
   return loadConfigFile(explicit, process.env, MOUNT_SETTINGS);
 }
 
@@ -68,9 +66,27 @@ function commanderMessage(text: string): string {
   return `bqlogfs: ${message.charAt(0).toUpperCase()}${message.slice(1)}`;
 }
 
-function buildProgram(): Command {
+/** The local server and the demo need DuckDB, an optional dependency a mount-only install may lack. */
+async function withDuckDB<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if (
+      /@duckdb\/node-api/.test((error as Error).message) &&
+      (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND'
+    ) {
+      throw new Error('the local BigQuery server and the demo need @duckdb/node-api: npm install @duckdb/node-api', {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+function buildProgram(version: string): Command {
   const program = new Command('bqlogfs')
     .description('GKE container logs exported to BigQuery, mounted as plain hour files')
+    .version(version, '-V, --version', 'print the version')
     .configureOutput({ outputError: (text, write) => write(commanderMessage(text)) })
     .showHelpAfterError('(add --help for usage)')
     .exitOverride((error: CommanderError) => process.exit(error.exitCode === 0 ? 0 : 2));
@@ -86,6 +102,8 @@ function buildProgram(): Command {
     .addHelpText('after', MOUNT_HELP);
   addSettingOptions(mount, MOUNT_SETTINGS).action(async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
+    const { planMounts } = await import('./mount-config.js');
+    const { runMounts } = await import('../daemon/run-mounts.js');
     const options = command.opts<{ config?: string; all?: boolean }>();
     const plan = planMounts({
       positionals: command.args,
@@ -115,6 +133,10 @@ function buildProgram(): Command {
     .addHelpText('after', FETCH_HELP);
   addSettingOptions(fetch, FETCH_SETTINGS).action(async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
+    const { fetchOptionsFrom } = await import('./fetch-args.js');
+    const { resolveCommandSettings } = await import('./mount-config.js');
+    const { runFetch } = await import('../fetch/fetch-command.js');
+    const { createLogger } = await import('../model/logger.js');
     const options = command.opts<FetchArgs & { config?: string }>();
     const config = await loadConfig(options.config);
     const env = environmentLayer(FETCH_SETTINGS, process.env);
@@ -136,6 +158,8 @@ function buildProgram(): Command {
   addSettingOptions(doctor, [PROJECT, DATASET, API_ENDPOINT, AUTH, SCHEMA, CLUSTER]).action(
     async (...args: unknown[]) => {
       const command = args[args.length - 1] as Command;
+      const { resolveCommandSettings, storeOptionsFrom } = await import('./mount-config.js');
+      const { runDoctor } = await import('../doctor/doctor.js');
       const options = command.opts<{ config?: string }>();
       const config = await loadConfig(options.config);
       const [name] = command.args;
@@ -160,8 +184,8 @@ function buildProgram(): Command {
     .option('--db <file>', 'DuckDB file (default: in memory)')
     .option('--load <file...>', 'load log entries from JSON-lines files, in the shape a sink writes them')
     .option('--demo [hours]', "load the demo's synthetic cluster, which keeps logging: hours of history (default 24)")
-    .option('--project <id>', 'project of the loaded dataset', STANDALONE_PROJECT)
-    .option('--dataset <id>', 'dataset the entries are loaded into', STANDALONE_DATASET)
+    .option('--project <id>', 'project of the loaded dataset', 'demo-project')
+    .option('--dataset <id>', 'dataset the entries are loaded into', 'gke_logs')
     .action(
       async (options: {
         port: string;
@@ -174,6 +198,10 @@ function buildProgram(): Command {
         const demoHours = options.demo === undefined ? undefined : options.demo === true ? 24 : Number(options.demo);
         if (demoHours !== undefined && !(demoHours > 0))
           throw new UsageError('--demo takes a number of hours, such as 24');
+        const { startEmulator } = await withDuckDB(() => import('../emulator/server.js'));
+        const { loadStandalone } = await import('../demo/standalone.js');
+        const { createLogger } = await import('../model/logger.js');
+        const { onStopSignal } = await import('../model/stop-signals.js');
         const log = createLogger('info');
         const emulator = await startEmulator({
           port: Number(options.port),
@@ -206,13 +234,19 @@ function buildProgram(): Command {
     .command('demo')
     .summary('local server + synthetic GKE logs + mount, no cloud account needed')
     .option('--mountpoint <dir>', 'where to mount', 'mount')
-    .action(async (options: { mountpoint: string }) => runDemo(options.mountpoint));
+    .action(async (options: { mountpoint: string }) => {
+      const { runDemo } = await withDuckDB(() => import('../demo/demo.js'));
+      await runDemo(options.mountpoint);
+    });
 
   program
     .command('unmount')
     .summary('unmount, also when the daemon is gone')
     .argument('<mountpoint>')
-    .action(async (mountpoint: string) => unmountPath(mountpoint));
+    .action(async (mountpoint: string) => {
+      const { unmountPath } = await import('../daemon/mountpoint.js');
+      await unmountPath(mountpoint);
+    });
 
   return program;
 }
@@ -226,8 +260,17 @@ function exitOnUncaught(error: unknown): void {
 process.on('uncaughtException', exitOnUncaught);
 process.on('unhandledRejection', exitOnUncaught);
 
+// google-auth-library warns when no metadata server answers, on every machine outside Google Cloud;
+// a missing credential is reported as one sentence with its fix instead (see requireCredentials).
+const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+  if (type === 'MetadataLookupWarning') return;
+  emitWarning(warning, ...rest);
+}) as typeof process.emitWarning;
+
 async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const program = buildProgram(await packageVersion());
   if (argv.length === 0) {
     program.outputHelp();
     return;

@@ -14,6 +14,16 @@ import type { NamespaceRestriction } from '../bigquery/query-builder.js';
 import { MOUNT_SETTINGS, type RawValue, type SettingSpec } from './settings.js';
 import { checkTimeZone, parseDuration } from '../model/time-model.js';
 import { UsageError } from '../model/usage-error.js';
+import { byteSizeAtLeast, MIB, parseByteSize } from './byte-size.js';
+
+/**
+ * Below this the disk cache cannot hold a busy container-day and evicts what it just wrote, so reads
+ * bill again. BQLOGFS_MIN_CACHE_SIZE lowers it for tests of eviction with small data.
+ */
+function minCacheBytes(): number {
+  const floor = process.env.BQLOGFS_MIN_CACHE_SIZE;
+  return floor ? parseByteSize(floor) : 64 * MIB;
+}
 
 export interface MountRequest {
   /** `[name-or-mountpoint]` or `<name> <mountpoint>`. */
@@ -24,17 +34,8 @@ export interface MountRequest {
   config: ConfigFile | undefined;
 }
 
-const SIZE_PATTERN = /^(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?$/i;
-const SIZE_UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
 const LOG_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 const PROCESS_KEYS = MOUNT_SETTINGS.filter((spec) => spec.scope === 'process').map((spec) => spec.key);
-
-/** Parses byte sizes such as `10G`, `512MiB`, `1048576` (binary units). */
-export function parseByteSize(text: string): number {
-  const match = SIZE_PATTERN.exec(text.trim());
-  if (!match) throw new Error(`not a size: "${text}" (use e.g. 10G, 512M or a number of bytes)`);
-  return Math.floor(Number(match[1]) * (SIZE_UNITS[(match[2] ?? '').toUpperCase()] ?? 1));
-}
 
 function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): (text: string) => number {
   return (text) => {
@@ -131,7 +132,9 @@ export function storeOptionsFrom(
     ...schemaChoice(resolved),
     ...(cluster !== undefined && { cluster }),
     cacheDir: resolve(read(resolved, 'cache-dir', (text) => text) ?? ''),
-    cacheMaxBytes: read(resolved, 'cache-size', parseByteSize) ?? 0,
+    cacheMaxBytes:
+      read(resolved, 'cache-size', byteSizeAtLeast(minCacheBytes(), 'the disk cache must hold whole container-days')) ??
+      0,
     ...(maxBytesBilled !== undefined && { maxBytesBilled }),
     ...(maxBytesBilledPerDay !== undefined && { maxBytesBilledPerDay }),
     ...(readApi !== undefined && { readApi }),
@@ -249,15 +252,25 @@ function planAll(request: MountRequest): MountPlan {
   return { mounts, process };
 }
 
+function noSuchMount(name: string, request: MountRequest, mountpointGiven: boolean): string {
+  const { config } = request;
+  if (!config) return `no mount named "${name}" because no config file was found`;
+  const names = [...config.mounts.keys()];
+  const known = names.length > 0 ? `; its mounts: ${names.join(', ')}` : '';
+  const asPath = mountpointGiven ? '' : ` (to mount on a directory of that name, write ./${name})`;
+  return `no mount named "${name}" in ${config.path}${known}${asPath}`;
+}
+
 /** Splits the positionals into a config mount name and a mountpoint. */
 function nameAndMountpoint(request: MountRequest): { name?: string; mountpoint?: string } {
   const [first, second, ...rest] = request.positionals;
   if (rest.length > 0) throw new UsageError('mount takes a mount name and a mountpoint at most');
   const known = first !== undefined && request.config?.mounts.has(first) === true;
-  if (second !== undefined && !known) {
-    const where = request.config ? `in ${request.config.path}` : 'because no config file was found';
-    throw new UsageError(`no mount named "${first}" ${where}`);
-  }
+  // With named mounts to choose from, a bare word is taken for a name: a typo must not mount at ./prd.
+  const isPath = first === undefined || first.includes('/') || first === '.' || first === '..';
+  const looksLikeName = !isPath && (request.config?.mounts.size ?? 0) > 0;
+  if (!known && (second !== undefined || looksLikeName))
+    throw new UsageError(noSuchMount(first ?? '', request, second !== undefined));
   if (known) return { name: first, ...(second !== undefined && { mountpoint: second }) };
   return first === undefined ? {} : { mountpoint: first };
 }

@@ -1,15 +1,17 @@
 // One mount: the store, the listings and the tree over it, and the FUSE session that serves them.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type Fuse from 'fuse-native';
 import type { Logger } from 'pino';
 import type { LogWarehouse } from '../bigquery/log-warehouse.js';
+import { requireCredentials } from '../bigquery/credentials.js';
 import { LogTree } from '../fs/log-tree.js';
 import { namespacePolicy } from '../model/namespace-policy.js';
 import { MountStats } from '../model/stats.js';
 import { onStopSignal } from '../model/stop-signals.js';
 import { Listings } from '../store/listings.js';
 import { openLogStore, type LogStoreOptions } from '../store/log-store.js';
-import { checkMountpoint, recoverStaleMount } from './mountpoint.js';
+import { provideFusermount } from './fusermount-link.js';
+import { prepareMountpoint } from './mountpoint.js';
 import { logEachQuery, logMountStarted } from './operator-log.js';
 
 export interface MountOptions extends LogStoreOptions {
@@ -37,6 +39,10 @@ export interface RunningMount {
 /** Mounts. The warehouse is BigQuery unless one is given. */
 export async function startMount(options: MountOptions, log: Logger, warehouse?: LogWarehouse): Promise<RunningMount> {
   const mountpoint = resolve(options.mountpoint);
+  // The mountpoint and FUSE first: a mistake there is found before BigQuery is asked anything.
+  const { allowPlaceholder } = await prepareMountpoint(mountpoint, log);
+  await provideFusermount(join(options.cacheDir, 'bin'), log);
+  if (warehouse === undefined) await requireCredentials(options);
   const now = () => Date.now();
   const stats = new MountStats();
   logEachQuery(log, stats, options.lookbackMs);
@@ -56,8 +62,6 @@ export async function startMount(options: MountOptions, log: Logger, warehouse?:
     refreshMs: options.refreshMs,
   });
 
-  await recoverStaleMount(mountpoint, log);
-  const { allowPlaceholder } = await checkMountpoint(mountpoint);
   // Loaded only to mount: fuse-native needs libfuse, which machines that only `fetch` may lack.
   const { createFuse } = await import('../fs/fuse-adapter.js');
   const fuse = createFuse(mountpoint, tree, log, {

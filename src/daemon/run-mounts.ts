@@ -8,6 +8,7 @@ import { startMetricsServer, type MetricsServer } from './metrics.js';
 import type { MountPlan } from './mount-plan.js';
 import { startMount, type RunningMount } from './mount.js';
 import { mountedPaths } from './mount-table.js';
+import { prepareMountpoint } from './mountpoint.js';
 import { notifyReady, notifyStopping } from './service-notify.js';
 import { onStopSignal } from '../model/stop-signals.js';
 
@@ -25,6 +26,8 @@ interface Served {
 
 export async function runMounts(plan: MountPlan): Promise<void> {
   const log = createLogger(plan.process.logLevel);
+  // Every mountpoint is checked before any mount starts, so a mistake in one leaves none half done.
+  for (const { options } of plan.mounts) await prepareMountpoint(resolve(options.mountpoint), log);
   const metrics = plan.process.metrics ? await startMetricsServer(plan.process.metrics, log) : undefined;
   const running: Served[] = [];
   try {

@@ -1,13 +1,13 @@
 // Doctor's checks of the BigQuery side: credentials, the dataset and its tables, and what reading
 // costs, estimated by dry runs of the queries the mount sends (a dry run bills nothing).
 import type { BigQuery, TableField } from '@google-cloud/bigquery';
-import { GoogleAuth } from 'google-auth-library';
 import { pino } from 'pino';
 import { describeFailure } from '../bigquery/failures.js';
 import { newestShard } from '../bigquery/sink-table-names.js';
 import { bigQueryBackend } from '../bigquery/warehouse.js';
 import { fail, ok, skip, warn, within, type CheckResult } from './doctor-checks.js';
 import { createBigQueryClient, sendsCredentials } from '../bigquery/client.js';
+import { ADC_FIX, applicationDefaultAuth, credentialProblem } from '../bigquery/credentials.js';
 import type { LogStoreOptions } from '../store/log-store.js';
 import {
   containerDaysQuery,
@@ -49,9 +49,7 @@ export async function checkCredentials(target: BigQueryTarget): Promise<CheckRes
       : skip(name, `none needed for the local endpoint ${target.apiEndpoint}`);
   }
   try {
-    // With the project given, external account (workload identity federation) credentials need
-    // not look it up at Cloud Resource Manager, which the identity may not be allowed to use.
-    const auth = new GoogleAuth({ projectId: target.projectId, scopes: ['https://www.googleapis.com/auth/bigquery'] });
+    const auth = applicationDefaultAuth(target.projectId);
     const token = await within(
       NETWORK_TIMEOUT_MS,
       'Application Default Credentials',
@@ -60,11 +58,7 @@ export async function checkCredentials(target: BigQueryTarget): Promise<CheckRes
     if (!token.token) throw new Error('no access token');
     return ok(name, 'Application Default Credentials give an access token');
   } catch (error) {
-    return fail(
-      name,
-      (error as Error).message.split('\n')[0] ?? String(error),
-      'gcloud auth application-default login, or set GOOGLE_APPLICATION_CREDENTIALS to a service account key',
-    );
+    return fail(name, credentialProblem(error), ADC_FIX);
   }
 }
 

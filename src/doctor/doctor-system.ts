@@ -2,15 +2,16 @@
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { fail, ok, warn, within, type CheckResult } from './doctor-checks.js';
+import { findFusermount, FUSERMOUNT_FIX } from '../model/fusermount.js';
 
 const run = promisify(execFile);
 const SETUID_BIT = 0o4000;
 const LOCAL_TIMEOUT_MS = 5_000;
-const FUSE_PACKAGE =
-  'install libfuse 2 and fusermount: apt-get install fuse (Debian, Ubuntu), dnf install fuse fuse-libs';
+const LIBFUSE_FIX =
+  'apt-get install libfuse2 (Debian, Ubuntu; it sits next to fuse3), dnf install fuse-libs; ' +
+  "not Debian's fuse package, which conflicts with fuse3 and would remove sshfs, flatpak and the like";
 const LIBFUSE_PATHS = [
   '/lib/x86_64-linux-gnu/libfuse.so.2',
   '/usr/lib/x86_64-linux-gnu/libfuse.so.2',
@@ -39,7 +40,7 @@ export async function checkFuseDevice(): Promise<CheckResult> {
     await access(name, constants.R_OK | constants.W_OK);
     return ok(name, 'readable and writable');
   } catch {
-    return fail(name, 'not readable and writable by this user', "chmod 0666 /dev/fuse (Debian's fuse package does)");
+    return fail(name, 'not readable and writable by this user', 'chmod 0666 /dev/fuse (the mode udev gives it)');
   }
 }
 
@@ -51,28 +52,14 @@ export async function checkLibfuse(): Promise<CheckResult> {
   );
   if (listed !== undefined) return ok(name, listed);
   for (const path of LIBFUSE_PATHS) if (await exists(path)) return ok(name, path);
-  return fail(name, 'libfuse.so.2 not found (fuse-native needs libfuse 2, not 3)', FUSE_PACKAGE);
-}
-
-async function onPath(command: string): Promise<string | undefined> {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const path = join(dir, command);
-    if (
-      await access(path, constants.X_OK).then(
-        () => true,
-        () => false,
-      )
-    )
-      return path;
-  }
-  return undefined;
+  return fail(name, 'libfuse.so.2 not found (fuse-native needs libfuse 2, not 3)', LIBFUSE_FIX);
 }
 
 export async function checkFusermount(): Promise<CheckResult> {
   const name = 'fusermount';
-  const path = await onPath('fusermount');
-  if (path === undefined) return fail(name, 'not on PATH', FUSE_PACKAGE);
+  const program = await findFusermount();
+  if (program === undefined) return fail(name, 'neither fusermount nor fusermount3 was found', FUSERMOUNT_FIX);
+  const { path } = program;
   if (isRoot()) return ok(name, path);
   const found = await stat(path);
   if ((found.mode & SETUID_BIT) === 0 || found.uid !== 0) {

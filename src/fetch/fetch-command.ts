@@ -4,6 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { requireCredentials } from '../bigquery/credentials.js';
 import { QueryFailure } from '../bigquery/failures.js';
 import { logQuery } from '../bigquery/log-queries.js';
 import { createFetchProgress, type FetchProgress } from './fetch-progress.js';
@@ -142,6 +143,7 @@ export async function runFetch(options: FetchOptions, log: Logger): Promise<numb
       container: options.container,
       ...(options.namespace !== undefined && { namespaces: [options.namespace] }),
     });
+    await requireCredentials(options.store);
     const opened = await openLogStore({ name: 'fetch', ...options.store, sweepScope }, log, stats, now);
     store = opened;
     const pods = await podsInWindow(opened, options);

@@ -67,14 +67,31 @@ export function microsToRfc3339(micros: bigint): string {
   return `${new Date(ms).toISOString().slice(0, 19)}.${fraction}Z`;
 }
 
-const DURATION_PATTERN = /^(\d+)(ms|s|m|h|d)$/;
-const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: HOUR_MS, d: DAY_MS };
+/** Units from the largest down; a duration names each at most once, in this order, as kubectl and Go write them. */
+const DURATION_UNITS: readonly [unit: string, ms: number][] = [
+  ['w', 7 * DAY_MS],
+  ['d', DAY_MS],
+  ['h', HOUR_MS],
+  ['m', 60_000],
+  ['s', 1000],
+  ['ms', 1],
+];
+const DURATION_PATTERN = new RegExp(
+  `^${DURATION_UNITS.map(([unit]) => `(?:(\\d+(?:\\.\\d+)?)${unit}(?![a-z]))?`).join('')}$`,
+);
 
-/** Parses durations such as `7d`, `15m`, `10s`. */
+/** Parses durations such as `7d`, `15m`, `10s`, `1h30m`, `1w`, `1.5h`: milliseconds. */
 export function parseDuration(text: string): number {
   const match = DURATION_PATTERN.exec(text.trim());
-  if (!match) throw new Error(`not a duration: "${text}" (use a number and one of ms, s, m, h, d, e.g. 7d)`);
-  return Number(match[1]) * (DURATION_UNIT_MS[match[2] ?? ''] ?? 0);
+  if (!match || text.trim() === '') {
+    throw new Error(`not a duration: "${text}" (use numbers with units w, d, h, m, s, ms, e.g. 7d, 90m, 1h30m)`);
+  }
+  let total = 0;
+  DURATION_UNITS.forEach(([, unitMs], index) => {
+    const amount = match[index + 1];
+    if (amount !== undefined) total += Number(amount) * unitMs;
+  });
+  return Math.round(total);
 }
 
 /** One local clock hour of a day: the UTC span it covers (two hours long when clocks fall back). */

@@ -1,5 +1,6 @@
-// Runs the bqlogfs command line in a child process the way bin/bqlogfs.js does: node with the same
-// heap flags, the TypeScript sources through tsx. Every test that runs the CLI goes through here.
+// Runs the bqlogfs command line in a child process as bin/bqlogfs.js does, with the same heap flags,
+// but the TypeScript sources through tsx, so tests need no build (test/package.test.ts runs the
+// compiled package). Every test that runs the CLI goes through here.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -83,7 +84,8 @@ export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return env;
 }
 
-function spawnCommand([program = '', ...args]: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+/** Runs any program with this process's environment plus `env`, collecting its output. */
+export function spawnCommand([program = '', ...args]: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
   const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv(env) });
   let stdout = '';
   let stderr = '';

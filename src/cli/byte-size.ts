@@ -1,0 +1,32 @@
+// Byte sizes as users write them, with the units of GNU coreutils (du, df, dd): K, M, G, T and KiB,
+// MiB, GiB, TiB (and Kubernetes' Ki, Mi, Gi, Ti) are powers of 1024; KB, MB, GB, TB are powers of 1000.
+// `10G` is 10 GiB.
+
+const SIZE_PATTERN = /^(\d+(?:\.\d+)?)\s*(?:([KMGT])(iB?|B)?|B)?$/i;
+const POWERS: Record<string, number> = { K: 1, M: 2, G: 3, T: 4 };
+
+export const MIB = 2 ** 20;
+
+/** `10G`, `512MiB`, `5GB`, `1048576`: the number of bytes. */
+export function parseByteSize(text: string): number {
+  const match = SIZE_PATTERN.exec(text.trim());
+  if (!match) {
+    throw new Error(
+      `not a size: "${text}" (use e.g. 10G or 10GiB (2^30 bytes each), 10GB (10^9), or a number of bytes)`,
+    );
+  }
+  const power = POWERS[(match[2] ?? '').toUpperCase()] ?? 0;
+  const decimal = (match[3] ?? '').toUpperCase() === 'B';
+  return Math.floor(Number(match[1]) * (decimal ? 1000 : 1024) ** power);
+}
+
+/** A size parser that refuses sizes below `minimum` bytes, saying why. */
+export function byteSizeAtLeast(minimum: number, why: string): (text: string) => number {
+  return (text) => {
+    const bytes = parseByteSize(text);
+    if (bytes < minimum) {
+      throw new Error(`${text} is ${bytes} bytes, too small: ${why} (at least ${minimum / MIB}MiB; 10G means 10 GiB)`);
+    }
+    return bytes;
+  };
+}

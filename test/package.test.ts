@@ -1,0 +1,102 @@
+// The published package: `npm pack` builds the JavaScript in dist/ and ships it with bin/, LICENSE
+// and no TypeScript. The unpacked package then runs with a resolver that refuses tsx, any .ts file
+// and DuckDB: --version and --help work, and a mount of the local server comes up and serves,
+// which shows that a mount-only install needs neither tsx nor DuckDB.
+import { execFile } from 'node:child_process';
+import { readFile, symlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { ranToEnd, spawnCommand, stopCli, waitForMounts } from './support/cli-process.js';
+import { tempMountDirs, testDir } from './support/daemon.js';
+import { fileEnvironment, fixtureArgs } from './support/environment.js';
+import { shOk } from './support/shell.js';
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '..');
+const NODE_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=128'];
+// tsx and .ts files fail loudly; DuckDB fails as a package that is not installed does.
+const FORBIDDEN = `
+import { register } from 'node:module';
+register('data:text/javascript,' + encodeURIComponent(\`
+export async function resolve(specifier, context, nextResolve) {
+  if (/^@duckdb\\\\//.test(specifier)) {
+    const missing = new Error("Cannot find package '" + specifier + "' imported from " + context.parentURL);
+    missing.code = 'ERR_MODULE_NOT_FOUND';
+    throw missing;
+  }
+  const found = await nextResolve(specifier, context);
+  if (/^tsx(\\\\/|$)/.test(specifier) || /\\\\.ts$/.test(found.url)) {
+    throw new Error('loaded at runtime: ' + specifier + ' from ' + context.parentURL);
+  }
+  return found;
+}\`));`;
+const FORBID_HOOK = `data:text/javascript,${encodeURIComponent(FORBIDDEN)}`;
+
+const currentEnvironment = fileEnvironment(t);
+let packageDir = '';
+let packedFiles: string[] = [];
+
+t.before(async () => {
+  const out = await testDir(t, 'pack');
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', out], { cwd: ROOT });
+  const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
+  if (!packed) throw new Error(`npm pack printed no package: ${stdout}`);
+  packedFiles = packed.files.map((file) => file.path);
+  await shOk(`tar -xzf '${join(out, packed.filename)}' -C '${out}'`);
+  packageDir = join(out, 'package');
+  // The dependencies a user's install would have; tsx and DuckDB are among them here, so the resolver refuses them.
+  await symlink(join(ROOT, 'node_modules'), join(packageDir, 'node_modules'));
+});
+
+function packagedCli(args: string[]): string[] {
+  return [process.execPath, ...NODE_FLAGS, '--import', FORBID_HOOK, join(packageDir, 'bin/bqlogfs.js'), ...args];
+}
+
+t.test('the package holds compiled JavaScript, the licence, and no TypeScript', async (t) => {
+  for (const path of ['bin/bqlogfs.js', 'dist/cli/main.js', 'dist/daemon/mount.js', 'LICENSE', 'package.json']) {
+    t.ok(packedFiles.includes(path), path);
+  }
+  t.same(
+    packedFiles.filter((path) => path.endsWith('.ts') || path.startsWith('src/')),
+    [],
+    'no .ts file, no src/',
+  );
+  const manifest = JSON.parse(await readFile(join(packageDir, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
+  t.notOk('tsx' in manifest.dependencies, 'tsx is no runtime dependency');
+  t.notOk('@duckdb/node-api' in manifest.dependencies, 'DuckDB is optional');
+});
+
+t.test('--version and --help run from dist without tsx or DuckDB', async (t) => {
+  const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const printed = await ranToEnd(spawnCommand(packagedCli(['--version'])));
+  t.equal(printed.code, 0, printed.output);
+  t.equal(printed.stdout, `${version}\n`);
+  const help = await ranToEnd(spawnCommand(packagedCli(['--help'])));
+  t.equal(help.code, 0, help.output);
+  for (const command of ['mount', 'fetch', 'doctor', 'emulator', 'demo', 'unmount']) {
+    t.match(help.stdout, new RegExp(`^  ${command}\\b`, 'm'), command);
+  }
+});
+
+t.test('the packaged mount serves without tsx or DuckDB', async (t) => {
+  const environment = currentEnvironment();
+  const { mountpoint, cacheDir } = await tempMountDirs(t);
+  const daemon = spawnCommand(packagedCli(['mount', mountpoint, ...fixtureArgs(environment), '--cache-dir', cacheDir]));
+  t.teardown(() => stopCli(daemon, [mountpoint]).then(() => undefined));
+  await waitForMounts(daemon, [mountpoint]);
+  const path = `shop/web-7d9f8-abcde/app/${environment.fixtures.yesterday}/10.log`;
+  t.equal(await shOk(`cat '${join(mountpoint, path)}'`), environment.files.get(path), 'serves the hour file');
+  t.equal(await stopCli(daemon, [mountpoint]), 0, `stops cleanly: ${daemon.output()}`);
+});
+
+t.test('the local server says what it needs when DuckDB is missing', async (t) => {
+  const result = await ranToEnd(spawnCommand(packagedCli(['emulator', '--port', '0'])));
+  t.equal(result.code, 1);
+  t.match(
+    result.stderr,
+    /the local BigQuery server and the demo need @duckdb\/node-api: npm install @duckdb\/node-api/,
+  );
+});
