@@ -3,7 +3,7 @@
 import { DEFAULT_TIME_ZONE } from '../model/defaults.js';
 import { resolve } from 'node:path';
 import { layerOf, resolveSettings, type ConfigFile, type Layer, type Resolved } from './config.js';
-import { READ_APIS } from '../bigquery/read-client.js';
+import { parseReadApi, parseReadApiEndpoint } from './read-settings.js';
 import { AUTH_MODES } from '../bigquery/client.js';
 import type { MountOptions } from '../daemon/mount.js';
 import type { MountPlan, PlannedMount, ProcessOptions } from '../daemon/mount-plan.js';
@@ -109,15 +109,8 @@ export function storeOptionsFrom(
     }
     return mode;
   });
-  const readApi = read(resolved, 'read-api', (text) => {
-    const api = READ_APIS.find((known) => known === text);
-    if (api === undefined) throw new Error(`takes one of ${READ_APIS.join(', ')}, not "${text}"`);
-    return api;
-  });
-  const readApiEndpoint = read(resolved, 'read-api-endpoint', (text) => {
-    if (!/^(\[[0-9a-fA-F:]+\]|[^\s:/]+):\d{1,5}$/.test(text)) throw new Error(`takes host:port, not "${text}"`);
-    return text;
-  });
+  const readApi = read(resolved, 'read-api', parseReadApi);
+  const readApiEndpoint = read(resolved, 'read-api-endpoint', parseReadApiEndpoint);
   const maxBytesBilled = read(resolved, 'max-bytes-billed', parseByteSize);
   const maxBytesBilledPerDay = read(resolved, 'max-bytes-billed-per-day', parseByteSize);
   const cluster = read(resolved, 'cluster', (text) => {

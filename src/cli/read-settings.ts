@@ -1,5 +1,6 @@
 // The settings that choose how query results are read: through the BigQuery Storage Read API, and
 // where it is, or as REST pages.
+import { READ_APIS, type ReadApi } from '../bigquery/read-client.js';
 import type { SettingSpec } from './settings.js';
 
 export const READ_API = {
@@ -17,3 +18,14 @@ export const READ_API_ENDPOINT = {
   shownDefault: "Google's",
   scope: 'mount',
 } satisfies SettingSpec;
+
+export function parseReadApi(text: string): ReadApi {
+  const api = READ_APIS.find((known) => known === text);
+  if (api === undefined) throw new Error(`takes one of ${READ_APIS.join(', ')}, not "${text}"`);
+  return api;
+}
+
+export function parseReadApiEndpoint(text: string): string {
+  if (!/^(\[[0-9a-fA-F:]+\]|[^\s:/]+):\d{1,5}$/.test(text)) throw new Error(`takes host:port, not "${text}"`);
+  return text;
+}

@@ -1,9 +1,8 @@
-// Hour files on demand. The first access to any hour of a container-day reads the rest of that day,
-// requested hour first, from sweeps (sweeps.ts: one query per UTC day for every container of the
-// namespace, whose kept result any container-day is then read from), and splits it into hour files
-// in the disk cache. Finished hours are kept for good; the hour that is still filling is a snapshot,
-// fetched again while a reader has it open, at most once per refresh interval and within the refresh
-// budget. One fetch per container-day runs at a time; every access to the day awaits its hour from it.
+// Hour files on demand. The first access to any hour of a container-day reads that day, requested
+// hour first, from a sweep (sweeps.ts: one query per UTC day for a namespace's containers, kept and
+// read by row index) into hour files in the disk cache. Finished hours are kept for good; the live
+// hour is a snapshot, fetched again while a reader has it open, at most once per refresh and within
+// the refresh budget. One fetch per container-day runs at a time; other accesses await its hours.
 import { logQuery } from '../bigquery/log-queries.js';
 import type { Logger } from 'pino';
 import { describeFailure, QueryFailure } from '../bigquery/failures.js';
@@ -76,10 +75,9 @@ export class HourStore {
     private readonly options: HourStoreOptions,
     private readonly stats: MountStats,
   ) {
-    this.formatLine = lineFormatter(options.output, source.schema?.sortJsonKeys ?? false, (micros) =>
-      options.zone.rfc3339(micros),
-    );
     this.zone = options.zone;
+    const stamp = (micros: bigint) => this.zone.rfc3339(micros);
+    this.formatLine = lineFormatter(options.output, source.schema?.sortJsonKeys ?? false, stamp);
     this.refreshPolicy = new RefreshPolicy(options.refreshMs, options.refreshBudget);
     this.sweeps = new Sweeps(warehouse, source, {
       zone: options.zone,
