@@ -39,6 +39,9 @@ const PLAN: FaultPlan = {
     { endpoint: 'jobs.getQueryResults', kind: 'jobFailure', probability: 0.03 },
     { endpoint: 'jobs.insert', kind: 'jobFailure', probability: 0.02 },
     { endpoint: 'jobs.getQueryResults', kind: 'hang', probability: 0.005 },
+    { endpoint: 'storage.readRows', kind: 'streamReset', probability: 0.05 },
+    { endpoint: 'storage.readRows', kind: 'streamEnd', probability: 0.05 },
+    { endpoint: 'storage.createReadSession', kind: 'error', status: 503, probability: 0.04 },
   ],
 };
 

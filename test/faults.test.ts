@@ -228,7 +228,9 @@ t.test(
     t.test('a Storage Read API the identity may not use: REST pages, said once', async (t) => {
       const environment = await serverFor(t);
       const before = await queriesRun(environment);
-      const plan: FaultPlan = { rules: [{ endpoint: 'storage.createReadSession', kind: 'error', status: 403 }] };
+      const plan: FaultPlan = {
+        rules: [{ endpoint: 'storage.createReadSession', kind: 'error', status: 403, reason: 'accessDenied' }],
+      };
       const { outcomes, mount } = await readUnder(t, environment, plan, bulkHours(environment));
       t.same(
         outcomes.filter((outcome) => outcome.kind !== 'exact'),

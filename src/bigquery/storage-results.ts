@@ -108,18 +108,21 @@ export class StorageResults {
     deliver: (rows: RawRow[]) => Promise<void>,
   ): Promise<void> {
     const end = start + count;
-    let next = start;
-    for (let retry = 1, idle = 0; next < end;) {
-      const from = next;
+    // Advanced as each batch is delivered, also by a read that then fails: a retry must not deliver again.
+    const progress = { next: start };
+    for (let retry = 1, idle = 0; progress.next < end;) {
+      const from = progress.next;
       try {
         const session = await this.session(budget, table);
-        next = await this.readStream(budget, session, next, end, deliver);
-        if (next < end) throw failure(`the stream ended at row ${next}, before row ${end}`, 'backendError');
+        await this.readStream(budget, session, progress, end, deliver);
+        if (progress.next < end) {
+          throw failure(`the stream ended at row ${progress.next}, before row ${end}`, 'backendError');
+        }
       } catch (error) {
         if (error instanceof DeliveryFailed) throw error.error;
         if (error instanceof ReadApiUnavailable) throw error;
         if (grpcCode(error) === GRPC.FAILED_PRECONDITION) this.sessions.delete(tablePath(table));
-        if (next > from) [retry, idle] = [1, 0];
+        if (progress.next > from) [retry, idle] = [1, 0];
         if (++idle > MAX_ATTEMPTS_WITHOUT_PROGRESS) throw failureOfGrpc(error);
         try {
           await budget.backoff(failureOfGrpc(error), retry++);
@@ -177,33 +180,32 @@ export class StorageResults {
     return { stream, schema: schema as Uint8Array, createdAtMs: Date.now() };
   }
 
-  /** Reads the stream from row `from` until `end` or until it ends; resolves to the next row not delivered. */
+  /** Reads the stream from row `progress.next` until `end` or until it ends, advancing `progress` batch by batch. */
   private async readStream(
     budget: RetryBudget,
     session: OpenSession,
-    from: number,
+    progress: { next: number },
     end: number,
     deliver: (rows: RawRow[]) => Promise<void>,
-  ): Promise<number> {
+  ): Promise<void> {
     const client = await this.client();
     const call = client.readRows(
-      { readStream: session.stream, offset: from },
+      { readStream: session.stream, offset: progress.next },
       { retry: null, timeout: Math.max(1, budget.remainingMs()) },
     );
     const responses = call[Symbol.asyncIterator]() as AsyncIterator<{
       arrowRecordBatch?: { serializedRecordBatch?: Uint8Array | null } | null;
     }>;
-    let next = from;
     try {
-      while (next < end) {
+      while (progress.next < end) {
         const stalled = () => failure('the Storage Read API sent nothing in time', 'backendError');
         const { value, done } = await withDeadline(responses.next(), this.policy.requestLimitMs(budget), stalled);
         if (done) break;
         const batch = value.arrowRecordBatch?.serializedRecordBatch;
         if (!batch || batch.length === 0) continue;
         const rows = rowsOfBatch(session.schema, batch);
-        const wanted = rows.length > end - next ? rows.slice(0, end - next) : rows;
-        next += wanted.length;
+        const wanted = rows.length > end - progress.next ? rows.slice(0, end - progress.next) : rows;
+        progress.next += wanted.length;
         try {
           await deliver(wanted);
         } catch (error) {
@@ -214,6 +216,5 @@ export class StorageResults {
       call.cancel();
       call.destroy();
     }
-    return next;
   }
 }

@@ -38,7 +38,11 @@ export class StorageError extends Error {
 /** Any error as what a gRPC handler reports. */
 export function grpcError(err: unknown): Partial<ServiceError> & { code: status; details: string } {
   if (err instanceof StorageError) return { code: err.code, details: err.message };
-  if (err instanceof BqError) return { code: STATUS_BY_HTTP[err.code] ?? status.UNKNOWN, details: err.message };
+  if (err instanceof BqError) {
+    // A quota refusal is 403 in REST but RESOURCE_EXHAUSTED in gRPC; other 403s are PERMISSION_DENIED.
+    if (err.reason === 'rateLimitExceeded') return { code: status.RESOURCE_EXHAUSTED, details: err.message };
+    return { code: STATUS_BY_HTTP[err.code] ?? status.UNKNOWN, details: err.message };
+  }
   const message = err instanceof Error ? err.message : String(err);
   // A result table dropped while a stream was reading it.
   if (/does not exist/i.test(message)) return { code: status.NOT_FOUND, details: `Not found: ${message}` };
