@@ -32,7 +32,8 @@ has_libfuse2() {
   local ldconfig=ldconfig
   # ldconfig lives in /sbin, which a user's PATH may lack.
   if ! has_command ldconfig && [ -x /sbin/ldconfig ]; then ldconfig=/sbin/ldconfig; fi
-  "$ldconfig" -p 2>/dev/null | grep -q 'libfuse\.so\.2 '
+  # grep reads it all (no -q): under pipefail, ldconfig cut off by an early exit would fail the test.
+  "$ldconfig" -p 2>/dev/null | grep 'libfuse\.so\.2 ' >/dev/null
 }
 
 packages=()
