@@ -4,10 +4,6 @@
 import type { BigQueryReadClient } from '@google-cloud/bigquery-storage';
 import { sendsCredentials, type AuthMode } from './client.js';
 
-export const READ_APIS = ['storage', 'rest'] as const;
-/** `storage`: the Storage Read API where it can be used, REST otherwise; `rest`: always REST pages. */
-export type ReadApi = (typeof READ_APIS)[number];
-
 export interface ReadClientTarget {
   apiEndpoint?: string;
   /** `host:port` of the Storage Read API; Google's when absent. */

@@ -9,7 +9,8 @@ import type { LogWarehouse } from './log-warehouse.js';
 import { ObservedWarehouse, type QueryObserver } from './observed-warehouse.js';
 import { BigQueryWarehouse } from './query-jobs.js';
 import { CallPolicy } from './call-policy.js';
-import { createReadClient, restOnlyReason, type ReadApi, type ReadClientTarget } from './read-client.js';
+import type { ReadApi } from './read-api.js';
+import { createReadClient, restOnlyReason, type ReadClientTarget } from './read-client.js';
 import { StorageResults } from './storage-results.js';
 import { SpendingCap } from './spending-cap.js';
 

@@ -6,6 +6,7 @@ import { addSettingOptions, flagLayer } from './cli-options.js';
 import { environmentLayer, type ConfigFile } from './config.js';
 import { FETCH_SETTINGS, type FetchArgs } from './fetch-settings.js';
 import { API_ENDPOINT, AUTH, CLUSTER, DATASET, MOUNT_SETTINGS, PROJECT, SCHEMA, STORE_SETTINGS } from './settings.js';
+import { READ_API, READ_API_ENDPOINT } from './read-settings.js';
 import { UsageError } from '../model/usage-error.js';
 import { packageVersion } from '../model/version.js';
 
@@ -155,27 +156,33 @@ function buildProgram(version: string): Command {
       '\nOne line per check: ok, warn, FAIL (with its fix) or skip. Exit code 1 when a check failed.\n' +
         'Cost estimates come from dry runs, which bill nothing.',
     );
-  addSettingOptions(doctor, [PROJECT, DATASET, API_ENDPOINT, AUTH, SCHEMA, CLUSTER]).action(
-    async (...args: unknown[]) => {
-      const command = args[args.length - 1] as Command;
-      const { resolveCommandSettings, storeOptionsFrom } = await import('./mount-config.js');
-      const { runDoctor } = await import('../doctor/doctor.js');
-      const options = command.opts<{ config?: string }>();
-      const config = await loadConfig(options.config);
-      const [name] = command.args;
-      const table = name === undefined ? undefined : config?.mounts.get(name);
-      if (name !== undefined && table === undefined)
-        throw new UsageError(`no mount named "${name}" in the config file`);
-      const env = environmentLayer(STORE_SETTINGS, process.env);
-      const resolved = resolveCommandSettings(STORE_SETTINGS, flagLayer(command, STORE_SETTINGS), env, config, table);
-      const given = ['project', 'dataset'].filter((key) => resolved.has(key));
-      if (given.length === 1) throw new UsageError('doctor needs both --project and --dataset, or neither');
-      const target = given.length === 2 ? storeOptionsFrom(resolved) : undefined;
-      const code = await runDoctor(target, (line) => process.stdout.write(`${line}\n`));
-      // Whatever the credential probes left open must not keep doctor running.
-      process.exit(code);
-    },
-  );
+  addSettingOptions(doctor, [
+    PROJECT,
+    DATASET,
+    API_ENDPOINT,
+    AUTH,
+    READ_API,
+    READ_API_ENDPOINT,
+    SCHEMA,
+    CLUSTER,
+  ]).action(async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const { resolveCommandSettings, storeOptionsFrom } = await import('./mount-config.js');
+    const { runDoctor } = await import('../doctor/doctor.js');
+    const options = command.opts<{ config?: string }>();
+    const config = await loadConfig(options.config);
+    const [name] = command.args;
+    const table = name === undefined ? undefined : config?.mounts.get(name);
+    if (name !== undefined && table === undefined) throw new UsageError(`no mount named "${name}" in the config file`);
+    const env = environmentLayer(STORE_SETTINGS, process.env);
+    const resolved = resolveCommandSettings(STORE_SETTINGS, flagLayer(command, STORE_SETTINGS), env, config, table);
+    const given = ['project', 'dataset'].filter((key) => resolved.has(key));
+    if (given.length === 1) throw new UsageError('doctor needs both --project and --dataset, or neither');
+    const target = given.length === 2 ? storeOptionsFrom(resolved) : undefined;
+    const code = await runDoctor(target, (line) => process.stdout.write(`${line}\n`));
+    // Whatever the credential probes left open must not keep doctor running.
+    process.exit(code);
+  });
 
   program
     .command('emulator')

@@ -1,6 +1,6 @@
 // The settings that choose how query results are read: through the BigQuery Storage Read API, and
 // where it is, or as REST pages.
-import { READ_APIS, type ReadApi } from '../bigquery/read-client.js';
+import { READ_APIS, type ReadApi } from '../bigquery/read-api.js';
 import type { SettingSpec } from './settings.js';
 
 export const READ_API = {

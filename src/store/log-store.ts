@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { AuthMode } from '../bigquery/client.js';
 import { createBigQueryClient } from '../bigquery/client.js';
 import type { SchemaChoice } from '../bigquery/log-schemas.js';
-import type { ReadApi } from '../bigquery/read-client.js';
+import type { ReadApi } from '../bigquery/read-api.js';
 import type { LogWarehouse } from '../bigquery/log-warehouse.js';
 import type { LogSource, NamespaceRestriction, SweepScope } from '../bigquery/query-builder.js';
 import { SpendingCap } from '../bigquery/spending-cap.js';
