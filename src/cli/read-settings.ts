@@ -14,7 +14,8 @@ export const READ_API = {
 export const READ_API_ENDPOINT = {
   key: 'read-api-endpoint',
   argument: '<host:port>',
-  description: 'Storage Read API endpoint of a BigQuery-compatible server; with --api-endpoint and without it, REST',
+  description:
+    'Storage Read API of a BigQuery-compatible server; without it, results of a custom api-endpoint come over REST',
   shownDefault: "Google's",
   scope: 'mount',
 } satisfies SettingSpec;
