@@ -13,10 +13,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { emulatorClient } from '../src/emulator/client.js';
 import { startEmulator } from '../src/emulator/server.js';
-import { createSinkTables, insertEntries, type LogEntry } from '../src/demo/sink-tables.js';
-import { DAY_MS, hourRange } from '../src/model/time-model.js';
+import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
+import { DAY_MS } from '../src/model/time-model.js';
 import { removeDir, tempDir } from '../test/support/daemon.js';
 import { shOk } from '../test/support/shell.js';
+import { hourEntries } from './data.js';
 
 const PROJECT = 'bench-project';
 const DATASET = 'bench_logs';
@@ -31,25 +32,6 @@ const { values } = parseArgs({
 if (values.base === undefined) throw new Error('--base <a checkout of bqlogfs to compare with> is required');
 const hourBytes = Number(values['hour-mib']) * 2 ** 20;
 const day = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
-
-function* bigHourEntries(): Generator<LogEntry> {
-  const start = hourRange(day, 12).startMs;
-  const padding = 'x'.repeat(900);
-  let written = 0;
-  for (let n = 0; written < hourBytes; n++) {
-    const textPayload = `${String(n).padStart(9, '0')} level=INFO msg="benchmark line" ${padding}`;
-    written += textPayload.length + 1;
-    const ms = start + Math.floor((n * 3_599_000) / (hourBytes / 1000));
-    const time = new Date(ms).toISOString().slice(0, 19);
-    yield {
-      ...BIG,
-      stream: 'stdout',
-      timestamp: `${time}.${String(n % 1_000_000).padStart(6, '0')}Z`,
-      insertId: `big-${n}`,
-      textPayload,
-    };
-  }
-}
 
 /** Starts `bqlogfs mount` of the checkout whose CLI is `main`; resolves to a function that stops it. */
 async function mount(main: string, mountpoint: string, args: string[]): Promise<() => Promise<void>> {
@@ -78,7 +60,7 @@ function median(samples: number[]): number {
 const emulator = await startEmulator({ port: 0 });
 const client = emulatorClient(emulator.url, PROJECT);
 await createSinkTables(client, DATASET, 'partitioned', [day], []);
-await insertEntries(client, DATASET, 'partitioned', bigHourEntries(), 2000);
+await insertEntries(client, DATASET, 'partitioned', hourEntries(day, { ref: BIG, bytes: hourBytes }), 2000);
 const cacheDir = await tempDir('bench-cache');
 const mountpoint = await tempDir('bench-mnt');
 const args = ['--project', PROJECT, '--dataset', DATASET, '--api-endpoint', emulator.url];
