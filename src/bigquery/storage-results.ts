@@ -68,6 +68,8 @@ function failureOfGrpc(error: unknown): QueryFailure {
   switch (grpcCode(error)) {
     case GRPC.RESOURCE_EXHAUSTED:
       return failure(message, 'rateLimitExceeded');
+    // An expired read session: readRange drops it, and the retry creates a new one.
+    case GRPC.FAILED_PRECONDITION:
     case GRPC.CANCELLED:
     case GRPC.DEADLINE_EXCEEDED:
     case GRPC.ABORTED:
