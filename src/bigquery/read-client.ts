@@ -19,27 +19,11 @@ export function restOnlyReason(target: ReadClientTarget): string | undefined {
   return undefined;
 }
 
-function hostAndPort(endpoint: string): { servicePath: string; port: number } {
-  const split = endpoint.lastIndexOf(':');
-  const port = Number(endpoint.slice(split + 1));
-  if (split <= 0 || !Number.isInteger(port) || port <= 0 || port > 65_535) {
-    throw new Error(`--read-api-endpoint takes host:port, not "${endpoint}"`);
-  }
-  // The client dials `${servicePath}:${port}`, so an IPv6 host keeps its brackets.
-  return { servicePath: endpoint.slice(0, split), port };
-}
-
 export async function createReadClient(target: ReadClientTarget): Promise<BigQueryReadClient> {
   const { BigQueryReadClient } = await import('@google-cloud/bigquery-storage');
-  if (target.readApiEndpoint === undefined) return new BigQueryReadClient();
-  const endpoint = hostAndPort(target.readApiEndpoint);
-  if (sendsCredentials(target.auth, `http://${target.readApiEndpoint}`)) return new BigQueryReadClient(endpoint);
-  const { credentials } = await import('@grpc/grpc-js');
-  return new BigQueryReadClient({
-    ...endpoint,
-    sslCreds: credentials.createInsecure(),
-    // Given explicitly, it keeps google-auth-library from looking for Application Default
-    // Credentials (and probing the GCE metadata server) just to learn the universe domain.
-    universeDomain: 'googleapis.com',
-  });
+  const endpoint = target.readApiEndpoint;
+  if (endpoint === undefined) return new BigQueryReadClient();
+  const { hostAndPort, plainTextReadClientOptions } = await import('./plain-text-read-client.js');
+  if (sendsCredentials(target.auth, `http://${endpoint}`)) return new BigQueryReadClient(hostAndPort(endpoint));
+  return new BigQueryReadClient(plainTextReadClientOptions(endpoint));
 }
