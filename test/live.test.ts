@@ -9,6 +9,7 @@ import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
 import { serverArgs } from './support/cli-process.js';
 import { mountTemp } from './support/daemon.js';
 import { shOk } from './support/shell.js';
+import { metricsUrl, sample, scrape } from './support/metrics.js';
 import { readStats, serverStats } from './support/stats.js';
 
 const PROJECT = 'live-project';
@@ -127,7 +128,14 @@ t.test('refreshes stop at --refresh-budget, with one log line that says so', asy
   const { emulator, insert, expected, file } = await liveSetup(t);
   await insert(3);
   // Each refresh here bills 10 MiB, the local server's minimum for a table with entries (stderr has none).
-  const { mountpoint, daemon } = await mountLive(t, emulator.url, ['--refresh', '1s', '--refresh-budget', '15M']);
+  const { mountpoint, daemon } = await mountLive(t, emulator.url, [
+    '--refresh',
+    '1s',
+    '--refresh-budget',
+    '15M',
+    '--metrics-port',
+    '0',
+  ]);
   const tail = follow(t, file, mountpoint);
   t.ok((await tail.waitFor(expected(3), 5_000)) < 5_000, 'tail prints what is there');
   await insert(2);
@@ -139,6 +147,10 @@ t.test('refreshes stop at --refresh-budget, with one log line that says so', asy
   t.equal(stats.refreshes, 1, 'one refresh ran');
   t.equal(stats.refreshBytesBilled, 10 * 2 ** 20, 'billing 10 MiB');
   t.ok(stats.refreshesSkipped > 0, `${stats.refreshesSkipped} refreshes skipped`);
+  const metrics = await scrape(metricsUrl(daemon.logs()));
+  t.equal(sample(metrics, 'bqlogfs_refreshes_total'), 1, 'the metrics count the refresh');
+  t.equal(sample(metrics, 'bqlogfs_refresh_bytes_billed_total'), 10 * 2 ** 20, 'and what it billed');
+  t.ok(sample(metrics, 'bqlogfs_refreshes_skipped_total') >= stats.refreshesSkipped, 'and the refreshes skipped');
   const warnings = daemon
     .logs()
     .split('\n')

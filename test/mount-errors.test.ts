@@ -6,6 +6,7 @@ import { serverArgs } from './support/cli-process.js';
 import { mountTemp } from './support/daemon.js';
 import { fileEnvironment, loadFixtures, mountFixtures, PROJECT } from './support/environment.js';
 import { sh } from './support/shell.js';
+import { metricsUrl, sample, scrape } from './support/metrics.js';
 import { readStats } from './support/stats.js';
 
 const currentEnvironment = fileEnvironment(t);
@@ -14,7 +15,7 @@ t.jobs = 2;
 
 t.test('a query over --max-bytes-billed fails the read with EIO and says how to raise it', async (t) => {
   const environment = currentEnvironment();
-  const { daemon } = await mountFixtures(t, environment, ['--max-bytes-billed', '1M']);
+  const { daemon } = await mountFixtures(t, environment, ['--max-bytes-billed', '1M', '--metrics-port', '0']);
   const file = `shop/web-7d9f8-abcde/app/${environment.fixtures.yesterday}/10.log`;
   const result = await sh(`cat ${file}`, daemon.mountpoint);
   t.match(result.stderr, /Input\/output error/);
@@ -25,6 +26,13 @@ t.test('a query over --max-bytes-billed fails the read with EIO and says how to 
   const stats = await readStats(daemon.mountpoint);
   t.equal(stats.bytesBilled, 0, 'nothing was billed');
   t.ok(stats.failedQueries >= 1);
+  t.same(stats.failureReasons, { bytesBilledLimitExceeded: stats.failedQueries }, 'failures by reason');
+  const metrics = await scrape(metricsUrl(daemon.logs()));
+  t.equal(
+    sample(metrics, 'bqlogfs_query_failures_total', 'reason="bytesBilledLimitExceeded"'),
+    stats.failedQueries,
+    'the metrics have the reason as a label',
+  );
 });
 
 t.test('a missing table gives EIO, a hint, and the daemon stays up', async (t) => {

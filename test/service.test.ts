@@ -8,6 +8,7 @@ import { cliCommand, isMounted, spawnCli, stopCli, unmountIfMounted, waitForMoun
 import { mountTemp, removeDir, tempDir, tempMountDirs } from './support/daemon.js';
 import { fileEnvironment, datasetFor, fixtureArgs, LAYOUTS, PROJECT } from './support/environment.js';
 import { sh } from './support/shell.js';
+import { metricsUrl, sample, scrape } from './support/metrics.js';
 import { readStats } from './support/stats.js';
 
 const currentEnvironment = fileEnvironment(t);
@@ -18,16 +19,10 @@ const isolatedEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
   ...extra,
 });
 
-function sample(metrics: string, name: string, labels = ''): number {
-  const line = metrics.split('\n').find((candidate) => candidate.startsWith(`${name}{`) && candidate.includes(labels));
-  return line === undefined ? NaN : Number(line.split(' ').pop());
-}
-
 t.test('--metrics-port serves counters that follow the reads', async (t) => {
   const { daemon } = await mountTemp(t, [...fixtureArgs(currentEnvironment()), '--metrics-port', '0']);
   const { mountpoint } = daemon;
-  const url = /"url":"(http:\/\/127\.0\.0\.1:\d+\/metrics)"/.exec(daemon.logs())?.[1];
-  if (url === undefined) throw new Error(`no metrics URL in the log:\n${daemon.logs()}`);
+  const url = metricsUrl(daemon.logs());
 
   const file = `shop/web-7d9f8-abcde/app/${currentEnvironment().fixtures.yesterday}/10.log`;
   const read = await sh(`cat ${file} | wc -c`, mountpoint);
@@ -40,11 +35,12 @@ t.test('--metrics-port serves counters that follow the reads', async (t) => {
 
   let metrics = '';
   for (let attempt = 0; attempt < 50; attempt++) {
-    metrics = await (await fetch(url)).text();
+    metrics = await scrape(url);
     if (sample(metrics, 'bqlogfs_cache_size_bytes') > 0) break;
     await sleep(100);
   }
   const mount = `mount="${mountpoint}"`;
+  const stats = await readStats(mountpoint);
   for (const name of [
     'bqlogfs_reads_total',
     'bqlogfs_read_bytes_total',
@@ -62,9 +58,20 @@ t.test('--metrics-port serves counters that follow the reads', async (t) => {
   }
   t.ok(sample(metrics, 'bqlogfs_errors_total', 'errno="ENOENT"') > 0, 'ENOENT counted by errno');
   t.match(metrics, /bqlogfs_query_duration_seconds_count\{mount="[^"]+",kind="sweep"\} \d/, 'queries by kind');
+  const { version } = JSON.parse(await readFile(join(import.meta.dirname, '../package.json'), 'utf8')) as {
+    version: string;
+  };
+  t.equal(sample(metrics, 'bqlogfs_build_info', `version="${version}"`, `node="${process.version}"`), 1, 'build_info');
+  for (const name of [
+    'bqlogfs_refreshes_total',
+    'bqlogfs_refresh_bytes_billed_total',
+    'bqlogfs_refreshes_skipped_total',
+  ]) {
+    t.equal(sample(metrics, name, mount), 0, `${name}: no live hour was read`);
+  }
+  t.equal(sample(metrics, 'bqlogfs_queries_running_peak', mount), stats.peakQueriesRunning, 'peak queries running');
   t.match(metrics, /^# TYPE bqlogfs_reads_total counter$/m);
   t.match(metrics, /^# TYPE bqlogfs_read_duration_seconds histogram$/m);
-  const stats = await readStats(mountpoint);
   t.equal(
     sample(metrics, 'bqlogfs_bytes_billed_total', mount),
     stats.bytesBilled,

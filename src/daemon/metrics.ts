@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { MetricsOptions } from './mount-plan.js';
+import { packageVersion } from '../model/package-version.js';
 import type { MountStats } from '../model/stats.js';
 
 type Total = (stats: MountStats) => number;
@@ -14,16 +15,36 @@ const COUNTERS: [name: string, help: string, total: Total][] = [
   ['bqlogfs_reads_total', 'read() calls answered', (stats) => stats.reads],
   ['bqlogfs_read_bytes_total', 'bytes returned by read()', (stats) => stats.bytesServed],
   ['bqlogfs_queries_total', 'BigQuery queries sent', (stats) => stats.queries],
-  ['bqlogfs_query_failures_total', 'BigQuery queries that failed', (stats) => stats.failedQueries],
   ['bqlogfs_bytes_billed_total', 'bytes BigQuery billed for the queries', (stats) => stats.bytesBilled],
   ['bqlogfs_bytes_processed_total', 'bytes BigQuery processed for the queries', (stats) => stats.bytesProcessed],
   ['bqlogfs_cache_hits_total', 'hour files served from the cache', (stats) => stats.cacheHits],
   ['bqlogfs_cache_misses_total', 'hour files that needed a query', (stats) => stats.cacheMisses],
+  ['bqlogfs_refreshes_total', 'fetches of live hours again while a reader has them open', (stats) => stats.refreshes],
+  [
+    'bqlogfs_refresh_bytes_billed_total',
+    'bytes BigQuery billed for those refreshes',
+    (stats) => stats.refreshBytesBilled,
+  ],
+  ['bqlogfs_refreshes_skipped_total', 'refreshes the refresh budget refused', (stats) => stats.refreshesSkipped],
 ];
 
 const GAUGES: [name: string, help: string, value: Total][] = [
   ['bqlogfs_cache_size_bytes', 'bytes the disk cache holds', (stats) => stats.cacheBytes],
   ['bqlogfs_queries_running', 'BigQuery queries running now', (stats) => stats.queriesRunning],
+  ['bqlogfs_queries_running_peak', 'the most BigQuery queries that ran at once', (stats) => stats.peakQueriesRunning],
+];
+
+type ByLabel = (stats: MountStats) => Readonly<Record<string, number>>;
+
+/** Counters with one series per value of a second label, besides `mount`. */
+const LABELLED_COUNTERS: [name: string, help: string, label: string, counts: ByLabel][] = [
+  ['bqlogfs_errors_total', 'errors returned to the kernel, by errno', 'errno', (stats) => stats.errors],
+  [
+    'bqlogfs_query_failures_total',
+    "BigQuery queries that failed, by BigQuery's reason (notFound, accessDenied, timeout, …)",
+    'reason',
+    (stats) => stats.failureReasons,
+  ],
 ];
 
 export class Metrics {
@@ -32,8 +53,14 @@ export class Metrics {
   private readonly readSeconds: Histogram<'mount'>;
   private readonly querySeconds: Histogram<'mount' | 'kind'>;
 
-  constructor() {
+  constructor(version: string) {
     collectDefaultMetrics({ register: this.registry, prefix: 'bqlogfs_' });
+    new Gauge({
+      name: 'bqlogfs_build_info',
+      help: 'always 1; the labels say which bqlogfs and Node.js run',
+      labelNames: ['version', 'node'],
+      registers: [this.registry],
+    }).set({ version, node: process.version }, 1);
     const mounts = this.mounts;
     for (const [name, help, total] of COUNTERS) {
       new Counter({
@@ -58,18 +85,20 @@ export class Metrics {
         },
       });
     }
-    new Counter({
-      name: 'bqlogfs_errors_total',
-      help: 'errors returned to the kernel, by errno',
-      labelNames: ['mount', 'errno'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [mount, stats] of mounts) {
-          for (const [errno, count] of Object.entries(stats.errors)) this.inc({ mount, errno }, count);
-        }
-      },
-    });
+    for (const [name, help, label, counts] of LABELLED_COUNTERS) {
+      new Counter({
+        name,
+        help,
+        labelNames: ['mount', label],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const [mount, stats] of mounts) {
+            for (const [value, count] of Object.entries(counts(stats))) this.inc({ mount, [label]: value }, count);
+          }
+        },
+      });
+    }
     this.readSeconds = new Histogram({
       name: 'bqlogfs_read_duration_seconds',
       help: 'time to answer one read()',
@@ -104,7 +133,7 @@ export interface MetricsServer {
 
 /** Serves `GET /metrics` in Prometheus' text format. */
 export async function startMetricsServer(options: MetricsOptions, log: Logger): Promise<MetricsServer> {
-  const metrics = new Metrics();
+  const metrics = new Metrics(await packageVersion());
   const server: Server = createServer((request, response) => {
     if (request.method !== 'GET' || (request.url ?? '').split('?')[0] !== '/metrics') {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('see /metrics\n');

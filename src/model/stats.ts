@@ -66,6 +66,8 @@ export class MountStats {
   };
   /** Errors returned to the kernel, by errno name. */
   private readonly errorCounts: Record<string, number> = {};
+  /** Failed queries by BigQuery's reason (`notFound`, `timeout`, …); they sum to failedQueries. */
+  private readonly failureCounts: Record<string, number> = {};
   private cacheBytesOf: () => number = () => 0;
   private spendingOf: (() => SpendingReport) | undefined;
   private readonly recent: RecentQuery[] = [];
@@ -110,6 +112,12 @@ export class MountStats {
   get errors(): Readonly<Record<string, number>> {
     return this.errorCounts;
   }
+  get failureReasons(): Readonly<Record<string, number>> {
+    return this.failureCounts;
+  }
+  get peakQueriesRunning(): number {
+    return this.counts.peakQueriesRunning;
+  }
   /** Bytes the disk cache holds now. */
   get cacheBytes(): number {
     return this.cacheBytesOf();
@@ -135,9 +143,10 @@ export class MountStats {
     this.counts.peakQueriesRunning = Math.max(this.counts.peakQueriesRunning, this.counts.queriesRunning);
   }
 
-  queryFailed(): void {
+  queryFailed(_label: QueryLabel, failure: { reason: string }): void {
     this.counts.queriesRunning--;
     this.counts.failedQueries++;
+    this.failureCounts[failure.reason] = (this.failureCounts[failure.reason] ?? 0) + 1;
   }
 
   queryDone(label: QueryLabel, stats: QueryStats): void {
@@ -188,6 +197,7 @@ export class MountStats {
       reads,
       bytesServed,
       errors: this.errorCounts,
+      failureReasons: this.failureCounts,
       ...(this.spendingOf && { spendingCap: this.spendingOf() }),
       recentQueries: this.recent,
     };
