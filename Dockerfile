@@ -1,13 +1,33 @@
-# bqlogfs in a container. FUSE needs the device and the capability:
+# bqlogfs in a container, for linux/amd64 and linux/arm64. See docs/operations.md ("In a container")
+# for how the mount reaches the host and what each flag is for:
 #   docker build -t bqlogfs .
-#   docker run --rm -it --device /dev/fuse --cap-add SYS_ADMIN --security-opt apparmor:unconfined \
+#   docker run -d --name bqlogfs --device /dev/fuse --cap-add SYS_ADMIN --security-opt apparmor:unconfined \
 #     -v ~/.config/gcloud:/root/.config/gcloud:ro \
 #     bqlogfs mount /logs --project my-project --dataset gke_logs
-# Without a cloud account, the demo:  docker run --rm -it --device /dev/fuse --cap-add SYS_ADMIN bqlogfs demo --mountpoint /logs
-FROM node:20-bookworm-slim AS build
+#   docker exec -it bqlogfs bash        # then: ls /logs, tail -F /logs/.../current.log, jq . /logs/.bqlogfs/stats
+# Without a cloud account, the demo:
+#   docker run --rm -it --device /dev/fuse --cap-add SYS_ADMIN --security-opt apparmor:unconfined bqlogfs demo --mountpoint /logs
+
+# The production node_modules. fuse-native ships a prebuilt binding for linux-x64 only; on any other
+# architecture (arm64) it is compiled here against the system's libfuse 2. Its helper package
+# fuse-shared-library-linux carries an x86-64 libfuse.so to link with, so that is pointed at the
+# system's library (libfuse-dev) first; the binding then needs libfuse.so.2, as the prebuilt one does.
+FROM node:20-bookworm-slim AS deps
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ pkg-config libfuse-dev \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/bqlogfs
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && if [ "$(node -p process.arch)" != x64 ]; then \
+      ln -sf "$(gcc -print-file-name=libfuse.so)" node_modules/fuse-shared-library-linux/libfuse/lib/libfuse.so; \
+    fi \
+ && npm rebuild --no-audit --no-fund \
+ && node -e "require('fuse-native')"
+
+# dist/: the TypeScript compiled to JavaScript.
+FROM deps AS build
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
@@ -20,12 +40,13 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/bqlogfs
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+COPY --from=deps /opt/bqlogfs/node_modules ./node_modules
 COPY bin ./bin
 COPY --from=build /opt/bqlogfs/dist ./dist
 RUN mkdir -p /logs
 # The same heap flags as bin/bqlogfs.js's own #! line, which a plain `node bin/bqlogfs.js` would skip.
 ENTRYPOINT ["node", "--max-semi-space-size=2", "--max-old-space-size=128", "/opt/bqlogfs/bin/bqlogfs.js"]
-# Healthy while the mount answers: its statistics file is read through FUSE.
-HEALTHCHECK --interval=30s --timeout=10s CMD cat /logs/.bqlogfs/stats > /dev/null || exit 1
+# Healthy while the mount answers: its statistics file is read through FUSE. A mount elsewhere than
+# /logs: --health-cmd 'cat /that/mountpoint/.bqlogfs/stats > /dev/null' on docker run.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s CMD cat /logs/.bqlogfs/stats > /dev/null || exit 1
 CMD ["--help"]

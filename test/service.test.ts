@@ -4,8 +4,9 @@ import t from 'tap';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cliCommand, isMounted, spawnCli, stopCli, unmountIfMounted, waitForMounts } from './support/cli-process.js';
-import { mountTemp, removeDir, tempDir, tempMountDirs } from './support/daemon.js';
+import { isMounted, spawnCli, stopCli, unmountIfMounted, waitForMounts } from './support/cli-process.js';
+import { cliExecutable } from './support/cli-executable.js';
+import { mountTemp, removeDir, tempDir, testDir, tempMountDirs } from './support/daemon.js';
 import { fileEnvironment, datasetFor, fixtureArgs, LAYOUTS, PROJECT } from './support/environment.js';
 import { sh } from './support/shell.js';
 import { metricsUrl, sample, scrape } from './support/metrics.js';
@@ -184,15 +185,6 @@ t.test('a config file with two mounts: --all mounts both, SIGTERM unmounts both'
   for (const mountpoint of mountpoints) t.notOk(await isMounted(mountpoint), `${mountpoint} unmounted`);
 });
 
-/** An executable `bqlogfs` in `dir` that runs the CLI from the sources, as the tests do (no build needed). */
-async function cliExecutable(dir: string): Promise<string> {
-  const command = cliCommand([]).map((arg) => (arg === 'tsx' ? import.meta.resolve('tsx') : arg));
-  const path = join(dir, 'bqlogfs');
-  await writeFile(path, `#!/bin/sh\nexec ${command.map((arg) => `'${arg}'`).join(' ')} "$@"\n`);
-  await chmod(path, 0o755);
-  return path;
-}
-
 t.test('the mount(8) helper turns NAME MOUNTPOINT -o OPTIONS into a background daemon', async (t) => {
   const dir = await tempDir('helper');
   const cacheDir = await tempDir('cache');
@@ -220,7 +212,9 @@ t.test('the mount(8) helper turns NAME MOUNTPOINT -o OPTIONS into a background d
     await removeDir(cacheDir);
   });
   const helper = join(import.meta.dirname, '../contrib/mount.fuse.bqlogfs');
-  const options = `rw,_netdev,nofail,config=${config},log=${log},cache-dir=${cacheDir},timestamps,x-systemd.automount`;
+  const options =
+    `rw,_netdev,nofail,default_permissions,noatime,config=${config},log=${log},cache-dir=${cacheDir},` +
+    'timestamps,x-systemd.automount';
   const mounted = await sh(
     `BQLOGFS_BIN=${await cliExecutable(dir)} XDG_CONFIG_HOME=/nonexistent ` +
       `sh ${helper} prod ${mountpoint} -n -o ${options}`,
@@ -246,4 +240,38 @@ t.test('the mount(8) helper turns NAME MOUNTPOINT -o OPTIONS into a background d
   await sh(`mkdir ${join(dir, 'other')}`);
   const failing = await sh(`BQLOGFS_BIN=/bin/false sh ${helper} prod ${join(dir, 'other')} -o log=${log}`);
   t.not(failing.code, 0, 'a daemon that does not mount fails the helper');
+});
+
+t.test('the mount(8) helper: which options reach bqlogfs, and how', async (t) => {
+  const dir = await testDir(t, 'helper-options');
+  const recorded = join(dir, 'argv');
+  // Stands in for bqlogfs: records its arguments, one a line, and exits without mounting.
+  const stub = join(dir, 'bqlogfs');
+  await writeFile(stub, `#!/bin/sh\nprintf '%s\\n' "$@" > ${recorded}\necho "no mount: a stand-in" >&2\nexit 1\n`);
+  await chmod(stub, 0o755);
+  await sh(`mkdir ${join(dir, 'logs')}`);
+  const helper = join(import.meta.dirname, '../contrib/mount.fuse.bqlogfs');
+  const generic = 'defaults,rw,nosuid,nodev,noexec,relatime,nodiratime,_netdev,nofail,noauto,user,x-systemd.automount';
+  const own = `config=${dir}/c.toml,log=${dir}/d.log,credentials=/etc/bqlogfs/sa.json`;
+  const passed = 'default_permissions,allow_other,uid=1000,cache-size=20G,timestamps';
+  const run = await sh(`BQLOGFS_BIN=${stub} sh ${helper} prod ${join(dir, 'logs')} -n -o ${generic},${own},${passed}`);
+  t.not(run.code, 0, 'the helper fails when bqlogfs does not mount');
+  t.match(run.stderr, /did not mount .*\n.*no mount: a stand-in/, 'and shows the end of the log');
+  t.same(
+    (await readFile(recorded, 'utf8')).trim().split('\n'),
+    [
+      'mount',
+      '--config',
+      `${dir}/c.toml`,
+      '--allow-other',
+      '--uid',
+      '1000',
+      '--cache-size',
+      '20G',
+      '--timestamps',
+      'prod',
+      join(dir, 'logs'),
+    ],
+    'generic options and default_permissions dropped, allow_other spelled as bqlogfs spells it',
+  );
 });
