@@ -313,11 +313,15 @@ t.test('sizes: K, M, G, T and KiB… (and Ki…) are powers of 1024, KB, MB, GB,
   for (const text of ['', 'lots', '10X', '10GiBB', '-1G']) t.throws(() => parseByteSize(text), /not a size/, text);
 });
 
-t.test('a cache size below 64 MiB is refused, saying why', async (t) => {
+t.test('a cache size that is a bare number below 64 MiB is refused as missing its unit', async (t) => {
   const withCache = (size: string) => request({ positionals: ['prod'], flags: flags({ 'cache-size': size }) });
+  const bytesOf = (size: string) => planMounts(withCache(size)).mounts[0]?.options.cacheMaxBytes;
   usageError(t, () => planMounts(withCache('10')), /--cache-size: 10 is 10 bytes, too small: .*at least 64MiB/, '10');
-  usageError(t, () => planMounts(withCache('60MB')), /too small/, '60 MB is below 64 MiB');
-  t.equal(planMounts(withCache('64M')).mounts[0]?.options.cacheMaxBytes, 64 * 2 ** 20, '64M is enough');
+  usageError(t, () => planMounts(withCache('40960')), /is a unit missing\?/, '40960');
+  t.equal(bytesOf(String(64 * 2 ** 20)), 64 * 2 ** 20, 'a bare 64 MiB is enough');
+  t.equal(bytesOf('64M'), 64 * 2 ** 20, '64M');
+  t.equal(bytesOf('40K'), 40 * 1024, 'a size with its unit is taken as written');
+  t.equal(bytesOf('60MB'), 60 * 10 ** 6, 'also in decimal units');
 });
 
 t.test('a word that names no mount of the config file is a mistake, not a mountpoint', async (t) => {

@@ -42,10 +42,8 @@ t.test('a refreshed listing queries only the days that can still change', async 
 });
 
 t.test('the disk cache stays within --cache-size and evicted days are fetched again', async (t) => {
-  // The fixtures are small: a cache smaller than any real one (which must be 64 MiB at least) evicts.
-  const { daemon, cacheDir } = await mountTemp(t, [...fixtureArgs(currentEnvironment()), '--cache-size', '40K'], {
-    env: { BQLOGFS_MIN_CACHE_SIZE: '0' },
-  });
+  // The fixtures are small: a cache smaller than any real one evicts.
+  const { daemon, cacheDir } = await mountTemp(t, [...fixtureArgs(currentEnvironment()), '--cache-size', '40K']);
   const { fixtures, files } = currentEnvironment();
   const { dayBefore, yesterday } = fixtures;
   const days = ['shop/web-7d9f8-abcde/app', 'shop/web-7d9f8-abcde/nginx', 'batch/report-28391-xk2p9/worker'].flatMap(

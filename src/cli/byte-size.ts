@@ -19,14 +19,3 @@ export function parseByteSize(text: string): number {
   const decimal = (match[3] ?? '').toUpperCase() === 'B';
   return Math.floor(Number(match[1]) * (decimal ? 1000 : 1024) ** power);
 }
-
-/** A size parser that refuses sizes below `minimum` bytes, saying why. */
-export function byteSizeAtLeast(minimum: number, why: string): (text: string) => number {
-  return (text) => {
-    const bytes = parseByteSize(text);
-    if (bytes < minimum) {
-      throw new Error(`${text} is ${bytes} bytes, too small: ${why} (at least ${minimum / MIB}MiB; 10G means 10 GiB)`);
-    }
-    return bytes;
-  };
-}

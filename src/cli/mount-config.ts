@@ -14,15 +14,24 @@ import type { NamespaceRestriction } from '../bigquery/query-builder.js';
 import { MOUNT_SETTINGS, type RawValue, type SettingSpec } from './settings.js';
 import { checkTimeZone, parseDuration } from '../model/time-model.js';
 import { UsageError } from '../model/usage-error.js';
-import { byteSizeAtLeast, MIB, parseByteSize } from './byte-size.js';
+import { MIB, parseByteSize } from './byte-size.js';
 
 /**
- * Below this the disk cache cannot hold a busy container-day and evicts what it just wrote, so reads
- * bill again. BQLOGFS_MIN_CACHE_SIZE lowers it for tests of eviction with small data.
+ * A bare number is bytes. Below this, a bare number is taken for a size whose unit was left out
+ * (`10` for 10G) and refused. A size written with its unit is taken as meant, however small: such a
+ * cache evicts days it just wrote, so reads bill again (cache misses in .bqlogfs/stats).
  */
-function minCacheBytes(): number {
-  const floor = process.env.BQLOGFS_MIN_CACHE_SIZE;
-  return floor ? parseByteSize(floor) : 64 * MIB;
+const MIN_BARE_CACHE_BYTES = 64 * MIB;
+
+function parseCacheSize(text: string): number {
+  const bytes = parseByteSize(text);
+  if (/^\s*\d+\s*$/.test(text) && bytes < MIN_BARE_CACHE_BYTES) {
+    throw new Error(
+      `${text} is ${bytes} bytes, too small: is a unit missing? A bare number must be at least ` +
+        `${MIN_BARE_CACHE_BYTES / MIB}MiB (10G means 10 GiB; a smaller cache is written with its unit, such as 500M)`,
+    );
+  }
+  return bytes;
 }
 
 export interface MountRequest {
@@ -125,9 +134,7 @@ export function storeOptionsFrom(
     ...schemaChoice(resolved),
     ...(cluster !== undefined && { cluster }),
     cacheDir: resolve(read(resolved, 'cache-dir', (text) => text) ?? ''),
-    cacheMaxBytes:
-      read(resolved, 'cache-size', byteSizeAtLeast(minCacheBytes(), 'the disk cache must hold whole container-days')) ??
-      0,
+    cacheMaxBytes: read(resolved, 'cache-size', parseCacheSize) ?? 0,
     ...(maxBytesBilled !== undefined && { maxBytesBilled }),
     ...(maxBytesBilledPerDay !== undefined && { maxBytesBilledPerDay }),
     ...(readApi !== undefined && { readApi }),

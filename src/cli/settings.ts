@@ -79,7 +79,8 @@ export const CACHE_DIR = setting({
 export const CACHE_SIZE = setting({
   key: 'cache-size',
   argument: '<size>',
-  description: 'bound on the disk cache, least recently used container-days go first; at least 64M',
+  description:
+    'bound on the disk cache, least recently used container-days go first; a bare number is bytes, at least 64M',
   defaultValue: '10G',
   scope: 'mount',
 });
