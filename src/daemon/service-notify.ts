@@ -1,7 +1,7 @@
 // Tells systemd (Type=notify) when the mounts are up and when the daemon is stopping. systemd-notify
 // is used rather than the notify socket itself: Node has no unix datagram sockets. Run by root, it
 // sends with this process's pid (--pid), which systemd attributes to the service; run by another
-// user it sends its own, and systemd before 254 drops the message if that child has already exited,
+// user it sends its own, and systemd 252 (Debian 12) drops the message if that child has already exited,
 // so contrib/bqlogfs@.service (not root) waits for the mount with ExecStartPost instead.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
