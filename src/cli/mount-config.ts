@@ -14,25 +14,7 @@ import type { NamespaceRestriction } from '../bigquery/query-builder.js';
 import { MOUNT_SETTINGS, type RawValue, type SettingSpec } from './settings.js';
 import { checkTimeZone, parseDuration } from '../model/time-model.js';
 import { UsageError } from '../model/usage-error.js';
-import { MIB, parseByteSize } from './byte-size.js';
-
-/**
- * A bare number is bytes. Below this, a bare number is taken for a size whose unit was left out
- * (`10` for 10G) and refused. A size written with its unit is taken as meant, however small: such a
- * cache evicts days it just wrote, so reads bill again (cache misses in .bqlogfs/stats).
- */
-const MIN_BARE_CACHE_BYTES = 64 * MIB;
-
-function parseCacheSize(text: string): number {
-  const bytes = parseByteSize(text);
-  if (/^\s*\d+\s*$/.test(text) && bytes < MIN_BARE_CACHE_BYTES) {
-    throw new Error(
-      `${text} is ${bytes} bytes, too small: is a unit missing? A bare number must be at least ` +
-        `${MIN_BARE_CACHE_BYTES / MIB}MiB (10G means 10 GiB; a smaller cache is written with its unit, such as 500M)`,
-    );
-  }
-  return bytes;
-}
+import { parseByteSize, parseCacheSize } from './byte-size.js';
 
 export interface MountRequest {
   /** `[name-or-mountpoint]` or `<name> <mountpoint>`. */
