@@ -8,7 +8,7 @@ import { FETCH_SETTINGS, type FetchArgs } from './fetch-settings.js';
 import { API_ENDPOINT, AUTH, CLUSTER, DATASET, MOUNT_SETTINGS, PROJECT, SCHEMA, STORE_SETTINGS } from './settings.js';
 import { READ_API, READ_API_ENDPOINT } from './read-settings.js';
 import { UsageError } from '../model/usage-error.js';
-import { packageVersion } from '../model/version.js';
+import { packageVersion } from '../model/package-version.js';
 
 const SOURCES_HELP = `
 Settings come from, strongest first: flags > environment (BQLOGFS_<OPTION>, e.g. BQLOGFS_CACHE_SIZE

@@ -1,3 +1,5 @@
+// The version of bqlogfs: the one in its package.json, two directories above this module both in
+// src/ and in the compiled dist/.
 import { readFile } from 'node:fs/promises';
 
 /** The version in package.json, or `unknown` if it cannot be read. */
