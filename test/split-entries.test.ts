@@ -5,6 +5,8 @@ import t from 'tap';
 import { emulatorClient } from '../src/emulator/client.js';
 import { startEmulator } from '../src/emulator/server.js';
 import { createSinkTables, insertEntries, type LogEntry } from '../src/demo/sink-tables.js';
+import { columnPaths, type SchemaField } from '../src/bigquery/log-schemas.js';
+import { entriesQuery, hoursQuery, type BuiltQuery, type LogSource } from '../src/bigquery/query-builder.js';
 import { serverArgs } from './support/cli-process.js';
 import { mountTemp } from './support/daemon.js';
 import { shOk } from './support/shell.js';
@@ -202,6 +204,37 @@ t.test('split entries are joined into one line at their first part', async (t) =
     'partitioned',
     PARTS.map((part) => ({ ...REF, ...part })),
   );
+
+  t.test('statements over part of a day join parts as a sweep of the whole day does', async (t) => {
+    const tables = await Promise.all(
+      (['stdout', 'stderr'] as const).map(async (stream) => {
+        const [metadata] = await client.dataset(DATASET).table(stream).getMetadata();
+        const fields = (metadata as { schema: { fields: SchemaField[] } }).schema.fields;
+        return { stream, tableId: stream, columns: columnPaths(fields) };
+      }),
+    );
+    const source: LogSource = { projectId: PROJECT, datasetId: DATASET, layout: 'partitioned', tables };
+    type Row = Record<string, unknown>;
+    const run = async ({ sql, params, types }: BuiltQuery): Promise<Row[]> => {
+      const [rows] = await client.query({ query: sql, params, types: types as Record<string, string> });
+      return rows as Row[];
+    };
+    // From hour 11 on, as a fetch of a day whose earlier hours are final in the cache reads it.
+    const fromEleven = { startMs: dayStart + 11 * 3_600_000, endMs: dayStart + DAY_MS };
+    const rows = await run(entriesQuery(source, REF, fromEleven, fromEleven));
+    t.same(
+      rows.map((row) => row.textPayload),
+      ['in eleven', 'g starts, g ends', 'h before midnight, [bqlogfs: part 2 of 2 missing]'],
+      'the entries query: no line for the later parts of a line of hour 10',
+    );
+    const hours = await run(hoursQuery(source, REF, { startMs: dayStart, endMs: dayStart + DAY_MS }));
+    t.same(
+      hours.map((row) => row.hour),
+      [10, 11, 12, 23],
+      'the hours query: no hour with only later parts',
+    );
+  });
+
   const { mountpoint } = (await mountTemp(t, serverArgs(emulator, PROJECT, DATASET))).daemon;
   const expected = expectedFiles(PARTS);
 

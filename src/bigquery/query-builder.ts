@@ -7,7 +7,7 @@ import type { ContainerRef } from '../model/log-path.js';
 import type { TimeRange } from '../model/time-model.js';
 import type { BuiltQuery, ColumnRef, LogSchema, LogSource, StreamTable } from './log-source.js';
 import { containerFilter, scopeFilter } from './scope-filters.js';
-import { firstPartsOnly, joinedEntriesCtes, joinsSplitParts, splitItems } from './split-parts.js';
+import { firstPartsOnly, joinedEntriesCtes, joinsSplitParts, splitItems, splitScan } from './split-parts.js';
 import {
   emptyQuery,
   jsonTextSql,
@@ -35,8 +35,9 @@ export function containerDaysQuery(source: LogSource, window: TimeRange, timeZon
   query.params.time_zone = timeZone;
   query.types.time_zone = 'STRING';
   const splits = joinsSplitParts(source);
+  const { scanned, kept } = splitScan(query, window, splits);
   const branches = unionOfStreams(source, (table) => {
-    const where = scopeFilter(source, query, window, 'window');
+    const where = scopeFilter(source, query, scanned, 'window');
     return (
       `  SELECT ${valueSql(schema.namespace)} AS namespace, ${valueSql(schema.pod)} AS pod,` +
       ` ${valueSql(schema.container)} AS container, ${timestampItem(source)}${withSplit(source, table, splits)}\n` +
@@ -48,7 +49,7 @@ export function containerDaysQuery(source: LogSource, window: TimeRange, timeZon
     `${rows.cte}SELECT namespace, pod, container, DATE(timestamp, @time_zone) AS day,` +
     ' BIT_OR(1 << EXTRACT(HOUR FROM timestamp AT TIME ZONE @time_zone)) AS hours\n' +
     `FROM (\n${rows.from}\n)\n` +
-    'WHERE namespace IS NOT NULL AND pod IS NOT NULL AND container IS NOT NULL\n' +
+    `WHERE namespace IS NOT NULL AND pod IS NOT NULL AND container IS NOT NULL${andKept(kept)}\n` +
     'GROUP BY namespace, pod, container, day\nORDER BY namespace, pod, container, day';
   return query;
 }
@@ -64,8 +65,9 @@ export function hoursQuery(
   query.params.time_zone = timeZone;
   query.types.time_zone = 'STRING';
   const splits = joinsSplitParts(source);
+  const { scanned, kept } = splitScan(query, day, splits);
   const branches = unionOfStreams(source, (table) => {
-    const where = `${scopeFilter(source, query, day, 'range')}\n    AND ${containerFilter(source, query, ref)}`;
+    const where = `${scopeFilter(source, query, scanned, 'range')}\n    AND ${containerFilter(source, query, ref)}`;
     return (
       `  SELECT ${timestampItem(source)}${withSplit(source, table, splits)}\n` +
       `  FROM ${tableReference(source, table)}\n  WHERE ${where}`
@@ -74,6 +76,7 @@ export function hoursQuery(
   const rows = rowsOf(branches, ['timestamp'], splits);
   query.sql =
     `${rows.cte}SELECT DISTINCT EXTRACT(HOUR FROM timestamp AT TIME ZONE @time_zone) AS hour\nFROM (\n${rows.from}\n)\n` +
+    (kept ? `WHERE ${kept}\n` : '') +
     'ORDER BY hour';
   return query;
 }
@@ -86,6 +89,10 @@ function withSplit(source: LogSource, table: StreamTable, splits: boolean): stri
 /** What a statement that counts hours or days reads: the branches, or only the first part of each split entry. */
 function rowsOf(branches: string, columns: readonly string[], splits: boolean): { cte: string; from: string } {
   return splits ? firstPartsOnly(branches, columns) : { cte: '', from: branches };
+}
+
+function andKept(kept: string): string {
+  return kept ? ` AND ${kept}` : '';
 }
 
 /** The stream column of one table's branch. */
@@ -127,8 +134,9 @@ export function entriesQuery(
   const schema = schemaOf(source);
   const query = emptyQuery();
   const splits = joinsSplitParts(source);
+  const { scanned, kept } = splitScan(query, range, splits);
   const branches = unionOfStreams(source, (table) => {
-    const where = `${scopeFilter(source, query, range, 'range')}\n    AND ${containerFilter(source, query, ref)}`;
+    const where = `${scopeFilter(source, query, scanned, 'range')}\n    AND ${containerFilter(source, query, ref)}`;
     return (
       `  SELECT ${entryItems(source, table, fullEntries)}${withSplit(source, table, splits)}\n` +
       `  FROM ${tableReference(source, table)}\n  WHERE ${where}`
@@ -146,7 +154,7 @@ export function entriesQuery(
   query.sql =
     (splits ? `WITH ${joinedEntriesCtes(branches, [], columns)}\n` : '') +
     `SELECT ${columns.join(', ')}\n` +
-    (splits ? 'FROM entries\n' : `FROM (\n${branches}\n)\n`) +
+    (splits ? `FROM entries WHERE ${kept}\n` : `FROM (\n${branches}\n)\n`) +
     `ORDER BY IF(timestamp >= @first_start AND timestamp < @first_end, 0, 1), timestamp, insertId, stream${tieBreak}`;
   return query;
 }
@@ -176,8 +184,9 @@ export function podDaysQuery(
     labels += ` AND ${valueSql(schema.namespace)} = @namespace`;
   }
   const splits = joinsSplitParts(source);
+  const { scanned, kept } = splitScan(query, window, splits);
   const branches = unionOfStreams(source, (table) => {
-    const where = `${scopeFilter(source, query, window, 'window')}\n    AND ${labels}`;
+    const where = `${scopeFilter(source, query, scanned, 'window')}\n    AND ${labels}`;
     return (
       `  SELECT ${valueSql(schema.namespace)} AS namespace, ${valueSql(schema.pod)} AS pod,` +
       ` ${timestampItem(source)}${withSplit(source, table, splits)}\n` +
@@ -187,7 +196,7 @@ export function podDaysQuery(
   const rows = rowsOf(branches, ['namespace', 'pod', 'timestamp'], splits);
   query.sql =
     `${rows.cte}SELECT DISTINCT namespace, pod, DATE(timestamp, @time_zone) AS day\nFROM (\n${rows.from}\n)\n` +
-    'WHERE namespace IS NOT NULL AND pod IS NOT NULL\nORDER BY namespace, pod, day';
+    `WHERE namespace IS NOT NULL AND pod IS NOT NULL${andKept(kept)}\nORDER BY namespace, pod, day`;
   return query;
 }
 
@@ -236,8 +245,9 @@ export function sweepQuery(
   const entryColumns = ['timestamp', 'insertId', 'stream', 'textPayload', 'jsonPayload'];
   if (fullEntries) entryColumns.push('severity', 'labels');
   const splits = joinsSplitParts(source);
+  const { scanned, kept } = splitScan(query, range, splits);
   const branches = unionOfStreams(source, (table) => {
-    const where = `${scopeFilter(source, query, range, 'range')}${labels}`;
+    const where = `${scopeFilter(source, query, scanned, 'range')}${labels}`;
     return (
       `  SELECT ${valueSql(schema.namespace)} AS namespace, ${valueSql(schema.pod)} AS pod,` +
       ` ${valueSql(schema.container)} AS container, ${entryItems(source, table, fullEntries)}` +
@@ -245,7 +255,7 @@ export function sweepQuery(
     );
   });
   const keys = ['namespace', 'pod', 'container'];
-  const named = 'namespace IS NOT NULL AND pod IS NOT NULL AND container IS NOT NULL';
+  const named = `namespace IS NOT NULL AND pod IS NOT NULL AND container IS NOT NULL${andKept(kept)}`;
   const noEntry = entryColumns
     .map((column) => (column === 'timestamp' ? 'CAST(NULL AS TIMESTAMP) AS timestamp' : nullString(column)))
     .join(', ');

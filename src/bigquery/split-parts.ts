@@ -4,7 +4,8 @@
 // parts' text in index order, and a structured payload is a JSON array of the parts' objects. A part
 // that is missing leaves a marker where it belongs. Statements over tables without split columns
 // are left as they were, and reference no split column.
-import type { LogSource, StreamTable } from './log-source.js';
+import { DAY_MS, type TimeRange } from '../model/time-model.js';
+import type { BuiltQuery, LogSource, StreamTable } from './log-source.js';
 import { columnSql, schemaOf } from './sql-text.js';
 
 /** The split columns of a table: its uid and index columns at least; none when it lacks them. */
@@ -109,5 +110,26 @@ export function firstPartsOnly(rowsSql: string, columns: readonly string[]): { c
       `  SELECT ${list} FROM (\n    SELECT ${list}, split_index,` +
       ' MIN(split_index) OVER (PARTITION BY split_uid) AS first_index\n' +
       '    FROM log_rows WHERE split_uid IS NOT NULL\n  )\n  WHERE split_index = first_index',
+  };
+}
+
+/**
+ * What a statement over `range` scans when parts are joined: the whole UTC days around it, the
+ * same partitions (or shards) as the range, so that parts are joined as a sweep joins them; and
+ * the condition that then keeps the entries, or first parts, of the range itself ('' when the
+ * source has no split entries, and the range is scanned as it is).
+ */
+export function splitScan(query: BuiltQuery, range: TimeRange, splits: boolean): { scanned: TimeRange; kept: string } {
+  if (!splits) return { scanned: range, kept: '' };
+  query.params.kept_start = new Date(range.startMs);
+  query.params.kept_end = new Date(range.endMs);
+  query.types.kept_start = 'TIMESTAMP';
+  query.types.kept_end = 'TIMESTAMP';
+  return {
+    scanned: {
+      startMs: Math.floor(range.startMs / DAY_MS) * DAY_MS,
+      endMs: Math.ceil(range.endMs / DAY_MS) * DAY_MS,
+    },
+    kept: 'timestamp >= @kept_start AND timestamp < @kept_end',
   };
 }
