@@ -6,7 +6,14 @@ import { emulatorClient } from '../src/emulator/client.js';
 import { startEmulator } from '../src/emulator/server.js';
 import { createSinkTables, insertEntries, type LogEntry } from '../src/demo/sink-tables.js';
 import { columnPaths, type SchemaField } from '../src/bigquery/log-schemas.js';
-import { entriesQuery, hoursQuery, type BuiltQuery, type LogSource } from '../src/bigquery/query-builder.js';
+import {
+  containerDaysQuery,
+  entriesQuery,
+  hoursQuery,
+  sweepQuery,
+  type BuiltQuery,
+  type LogSource,
+} from '../src/bigquery/query-builder.js';
 import { serverArgs } from './support/cli-process.js';
 import { mountTemp } from './support/daemon.js';
 import { shOk } from './support/shell.js';
@@ -205,20 +212,60 @@ t.test('split entries are joined into one line at their first part', async (t) =
     PARTS.map((part) => ({ ...REF, ...part })),
   );
 
-  t.test('statements over part of a day join parts as a sweep of the whole day does', async (t) => {
+  /** The source as discovery finds it: the tables with every column path they have. */
+  const sourceOf = async (datasetId: string): Promise<LogSource> => {
     const tables = await Promise.all(
       (['stdout', 'stderr'] as const).map(async (stream) => {
-        const [metadata] = await client.dataset(DATASET).table(stream).getMetadata();
+        const [metadata] = await client.dataset(datasetId).table(stream).getMetadata();
         const fields = (metadata as { schema: { fields: SchemaField[] } }).schema.fields;
         return { stream, tableId: stream, columns: columnPaths(fields) };
       }),
     );
-    const source: LogSource = { projectId: PROJECT, datasetId: DATASET, layout: 'partitioned', tables };
-    type Row = Record<string, unknown>;
-    const run = async ({ sql, params, types }: BuiltQuery): Promise<Row[]> => {
-      const [rows] = await client.query({ query: sql, params, types: types as Record<string, string> });
-      return rows as Row[];
-    };
+    return { projectId: PROJECT, datasetId, layout: 'partitioned', tables };
+  };
+  type Row = Record<string, unknown>;
+  const run = async ({ sql, params, types }: BuiltQuery): Promise<Row[]> => {
+    const [rows] = await client.query({ query: sql, params, types: types as Record<string, string> });
+    return rows as Row[];
+  };
+  const bytesProcessed = async ({ sql, params, types }: BuiltQuery): Promise<number> => {
+    const [job] = await client.createQueryJob({ query: sql, params, types, dryRun: true });
+    return Number(job.metadata.statistics.totalBytesProcessed);
+  };
+
+  t.test('entries that were never split cost nothing more', async (t) => {
+    const unsplit = PARTS.filter((part) => !part.split).map((part) => ({ ...REF, ...part }));
+    for (const [datasetId, split] of [
+      ['without_split', false],
+      ['with_split', true],
+    ] as const) {
+      await createSinkTables(client, datasetId, 'partitioned', [], [], { split });
+      await insertEntries(client, datasetId, 'partitioned', unsplit);
+    }
+    const [without, withSplit] = await Promise.all([sourceOf('without_split'), sourceOf('with_split')]);
+    t.notOk(
+      without.tables.some((table) => table.columns.has('split.uid')),
+      'one dataset has no split column',
+    );
+    t.ok(
+      withSplit.tables.every((table) => table.columns.has('split.uid')),
+      'the other has it',
+    );
+    const day = { startMs: dayStart, endMs: dayStart + DAY_MS };
+    const sweep = (source: LogSource) => sweepQuery(source, { namespaces: [REF.namespace] }, day, 'UTC');
+    const listing = (source: LogSource) => containerDaysQuery(source, day);
+    t.notMatch(
+      sweep(without).sql,
+      /split_uid|split\.uid/,
+      'a source without split columns gets the statements it always had',
+    );
+    t.match(sweep(withSplit).sql, /split\.uid/, 'one with them reads them');
+    t.equal(await bytesProcessed(sweep(withSplit)), await bytesProcessed(sweep(without)), 'a sweep: the same bytes');
+    t.equal(await bytesProcessed(listing(withSplit)), await bytesProcessed(listing(without)), 'a listing: the same');
+  });
+
+  t.test('statements over part of a day join parts as a sweep of the whole day does', async (t) => {
+    const source = await sourceOf(DATASET);
     // From hour 11 on, as a fetch of a day whose earlier hours are final in the cache reads it.
     const fromEleven = { startMs: dayStart + 11 * 3_600_000, endMs: dayStart + DAY_MS };
     const rows = await run(entriesQuery(source, REF, fromEleven, fromEleven));
