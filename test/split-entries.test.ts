@@ -17,6 +17,8 @@ import {
 import { serverArgs } from './support/cli-process.js';
 import { mountTemp } from './support/daemon.js';
 import { shOk } from './support/shell.js';
+import { expectedFiles } from './support/fixtures.js';
+import { joinSplitParts } from './support/split-fixtures.js';
 
 const PROJECT = 'split-project';
 const DATASET = 'split_logs';
@@ -147,55 +149,10 @@ const PARTS: Part[] = [
   },
 ];
 
-/** What the mount should show, computed from the parts: one UTC day at a time, as documented. */
-function expectedFiles(parts: Part[]): Map<string, string> {
-  const marker = (first: number, last: number, total: number | undefined) =>
-    `[bqlogfs: ${first === last ? `part ${first + 1}` : `parts ${first + 1}-${last + 1}`} of ${total ?? '?'} missing]`;
-  const lines: { timestamp: string; insertId: string; stream: string; text: string }[] = [];
-  const groups = new Map<string, Part[]>();
-  for (const part of parts) {
-    if (!part.split) {
-      const text = part.textPayload ?? JSON.stringify(part.jsonPayload);
-      lines.push({ timestamp: part.timestamp, insertId: part.insertId, stream: part.stream, text });
-      continue;
-    }
-    const key = `${part.timestamp.slice(0, 10)} ${part.split.uid}`;
-    groups.set(key, [...(groups.get(key) ?? []), part]);
-  }
-  for (const group of groups.values()) {
-    const byIndex = new Map(group.map((part) => [part.split?.index ?? 0, part]));
-    const indexes = [...byIndex.keys()].sort((a, b) => a - b);
-    const total = group[0]?.split?.totalSplits;
-    const json = group[0]?.jsonPayload !== undefined;
-    const pieces: string[] = [];
-    let next = 0;
-    for (const index of indexes) {
-      const part = byIndex.get(index);
-      if (index > next)
-        pieces.push(json ? JSON.stringify(marker(next, index - 1, total)) : marker(next, index - 1, total));
-      pieces.push(json ? JSON.stringify(part?.jsonPayload) : (part?.textPayload ?? ''));
-      next = index + 1;
-    }
-    if (total !== undefined && next < total) {
-      pieces.push(json ? JSON.stringify(marker(next, total - 1, total)) : marker(next, total - 1, total));
-    }
-    const first = byIndex.get(indexes[0] ?? 0);
-    lines.push({
-      timestamp: first?.timestamp ?? '',
-      insertId: first?.insertId ?? '',
-      stream: first?.stream ?? '',
-      text: json ? `[${pieces.join(',')}]` : pieces.join(''),
-    });
-  }
-  const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  lines.sort((a, b) => order(a.timestamp, b.timestamp) || order(a.insertId, b.insertId) || order(a.stream, b.stream));
-  const files = new Map<string, string>();
-  for (const line of lines) {
-    const file = `${line.timestamp.slice(0, 10)}/${line.timestamp.slice(11, 13)}.log`;
-    const text = line.text.endsWith('\n') ? line.text : `${line.text}\n`;
-    files.set(file, (files.get(file) ?? '') + text);
-  }
-  return files;
+/** What the mount should show, by path below the container: computed from the parts, one UTC day at a time. */
+function expectedFilesOf(parts: Part[]): Map<string, string> {
+  const files = expectedFiles(joinSplitParts(parts.map((part) => ({ ...REF, ...part }))));
+  return new Map([...files].map(([path, content]) => [path.slice(DIR.length + 1), content]));
 }
 
 t.test('split entries are joined into one line at their first part', async (t) => {
@@ -283,7 +240,7 @@ t.test('split entries are joined into one line at their first part', async (t) =
   });
 
   const { mountpoint } = (await mountTemp(t, serverArgs(emulator, PROJECT, DATASET))).daemon;
-  const expected = expectedFiles(PARTS);
+  const expected = expectedFilesOf(PARTS);
 
   t.same(
     (await shOk(`ls ${DIR}/${dayName}`, mountpoint)).split('\n').filter(Boolean),
