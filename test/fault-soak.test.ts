@@ -1,7 +1,8 @@
 // A randomized soak: over a thousand reads through real mounts while the local BigQuery server
 // injects every kind of fault at random, from a fixed seed. Every read must give exactly the true
 // bytes or an error; the cache must never hold a partial or wrong file; the daemon must neither
-// crash nor grow without bound.
+// crash nor grow without bound. Besides the fixtures, it reads a container of long lines Cloud
+// Logging split into parts, from tables that have a split column (test/support/split-fixtures.ts).
 //
 // Two rounds run at once, each with its own mount, cache and reads, both drawing their faults from
 // the server's one plan. The rounds, the reads and the plan are those of the soak that ran one round
