@@ -1,7 +1,8 @@
 // A randomized soak: over a thousand reads through real mounts while the local BigQuery server
 // injects every kind of fault at random, from a fixed seed. Every read must give exactly the true
 // bytes or an error; the cache must never hold a partial or wrong file; the daemon must neither
-// crash nor grow without bound.
+// crash nor grow without bound. Besides the fixtures, it reads a container of long lines Cloud
+// Logging split into parts, from tables that have a split column (test/support/split-fixtures.ts).
 //
 // Two rounds run at once, each with its own mount, cache and reads, both drawing their faults from
 // the server's one plan. The rounds, the reads and the plan are those of the soak that ran one round
@@ -16,6 +17,7 @@ import { startDaemon, tempMountDirs } from './support/daemon.js';
 import { fileEnvironment, fixtureArgs, LAYOUTS } from './support/environment.js';
 import { cacheProblems, peakRssBytes, readAndCompare } from './support/fault-checks.js';
 import { mapConcurrently } from './support/pool.js';
+import { addSplitEntries } from './support/split-fixtures.js';
 import { readStats } from './support/stats.js';
 
 const SEED = 20_261_126;
@@ -55,7 +57,11 @@ function seeded(seed: number): () => number {
 }
 
 const currentEnvironment = fileEnvironment(t);
-t.before(() => addBulk(currentEnvironment(), LAYOUTS));
+t.before(async () => {
+  await addBulk(currentEnvironment(), LAYOUTS);
+  // Long lines Cloud Logging split, in tables that have a split column, as a sink adds it.
+  await addSplitEntries(currentEnvironment(), LAYOUTS);
+});
 
 /**
  * Live rounds treat every hour as unfinished (--seal-after far away, --refresh 1ms), so nearly

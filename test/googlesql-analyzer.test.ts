@@ -6,7 +6,12 @@ import { readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { parse } from 'bq2cst';
 import { parse as parseToml } from 'smol-toml';
-import { customLogSchema, parseSchemaChoice, type CustomSchemaChoice } from '../src/bigquery/log-schemas.js';
+import {
+  columnPaths,
+  customLogSchema,
+  parseSchemaChoice,
+  type CustomSchemaChoice,
+} from '../src/bigquery/log-schemas.js';
 import {
   containerDaysQuery,
   entriesQuery,
@@ -68,7 +73,7 @@ function layout(name: string, datasetId: string, schema: LogSchema | undefined, 
       tables: specs.map(({ tableId, stream, fields }) => ({
         ...(stream && { stream }),
         tableId,
-        columns: new Set(fields.map((field) => field.name ?? '')),
+        columns: columnPaths(fields),
       })),
       ...(schema && { schema }),
     },
@@ -122,6 +127,20 @@ const LAYOUTS: Layout[] = [
   layout('sink partitioned, stdout of JSON payloads only', 'gke_stdout', SINK_SCHEMA, [
     { tableId: 'stdout', stream: 'stdout', fields: without(SINK_FIELDS, ['textPayload', 'labels']) },
   ]),
+  layout('sink partitioned, no split column', 'gke_unsplit', SINK_SCHEMA, [
+    { tableId: 'stdout', stream: 'stdout', fields: without(SINK_FIELDS, ['split']) },
+    { tableId: 'stderr', stream: 'stderr', fields: without(SINK_FIELDS, ['split']) },
+  ]),
+  layout('sink partitioned, split without totalSplits', 'gke_split_untold', SINK_SCHEMA, [
+    {
+      tableId: 'stdout',
+      stream: 'stdout',
+      fields: [
+        ...without(SINK_FIELDS, ['split']),
+        field('split', 'RECORD', [field('uid', 'STRING'), field('index', 'INTEGER')]),
+      ],
+    },
+  ]),
   layout('sink sharded', 'gke_sharded', SINK_SCHEMA, [
     { tableId: 'stdout_*', stream: 'stdout', fields: SINK_FIELDS },
     { tableId: 'stderr_*', stream: 'stderr', fields: SINK_FIELDS },
@@ -132,6 +151,15 @@ const LAYOUTS: Layout[] = [
   ]),
   layout('log analytics', 'linked_logs', LOG_ANALYTICS_SCHEMA, [
     { tableId: LOG_ANALYTICS_VIEW, fields: LOG_ANALYTICS_FIELDS },
+  ]),
+  layout('log analytics, with split entries', 'linked_split', LOG_ANALYTICS_SCHEMA, [
+    {
+      tableId: LOG_ANALYTICS_VIEW,
+      fields: [
+        ...LOG_ANALYTICS_FIELDS,
+        field('split', 'RECORD', [field('uid', 'STRING'), field('index', 'INT64'), field('total_splits', 'INT64')]),
+      ],
+    },
   ]),
   layout('log analytics, text payloads only', 'linked_text', LOG_ANALYTICS_SCHEMA, [
     { tableId: LOG_ANALYTICS_VIEW, fields: without(LOG_ANALYTICS_FIELDS, ['json_payload', 'labels']) },

@@ -30,7 +30,8 @@ t.before(async () => {
   t.teardown(() => emulator.close());
   const client = emulatorClient(emulator.url, PROJECT);
   const payloads = semantics.entries.flatMap((entry) => (entry.jsonPayload ? [entry.jsonPayload] : []));
-  await createSinkTables(client, DATASET, 'partitioned', [], jsonPayloadFields(payloads));
+  const split = semantics.entries.some((entry) => entry.split !== undefined);
+  await createSinkTables(client, DATASET, 'partitioned', [], jsonPayloadFields(payloads), { split });
   await insertEntries(client, DATASET, 'partitioned', semantics.entries);
   const optionSets = [...new Map(semantics.examples.map((example) => [optionsKey(example.flags), example.flags]))];
   // The mounts start at once; each daemon's clock starts at the document's "now" when it starts.

@@ -88,6 +88,21 @@ export interface SchemaField {
   fields?: SchemaField[];
 }
 
+/**
+ * Every column of a table schema by name: top-level names, and the dotted path of every field
+ * inside a RECORD (`resource.labels.pod_name`), as a set of the names found.
+ */
+export function columnPaths(fields: readonly SchemaField[], prefix = ''): Set<string> {
+  const paths = new Set<string>();
+  for (const field of fields) {
+    if (!field.name) continue;
+    const path = prefix + field.name;
+    paths.add(path);
+    for (const inner of columnPaths(field.fields ?? [], `${path}.`)) paths.add(inner);
+  }
+  return paths;
+}
+
 interface ResolvedColumn {
   ref: ColumnRef;
   /** The BigQuery type of the value; `JSON` also for a field inside a JSON column. */

@@ -10,7 +10,10 @@ export interface StreamTable {
   stream?: Stream;
   /** `stdout`, or `stdout_*` for date-sharded tables. */
   tableId: string;
-  /** Top-level columns that exist; a sink only creates a column once some entry had it. */
+  /**
+   * Columns that exist, top-level names and the dotted paths of fields inside RECORD columns
+   * (`split.uid`); a sink only creates a column, or a field, once some entry had it.
+   */
   columns: ReadonlySet<string>;
 }
 
@@ -51,6 +54,12 @@ export interface LogSchema {
   severity?: ColumnRef;
   /** Read as JSON text; only for `--format json`. */
   labels?: ColumnRef;
+  /**
+   * Where Cloud Logging marks the parts of an entry it split (LogSplit: a uid shared by the parts,
+   * the part's index from 0, and how many parts there are). Parts are joined back into one entry
+   * in tables that have the uid and index columns.
+   */
+  split?: { uid: string; index: string; total: string };
   /** Only rows whose column holds this value, e.g. resource.type = 'k8s_container'. */
   only?: { column: ColumnRef; value: string };
   /**
@@ -75,6 +84,7 @@ export const SINK_SCHEMA: LogSchema = {
   json: { path: 'jsonPayload' },
   severity: { path: 'severity' },
   labels: { path: 'labels' },
+  split: { uid: 'split.uid', index: 'split.index', total: 'split.totalSplits' },
   sortJsonKeys: false,
 };
 
@@ -93,6 +103,7 @@ export const LOG_ANALYTICS_SCHEMA: LogSchema = {
   json: { path: 'json_payload' },
   severity: { path: 'severity' },
   labels: { path: 'labels' },
+  split: { uid: 'split.uid', index: 'split.index', total: 'split.total_splits' },
   only: { column: { path: 'resource.type' }, value: 'k8s_container' },
   sortJsonKeys: true,
 };

@@ -7,6 +7,7 @@ import type { ContainerRef } from '../model/log-path.js';
 import type { TimeRange } from '../model/time-model.js';
 import type { BuiltQuery, ColumnRef, LogSchema, LogSource, StreamTable } from './log-source.js';
 import { containerFilter, scopeFilter } from './scope-filters.js';
+import { firstPartsOnly, joinedEntriesCtes, joinsSplitParts, splitItems, splitScan } from './split-parts.js';
 import {
   emptyQuery,
   jsonTextSql,
@@ -33,19 +34,22 @@ export function containerDaysQuery(source: LogSource, window: TimeRange, timeZon
   const query = emptyQuery();
   query.params.time_zone = timeZone;
   query.types.time_zone = 'STRING';
+  const splits = joinsSplitParts(source);
+  const { scanned, kept } = splitScan(query, window, splits);
   const branches = unionOfStreams(source, (table) => {
-    const where = scopeFilter(source, query, window, 'window');
+    const where = scopeFilter(source, query, scanned, 'window');
     return (
       `  SELECT ${valueSql(schema.namespace)} AS namespace, ${valueSql(schema.pod)} AS pod,` +
-      ` ${valueSql(schema.container)} AS container, ${timestampItem(source)}\n` +
+      ` ${valueSql(schema.container)} AS container, ${timestampItem(source)}${withSplit(source, table, splits)}\n` +
       `  FROM ${tableReference(source, table)}\n  WHERE ${where}`
     );
   });
+  const rows = rowsOf(branches, ['namespace', 'pod', 'container', 'timestamp'], splits);
   query.sql =
-    'SELECT namespace, pod, container, DATE(timestamp, @time_zone) AS day,' +
+    `${rows.cte}SELECT namespace, pod, container, DATE(timestamp, @time_zone) AS day,` +
     ' BIT_OR(1 << EXTRACT(HOUR FROM timestamp AT TIME ZONE @time_zone)) AS hours\n' +
-    `FROM (\n${branches}\n)\n` +
-    'WHERE namespace IS NOT NULL AND pod IS NOT NULL AND container IS NOT NULL\n' +
+    `FROM (\n${rows.from}\n)\n` +
+    `WHERE namespace IS NOT NULL AND pod IS NOT NULL AND container IS NOT NULL${andKept(kept)}\n` +
     'GROUP BY namespace, pod, container, day\nORDER BY namespace, pod, container, day';
   return query;
 }
@@ -60,14 +64,35 @@ export function hoursQuery(
   const query = emptyQuery();
   query.params.time_zone = timeZone;
   query.types.time_zone = 'STRING';
+  const splits = joinsSplitParts(source);
+  const { scanned, kept } = splitScan(query, day, splits);
   const branches = unionOfStreams(source, (table) => {
-    const where = `${scopeFilter(source, query, day, 'range')}\n    AND ${containerFilter(source, query, ref)}`;
-    return `  SELECT ${timestampItem(source)}\n  FROM ${tableReference(source, table)}\n  WHERE ${where}`;
+    const where = `${scopeFilter(source, query, scanned, 'range')}\n    AND ${containerFilter(source, query, ref)}`;
+    return (
+      `  SELECT ${timestampItem(source)}${withSplit(source, table, splits)}\n` +
+      `  FROM ${tableReference(source, table)}\n  WHERE ${where}`
+    );
   });
+  const rows = rowsOf(branches, ['timestamp'], splits);
   query.sql =
-    `SELECT DISTINCT EXTRACT(HOUR FROM timestamp AT TIME ZONE @time_zone) AS hour\nFROM (\n${branches}\n)\n` +
+    `${rows.cte}SELECT DISTINCT EXTRACT(HOUR FROM timestamp AT TIME ZONE @time_zone) AS hour\nFROM (\n${rows.from}\n)\n` +
+    (kept ? `WHERE ${kept}\n` : '') +
     'ORDER BY hour';
   return query;
+}
+
+/** The split columns a branch adds when the source's parts are joined; nothing otherwise. */
+function withSplit(source: LogSource, table: StreamTable, splits: boolean): string {
+  return splits ? `, ${splitItems(source, table)}` : '';
+}
+
+/** What a statement that counts hours or days reads: the branches, or only the first part of each split entry. */
+function rowsOf(branches: string, columns: readonly string[], splits: boolean): { cte: string; from: string } {
+  return splits ? firstPartsOnly(branches, columns) : { cte: '', from: branches };
+}
+
+function andKept(kept: string): string {
+  return kept ? ` AND ${kept}` : '';
 }
 
 /** The stream column of one table's branch. */
@@ -108,10 +133,17 @@ export function entriesQuery(
 ): BuiltQuery {
   const schema = schemaOf(source);
   const query = emptyQuery();
+  const splits = joinsSplitParts(source);
+  const { scanned, kept } = splitScan(query, range, splits);
   const branches = unionOfStreams(source, (table) => {
-    const where = `${scopeFilter(source, query, range, 'range')}\n    AND ${containerFilter(source, query, ref)}`;
-    return `  SELECT ${entryItems(source, table, fullEntries)}\n  FROM ${tableReference(source, table)}\n  WHERE ${where}`;
+    const where = `${scopeFilter(source, query, scanned, 'range')}\n    AND ${containerFilter(source, query, ref)}`;
+    return (
+      `  SELECT ${entryItems(source, table, fullEntries)}${withSplit(source, table, splits)}\n` +
+      `  FROM ${tableReference(source, table)}\n  WHERE ${where}`
+    );
   });
+  const columns = ['timestamp', 'insertId', 'stream', 'textPayload', 'jsonPayload'];
+  if (fullEntries) columns.push('severity', 'labels');
   query.params.first_start = new Date(first.startMs);
   query.params.first_end = new Date(first.endMs);
   query.types.first_start = 'TIMESTAMP';
@@ -120,8 +152,9 @@ export function entriesQuery(
   // fetch writes them in the same order.
   const tieBreak = schema.insertId === undefined ? ', textPayload, jsonPayload' : '';
   query.sql =
-    `SELECT timestamp, insertId, stream, textPayload, jsonPayload${fullEntries ? ', severity, labels' : ''}\n` +
-    `FROM (\n${branches}\n)\n` +
+    (splits ? `WITH ${joinedEntriesCtes(branches, [], columns)}\n` : '') +
+    `SELECT ${columns.join(', ')}\n` +
+    (splits ? `FROM entries WHERE ${kept}\n` : `FROM (\n${branches}\n)\n`) +
     `ORDER BY IF(timestamp >= @first_start AND timestamp < @first_end, 0, 1), timestamp, insertId, stream${tieBreak}`;
   return query;
 }
@@ -150,16 +183,20 @@ export function podDaysQuery(
     query.types.namespace = 'STRING';
     labels += ` AND ${valueSql(schema.namespace)} = @namespace`;
   }
+  const splits = joinsSplitParts(source);
+  const { scanned, kept } = splitScan(query, window, splits);
   const branches = unionOfStreams(source, (table) => {
-    const where = `${scopeFilter(source, query, window, 'window')}\n    AND ${labels}`;
+    const where = `${scopeFilter(source, query, scanned, 'window')}\n    AND ${labels}`;
     return (
-      `  SELECT ${valueSql(schema.namespace)} AS namespace, ${valueSql(schema.pod)} AS pod, ${timestampItem(source)}\n` +
+      `  SELECT ${valueSql(schema.namespace)} AS namespace, ${valueSql(schema.pod)} AS pod,` +
+      ` ${timestampItem(source)}${withSplit(source, table, splits)}\n` +
       `  FROM ${tableReference(source, table)}\n  WHERE ${where}`
     );
   });
+  const rows = rowsOf(branches, ['namespace', 'pod', 'timestamp'], splits);
   query.sql =
-    `SELECT DISTINCT namespace, pod, DATE(timestamp, @time_zone) AS day\nFROM (\n${branches}\n)\n` +
-    'WHERE namespace IS NOT NULL AND pod IS NOT NULL\nORDER BY namespace, pod, day';
+    `${rows.cte}SELECT DISTINCT namespace, pod, DATE(timestamp, @time_zone) AS day\nFROM (\n${rows.from}\n)\n` +
+    `WHERE namespace IS NOT NULL AND pod IS NOT NULL${andKept(kept)}\nORDER BY namespace, pod, day`;
   return query;
 }
 
@@ -207,21 +244,24 @@ export function sweepQuery(
   }
   const entryColumns = ['timestamp', 'insertId', 'stream', 'textPayload', 'jsonPayload'];
   if (fullEntries) entryColumns.push('severity', 'labels');
+  const splits = joinsSplitParts(source);
+  const { scanned, kept } = splitScan(query, range, splits);
   const branches = unionOfStreams(source, (table) => {
-    const where = `${scopeFilter(source, query, range, 'range')}${labels}`;
+    const where = `${scopeFilter(source, query, scanned, 'range')}${labels}`;
     return (
       `  SELECT ${valueSql(schema.namespace)} AS namespace, ${valueSql(schema.pod)} AS pod,` +
-      ` ${valueSql(schema.container)} AS container, ${entryItems(source, table, fullEntries)}\n` +
-      `  FROM ${tableReference(source, table)}\n  WHERE ${where}`
+      ` ${valueSql(schema.container)} AS container, ${entryItems(source, table, fullEntries)}` +
+      `${withSplit(source, table, splits)}\n  FROM ${tableReference(source, table)}\n  WHERE ${where}`
     );
   });
-  const named = 'namespace IS NOT NULL AND pod IS NOT NULL AND container IS NOT NULL';
+  const keys = ['namespace', 'pod', 'container'];
+  const named = `namespace IS NOT NULL AND pod IS NOT NULL AND container IS NOT NULL${andKept(kept)}`;
   const noEntry = entryColumns
     .map((column) => (column === 'timestamp' ? 'CAST(NULL AS TIMESTAMP) AS timestamp' : nullString(column)))
     .join(', ');
   const tieBreak = schema.insertId === undefined ? ', textPayload, jsonPayload' : '';
   query.sql =
-    `WITH entries AS (\n${branches}\n)\n` +
+    `WITH ${splits ? joinedEntriesCtes(branches, keys, entryColumns) : `entries AS (\n${branches}\n)`}\n` +
     'SELECT * FROM (\n' +
     '  SELECT 0 AS part, namespace, pod, container, DATE(timestamp, @time_zone) AS day,' +
     ' EXTRACT(HOUR FROM timestamp AT TIME ZONE @time_zone) AS hour, COUNT(*) AS entries,' +

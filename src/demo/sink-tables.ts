@@ -15,7 +15,7 @@ const nullable = (name: string, type: string, fields?: TableField[]): TableField
  * The sink's schema. jsonPayload's fields are whatever the payloads had, so callers pass them; with
  * none, there is no jsonPayload column, as a sink only creates a column once some entry had it.
  */
-export function sinkSchema(jsonPayloadFields: TableField[]): TableField[] {
+export function sinkSchema(jsonPayloadFields: TableField[], options: SinkTableOptions = {}): TableField[] {
   return [
     nullable('logName', 'STRING'),
     nullable('resource', 'RECORD', [
@@ -42,7 +42,29 @@ export function sinkSchema(jsonPayloadFields: TableField[]): TableField[] {
     ]),
     nullable('trace', 'STRING'),
     nullable('spanId', 'STRING'),
+    ...(options.split
+      ? [
+          nullable('split', 'RECORD', [
+            nullable('uid', 'STRING'),
+            nullable('index', 'INTEGER'),
+            nullable('totalSplits', 'INTEGER'),
+          ]),
+        ]
+      : []),
   ];
+}
+
+export interface SinkTableOptions {
+  /** The `split` column, which a sink creates once it has seen an entry Cloud Logging split. */
+  split?: boolean;
+}
+
+/** Where Cloud Logging marks one part of an entry it split into `totalSplits` parts. */
+export interface LogSplit {
+  uid: string;
+  /** From 0; a sink leaves 0 out (NULL), as protobuf does. */
+  index: number;
+  totalSplits: number;
 }
 
 /** One log entry as a test or the demo describes it. */
@@ -59,6 +81,8 @@ export interface LogEntry {
   severity?: string;
   /** The GKE cluster; `demo-cluster` when absent. */
   cluster?: string;
+  /** One part of an entry Cloud Logging split; needs tables made with `split`. */
+  split?: LogSplit;
 }
 
 /** The `resource.labels` Cloud Logging gives a GKE container's entries. */
@@ -84,6 +108,13 @@ export function sinkRow(entry: LogEntry, projectId: string): Record<string, unkn
     severity: entry.severity ?? (entry.stream === 'stderr' ? 'ERROR' : 'INFO'),
     insertId: entry.insertId,
     labels: { k8s_pod_app: entry.pod.split('-')[0] ?? entry.pod },
+    ...(entry.split && {
+      split: {
+        uid: entry.split.uid,
+        ...(entry.split.index !== 0 && { index: entry.split.index }),
+        totalSplits: entry.split.totalSplits,
+      },
+    }),
   };
 }
 
@@ -98,9 +129,10 @@ export async function createSinkTables(
   layout: TableLayout,
   days: DayName[],
   jsonPayloadFields: TableField[],
+  options: SinkTableOptions = {},
 ): Promise<void> {
   const [dataset] = await client.dataset(datasetId).get({ autoCreate: true });
-  const schema = { fields: sinkSchema(jsonPayloadFields) };
+  const schema = { fields: sinkSchema(jsonPayloadFields, options) };
   const names =
     layout === 'partitioned'
       ? ['stdout', 'stderr']

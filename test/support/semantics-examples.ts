@@ -27,6 +27,9 @@ export interface SemanticsDocument {
 
 /** The data table's columns; `note` is for readers only. */
 const DATA_HEADER = ['timestamp', 'insertId', 'stream', 'container', 'payload', 'note'];
+/** A table of entries Cloud Logging split: `split` is `uid=U index=I totalSplits=N`. */
+const SPLIT_HEADER = ['timestamp', 'insertId', 'stream', 'container', 'payload', 'split', 'note'];
+const SPLIT_CELL = /^uid=(\S+) index=(\d+) totalSplits=(\d+)$/;
 const FENCE = /^```(.*)$/;
 
 function cells(line: string): string[] {
@@ -38,10 +41,17 @@ function cells(line: string): string[] {
     .map((cell) => cell.trim().replace(/^`(.*)`$/, '$1'));
 }
 
-function entryOf(row: string[], line: number): LogEntry {
+function entryOf(row: string[], line: number, header: readonly string[]): LogEntry {
   const [timestamp = '', insertId = '', stream = '', container = '', payload = ''] = row;
   const where = `docs/semantics.md:${line}`;
-  if (row.length !== DATA_HEADER.length) throw new Error(`${where}: a data row has ${DATA_HEADER.length} cells`);
+  if (row.length !== header.length) throw new Error(`${where}: a data row has ${header.length} cells`);
+  if (header === SPLIT_HEADER) {
+    const split = SPLIT_CELL.exec(row[5] ?? '');
+    if (!split) throw new Error(`${where}: split is uid=U index=I totalSplits=N`);
+    const [, uid = '', index = '', totalSplits = ''] = split;
+    const entry = entryOf([...row.slice(0, 5), row[6] ?? ''], line, DATA_HEADER);
+    return { ...entry, split: { uid, index: Number(index), totalSplits: Number(totalSplits) } };
+  }
   if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(timestamp)) throw new Error(`${where}: bad timestamp`);
   if (stream !== 'stdout' && stream !== 'stderr') throw new Error(`${where}: stream is stdout or stderr`);
   const [namespace, pod, name, ...rest] = container.split('/');
@@ -72,10 +82,13 @@ export function parseSemantics(markdown: string): SemanticsDocument {
       if (language === 'console') examples.push({ line: opening + 1, flags, steps: stepsOf(body, opening + 1) });
       continue;
     }
-    if (line.startsWith('|') && cells(line).join() === DATA_HEADER.join()) {
-      dataTables++;
+    const header = line.startsWith('|')
+      ? [DATA_HEADER, SPLIT_HEADER].find((h) => cells(line).join() === h.join())
+      : undefined;
+    if (header) {
+      if (header === DATA_HEADER) dataTables++;
       for (index += 2; (lines[index] ?? '').startsWith('|'); index++) {
-        entries.push(entryOf(cells(lines[index] ?? ''), index + 1));
+        entries.push(entryOf(cells(lines[index] ?? ''), index + 1, header));
       }
     }
   }
