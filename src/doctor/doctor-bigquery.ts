@@ -1,8 +1,9 @@
 // Doctor's checks of the BigQuery side: credentials, the dataset and its tables, and what reading
 // costs, estimated by dry runs of the queries the mount sends (a dry run bills nothing).
-import type { BigQuery, TableField } from '@google-cloud/bigquery';
+import type { BigQuery } from '@google-cloud/bigquery';
 import { pino } from 'pino';
 import { describeFailure } from '../bigquery/failures.js';
+import { columnPaths, type SchemaField } from '../bigquery/log-schemas.js';
 import { newestShard } from '../bigquery/sink-table-names.js';
 import { bigQueryBackend } from '../bigquery/warehouse.js';
 import { fail, ok, skip, warn, within, type CheckResult } from './doctor-checks.js';
@@ -101,18 +102,6 @@ export async function checkDataset(target: BigQueryTarget, client: BigQuery): Pr
   }
 }
 
-/** `resource.labels.pod_name` etc. for every leaf and record of a schema. */
-function columnPaths(fields: TableField[] | undefined, prefix = ''): Set<string> {
-  const paths = new Set<string>();
-  for (const field of fields ?? []) {
-    if (!field.name) continue;
-    const path = `${prefix}${field.name}`;
-    paths.add(path);
-    for (const nested of columnPaths(field.fields, `${path}.`)) paths.add(nested);
-  }
-  return paths;
-}
-
 /** The table whose schema stands for a stream: `stdout`, or the newest `stdout_YYYYMMDD` shard. */
 function schemaTableOf(source: LogSource, stream: Stream, tableIds: string[]): string | undefined {
   return source.layout === 'partitioned' ? stream : newestShard(tableIds, stream);
@@ -141,7 +130,7 @@ export async function checkColumns(source: LogSource, client: BigQuery): Promise
     const name = `columns of ${tableId}`;
     try {
       const [metadata] = await within(NETWORK_TIMEOUT_MS, 'table metadata', dataset.table(tableId).getMetadata());
-      const columns = columnPaths((metadata as { schema?: { fields?: TableField[] } }).schema?.fields);
+      const columns = columnPaths((metadata as { schema?: { fields?: SchemaField[] } }).schema?.fields ?? []);
       const missing = (names: string[]) => names.filter((column) => !columns.has(column));
       const required = missing(REQUIRED_COLUMNS);
       const optional = missing(OPTIONAL_COLUMNS);
