@@ -8,6 +8,7 @@ import { parse } from 'bq2cst';
 import { parse as parseToml } from 'smol-toml';
 import { customLogSchema, parseSchemaChoice, type CustomSchemaChoice } from '../src/bigquery/log-schemas.js';
 import {
+  columnPathsOf,
   containerDaysQuery,
   entriesQuery,
   hoursQuery,
@@ -68,7 +69,7 @@ function layout(name: string, datasetId: string, schema: LogSchema | undefined, 
       tables: specs.map(({ tableId, stream, fields }) => ({
         ...(stream && { stream }),
         tableId,
-        columns: new Set(fields.map((field) => field.name ?? '')),
+        columns: columnPathsOf(fields),
       })),
       ...(schema && { schema }),
     },
@@ -251,7 +252,7 @@ const columns = (spec: string): OutputColumn[] =>
     return { name, type };
   });
 
-const TREE = columns('namespace STRING, pod STRING, container STRING, day DATE, hours INT64');
+const TREE = columns('namespace STRING, pod STRING, container STRING, day DATE, hours INT64, controller STRING');
 const HOURS = columns('hour INT64');
 const ENTRIES = columns('timestamp TIMESTAMP, insertId STRING, stream STRING, textPayload STRING, jsonPayload STRING');
 const FULL_ENTRIES = [...ENTRIES, ...columns('severity STRING, labels STRING')];

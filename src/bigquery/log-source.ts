@@ -10,7 +10,10 @@ export interface StreamTable {
   stream?: Stream;
   /** `stdout`, or `stdout_*` for date-sharded tables. */
   tableId: string;
-  /** Top-level columns that exist; a sink only creates a column once some entry had it. */
+  /**
+   * Columns that exist, top-level ones and the paths of fields inside RECORDs (`labels.k8s_pod_app`);
+   * a sink only creates a column, or a field of a RECORD, once some entry had it.
+   */
   columns: ReadonlySet<string>;
 }
 
@@ -51,6 +54,12 @@ export interface LogSchema {
   severity?: ColumnRef;
   /** Read as JSON text; only for `--format json`. */
   labels?: ColumnRef;
+  /**
+   * The name of the pod's top-level controller (its Deployment, StatefulSet, DaemonSet, Job or
+   * CronJob), which the listing reads for workload directories. Read only when the table has the
+   * field itself, since a sink adds a label's field only once some entry had it.
+   */
+  controller?: ColumnRef;
   /** Only rows whose column holds this value, e.g. resource.type = 'k8s_container'. */
   only?: { column: ColumnRef; value: string };
   /**
@@ -75,6 +84,7 @@ export const SINK_SCHEMA: LogSchema = {
   json: { path: 'jsonPayload' },
   severity: { path: 'severity' },
   labels: { path: 'labels' },
+  controller: { path: 'labels.logging_gke_io_top_level_controller_name' },
   sortJsonKeys: false,
 };
 
@@ -118,4 +128,21 @@ export interface BuiltQuery {
   sql: string;
   params: Record<string, string | Date | number | string[]>;
   types: Record<string, ParamType>;
+}
+
+/** A table's column names as `StreamTable.columns` holds them: every top-level column, and the dotted path of every field inside a RECORD. */
+export function columnPathsOf(fields: readonly TableFieldLike[] | undefined, prefix = ''): Set<string> {
+  const paths = new Set<string>();
+  for (const field of fields ?? []) {
+    const path = prefix + (field.name ?? '');
+    paths.add(path);
+    for (const inner of columnPathsOf(field.fields, `${path}.`)) paths.add(inner);
+  }
+  return paths;
+}
+
+/** What `columnPathsOf` reads of a table's schema field. */
+export interface TableFieldLike {
+  name?: string;
+  fields?: readonly TableFieldLike[];
 }

@@ -37,17 +37,26 @@ export function containerDaysQuery(source: LogSource, window: TimeRange, timeZon
     const where = scopeFilter(source, query, window, 'window');
     return (
       `  SELECT ${valueSql(schema.namespace)} AS namespace, ${valueSql(schema.pod)} AS pod,` +
-      ` ${valueSql(schema.container)} AS container, ${timestampItem(source)}\n` +
+      ` ${valueSql(schema.container)} AS container, ${timestampItem(source)},\n` +
+      `    ${controllerItem(schema, table)}\n` +
       `  FROM ${tableReference(source, table)}\n  WHERE ${where}`
     );
   });
   query.sql =
     'SELECT namespace, pod, container, DATE(timestamp, @time_zone) AS day,' +
-    ' BIT_OR(1 << EXTRACT(HOUR FROM timestamp AT TIME ZONE @time_zone)) AS hours\n' +
+    ' BIT_OR(1 << EXTRACT(HOUR FROM timestamp AT TIME ZONE @time_zone)) AS hours,\n' +
+    '  MAX(controller) AS controller\n' +
     `FROM (\n${branches}\n)\n` +
     'WHERE namespace IS NOT NULL AND pod IS NOT NULL AND container IS NOT NULL\n' +
     'GROUP BY namespace, pod, container, day\nORDER BY namespace, pod, container, day';
   return query;
+}
+
+/** The pod's top-level controller (workload directories), NULL where the table has no such field. */
+function controllerItem(schema: LogSchema, table: StreamTable): string {
+  const { controller } = schema;
+  if (!controller || !table.columns.has(controller.path)) return nullString('controller');
+  return `${valueSql(controller)} AS controller`;
 }
 
 /** The hours of one container-day that hold at least one entry. Reads only label and timestamp columns. */

@@ -7,7 +7,7 @@ import type { CallPolicy } from './call-policy.js';
 import { describeFailure, failure, QueryFailure } from './failures.js';
 import { customLogSchema, logAnalyticsSchema, type SchemaChoice, type SchemaField } from './log-schemas.js';
 import type { LogSource, StreamTable, TableLayout } from './query-builder.js';
-import { isDatasetId, isProjectId, LOG_ANALYTICS_VIEW, SINK_SCHEMA } from './query-builder.js';
+import { columnPathsOf, isDatasetId, isProjectId, LOG_ANALYTICS_VIEW, SINK_SCHEMA } from './query-builder.js';
 import { RetriesExhausted } from './retry-policy.js';
 import { isSinkTable, newestShard, STREAMS } from './sink-table-names.js';
 
@@ -24,7 +24,7 @@ export interface DiscoveredSource {
 }
 
 function columnsOf(metadata: TableMetadata): Set<string> {
-  return new Set((metadata.schema?.fields ?? []).map((field) => field.name ?? ''));
+  return columnPathsOf(metadata.schema?.fields);
 }
 
 function invalidSchema(error: unknown): QueryFailure {

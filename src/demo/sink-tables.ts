@@ -39,6 +39,8 @@ export function sinkSchema(jsonPayloadFields: TableField[]): TableField[] {
       nullable('k8s_pod_app', 'STRING'),
       nullable('k8s_pod_pod_template_hash', 'STRING'),
       nullable('compute_googleapis_com_resource_name', 'STRING'),
+      nullable('logging_gke_io_top_level_controller_name', 'STRING'),
+      nullable('logging_gke_io_top_level_controller_type', 'STRING'),
     ]),
     nullable('trace', 'STRING'),
     nullable('spanId', 'STRING'),
@@ -59,6 +61,8 @@ export interface LogEntry {
   severity?: string;
   /** The GKE cluster; `demo-cluster` when absent. */
   cluster?: string;
+  /** The pod's top-level controller (a Deployment, StatefulSet, …), which GKE writes into `labels`. */
+  controller?: { name: string; kind: string };
 }
 
 /** The `resource.labels` Cloud Logging gives a GKE container's entries. */
@@ -83,7 +87,13 @@ export function sinkRow(entry: LogEntry, projectId: string): Record<string, unkn
     receiveTimestamp: entry.timestamp,
     severity: entry.severity ?? (entry.stream === 'stderr' ? 'ERROR' : 'INFO'),
     insertId: entry.insertId,
-    labels: { k8s_pod_app: entry.pod.split('-')[0] ?? entry.pod },
+    labels: {
+      k8s_pod_app: entry.pod.split('-')[0] ?? entry.pod,
+      ...(entry.controller && {
+        logging_gke_io_top_level_controller_name: entry.controller.name,
+        logging_gke_io_top_level_controller_type: entry.controller.kind,
+      }),
+    },
   };
 }
 
