@@ -244,6 +244,9 @@ t.test('a workload-day costs one sweep at most, and nothing after its pods were 
   t.equal(sweeps.length, 1, 'the namespace-day’s sweep');
   const podSweep = recentQueries(afterPod, 'sweep')[0];
   t.equal(read.bytesBilled - listed.bytesBilled, podSweep?.bytesBilled, 'billing what one pod’s day bills');
+  t.comment(
+    `listing ${listed.bytesBilled} bytes billed, the workload-day's sweep ${read.bytesBilled - listed.bytesBilled}`,
+  );
 });
 
 t.test('--format json gives each entry a pod field', async (t) => {
