@@ -281,6 +281,19 @@ t.test('--format json gives each entry a pod field', async (t) => {
   );
 });
 
+t.test('with --tz, a local hour across UTC midnight merges the rows of two sweeps', async (t) => {
+  const emulator = await loadedServer(t);
+  const { mountpoint } = (await mountTemp(t, [...serverArgs(emulator, PROJECT, DATASET), '--tz', 'Asia/Kolkata']))
+    .daemon;
+  // 05:00–06:00 in Kolkata (+05:30) on the next day is 23:30–00:30 UTC.
+  const path = `shop/@api/app/${dayName(D1)}/05.log`;
+  const content = await readFile(join(mountpoint, path), 'utf8');
+  const expected = expectedWorkloadHour([...API_OLD, ...API_NEW], 'app', D1 - 30 * 60_000);
+  t.match(expected, 'last of the day\n', 'the hour holds entries of both UTC days');
+  t.match(expected, 'first of the next day\n');
+  t.equal(content, expected, `${path}: the merge of the rows`);
+});
+
 t.test('tail -F current.log follows a workload across a rollout', async (t) => {
   const realNow = Date.now();
   // The daemon's clock starts a minute into an hour, so the test never races an hour boundary.

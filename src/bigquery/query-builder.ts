@@ -25,8 +25,8 @@ export { isColumnPath, isDatasetId, isProjectId, isTableId } from './sql-text.js
 
 /**
  * Every (namespace, pod, container, day) with entries in the window, with a bitmask of the hours
- * that have entries: one query feeds every directory listing inside the window. Reads only label
- * and timestamp columns.
+ * that have entries and the pod's top-level controller (for workload directories): one query feeds
+ * every directory listing inside the window. Reads only label and timestamp columns.
  */
 export function containerDaysQuery(source: LogSource, window: TimeRange, timeZone = DEFAULT_TIME_ZONE): BuiltQuery {
   const schema = schemaOf(source);

@@ -56,7 +56,7 @@ export interface HourStoreOptions {
 /** BigQuery keeps a query's result for about a day; a sweep older than this is queried again. */
 const SWEEP_RESULT_LIFETIME_MS = 12 * 3_600_000;
 /** Failures that say a sweep is too big for BigQuery to sort or return; the day is then read alone. */
-const SWEEP_TOO_BIG = new Set(['responseTooLarge', 'resourcesExceeded']);
+export const SWEEP_TOO_BIG = new Set(['responseTooLarge', 'resourcesExceeded']);
 
 export class HourStore {
   /** Each container-day's state, loaded once; a day's key as the cache names it. */

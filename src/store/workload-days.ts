@@ -10,6 +10,7 @@ import type { QueryResult, RawRow } from '../bigquery/log-warehouse.js';
 import { isWorkloadDirectory, type ContainerRef } from '../model/log-path.js';
 import type { DayName } from '../model/time-model.js';
 import { compareEntryKeys, entryKeyOf, type EntryKey } from './entry-order.js';
+import { SWEEP_TOO_BIG } from './hour-store.js';
 import type { WorkloadPods } from './listings.js';
 import { entryColumnsOf } from './sweep-index.js';
 import {
@@ -28,9 +29,6 @@ export interface WorkloadMembership {
   exists(names: { namespace: string; pod: string; container: string; day: DayName }): Promise<boolean | undefined>;
   refreshIfOlderThan(ms: number): void;
 }
-
-/** Failures that say a sweep is too big for BigQuery to sort or return. */
-const SWEEP_TOO_BIG = new Set(['responseTooLarge', 'resourcesExceeded']);
 
 /** Merged rows are handed to the writer this many at a time, so the merge never holds the thread long. */
 const DELIVERY_ROWS = 2_000;
