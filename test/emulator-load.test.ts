@@ -39,6 +39,11 @@ function entry(container: string, stream: string, timestamp: string, payload: Re
     },
     timestamp,
     severity: stream === 'stderr' ? 'ERROR' : 'INFO',
+    // As Cloud Logging prints them: the original keys.
+    labels: {
+      'logging.gke.io/top_level_controller_name': 'web',
+      'logging.gke.io/top_level_controller_type': 'StatefulSet',
+    },
     ...payload,
   };
 }
@@ -82,6 +87,11 @@ t.test('--load serves the entries of a JSON-lines file', async (t) => {
     '{"message":"other","detail":{"tags":[],"retries":2}}\n',
     'the columns of every entry are created',
   );
+  t.equal(await shOk('ls shop', daemon.mountpoint), '@web\nweb-1\n', 'the controller label gives a workload directory');
+  t.equal(
+    await shOk(`cat shop/@web/sidecar/${DAY}/${HOUR}.log`, daemon.mountpoint),
+    'web-1 {"message":"other","detail":{"tags":[],"retries":2}}\n',
+  );
 });
 
 t.test('a bad line is refused with the file and line', async (t) => {
@@ -101,4 +111,9 @@ t.test("--demo serves the demo's cluster", async (t) => {
   t.equal(await shOk('ls', daemon.mountpoint), 'default\nmonitoring\npayments\n');
   const pods = (await shOk('ls payments', daemon.mountpoint)).split('\n').filter(Boolean);
   t.ok(pods.some((pod) => pod.startsWith('api-')) && pods.some((pod) => pod.startsWith('ledger-')), pods.join(' '));
+  t.same(
+    pods.filter((pod) => pod.startsWith('@')),
+    ['@api', '@ledger'],
+    'a workload directory per deployment',
+  );
 });

@@ -279,7 +279,7 @@ const columns = (spec: string): OutputColumn[] =>
     return { name, type };
   });
 
-const TREE = columns('namespace STRING, pod STRING, container STRING, day DATE, hours INT64');
+const TREE = columns('namespace STRING, pod STRING, container STRING, day DATE, hours INT64, controller STRING');
 const HOURS = columns('hour INT64');
 const ENTRIES = columns('timestamp TIMESTAMP, insertId STRING, stream STRING, textPayload STRING, jsonPayload STRING');
 const FULL_ENTRIES = [...ENTRIES, ...columns('severity STRING, labels STRING')];
@@ -416,4 +416,15 @@ t.test('the analyzer catches what a parser cannot', async (t) => {
       /IN UNNEST must be an array but was STRING/,
     );
   });
+});
+
+t.test('the listing reads the controller label only where the table has its column', async (t) => {
+  const controllerOf = (source: LogSource) => containerDaysQuery(source, WINDOW).sql;
+  t.match(controllerOf(SINK.source), 'labels.logging_gke_io_top_level_controller_name AS controller');
+  const layout = (name: string) => LAYOUTS.find((candidate) => candidate.name === name)?.source;
+  const sparse = controllerOf(layout('sink partitioned, sparse stderr') ?? SINK.source);
+  t.equal(sparse.split('CAST(NULL AS STRING) AS controller').length, 2, 'NULL from the stderr table without labels');
+  for (const name of ['log analytics', 'custom: fluent bit']) {
+    t.notMatch(controllerOf(layout(name) ?? SINK.source), 'top_level_controller', `${name}: no workloads`);
+  }
 });

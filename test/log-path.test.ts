@@ -1,5 +1,5 @@
 import t from 'tap';
-import { isDns1123Subdomain, parseLogPath } from '../src/model/log-path.js';
+import { isDns1123Subdomain, isWorkloadDirectory, parseLogPath } from '../src/model/log-path.js';
 
 t.test('valid paths name what they look like', async (t) => {
   t.same(parseLogPath('/'), { kind: 'root' });
@@ -48,4 +48,21 @@ t.test('pod names are DNS-1123 subdomains', async (t) => {
   t.ok(isDns1123Subdomain('a.b-c.d'));
   t.notOk(isDns1123Subdomain('a..b'));
   t.notOk(isDns1123Subdomain(`${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}`));
+});
+
+t.test('a workload directory is @ and a DNS-1123 subdomain where a pod goes', async (t) => {
+  t.same(parseLogPath('/shop/@api'), { kind: 'pod', namespace: 'shop', pod: '@api' });
+  const ref = { namespace: 'shop', pod: '@api.v2', container: 'app' };
+  t.same(parseLogPath('/shop/@api.v2/app/2026-03-27/10.log'), { kind: 'hour', ref, day: '2026-03-27', hour: 10 });
+  for (const path of [
+    '/shop/@',
+    '/shop/@@api',
+    '/shop/@Api',
+    '/shop/@-api',
+    '/shop/@api_x',
+    `/shop/@${'a'.repeat(254)}`,
+  ]) {
+    t.equal(parseLogPath(path), undefined, path);
+  }
+  t.notOk(isWorkloadDirectory('api'), 'a pod name is not one');
 });

@@ -12,7 +12,7 @@ export interface StreamTable {
   tableId: string;
   /**
    * Columns that exist, top-level names and the dotted paths of fields inside RECORD columns
-   * (`split.uid`); a sink only creates a column, or a field, once some entry had it.
+   * (`split.uid`, `labels.k8s_pod_app`); a sink only creates a column, or a field, once some entry had it.
    */
   columns: ReadonlySet<string>;
 }
@@ -60,6 +60,12 @@ export interface LogSchema {
    * in tables that have the uid and index columns.
    */
   split?: { uid: string; index: string; total: string };
+  /**
+   * The name of the pod's top-level controller (its Deployment, StatefulSet, DaemonSet, Job or
+   * CronJob), which the listing reads for workload directories. Read only when the table has the
+   * field itself, since a sink adds a label's field only once some entry had it.
+   */
+  controller?: ColumnRef;
   /** Only rows whose column holds this value, e.g. resource.type = 'k8s_container'. */
   only?: { column: ColumnRef; value: string };
   /**
@@ -85,6 +91,7 @@ export const SINK_SCHEMA: LogSchema = {
   severity: { path: 'severity' },
   labels: { path: 'labels' },
   split: { uid: 'split.uid', index: 'split.index', total: 'split.totalSplits' },
+  controller: { path: 'labels.logging_gke_io_top_level_controller_name' },
   sortJsonKeys: false,
 };
 

@@ -26,8 +26,8 @@ export { isColumnPath, isDatasetId, isProjectId, isTableId } from './sql-text.js
 
 /**
  * Every (namespace, pod, container, day) with entries in the window, with a bitmask of the hours
- * that have entries: one query feeds every directory listing inside the window. Reads only label
- * and timestamp columns.
+ * that have entries and the pod's top-level controller (for workload directories): one query feeds
+ * every directory listing inside the window. Reads only label and timestamp columns.
  */
 export function containerDaysQuery(source: LogSource, window: TimeRange, timeZone = DEFAULT_TIME_ZONE): BuiltQuery {
   const schema = schemaOf(source);
@@ -40,18 +40,27 @@ export function containerDaysQuery(source: LogSource, window: TimeRange, timeZon
     const where = scopeFilter(source, query, scanned, 'window');
     return (
       `  SELECT ${valueSql(schema.namespace)} AS namespace, ${valueSql(schema.pod)} AS pod,` +
-      ` ${valueSql(schema.container)} AS container, ${timestampItem(source)}${withSplit(source, table, splits)}\n` +
+      ` ${valueSql(schema.container)} AS container, ${timestampItem(source)},\n` +
+      `    ${controllerItem(schema, table)}${withSplit(source, table, splits)}\n` +
       `  FROM ${tableReference(source, table)}\n  WHERE ${where}`
     );
   });
-  const rows = rowsOf(branches, ['namespace', 'pod', 'container', 'timestamp'], splits);
+  const rows = rowsOf(branches, ['namespace', 'pod', 'container', 'timestamp', 'controller'], splits);
   query.sql =
     `${rows.cte}SELECT namespace, pod, container, DATE(timestamp, @time_zone) AS day,` +
-    ' BIT_OR(1 << EXTRACT(HOUR FROM timestamp AT TIME ZONE @time_zone)) AS hours\n' +
+    ' BIT_OR(1 << EXTRACT(HOUR FROM timestamp AT TIME ZONE @time_zone)) AS hours,\n' +
+    '  MAX(controller) AS controller\n' +
     `FROM (\n${rows.from}\n)\n` +
     `WHERE namespace IS NOT NULL AND pod IS NOT NULL AND container IS NOT NULL${andKept(kept)}\n` +
     'GROUP BY namespace, pod, container, day\nORDER BY namespace, pod, container, day';
   return query;
+}
+
+/** The pod's top-level controller (workload directories), NULL where the table has no such field. */
+function controllerItem(schema: LogSchema, table: StreamTable): string {
+  const { controller } = schema;
+  if (!controller || !table.columns.has(controller.path)) return nullString('controller');
+  return `${valueSql(controller)} AS controller`;
 }
 
 /** The hours of one container-day that hold at least one entry. Reads only label and timestamp columns. */

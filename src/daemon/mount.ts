@@ -54,6 +54,7 @@ export async function startMount(options: MountOptions, log: Logger, warehouse?:
     now,
     zone: store.zone,
   });
+  store.workloads.useMembership(listings);
   const tree = new LogTree(listings, store.hours, stats, {
     mountedAtMs: now(),
     now,

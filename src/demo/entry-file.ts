@@ -1,7 +1,8 @@
 // Reads log entries from a JSON-lines file, one entry a line, in the shape a Cloud Logging sink
 // writes them (and `gcloud logging read --format=json` prints them, one entry per line): logName
 // ending in /logs/stdout or /logs/stderr, resource.labels with the namespace, pod and container,
-// timestamp, and textPayload or jsonPayload. jsonPayload's columns are inferred as a sink would.
+// timestamp, and textPayload or jsonPayload; the pod's top-level controller from its labels.
+// jsonPayload's columns are inferred as a sink would.
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { TableField } from '@google-cloud/bigquery';
@@ -104,6 +105,11 @@ function entryOf(value: unknown, fields: TableField[], lineNumber: number): LogE
   if (cluster) entry.cluster = cluster;
   const severity = text(value.severity);
   if (severity) entry.severity = severity;
+  // The pod's top-level controller: under its original key as Cloud Logging prints it, or as a sink names it.
+  const podLabels = isObject(value.labels) ? value.labels : {};
+  const label = (key: string) => text(podLabels[`logging.gke.io/${key}`]) ?? text(podLabels[`logging_gke_io_${key}`]);
+  const controller = label('top_level_controller_name');
+  if (controller) entry.controller = { name: controller, kind: label('top_level_controller_type') ?? '' };
   if (typeof value.textPayload === 'string') entry.textPayload = value.textPayload;
   else if (isObject(value.jsonPayload)) {
     const payload = withColumnNames(value.jsonPayload) as Record<string, unknown>;

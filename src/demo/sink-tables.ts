@@ -39,6 +39,8 @@ export function sinkSchema(jsonPayloadFields: TableField[], options: SinkTableOp
       nullable('k8s_pod_app', 'STRING'),
       nullable('k8s_pod_pod_template_hash', 'STRING'),
       nullable('compute_googleapis_com_resource_name', 'STRING'),
+      nullable('logging_gke_io_top_level_controller_name', 'STRING'),
+      nullable('logging_gke_io_top_level_controller_type', 'STRING'),
     ]),
     nullable('trace', 'STRING'),
     nullable('spanId', 'STRING'),
@@ -83,6 +85,8 @@ export interface LogEntry {
   cluster?: string;
   /** One part of an entry Cloud Logging split; needs tables made with `split`. */
   split?: LogSplit;
+  /** The pod's top-level controller (a Deployment, StatefulSet, …), which GKE writes into `labels`. */
+  controller?: { name: string; kind: string };
 }
 
 /** The `resource.labels` Cloud Logging gives a GKE container's entries. */
@@ -107,7 +111,13 @@ export function sinkRow(entry: LogEntry, projectId: string): Record<string, unkn
     receiveTimestamp: entry.timestamp,
     severity: entry.severity ?? (entry.stream === 'stderr' ? 'ERROR' : 'INFO'),
     insertId: entry.insertId,
-    labels: { k8s_pod_app: entry.pod.split('-')[0] ?? entry.pod },
+    labels: {
+      k8s_pod_app: entry.pod.split('-')[0] ?? entry.pod,
+      ...(entry.controller && {
+        logging_gke_io_top_level_controller_name: entry.controller.name,
+        logging_gke_io_top_level_controller_type: entry.controller.kind,
+      }),
+    },
     ...(entry.split && {
       split: {
         uid: entry.split.uid,

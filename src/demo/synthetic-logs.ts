@@ -110,6 +110,7 @@ export function* syntheticEntries(startMs: number, endMs: number): Generator<Log
           container: container.name,
           timestamp: isoMicros(ms, (ms % 1000) * 1000 + Math.floor(random() * 1000)),
           insertId: `${span.pod}-${index}-${second.toString(36)}`,
+          controller: { name: span.workload.deployment, kind: 'Deployment' },
           ...line(container.style, random, ms),
         };
       }

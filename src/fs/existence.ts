@@ -3,8 +3,9 @@
 // the listing window stay reachable; whether a day or an hour exists is known from the disk cache
 // when it holds the data, else from the listing of the window (labels and timestamps only), else,
 // for a day older than the window, from that day's hours (labels and timestamps of one day). So a
-// path through a mistyped name is ENOENT at its day at no cost once the window is listed.
-import type { ContainerRef } from '../model/log-path.js';
+// path through a mistyped name is ENOENT at its day at no cost once the window is listed. A workload
+// directory (`@api`) exists only as far as the window's listing knows its pods.
+import { isWorkloadDirectory, type ContainerRef } from '../model/log-path.js';
 import type { DayName, TimeZoneModel } from '../model/time-model.js';
 import type { HourStore } from '../store/hour-store.js';
 import type { Listings } from '../store/listings.js';
@@ -31,6 +32,15 @@ export class Existence {
   ) {}
 
   async directory(names: DirectoryNames): Promise<boolean> {
+    // A workload directory exists only while the window's listing has its pods.
+    if (names.pod !== undefined && isWorkloadDirectory(names.pod)) {
+      if (
+        names.day !== undefined &&
+        this.hours.holdsUnder([names.namespace, names.pod, names.container ?? '', names.day])
+      )
+        return true;
+      return (await this.listings.exists(names)) ?? false;
+    }
     if (names.day === undefined) return true;
     const parts = [names.namespace, names.pod, names.container, names.day].filter((part) => part !== undefined);
     if (this.hours.holdsUnder(parts)) return true;

@@ -4,6 +4,7 @@ import { parseDayName, type DayName } from './time-model.js';
 
 export interface ContainerRef {
   namespace: string;
+  /** A pod's name, or a workload directory's (`@api`, see `isWorkloadDirectory`). */
   pod: string;
   container: string;
 }
@@ -32,6 +33,17 @@ export function isDns1123Subdomain(name: string): boolean {
   return name.length <= 253 && name.split('.').every(isDns1123Label);
 }
 
+/**
+ * A workload directory sits where a pod's would, named `@<controller name>`: pod names are DNS-1123
+ * subdomains, which cannot start with `@`, so the two never clash.
+ */
+export const WORKLOAD_MARK = '@';
+
+/** Whether a pod-level directory name is a workload's (`@api`), whose controller name is then valid. */
+export function isWorkloadDirectory(name: string): boolean {
+  return name.startsWith(WORKLOAD_MARK) && isDns1123Subdomain(name.slice(WORKLOAD_MARK.length));
+}
+
 export function hourFileName(hour: number): string {
   return `${String(hour).padStart(2, '0')}.log`;
 }
@@ -45,7 +57,7 @@ export function parseLogPath(path: string): LogPath | undefined {
   const [namespace = '', pod, container, day, hourFile] = parts;
   if (!isDns1123Label(namespace)) return undefined;
   if (pod === undefined) return { kind: 'namespace', namespace };
-  if (!isDns1123Subdomain(pod)) return undefined;
+  if (!isDns1123Subdomain(pod) && !isWorkloadDirectory(pod)) return undefined;
   if (container === undefined) return { kind: 'pod', namespace, pod };
   if (!isDns1123Label(container)) return undefined;
   const ref = { namespace, pod, container };

@@ -51,15 +51,33 @@ function parsedJson(text: string | null | undefined, sortKeys: boolean): unknown
   return parsed === null ? undefined : withoutNulls(parsed, sortKeys);
 }
 
+/** A row of a workload directory's file: an entry's columns, and the pod whose entry it is. */
+export type PodRow = EntryRow & { pod?: string };
+
 /**
  * Turns one row of an entries query into its line, for the chosen output options. `sortJsonKeys`
- * sorts the object keys of JSON values (see LogSchema.sortJsonKeys).
+ * sorts the object keys of JSON values (see LogSchema.sortJsonKeys). A row of a workload directory
+ * (`PodRow` with its pod) has every line of it start with the pod's name and a space, as stern
+ * prints them (a multi-line entry has several); with `--format json` it gets a "pod" field.
  */
 export function lineFormatter(
   options: OutputOptions,
   sortJsonKeys = false,
   /** Writes the timestamps of `timestamps` lines; UTC (`…Z`) when absent. */
   timestampOf: (micros: bigint) => string = microsToRfc3339,
+): (row: PodRow) => string {
+  const line = entryFormatter(options, sortJsonKeys, timestampOf);
+  return (row) => {
+    if (row.pod === undefined) return line(row);
+    if (options.format === 'json') return `{"pod":${JSON.stringify(row.pod)},${line(row).slice(1)}`;
+    return `${row.pod} ${line(row).slice(0, -1).replaceAll('\n', `\n${row.pod} `)}\n`;
+  };
+}
+
+function entryFormatter(
+  options: OutputOptions,
+  sortJsonKeys: boolean,
+  timestampOf: (micros: bigint) => string,
 ): (row: EntryRow) => string {
   if (options.format === 'json') {
     return ([timestamp, insertId, stream, textPayload, jsonPayload, severity, labels]) => {

@@ -49,12 +49,14 @@ export interface HourStoreOptions {
   sweepScope?: (ref: ContainerRef) => SweepScope;
   /** Told of a sweep whose result could not be read and is queried again. */
   log?: Logger;
+  /** Workload directories (`@api`): read from the same sweeps, merged from their pods' rows. */
+  workloads?: { over(sweeps: Sweeps): Pick<Sweeps, 'readContainerDay'> };
 }
 
 /** BigQuery keeps a query's result for about a day; a sweep older than this is queried again. */
 const SWEEP_RESULT_LIFETIME_MS = 12 * 3_600_000;
 /** Failures that say a sweep is too big for BigQuery to sort or return; the day is then read alone. */
-const SWEEP_TOO_BIG = new Set(['responseTooLarge', 'resourcesExceeded']);
+export const SWEEP_TOO_BIG = new Set(['responseTooLarge', 'resourcesExceeded']);
 
 export class HourStore {
   /** Each container-day's state, loaded once; a day's key as the cache names it. */
@@ -254,12 +256,9 @@ export class HourStore {
     const needs = sweepNeeds(plan, plan.refresh ? this.refreshScope(ref) : this.dayScope(ref), this.options);
     const first = this.zone.hourOfMicros(day, BigInt(plan.first.startMs) * 1000n) ?? -1;
     const planned = new Set(plan.hours);
-    const read = await this.sweeps.readContainerDay(
-      { ref, day, first, wanted: (hour) => planned.has(hour) },
-      needs,
-      (rows) => writer.writePage(rows),
-    );
-    return read.bytesBilled;
+    const reader = this.options.workloads?.over(this.sweeps) ?? this.sweeps;
+    const target = { ref, day, first, wanted: (hour: number) => planned.has(hour) };
+    return (await reader.readContainerDay(target, needs, (rows) => writer.writePage(rows))).bytesBilled;
   }
 
   /** The container-day alone, for a namespace too big to sweep. */

@@ -3,7 +3,13 @@
 // window is listed by a query over that day alone, unless all of it is already final in the cache.
 import { logQuery } from '../bigquery/log-queries.js';
 import type { LogWarehouse } from '../bigquery/log-warehouse.js';
-import { isDns1123Label, isDns1123Subdomain, type ContainerRef } from '../model/log-path.js';
+import {
+  isDns1123Label,
+  isDns1123Subdomain,
+  isWorkloadDirectory,
+  WORKLOAD_MARK,
+  type ContainerRef,
+} from '../model/log-path.js';
 import { Memo } from './memo.js';
 import type { LogSource } from '../bigquery/query-builder.js';
 import type { DayName, TimeRange, TimeZoneModel } from '../model/time-model.js';
@@ -23,6 +29,14 @@ interface ContainerDay {
   pod: string;
   container: string;
   hours: number[];
+  /** The name of the pod's top-level controller, if the listing found one. */
+  workload?: string;
+}
+
+/** A workload directory's pods on a day, by the latest listing of the window, and when that ran. */
+export interface WorkloadPods {
+  pods: string[];
+  listedAtMs: number;
 }
 
 function hoursOfMask(mask: number): number[] {
@@ -47,7 +61,15 @@ function sorted(names: Iterable<string>): string[] {
 export class Listings {
   private readonly trees: Memo<Tree>;
   /** The newest listing of the window and when it ran, kept while a new one is made. */
-  private latest: { tree: Tree; listedAtMs: number; newest: Map<string, number | undefined> } | undefined;
+  private latest:
+    | {
+        tree: Tree;
+        listedAtMs: number;
+        newest: Map<string, number | undefined>;
+        /** `namespace/@workload/container/day` → its pods. */
+        workloadPods: Map<string, string[]>;
+      }
+    | undefined;
   private readonly hourLists: Memo<number[]>;
   /** Listings of days that can no longer change. */
   private readonly finalDays = new Map<DayName, ContainerDay[]>();
@@ -130,6 +152,14 @@ export class Listings {
     return newest;
   }
 
+  /** The pods of a workload directory's container on a day inside the window, by its latest listing. */
+  async workloadPods(ref: ContainerRef, day: DayName): Promise<WorkloadPods> {
+    await this.tree();
+    const known = this.latest;
+    const pods = known?.workloadPods.get(`${ref.namespace}/${ref.pod}/${ref.container}/${day}`) ?? [];
+    return { pods: sorted(pods), listedAtMs: known?.listedAtMs ?? -Infinity };
+  }
+
   /** Lists the window again if its listing is older than `ms`: what can still change is queried anew. */
   refreshIfOlderThan(ms: number): void {
     this.trees.forgetIfOlderThan('window', ms);
@@ -143,6 +173,8 @@ export class Listings {
   async hoursOf(ref: ContainerRef, day: DayName): Promise<number[]> {
     const cached = await this.cached.finalHours(ref, day);
     if (cached) return cached;
+    // Workload directories are known from the window's listing only.
+    if (isWorkloadDirectory(ref.pod) && !this.inWindow(day)) return [];
     if (this.inWindow(day)) {
       return (await this.tree()).get(ref.namespace)?.get(ref.pod)?.get(ref.container)?.get(day) ?? [];
     }
@@ -187,12 +219,18 @@ export class Listings {
         const query = logQuery(this.source, { kind: 'listing', window: range, timeZone: this.options.zone.zone });
         await this.warehouse.runQuery(query, {
           page: async (rows) => {
-            for (const [namespace, pod, container, day, hours] of rows) {
+            for (const [namespace, pod, container, day, hours, workload] of rows) {
               if (!namespace || !pod || !container || !day || !hours) continue;
               if (!isDns1123Label(namespace) || !isDns1123Subdomain(pod) || !isDns1123Label(container)) continue;
               const listed = fresh.get(day) ?? [];
               fresh.set(day, listed);
-              listed.push({ namespace, pod, container, hours: hoursOfMask(Number(hours)) });
+              listed.push({
+                namespace,
+                pod,
+                container,
+                hours: hoursOfMask(Number(hours)),
+                ...(workload && isDns1123Subdomain(workload) && { workload }),
+              });
             }
           },
         });
@@ -203,19 +241,32 @@ export class Listings {
         }
       }
       const tree: Tree = new Map();
+      const workloadPods = new Map<string, string[]>();
+      const add = (namespace: string, pod: string, container: string, day: DayName, hours: number[]) => {
+        const pods = tree.get(namespace) ?? new Map<string, Map<string, Map<DayName, number[]>>>();
+        tree.set(namespace, pods);
+        const containers = pods.get(pod) ?? new Map<string, Map<DayName, number[]>>();
+        pods.set(pod, containers);
+        const containerDays = containers.get(container) ?? new Map<DayName, number[]>();
+        containers.set(container, containerDays);
+        containerDays.set(
+          day,
+          [...new Set([...(containerDays.get(day) ?? []), ...hours])].sort((a, b) => a - b),
+        );
+      };
       for (const day of days) {
         for (const entry of this.finalDays.get(day) ?? fresh.get(day) ?? []) {
-          const pods = tree.get(entry.namespace) ?? new Map<string, Map<string, Map<DayName, number[]>>>();
-          tree.set(entry.namespace, pods);
-          const containers = pods.get(entry.pod) ?? new Map<string, Map<DayName, number[]>>();
-          pods.set(entry.pod, containers);
-          const containerDays = containers.get(entry.container) ?? new Map<DayName, number[]>();
-          containers.set(entry.container, containerDays);
-          containerDays.set(day, entry.hours);
+          add(entry.namespace, entry.pod, entry.container, day, entry.hours);
+          if (entry.workload === undefined) continue;
+          // A workload directory: the pods of every controller of that name, their hours together.
+          const workload = WORKLOAD_MARK + entry.workload;
+          add(entry.namespace, workload, entry.container, day, entry.hours);
+          const key = `${entry.namespace}/${workload}/${entry.container}/${day}`;
+          workloadPods.set(key, [...(workloadPods.get(key) ?? []), entry.pod]);
         }
       }
       for (const day of this.finalDays.keys()) if (!days.includes(day)) this.finalDays.delete(day);
-      this.latest = { tree, listedAtMs: startedMs, newest: new Map() };
+      this.latest = { tree, listedAtMs: startedMs, newest: new Map(), workloadPods };
       return { value: tree, validForMs: this.options.listingTtlMs };
     });
   }

@@ -18,6 +18,7 @@ import { cacheKey, DiskCache } from './disk-cache.js';
 import type { OutputOptions } from './entry-format.js';
 import { HourStore } from './hour-store.js';
 import { RefreshBudget } from './refresh-budget.js';
+import { WorkloadDays } from './workload-days.js';
 
 /** What `openLogStore` needs: where the logs are, the cache, and how queries run. */
 export interface LogStoreOptions {
@@ -68,6 +69,8 @@ export interface LogStore {
   cache: DiskCache;
   hours: HourStore;
   zone: TimeZoneModel;
+  /** Reads workload directories' days; the listings tell it which pods a workload has. */
+  workloads: WorkloadDays;
 }
 
 function tableIdsOf(source: LogSource): string[] {
@@ -137,6 +140,7 @@ export async function openLogStore(
     options.cacheMaxBytes,
   );
   stats.measureCacheWith(() => cache.bytesUsed);
+  const workloads = new WorkloadDays();
   const hours = new HourStore(
     access,
     source,
@@ -152,9 +156,10 @@ export async function openLogStore(
       zone,
       ...(options.sweepScope && { sweepScope: options.sweepScope }),
       log,
+      workloads,
     },
     stats,
   );
   cache.onEviction((key) => hours.forgetDay(key));
-  return { warehouse: access, source, cache, hours, zone };
+  return { warehouse: access, source, cache, hours, zone, workloads };
 }

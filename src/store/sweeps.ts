@@ -75,7 +75,7 @@ export function utcDayParts(range: TimeRange): TimeRange[] {
  * Storage Read API's offset, which its contract only promises for offsets already read) must never
  * hand over another container's rows as this one's.
  */
-function ofContainer(row: RawRow, ref: ContainerRef): RawRow {
+export function ofContainer(row: RawRow, ref: ContainerRef): RawRow {
   const [part, namespace, pod, container] = row;
   if (part !== '1' || namespace !== ref.namespace || pod !== ref.pod || container !== ref.container) {
     throw failure(
@@ -84,6 +84,16 @@ function ofContainer(row: RawRow, ref: ContainerRef): RawRow {
     );
   }
   return row;
+}
+
+/** A sweep's kept result and its index, as `Sweeps.kept` hands it out. */
+export interface KeptSweep {
+  result: QueryResult;
+  index: SweepIndex;
+  startedAtMs: number;
+  /** What the sweep billed if this call started it, else 0. */
+  bytesBilled: number;
+  discard(): void;
 }
 
 /** A kept result failed while a container-day was read from it; a new sweep may succeed. */
@@ -139,6 +149,25 @@ export class Sweeps {
       throw new SweepUnreadable(error);
     }
     return { bytesBilled, snapshotMs: Math.min(...used.map((sweep) => sweep.startedAtMs)) };
+  }
+
+  /**
+   * The kept result of a sweep that covers the need for the container, with its index: an existing
+   * one, or a new one (`bytesBilled` is then what it billed). `discard` stops it being used again,
+   * for a result that could not be read.
+   */
+  async kept(ref: ContainerRef, need: SweepNeed): Promise<KeptSweep> {
+    const { sweep, started } = this.sweepFor(ref, need);
+    const { result, index } = await sweep.ready;
+    return {
+      result,
+      index,
+      startedAtMs: sweep.startedAtMs,
+      bytesBilled: started ? result.stats.bytesBilled : 0,
+      discard: () => {
+        this.sweeps = this.sweeps.filter((other) => other !== sweep);
+      },
+    };
   }
 
   /** The newest existing sweep that will do, or a new one (`started`). */

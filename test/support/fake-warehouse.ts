@@ -188,6 +188,13 @@ function compareStrings(a: string | null, b: string | null): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
+/** The entry's top-level controller label, as the listing reads it: NULL where its table lacks the field. */
+function controllerOf(entry: FakeEntry, table: StreamTable): string | null {
+  const controller = SINK_SCHEMA.controller;
+  if (!controller || !table.columns.has(controller.path)) return null;
+  return entry.labels?.[controller.path.slice('labels.'.length)] ?? null;
+}
+
 function compareRows(a: readonly (string | null)[], b: readonly (string | null)[]): number {
   for (let index = 0; index < a.length; index++) {
     const order = compareStrings(a[index] ?? null, b[index] ?? null);
@@ -597,15 +604,20 @@ export class FakeWarehouse implements LogWarehouse {
   }
 
   private listing(query: LogQuery, spec: ListingSpec): RawRow[] {
-    const days = new Map<string, { key: string[]; hours: number }>();
-    for (const { entry } of this.scan(query.source, spec.window)) {
+    const days = new Map<string, { key: string[]; hours: number; controller: string | null }>();
+    const largest = (a: string | null, b: string | null) =>
+      a === null ? b : b === null || compareStrings(a, b) >= 0 ? a : b;
+    for (const { entry, table } of this.scan(query.source, spec.window)) {
       const { day, hour } = localTime(entry.timestamp, spec.timeZone);
       const key = [entry.namespace, entry.pod, entry.container, day];
-      const found = days.get(JSON.stringify(key)) ?? { key, hours: 0 };
+      const found = days.get(JSON.stringify(key)) ?? { key, hours: 0, controller: null };
       found.hours |= 1 << hour;
+      found.controller = largest(found.controller, controllerOf(entry, table));
       days.set(JSON.stringify(key), found);
     }
-    return [...days.values()].map(({ key, hours }) => [...key, String(hours)]).sort(compareRows);
+    return [...days.values()]
+      .map(({ key, hours, controller }) => [...key, String(hours), controller])
+      .sort(compareRows);
   }
 
   private hours(query: LogQuery, spec: HoursSpec): RawRow[] {
@@ -651,6 +663,7 @@ export class FakeWarehouse implements LogWarehouse {
   private referencedBytes(entry: FakeEntry, query: LogQuery, table: StreamTable, schema: SinkTable): number {
     let bytes = TIMESTAMP_BYTES + stringBytes(entry.namespace) + stringBytes(entry.pod) + stringBytes(entry.container);
     if (query.source.cluster !== undefined) bytes += stringBytes(entry.cluster);
+    if (query.spec.kind === 'listing') bytes += stringBytes(controllerOf(entry, table));
     if (query.spec.kind !== 'entries' && query.spec.kind !== 'sweep') return bytes;
     const has = (name: string) => table.columns.has(name);
     if (has('insertId')) bytes += stringBytes(entry.insertId);

@@ -30,6 +30,8 @@ const DATA_HEADER = ['timestamp', 'insertId', 'stream', 'container', 'payload', 
 /** A table of entries Cloud Logging split: `split` is `uid=U index=I totalSplits=N`. */
 const SPLIT_HEADER = ['timestamp', 'insertId', 'stream', 'container', 'payload', 'split', 'note'];
 const SPLIT_CELL = /^uid=(\S+) index=(\d+) totalSplits=(\d+)$/;
+/** The controllers table: each pod's top-level controller, which its entries carry as labels. */
+const CONTROLLER_HEADER = ['pod', 'controller', 'kind'];
 const FENCE = /^```(.*)$/;
 
 function cells(line: string): string[] {
@@ -71,6 +73,7 @@ export function parseSemantics(markdown: string): SemanticsDocument {
   const entries: LogEntry[] = [];
   const examples: Example[] = [];
   let dataTables = 0;
+  const controllers = new Map<string, { name: string; kind: string }>();
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index] ?? '';
     const fence = FENCE.exec(line);
@@ -91,6 +94,16 @@ export function parseSemantics(markdown: string): SemanticsDocument {
         entries.push(entryOf(cells(lines[index] ?? ''), index + 1, header));
       }
     }
+    if (line.startsWith('|') && cells(line).join() === CONTROLLER_HEADER.join()) {
+      for (index += 2; (lines[index] ?? '').startsWith('|'); index++) {
+        const [pod = '', name = '', kind = ''] = cells(lines[index] ?? '');
+        controllers.set(pod, { name, kind });
+      }
+    }
+  }
+  for (const entry of entries) {
+    const controller = controllers.get(`${entry.namespace}/${entry.pod}`);
+    if (controller) entry.controller = controller;
   }
   const clock = /clock reads `([^`]+)`/.exec(markdown)?.[1];
   if (dataTables !== 1 || entries.length === 0) throw new Error('docs/semantics.md needs exactly one data table');

@@ -1,0 +1,192 @@
+// Workload directories (`<namespace>/@<workload>/<container>/…`): every pod of one workload in one
+// hour file, merged in time order, each line prefixed with its pod's name (with `--format json`, a
+// "pod" field). A workload-day is read from the same kept sweeps as its pods' container-days: each
+// pod's rows by row index, merged here. So it costs the namespace-day's sweep at most, and nothing
+// once a pod of that namespace-day was read. Which pods belong to it comes from the window's
+// listing (the pod's top-level controller label); a pod the sweep holds but the listing does not
+// know yet (a new pod of a rollout) has the window listed again first.
+import { QueryFailure } from '../bigquery/failures.js';
+import type { QueryResult, RawRow } from '../bigquery/log-warehouse.js';
+import { isWorkloadDirectory, type ContainerRef } from '../model/log-path.js';
+import type { DayName } from '../model/time-model.js';
+import { compareEntryKeys, entryKeyOf, type EntryKey } from './entry-order.js';
+import { SWEEP_TOO_BIG } from './hour-store.js';
+import type { WorkloadPods } from './listings.js';
+import { entryColumnsOf } from './sweep-index.js';
+import {
+  ofContainer,
+  SweepUnreadable,
+  type ContainerDayTarget,
+  type KeptSweep,
+  type SweepNeed,
+  type SweepRead,
+  type Sweeps,
+} from './sweeps.js';
+
+/** What the listings tell about pods: which belong to a workload, and which are known at all. */
+export interface WorkloadMembership {
+  workloadPods(ref: ContainerRef, day: DayName): Promise<WorkloadPods>;
+  exists(names: { namespace: string; pod: string; container: string; day: DayName }): Promise<boolean | undefined>;
+  refreshIfOlderThan(ms: number): void;
+}
+
+/** Merged rows are handed to the writer this many at a time, so the merge never holds the thread long. */
+const DELIVERY_ROWS = 2_000;
+
+/** One pod's rows of one hour, in file order, with their keys. */
+interface PodRows {
+  pod: string;
+  rows: RawRow[];
+  keys: (EntryKey | undefined)[];
+  next: number;
+}
+
+function comparePodHeads(a: PodRows, b: PodRows): number {
+  const keyA = a.keys[a.next];
+  const keyB = b.keys[b.next];
+  if (keyA === undefined || keyB === undefined) return (keyA === undefined ? 0 : 1) - (keyB === undefined ? 0 : 1);
+  return compareEntryKeys(keyA, keyB) || (a.pod < b.pod ? -1 : a.pod > b.pod ? 1 : 0);
+}
+
+export class WorkloadDays {
+  private membership: WorkloadMembership | undefined;
+
+  /** The listings, created after the store, tell which pods a workload has. */
+  useMembership(membership: WorkloadMembership): void {
+    this.membership = membership;
+  }
+
+  /** Reads workload directories' days as `readContainerDay` does, and pods' days from the sweeps themselves. */
+  over(sweeps: Sweeps): Pick<Sweeps, 'readContainerDay'> {
+    return {
+      readContainerDay: (target, needs, deliver) =>
+        isWorkloadDirectory(target.ref.pod)
+          ? this.readContainerDay(sweeps, target, needs, deliver)
+          : sweeps.readContainerDay(target, needs, deliver),
+    };
+  }
+
+  /**
+   * Hands the workload's entries of the day to `deliver` as `Sweeps.readContainerDay` does for one
+   * container (hour `first` first, then the rest in file order), merged across its pods by
+   * (timestamp, insertId, stream, pod), each row a `PodRow` with its pod's name.
+   */
+  async readContainerDay(
+    sweeps: Sweeps,
+    target: ContainerDayTarget,
+    needs: SweepNeed[],
+    deliver: (rows: RawRow[]) => Promise<void>,
+  ): Promise<SweepRead> {
+    const { ref, day, first, wanted } = target;
+    const kept: KeptSweep[] = [];
+    for (const need of needs) kept.push(await sweeps.kept(ref, need).catch(tooBigForWorkloads));
+    const pods = (await this.podsOf(ref, day, kept)).map((pod) => ({ ...ref, pod }));
+    const hours = new Set<number>();
+    for (const { index } of kept) {
+      for (const pod of pods) for (const rows of index.hoursOf(pod, day)) if (wanted(rows.hour)) hours.add(rows.hour);
+    }
+    const order = [...hours].sort((a, b) => (a === first ? -1 : b === first ? 1 : a - b));
+    try {
+      for (const hour of order) await this.mergeHour(kept, pods, day, hour, deliver);
+    } catch (error) {
+      if (!(error instanceof QueryFailure)) throw error;
+      for (const sweep of kept) sweep.discard();
+      throw new SweepUnreadable(error);
+    }
+    return {
+      bytesBilled: kept.reduce((sum, sweep) => sum + sweep.bytesBilled, 0),
+      snapshotMs: Math.min(...kept.map((sweep) => sweep.startedAtMs)),
+    };
+  }
+
+  /**
+   * The workload's pods with entries of the container in the sweeps. A pod in a sweep that the
+   * listing does not know yet, from a listing older than the sweep, has the window listed again.
+   */
+  private async podsOf(ref: ContainerRef, day: DayName, kept: KeptSweep[]): Promise<string[]> {
+    const membership = this.membership;
+    if (!membership) return [];
+    const swept = new Set<string>();
+    for (const { index } of kept) {
+      for (const key of index.containers()) {
+        const [namespace = '', pod = '', container = ''] = key.split('/');
+        if (namespace !== ref.namespace || container !== ref.container) continue;
+        if (index.hoursOf({ namespace, pod, container }, day).length > 0) swept.add(pod);
+      }
+    }
+    let members = await membership.workloadPods(ref, day);
+    const newestSweepMs = Math.max(...kept.map((sweep) => sweep.startedAtMs));
+    if (members.listedAtMs < newestSweepMs) {
+      for (const pod of swept) {
+        const known = await membership.exists({ namespace: ref.namespace, pod, container: ref.container, day });
+        if (known) continue;
+        membership.refreshIfOlderThan(0);
+        members = await membership.workloadPods(ref, day);
+        break;
+      }
+    }
+    return members.pods.filter((pod) => swept.has(pod));
+  }
+
+  /** Reads every pod's rows of one hour from the sweeps and delivers them merged. */
+  private async mergeHour(
+    kept: KeptSweep[],
+    pods: ContainerRef[],
+    day: DayName,
+    hour: number,
+    deliver: (rows: RawRow[]) => Promise<void>,
+  ): Promise<void> {
+    const heads: PodRows[] = [];
+    for (const pod of pods) {
+      const rows: RawRow[] = [];
+      for (const { result, index } of kept) {
+        for (const part of index.hoursOf(pod, day).filter((part) => part.hour === hour)) {
+          await readInto(result, part.start, part.count, pod, rows);
+        }
+      }
+      if (rows.length > 0) heads.push({ pod: pod.pod, rows, keys: rows.map(entryKeyOf), next: 0 });
+    }
+    let batch: RawRow[] = [];
+    while (heads.length > 0) {
+      let least = 0;
+      for (let index = 1; index < heads.length; index++) {
+        if (comparePodHeads(heads[index]!, heads[least]!) < 0) least = index;
+      }
+      const head = heads[least]!;
+      batch.push(Object.assign([...head.rows[head.next]!], { pod: head.pod }));
+      if (++head.next === head.rows.length) heads.splice(least, 1);
+      if (batch.length === DELIVERY_ROWS) {
+        await deliver(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await deliver(batch);
+  }
+}
+
+/**
+ * A namespace-day too big to sweep: a pod's day is then read alone, but a workload's would need a
+ * query per pod, so it fails instead.
+ */
+function tooBigForWorkloads(error: unknown): never {
+  if (error instanceof QueryFailure && SWEEP_TOO_BIG.has(error.reason)) {
+    throw new QueryFailure(
+      `${error.message} (a workload directory reads its namespace-day in one query)`,
+      'workloadTooBig',
+      "read the pods' own directories: each is read alone when its namespace-day is too big",
+    );
+  }
+  throw error;
+}
+
+async function readInto(
+  result: QueryResult,
+  start: number,
+  count: number,
+  pod: ContainerRef,
+  into: RawRow[],
+): Promise<void> {
+  await result.readRows(start, count, async (rows) => {
+    for (const row of rows) into.push(entryColumnsOf(ofContainer(row, pod)));
+  });
+}
