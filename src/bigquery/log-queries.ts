@@ -14,6 +14,7 @@ import {
   type LogSource,
   type SweepScope,
 } from './query-builder.js';
+import { searchQuery, type SearchPattern, type SearchScope } from './search-query.js';
 
 /** The entries of one container in a range (part of one day), the requested hour `first` first. */
 export interface EntriesSpec {
@@ -61,7 +62,17 @@ export interface SweepSpec {
   fullEntries: boolean;
 }
 
-export type QuerySpec = SweepSpec | EntriesSpec | ListingSpec | HoursSpec | PodsSpec;
+/** The entries of a window whose text matches a pattern (`bqlogfs grep`). */
+export interface SearchSpec {
+  kind: 'search';
+  scope: SearchScope;
+  range: TimeRange;
+  pattern: SearchPattern;
+  /** Also severity and labels, for `--format json`. */
+  fullEntries: boolean;
+}
+
+export type QuerySpec = SweepSpec | EntriesSpec | ListingSpec | HoursSpec | PodsSpec | SearchSpec;
 
 export interface LogQuery {
   spec: QuerySpec;
@@ -89,6 +100,8 @@ function labelOf(spec: QuerySpec): QueryLabel {
     }
     case 'pods':
       return { kind: 'pods', subject: `${spec.namespace ?? '*'}/*/${spec.container}` };
+    case 'search':
+      return { kind: 'search', subject: `${spec.scope.namespace ?? '*'}/*/${spec.scope.container ?? '*'}` };
   }
 }
 
@@ -109,6 +122,8 @@ function statementOf(source: LogSource, spec: QuerySpec): BuiltQuery {
       };
       return podDaysQuery(source, selection, spec.window, spec.timeZone);
     }
+    case 'search':
+      return searchQuery(source, spec.scope, spec.range, spec.pattern, spec.fullEntries);
   }
 }
 

@@ -10,7 +10,10 @@ export interface StreamTable {
   stream?: Stream;
   /** `stdout`, or `stdout_*` for date-sharded tables. */
   tableId: string;
-  /** Top-level columns that exist; a sink only creates a column once some entry had it. */
+  /**
+   * Top-level columns that exist, and the fields of RECORD columns as `record.field`; a sink only
+   * creates a column once some entry had it.
+   */
   columns: ReadonlySet<string>;
 }
 

@@ -80,7 +80,7 @@ function streamItem(schema: LogSchema, table: StreamTable): string {
 }
 
 /** One table's entry columns: timestamp, insertId, stream, textPayload, jsonPayload (and severity, labels). */
-function entryItems(source: LogSource, table: StreamTable, fullEntries: boolean): string {
+export function entryItems(source: LogSource, table: StreamTable, fullEntries: boolean): string {
   const schema = schemaOf(source);
   const value = (role: ColumnRef | undefined, name: string) =>
     tableHas(table, role) ? selectItem(valueSql(role), name) : nullString(name);

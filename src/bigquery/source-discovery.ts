@@ -23,8 +23,13 @@ export interface DiscoveredSource {
   location: string | undefined;
 }
 
+/** The top-level columns, and the fields of RECORD columns as `record.field` (a sink's pod labels). */
 function columnsOf(metadata: TableMetadata): Set<string> {
-  return new Set((metadata.schema?.fields ?? []).map((field) => field.name ?? ''));
+  const fields = metadata.schema?.fields ?? [];
+  const nested = fields.flatMap((field) =>
+    (field.fields ?? []).map((child) => `${field.name ?? ''}.${child.name ?? ''}`),
+  );
+  return new Set([...fields.map((field) => field.name ?? ''), ...nested]);
 }
 
 function invalidSchema(error: unknown): QueryFailure {

@@ -494,6 +494,8 @@ export class FakeWarehouse implements LogWarehouse {
         return this.hours(query, spec);
       case 'pods':
         return this.pods(query, spec);
+      case 'search':
+        throw new Error('the fake warehouse does not search; test grep against the local server');
     }
   }
 
