@@ -242,6 +242,23 @@ t.test('label selectors and --workload', async (t) => {
   );
 });
 
+t.test('fetch -l writes only the pods whose labels match', async (t) => {
+  const environment = environmentOf();
+  const { yesterday } = environment.fixtures;
+  const cacheDir = await testDir(t, 'grep-cache');
+  const fetch = async (selector: string) => {
+    const out = await testDir(t, 'fetch-out');
+    const args = ['nginx', '-l', selector, '--from', `${yesterday}T00`, '--to', `${yesterday}T12`, '--out', out];
+    const run = await runCli(['fetch', ...fixtureArgs(environment), '--cache-dir', cacheDir, ...args], {
+      forbidFuse: true,
+    });
+    t.equal(run.code, 0, `-l ${selector}: exit 0`, { stderr: run.stderr });
+    return (await readdir(out)).sort();
+  };
+  t.same(await fetch('app=web'), ['shop_web-7d9f8-abcde_nginx.log', 'shop_web-7d9f8-fghij_nginx.log'], 'app=web');
+  t.same(await fetch('app notin (web)'), [], 'app notin (web): no nginx pod');
+});
+
 t.test('--confirm-above off a terminal fails with the estimate and the flag to pass', async (t) => {
   const environment = environmentOf();
   const cacheDir = await testDir(t, 'grep-cache');

@@ -1,6 +1,7 @@
 // The questions the store asks BigQuery, as typed values: what is asked (the spec), how statistics
 // name it (the label), and the GoogleSQL statement that asks it. A fake warehouse answers from the
 // spec; BigQuery answers the statement; conformance tests check that both give the same rows.
+import type { LabelRequirement } from '../model/label-selector.js';
 import type { ContainerRef } from '../model/log-path.js';
 import type { QueryLabel } from '../model/stats.js';
 import type { DayName, TimeRange } from '../model/time-model.js';
@@ -48,6 +49,8 @@ export interface PodsSpec {
   kind: 'pods';
   container: string;
   namespace?: string;
+  /** Only pods whose labels match (`-l`). */
+  labels?: readonly LabelRequirement[];
   window: TimeRange;
   timeZone: string;
 }
@@ -119,6 +122,7 @@ function statementOf(source: LogSource, spec: QuerySpec): BuiltQuery {
       const selection = {
         container: spec.container,
         ...(spec.namespace !== undefined && { namespace: spec.namespace }),
+        ...(spec.labels !== undefined && { labels: spec.labels }),
       };
       return podDaysQuery(source, selection, spec.window, spec.timeZone);
     }

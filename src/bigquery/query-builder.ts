@@ -6,6 +6,7 @@ import { DEFAULT_TIME_ZONE } from '../model/defaults.js';
 import type { ContainerRef } from '../model/log-path.js';
 import type { TimeRange } from '../model/time-model.js';
 import type { BuiltQuery, ColumnRef, LogSchema, LogSource, StreamTable } from './log-source.js';
+import { podLabelFilter, type PodLabelScope } from './pod-label-filters.js';
 import { containerFilter, scopeFilter } from './scope-filters.js';
 import {
   emptyQuery,
@@ -133,7 +134,8 @@ export function entriesQuery(
  */
 export function podDaysQuery(
   source: LogSource,
-  selection: { container: string; namespace?: string },
+  /** Also: only pods whose labels match. */
+  selection: { container: string; namespace?: string } & PodLabelScope,
   window: TimeRange,
   /** Names the days, as the hour files do. */
   timeZone = DEFAULT_TIME_ZONE,
@@ -151,7 +153,7 @@ export function podDaysQuery(
     labels += ` AND ${valueSql(schema.namespace)} = @namespace`;
   }
   const branches = unionOfStreams(source, (table) => {
-    const where = `${scopeFilter(source, query, window, 'window')}\n    AND ${labels}`;
+    const where = `${scopeFilter(source, query, window, 'window')}\n    AND ${labels}${podLabelFilter(source, table, selection, query)}`;
     return (
       `  SELECT ${valueSql(schema.namespace)} AS namespace, ${valueSql(schema.pod)} AS pod, ${timestampItem(source)}\n` +
       `  FROM ${tableReference(source, table)}\n  WHERE ${where}`

@@ -1,21 +1,16 @@
 // The statement behind `bqlogfs grep`: one query over the whole window, which BigQuery bills once
 // for the window's partitions of the entry columns, and which returns only the entries whose line
 // text matches. The pattern is a query parameter; so is every label value.
-import type { LabelRequirement } from '../model/label-selector.js';
-import { podLabelField } from '../model/label-selector.js';
 import type { TimeRange } from '../model/time-model.js';
 import { entryItems, type BuiltQuery, type LogSource, type StreamTable } from './query-builder.js';
+import { podLabelFilter, type PodLabelScope } from './pod-label-filters.js';
 import { scopeFilter } from './scope-filters.js';
-import { columnSql, emptyQuery, schemaOf, tableReference, unionOfStreams, valueSql } from './sql-text.js';
+import { emptyQuery, schemaOf, tableReference, unionOfStreams, valueSql } from './sql-text.js';
 
 /** Which containers a search reads. */
-export interface SearchScope {
+export interface SearchScope extends PodLabelScope {
   namespace?: string;
   container?: string;
-  /** The Deployment, StatefulSet, DaemonSet, Job or CronJob the pods belong to. */
-  workload?: string;
-  /** Pod label requirements, all of which must hold. */
-  labels?: readonly LabelRequirement[];
 }
 
 /** What is searched for: a fixed string (substring) or an RE2 pattern. */
@@ -24,9 +19,6 @@ export interface SearchPattern {
   text: string;
   ignoreCase: boolean;
 }
-
-/** The sink's label holding the top-level controller of a pod (see GKE's logging labels). */
-const WORKLOAD_FIELD = 'logging_gke_io_top_level_controller_name';
 
 /**
  * A JSON payload's line holds no null fields and writes whole numbers without `.0`; the JSON text
@@ -44,35 +36,6 @@ function stringParam(query: BuiltQuery, name: string, value: string): string {
   return `@${name}`;
 }
 
-/** A label of the sink's `labels` record, or undefined when the table has no such column. */
-function labelColumn(table: StreamTable, field: string): string | undefined {
-  return table.columns.has(`labels.${field}`) ? columnSql(`labels.${field}`) : undefined;
-}
-
-/**
- * One requirement as SQL for one table. A table without the label's column has no pod with that
- * label (a sink creates a column only once an entry had it): `=`/`in`/existence are false there,
- * `!=`/`notin`/`!key` true, as kubectl would select.
- */
-function labelCondition(table: StreamTable, requirement: LabelRequirement, name: string, query: BuiltQuery): string {
-  const column = labelColumn(table, podLabelField(requirement.key));
-  const holdsWithout = requirement.op === 'notin' || requirement.op === 'absent';
-  if (column === undefined) return holdsWithout ? 'TRUE' : 'FALSE';
-  switch (requirement.op) {
-    case 'exists':
-      return `${column} IS NOT NULL`;
-    case 'absent':
-      return `${column} IS NULL`;
-    case 'in':
-    case 'notin':
-      query.params[name] = [...requirement.values];
-      query.types[name] = ['STRING'];
-      return requirement.op === 'in'
-        ? `${column} IN UNNEST(@${name})`
-        : `(${column} IS NULL OR ${column} NOT IN UNNEST(@${name}))`;
-  }
-}
-
 /** The scope's conditions for one table, each starting with `AND`. */
 function scopeConditions(source: LogSource, table: StreamTable, scope: SearchScope, query: BuiltQuery): string {
   const schema = schemaOf(source);
@@ -83,18 +46,7 @@ function scopeConditions(source: LogSource, table: StreamTable, scope: SearchSco
   if (scope.container !== undefined) {
     sql += `\n    AND ${valueSql(schema.container)} = ${stringParam(query, 'container', scope.container)}`;
   }
-  const usesLabels = scope.workload !== undefined || (scope.labels?.length ?? 0) > 0;
-  if (usesLabels && schema.kind !== 'sink') {
-    throw new Error("--workload and -l read the pod labels of a sink's tables; this dataset has another layout");
-  }
-  if (scope.workload !== undefined) {
-    const column = labelColumn(table, WORKLOAD_FIELD);
-    const workload = stringParam(query, 'workload', scope.workload);
-    sql += `\n    AND ${column === undefined ? 'FALSE' : `${column} = ${workload}`}`;
-  }
-  (scope.labels ?? []).forEach((requirement, index) => {
-    sql += `\n    AND ${labelCondition(table, requirement, `label_${index}`, query)}`;
-  });
+  sql += podLabelFilter(source, table, scope, query);
   return sql;
 }
 

@@ -30,6 +30,7 @@ export function addWindowOptions(command: Command): Command {
   return command
     .option('--namespace <ns>', 'only this namespace')
     .option('--pod <regex>', 'only pods whose name matches (JavaScript regex, unanchored)')
+    .option('-l, --selector <selector>', "only pods whose labels match (kubectl's label selector syntax)")
     .option('--since <duration>', 'window: the last DURATION up to now')
     .option('--day <d>', 'window: day D of this month (or the previous one)')
     .option('--hours <n>', 'window: N hours up to the current clock time on --day (default: 1)')

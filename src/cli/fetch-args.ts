@@ -4,6 +4,7 @@ import { DEFAULT_TIME_ZONE } from '../model/defaults.js';
 import type { Resolved } from './config.js';
 import type { FetchOptions } from '../fetch/fetch-command.js';
 import { fetchWindow, parseTime, type WindowChoice } from '../fetch/fetch-window.js';
+import { parseLabelSelector } from '../model/label-selector.js';
 import { isDns1123Label } from '../model/log-path.js';
 import { queryAndFileOptionsFrom, storeOptionsFrom } from './mount-config.js';
 import type { FetchArgs } from './fetch-settings.js';
@@ -65,6 +66,7 @@ export function windowedReadFrom(args: FetchArgs, resolved: Resolved) {
   }
   return {
     ...(podPattern !== undefined && { podPattern }),
+    ...(args.selector !== undefined && { labels: parseLabelSelector(args.selector) }),
     window,
     store: {
       ...storeOptionsFrom(resolved),

@@ -3,7 +3,6 @@
 import type { GrepOptions } from '../fetch/grep-command.js';
 import type { GrepPrint } from '../fetch/grep-output.js';
 import { grepPattern, type PatternSyntax } from '../model/grep-pattern.js';
-import { parseLabelSelector } from '../model/label-selector.js';
 import { isDns1123Label, isDns1123Subdomain } from '../model/log-path.js';
 import { UsageError } from '../model/usage-error.js';
 import { parseByteSize } from './byte-size.js';
@@ -14,7 +13,6 @@ import type { FetchArgs } from './fetch-settings.js';
 export interface GrepArgs extends FetchArgs {
   container?: string;
   workload?: string;
-  selector?: string;
   ignoreCase?: boolean;
   fixedStrings?: boolean;
   extendedRegexp?: boolean;
@@ -60,7 +58,7 @@ export function grepOptionsFrom(positionals: string[], args: GrepArgs, resolved:
       ...(args.namespace !== undefined && { namespace: args.namespace }),
       ...(args.container !== undefined && { container: args.container }),
       ...(args.workload !== undefined && { workload: args.workload }),
-      ...(args.selector !== undefined && { labels: parseLabelSelector(args.selector) }),
+      ...(read.labels !== undefined && { labels: read.labels }),
     },
     ...read,
     print: printOf(args, read.store.format ?? 'text'),

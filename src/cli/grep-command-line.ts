@@ -51,8 +51,7 @@ export function addGrepCommand(program: Command): void {
     .option('-i, --ignore-case', 'ignore case')
     .option('-c, --count', 'print the number of matching lines per container instead')
     .option('--container <name>', 'only containers of this name')
-    .option('--workload <name>', 'only pods of this workload (its top-level controller)')
-    .option('-l, --selector <selector>', 'only pods whose labels match (kubectl label selector syntax)');
+    .option('--workload <name>', 'only pods of this workload (its top-level controller)');
   addWindowOptions(grep)
     .option('--out <dir>', 'write the matching lines one file per pod, as fetch names and writes them')
     .option('--confirm-above <size>', 'ask (or fail) before a search estimated to bill more', DEFAULT_CONFIRM_ABOVE)
