@@ -297,3 +297,15 @@ t.test('bad input is a usage error, before any query', async (t) => {
   }
   t.equal((await serverStats(environment.emulator.url)).queries, before.queries, 'nothing was queried');
 });
+
+t.test('grep --help says what the patterns are and what they cost', async (t) => {
+  const run = await runCli(['grep', '--help']);
+  t.equal(run.code, 0);
+  t.match(run.stdout, /bqlogfs grep PATTERN/);
+  t.match(run.stdout, /RE2/, 'says -E is RE2');
+  t.match(run.stdout, /a basic regular expression, as grep's/, 'says what the default is');
+  t.match(run.stdout, /--confirm-above <size>[^]*\(default: "100GB"\)/);
+  for (const option of ['-l, --selector <selector>', '--workload <name>', '--count', '--out <dir>', '--since']) {
+    t.match(run.stdout, option, `shows ${option}`);
+  }
+});

@@ -11,10 +11,12 @@ const GREP_HELP = `
 Searches every container's entries of the window in BigQuery, with one query that bills the
 window's partitions of the entry columns once (as one sweep per day would) and downloads only the
 entries that match. Prints each matching line as grep prints matches across files:
-<namespace>/<pod>/<container>:<line>, in time order. A line is an hour-file line: the same lines as
-grep over the hour files of the window (a mount's or fetch's with the same options), an entry of
-several lines matching line by line. Exit status: 0 when a line matched, 1 when none did, 2 for a
-usage error.
+<namespace>/<pod>/<container>:<line>, in time order: the lines grep prints over the text hour files
+of the window (a mount's or fetch's, without --timestamps), an entry of several lines matching line
+by line. --format json prints one JSON object per matching line instead (its container, the line
+and the full entry); --count the number of matching lines per container with any; --out DIR writes
+the matching lines one file per pod, as fetch names and writes them (with --timestamps and
+--format as fetch's). Exit status: 0 when a line matched, 1 when none did, 2 for a usage error.
 
 Patterns (always sent as a query parameter):
   (default)               a basic regular expression, as grep's: \\( \\) \\{ \\} \\| \\+ \\? are operators,
