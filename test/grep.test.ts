@@ -3,12 +3,12 @@
 // (computed from the inserted rows alone, see support/environment.ts), for fixed strings, regular
 // expressions and -i, over several pods and namespaces and across midnight; with one query that
 // bills what the window's partitions of the entry columns cost.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { sweepQuery, type LogSource } from '../src/bigquery/query-builder.js';
-import { runCli, type CliRun } from './support/cli-process.js';
+import { childEnv, cliCommand, runCli, type CliRun } from './support/cli-process.js';
 import { testDir } from './support/daemon.js';
 import { fileEnvironment, fixtureArgs, type Environment } from './support/environment.js';
 import { serverStats } from './support/stats.js';
@@ -272,6 +272,57 @@ t.test('--confirm-above off a terminal fails with the estimate and the flag to p
   );
   t.equal(after.queries, before.queries, 'no query ran');
   t.equal(after.dryRuns - before.dryRuns, 1, 'only the dry run');
+});
+
+/** Runs `bqlogfs grep` on a terminal (a pty of script(1)) and answers its question with `answer`. */
+function grepOnTerminal(args: string[], answer: string): Promise<{ code: number | null; output: string }> {
+  const command = cliCommand(['grep', ...fixtureArgs(environmentOf()), ...args])
+    .map((word) => `'${word.replaceAll("'", "'\\''")}'`)
+    .join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], { env: childEnv() });
+  let output = '';
+  let answered = false;
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (!answered && output.includes('Run it? [y/N]')) {
+      answered = true;
+      child.stdin.write(`${answer}\n`);
+    }
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, output })));
+}
+
+t.test('--confirm-above on a terminal asks, and runs only after a yes', async (t) => {
+  const environment = environmentOf();
+  const cacheDir = await testDir(t, 'grep-cache');
+  const { yesterday } = environment.fixtures;
+  const args = [
+    '--cache-dir',
+    cacheDir,
+    '--confirm-above',
+    '1M',
+    '--from',
+    `${yesterday}T00`,
+    '--to',
+    `${yesterday}T12`,
+  ];
+  const before = await serverStats(environment.emulator.url);
+  const declined = await grepOnTerminal([...args, '-F', 'ERROR'], 'n');
+  const middle = await serverStats(environment.emulator.url);
+  t.match(
+    declined.output,
+    /would bill about [\d.]+ MiB \(dry run\), above --confirm-above 1\.0 MiB\. Run it\? \[y\/N\]/,
+  );
+  t.equal(declined.code, 1, 'no: exit 1', { output: declined.output });
+  t.match(declined.output, /search not run/);
+  t.equal(middle.queries, before.queries, 'no: nothing ran');
+  const accepted = await grepOnTerminal([...args, '-F', 'ERROR'], 'y');
+  const after = await serverStats(environment.emulator.url);
+  t.equal(accepted.code, 0, 'yes: exit 0', { output: accepted.output });
+  t.match(accepted.output, /shop\/web-7d9f8-abcde\/app:ERROR delivered twice on stderr/, 'yes: the matches');
+  t.equal(after.queries - middle.queries, 1, 'yes: one query');
 });
 
 t.test('bad input is a usage error, before any query', async (t) => {
