@@ -24,12 +24,15 @@ export interface DiscoveredSource {
 }
 
 /** The top-level columns, and the fields of RECORD columns as `record.field` (a sink's pod labels). */
-function columnsOf(metadata: TableMetadata): Set<string> {
-  const fields = metadata.schema?.fields ?? [];
+export function tableColumns(fields: readonly SchemaField[]): Set<string> {
   const nested = fields.flatMap((field) =>
     (field.fields ?? []).map((child) => `${field.name ?? ''}.${child.name ?? ''}`),
   );
   return new Set([...fields.map((field) => field.name ?? ''), ...nested]);
+}
+
+function columnsOf(metadata: TableMetadata): Set<string> {
+  return tableColumns(metadata.schema?.fields ?? []);
 }
 
 function invalidSchema(error: unknown): QueryFailure {

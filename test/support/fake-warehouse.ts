@@ -26,6 +26,7 @@
 // rounded up to a whole MiB. More entries or a wider range never bill less.
 import type { TableField } from '@google-cloud/bigquery';
 import { failure } from '../../src/bigquery/failures.js';
+import { tableColumns } from '../../src/bigquery/source-discovery.js';
 import type { SchemaChoice } from '../../src/bigquery/log-schemas.js';
 import type {
   EntriesSpec,
@@ -381,7 +382,7 @@ export class FakeWarehouse implements LogWarehouse {
     const tables = STREAMS.map((stream) => ({
       stream,
       tableId: stream,
-      columns: new Set(this.sinkTableFields(stream).map((field) => field.name ?? '')),
+      columns: tableColumns(this.sinkTableFields(stream)),
     }));
     return { projectId, datasetId, layout: 'partitioned', tables, schema: SINK_SCHEMA };
   }
