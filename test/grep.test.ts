@@ -11,6 +11,7 @@ import { sweepQuery, type LogSource } from '../src/bigquery/query-builder.js';
 import { childEnv, cliCommand, runCli, type CliRun } from './support/cli-process.js';
 import { testDir } from './support/daemon.js';
 import { fileEnvironment, fixtureArgs, type Environment } from './support/environment.js';
+import { sh } from './support/shell.js';
 import { serverStats } from './support/stats.js';
 
 const environmentOf = fileEnvironment(t);
@@ -274,11 +275,16 @@ t.test('--confirm-above off a terminal fails with the estimate and the flag to p
   t.equal(after.dryRuns - before.dryRuns, 1, 'only the dry run');
 });
 
-/** Runs `bqlogfs grep` on a terminal (a pty of script(1)) and answers its question with `answer`. */
-function grepOnTerminal(args: string[], answer: string): Promise<{ code: number | null; output: string }> {
-  const command = cliCommand(['grep', ...fixtureArgs(environmentOf()), ...args])
+/** `bqlogfs <args>` as one bash command line. */
+function shellCommand(args: string[]): string {
+  return cliCommand(args)
     .map((word) => `'${word.replaceAll("'", "'\\''")}'`)
     .join(' ');
+}
+
+/** Runs `bqlogfs grep` on a terminal (a pty of script(1)) and answers its question with `answer`. */
+function grepOnTerminal(args: string[], answer: string): Promise<{ code: number | null; output: string }> {
+  const command = shellCommand(['grep', ...fixtureArgs(environmentOf()), ...args]);
   const child = spawn('script', ['-qec', command, '/dev/null'], { env: childEnv() });
   let output = '';
   let answered = false;
@@ -323,6 +329,22 @@ t.test('--confirm-above on a terminal asks, and runs only after a yes', async (t
   t.equal(accepted.code, 0, 'yes: exit 0', { output: accepted.output });
   t.match(accepted.output, /shop\/web-7d9f8-abcde\/app:ERROR delivered twice on stderr/, 'yes: the matches');
   t.equal(after.queries - middle.queries, 1, 'yes: one query');
+});
+
+t.test('a reader that stops reading ends grep quietly, as it ends grep', async (t) => {
+  const cacheDir = await testDir(t, 'grep-cache');
+  const command = shellCommand([
+    'grep',
+    ...fixtureArgs(environmentOf()),
+    '--cache-dir',
+    cacheDir,
+    '--since',
+    '3d',
+    'a',
+  ]);
+  const run = await sh(`set -o pipefail; ${command} | head -n 1`);
+  t.equal(run.stdout.split('\n').length, 2, 'one line');
+  t.notMatch(run.stderr, /error/i, 'no error', { stderr: run.stderr });
 });
 
 t.test('bad input is a usage error, before any query', async (t) => {

@@ -59,8 +59,15 @@ async function writeFiles(output: GrepOutput, outDir: string, stderr: NodeJS.Wri
   }
 }
 
+/** A reader that stopped reading (`bqlogfs grep … | head`) ends the search quietly, as SIGPIPE ends grep. */
+function quitOnClosedOutput(error: NodeJS.ErrnoException): void {
+  if (error.code === 'EPIPE') process.exit(141);
+  throw error;
+}
+
 /** Runs the search; resolves to the number of matching lines (grep's exit status follows from it). */
 export async function runGrep(options: GrepOptions, log: Logger): Promise<number> {
+  process.stdout.on('error', quitOnClosedOutput);
   try {
     await requireCredentials(options.store);
     const store = await openLogStore({ name: 'grep', ...options.store }, log, new MountStats(), () => Date.now());
