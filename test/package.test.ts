@@ -76,7 +76,7 @@ t.test('--version and --help run from dist without tsx or DuckDB', async (t) => 
   t.equal(printed.stdout, `${version}\n`);
   const help = await ranToEnd(spawnCommand(packagedCli(['--help'])));
   t.equal(help.code, 0, help.output);
-  for (const command of ['mount', 'fetch', 'doctor', 'emulator', 'demo', 'unmount']) {
+  for (const command of ['mount', 'fetch', 'grep', 'doctor', 'emulator', 'demo', 'unmount']) {
     t.match(help.stdout, new RegExp(`^  ${command}\\b`, 'm'), command);
   }
 });

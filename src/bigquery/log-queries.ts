@@ -1,6 +1,7 @@
 // The questions the store asks BigQuery, as typed values: what is asked (the spec), how statistics
 // name it (the label), and the GoogleSQL statement that asks it. A fake warehouse answers from the
 // spec; BigQuery answers the statement; conformance tests check that both give the same rows.
+import type { LabelRequirement } from '../model/label-selector.js';
 import type { ContainerRef } from '../model/log-path.js';
 import type { QueryLabel } from '../model/stats.js';
 import type { DayName, TimeRange } from '../model/time-model.js';
@@ -14,6 +15,7 @@ import {
   type LogSource,
   type SweepScope,
 } from './query-builder.js';
+import { searchQuery, type SearchPattern, type SearchScope } from './search-query.js';
 
 /** The entries of one container in a range (part of one day), the requested hour `first` first. */
 export interface EntriesSpec {
@@ -47,6 +49,8 @@ export interface PodsSpec {
   kind: 'pods';
   container: string;
   namespace?: string;
+  /** Only pods whose labels match (`-l`). */
+  labels?: readonly LabelRequirement[];
   window: TimeRange;
   timeZone: string;
 }
@@ -61,7 +65,17 @@ export interface SweepSpec {
   fullEntries: boolean;
 }
 
-export type QuerySpec = SweepSpec | EntriesSpec | ListingSpec | HoursSpec | PodsSpec;
+/** The entries of a window whose text matches a pattern (`bqlogfs grep`). */
+export interface SearchSpec {
+  kind: 'search';
+  scope: SearchScope;
+  range: TimeRange;
+  pattern: SearchPattern;
+  /** Also severity and labels, for `--format json`. */
+  fullEntries: boolean;
+}
+
+export type QuerySpec = SweepSpec | EntriesSpec | ListingSpec | HoursSpec | PodsSpec | SearchSpec;
 
 export interface LogQuery {
   spec: QuerySpec;
@@ -89,6 +103,8 @@ function labelOf(spec: QuerySpec): QueryLabel {
     }
     case 'pods':
       return { kind: 'pods', subject: `${spec.namespace ?? '*'}/*/${spec.container}` };
+    case 'search':
+      return { kind: 'search', subject: `${spec.scope.namespace ?? '*'}/*/${spec.scope.container ?? '*'}` };
   }
 }
 
@@ -106,9 +122,12 @@ function statementOf(source: LogSource, spec: QuerySpec): BuiltQuery {
       const selection = {
         container: spec.container,
         ...(spec.namespace !== undefined && { namespace: spec.namespace }),
+        ...(spec.labels !== undefined && { labels: spec.labels }),
       };
       return podDaysQuery(source, selection, spec.window, spec.timeZone);
     }
+    case 'search':
+      return searchQuery(source, spec.scope, spec.range, spec.pattern, spec.fullEntries);
   }
 }
 

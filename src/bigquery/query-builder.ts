@@ -6,6 +6,7 @@ import { DEFAULT_TIME_ZONE } from '../model/defaults.js';
 import type { ContainerRef } from '../model/log-path.js';
 import type { TimeRange } from '../model/time-model.js';
 import type { BuiltQuery, ColumnRef, LogSchema, LogSource, StreamTable } from './log-source.js';
+import { podLabelFilter, type PodLabelScope } from './pod-label-filters.js';
 import { containerFilter, scopeFilter } from './scope-filters.js';
 import { firstPartsOnly, joinedEntriesCtes, joinsSplitParts, splitItems, splitScan } from './split-parts.js';
 import {
@@ -114,7 +115,7 @@ function streamItem(schema: LogSchema, table: StreamTable): string {
 }
 
 /** One table's entry columns: timestamp, insertId, stream, textPayload, jsonPayload (and severity, labels). */
-function entryItems(source: LogSource, table: StreamTable, fullEntries: boolean): string {
+export function entryItems(source: LogSource, table: StreamTable, fullEntries: boolean): string {
   const schema = schemaOf(source);
   const value = (role: ColumnRef | undefined, name: string) =>
     tableHas(table, role) ? selectItem(valueSql(role), name) : nullString(name);
@@ -175,7 +176,8 @@ export function entriesQuery(
  */
 export function podDaysQuery(
   source: LogSource,
-  selection: { container: string; namespace?: string },
+  /** Also: only pods whose labels match. */
+  selection: { container: string; namespace?: string } & PodLabelScope,
   window: TimeRange,
   /** Names the days, as the hour files do. */
   timeZone = DEFAULT_TIME_ZONE,
@@ -195,7 +197,7 @@ export function podDaysQuery(
   const splits = joinsSplitParts(source);
   const { scanned, kept } = splitScan(query, window, splits);
   const branches = unionOfStreams(source, (table) => {
-    const where = `${scopeFilter(source, query, scanned, 'window')}\n    AND ${labels}`;
+    const where = `${scopeFilter(source, query, scanned, 'window')}\n    AND ${labels}${podLabelFilter(source, table, selection, query)}`;
     return (
       `  SELECT ${valueSql(schema.namespace)} AS namespace, ${valueSql(schema.pod)} AS pod,` +
       ` ${timestampItem(source)}${withSplit(source, table, splits)}\n` +

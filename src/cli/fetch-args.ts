@@ -4,6 +4,7 @@ import { DEFAULT_TIME_ZONE } from '../model/defaults.js';
 import type { Resolved } from './config.js';
 import type { FetchOptions } from '../fetch/fetch-command.js';
 import { fetchWindow, parseTime, type WindowChoice } from '../fetch/fetch-window.js';
+import { parseLabelSelector } from '../model/label-selector.js';
 import { isDns1123Label } from '../model/log-path.js';
 import { queryAndFileOptionsFrom, storeOptionsFrom } from './mount-config.js';
 import type { FetchArgs } from './fetch-settings.js';
@@ -45,10 +46,8 @@ function windowChoice(values: FetchArgs): WindowChoice {
   return { kind: 'recent', durationMs: 3_600_000 };
 }
 
-export function fetchOptionsFrom(containers: string[], args: FetchArgs, resolved: Resolved): FetchOptions {
-  const [container] = containers;
-  if (!container || containers.length > 1) usage('fetch takes exactly one container name');
-  if (!isDns1123Label(container)) usage(`invalid container name "${container}" (Kubernetes: a DNS-1123 label)`);
+/** What fetch and grep read alike: the namespace, the pod pattern, the window and the store's settings. */
+export function windowedReadFrom(args: FetchArgs, resolved: Resolved) {
   if (args.namespace !== undefined && !isDns1123Label(args.namespace)) {
     usage(`invalid namespace "${args.namespace}" (Kubernetes: a DNS-1123 label)`);
   }
@@ -66,11 +65,9 @@ export function fetchOptionsFrom(containers: string[], args: FetchArgs, resolved
     throw error instanceof UsageError ? error : new UsageError((error as Error).message);
   }
   return {
-    container,
-    ...(args.namespace !== undefined && { namespace: args.namespace }),
     ...(podPattern !== undefined && { podPattern }),
+    ...(args.selector !== undefined && { labels: parseLabelSelector(args.selector) }),
     window,
-    outDir: args.out ?? '.',
     store: {
       ...storeOptionsFrom(resolved),
       ...shared,
@@ -78,5 +75,18 @@ export function fetchOptionsFrom(containers: string[], args: FetchArgs, resolved
       // One snapshot of the hour that is still filling per run.
       refreshMs: Infinity,
     },
+  };
+}
+
+export function fetchOptionsFrom(containers: string[], args: FetchArgs, resolved: Resolved): FetchOptions {
+  const [container] = containers;
+  if (!container || containers.length > 1) usage('fetch takes exactly one container name');
+  if (!isDns1123Label(container)) usage(`invalid container name "${container}" (Kubernetes: a DNS-1123 label)`);
+  const read = windowedReadFrom(args, resolved);
+  return {
+    container,
+    ...(args.namespace !== undefined && { namespace: args.namespace }),
+    ...read,
+    outDir: args.out ?? '.',
   };
 }

@@ -5,6 +5,8 @@ import { MOUNT_SETTINGS, STORE_SETTINGS, type SettingSpec } from './settings.js'
 export interface FetchArgs {
   namespace?: string;
   pod?: string;
+  /** A kubectl label selector (`-l`). */
+  selector?: string;
   since?: string;
   day?: string;
   hours?: string;

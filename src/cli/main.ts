@@ -1,9 +1,11 @@
 // The command line: `bqlogfs mount | fetch | doctor | emulator | demo | unmount`.
 // Only what every command needs is imported here; each command loads its own modules when it runs,
 // so `--help` starts fast and a mount never loads DuckDB, which only the local server and the demo use.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { addSettingOptions, flagLayer } from './cli-options.js';
-import { environmentLayer, type ConfigFile } from './config.js';
+import { addWindowOptions, configOption, loadConfig, resolveFetchSettings, WINDOW_HELP } from './command-parts.js';
+import { environmentLayer } from './config.js';
+import { addGrepCommand } from './grep-command-line.js';
 import { FETCH_SETTINGS, type FetchArgs } from './fetch-settings.js';
 import { API_ENDPOINT, AUTH, CLUSTER, DATASET, MOUNT_SETTINGS, PROJECT, SCHEMA, STORE_SETTINGS } from './settings.js';
 import { READ_API, READ_API_ENDPOINT } from './read-settings.js';
@@ -38,28 +40,11 @@ One file per pod that has <container> with entries in the window, no FUSE needed
 in time order: byte for byte what a mount with the same --tz, --timestamps and --format shows.
 Hours are local hours of --tz (default UTC); a window is widened to whole local hours.
 
-Window (default: the last hour up to now, i.e. the previous hour and the current one):
-  --since DURATION        the last DURATION up to now, e.g. 2h, 90m, 3d
-  --day D [--hours N]     N hours (default 1) up to the current clock time of --tz on day D
-                          (1-31) of this month, or of the previous month when day D is still to come
-  --from T --to T         [T, T): RFC 3339 (2026-11-25T10:30:00Z, 2026-11-25T16:00:00+05:30), or
-                          a local time of --tz without an offset (2026-11-25T10:30, 2026-11-25T10)
-
+${WINDOW_HELP}
 Files appear whole or not at all (temporary name, fsync, rename). On a terminal a progress bar
 shows on stderr; otherwise one line per file written. The options from --project on also come
 from the environment (BQLOGFS_<OPTION>) and the config file's [defaults], flags first, and mean
 what they mean for mount, with the same defaults.`;
-
-const configOption = () =>
-  new Option(
-    '--config <file>',
-    'config file (default: $BQLOGFS_CONFIG, else ~/.config/bqlogfs/config.toml if it exists)',
-  );
-
-async function loadConfig(explicit: string | undefined): Promise<ConfigFile | undefined> {
-  const { loadConfigFile } = await import('./config-file.js');
-  return loadConfigFile(explicit, process.env, MOUNT_SETTINGS);
-}
 
 /** Commander's own messages start lower-case after "error: "; they read as the others do. */
 function commanderMessage(text: string): string {
@@ -121,29 +106,21 @@ function buildProgram(version: string): Command {
     .summary('write the hour files of every pod of one container over a window to plain files')
     .usage('<container> [options] [window]')
     .argument('[container]')
-    .allowExcessArguments()
-    .option('--namespace <ns>', 'only this namespace')
-    .option('--pod <regex>', 'only pods whose name matches (JavaScript regex, unanchored)')
-    .option('--since <duration>', 'window: the last DURATION up to now')
-    .option('--day <d>', 'window: day D of this month (or the previous one)')
-    .option('--hours <n>', 'window: N hours up to the current clock time on --day (default: 1)')
-    .option('--from <time>', 'window start, inclusive')
-    .option('--to <time>', 'window end, exclusive')
+    .allowExcessArguments();
+  addWindowOptions(fetch)
     .option('--out <dir>', 'output directory; files of the same name are replaced (default: ".")')
     .addOption(configOption())
     .addHelpText('after', FETCH_HELP);
   addSettingOptions(fetch, FETCH_SETTINGS).action(async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
     const { fetchOptionsFrom } = await import('./fetch-args.js');
-    const { resolveCommandSettings } = await import('./mount-config.js');
     const { runFetch } = await import('../fetch/fetch-command.js');
     const { createLogger } = await import('../model/logger.js');
-    const options = command.opts<FetchArgs & { config?: string }>();
-    const config = await loadConfig(options.config);
-    const env = environmentLayer(FETCH_SETTINGS, process.env);
-    const resolved = resolveCommandSettings(FETCH_SETTINGS, flagLayer(command, FETCH_SETTINGS), env, config);
-    await runFetch(fetchOptionsFrom(command.args, options, resolved), createLogger('warn'));
+    const resolved = await resolveFetchSettings(command);
+    await runFetch(fetchOptionsFrom(command.args, command.opts<FetchArgs>(), resolved), createLogger('warn'));
   });
+
+  addGrepCommand(program);
 
   const doctor = program
     .command('doctor')

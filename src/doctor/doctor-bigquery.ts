@@ -2,6 +2,7 @@
 // costs, estimated by dry runs of the queries the mount sends (a dry run bills nothing).
 import type { BigQuery } from '@google-cloud/bigquery';
 import { pino } from 'pino';
+import { dryRunCost, type DryRunCost } from '../bigquery/dry-run.js';
 import { describeFailure } from '../bigquery/failures.js';
 import { columnPaths, type SchemaField } from '../bigquery/log-schemas.js';
 import { newestShard } from '../bigquery/sink-table-names.js';
@@ -26,8 +27,6 @@ export type BigQueryTarget = Pick<
 
 const NETWORK_TIMEOUT_MS = 15_000;
 const MIB = 2 ** 20;
-/** BigQuery's on-demand minimum per table a query references. */
-const MIN_BILLED_PER_TABLE = 10 * MIB;
 /** Any container: billing does not depend on which one, as sink tables cannot be clustered by it. */
 const PLACEHOLDER_CONTAINER = { namespace: 'default', pod: 'bqlogfs-doctor', container: 'app' };
 
@@ -162,28 +161,8 @@ export async function checkColumns(source: LogSource, client: BigQuery): Promise
   return results;
 }
 
-interface DryRunCost {
-  processed: number;
-  /** On-demand billing: at least 10 MB per table, in whole MB; a dry run itself reports nothing billed. */
-  billed: number;
-}
-
-async function dryRun(client: BigQuery, query: BuiltQuery, tables: number): Promise<DryRunCost> {
-  const [job] = await within(
-    NETWORK_TIMEOUT_MS,
-    'dry run',
-    client.createQueryJob({
-      query: query.sql,
-      params: query.params,
-      types: query.types,
-      useLegacySql: false,
-      dryRun: true,
-    }),
-  );
-  const statistics = (job.metadata as { statistics?: { totalBytesProcessed?: string } }).statistics;
-  const processed = Number(statistics?.totalBytesProcessed ?? 0);
-  const billed = processed === 0 ? 0 : Math.ceil(Math.max(processed, tables * MIN_BILLED_PER_TABLE) / MIB) * MIB;
-  return { processed, billed };
+function dryRun(client: BigQuery, query: BuiltQuery, tables: number): Promise<DryRunCost> {
+  return within(NETWORK_TIMEOUT_MS, 'dry run', dryRunCost(client, query, tables));
 }
 
 function bytes(count: number): string {

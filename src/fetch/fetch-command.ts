@@ -9,6 +9,7 @@ import { QueryFailure } from '../bigquery/failures.js';
 import { logQuery } from '../bigquery/log-queries.js';
 import { createFetchProgress, type FetchProgress } from './fetch-progress.js';
 import { hoursOf } from './fetch-window.js';
+import type { LabelRequirement } from '../model/label-selector.js';
 import { hourFileName, isDns1123Label, isDns1123Subdomain, type ContainerRef } from '../model/log-path.js';
 import { dayKey } from '../store/disk-cache.js';
 import { openLogStore, type LogStore, type LogStoreOptions } from '../store/log-store.js';
@@ -22,6 +23,8 @@ export interface FetchOptions {
   namespace?: string;
   /** Applied to pod names here, unanchored, after the query. */
   podPattern?: RegExp;
+  /** Only pods whose labels match (`-l`), in the query that finds the pods. */
+  labels?: readonly LabelRequirement[];
   /** Whole local hours of `store.timeZone`. */
   window: TimeRange;
   outDir: string;
@@ -45,6 +48,7 @@ async function podsInWindow(store: LogStore, options: FetchOptions): Promise<Pod
     kind: 'pods',
     container: options.container,
     ...(options.namespace !== undefined && { namespace: options.namespace }),
+    ...(options.labels !== undefined && { labels: options.labels }),
     window: options.window,
     timeZone: store.zone.zone,
   });

@@ -2,7 +2,7 @@
 // what it served. Other modules report events through the methods; only this class changes counts.
 
 /** What a query is for; every statement the project sends is of one of these kinds. */
-export type QueryKind = 'sweep' | 'entries' | 'listing' | 'hours' | 'pods';
+export type QueryKind = 'sweep' | 'entries' | 'listing' | 'hours' | 'pods' | 'search';
 
 /** A query as statistics and logs name it: its kind, and what it is about (a path or a window). */
 export interface QueryLabel {

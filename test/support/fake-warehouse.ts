@@ -500,7 +500,10 @@ export class FakeWarehouse implements LogWarehouse {
       case 'hours':
         return this.hours(query, spec);
       case 'pods':
+        if (spec.labels !== undefined) throw new Error('the fake warehouse does not select pods by label');
         return this.pods(query, spec);
+      case 'search':
+        throw new Error('the fake warehouse does not search; test grep against the local server');
     }
   }
 

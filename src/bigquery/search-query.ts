@@ -1,0 +1,111 @@
+// The statement behind `bqlogfs grep`: one query over the whole window, which BigQuery bills once
+// for the window's partitions of the entry columns, and which returns only the entries whose line
+// text matches. The pattern is a query parameter; so is every label value.
+import type { TimeRange } from '../model/time-model.js';
+import { entryItems, type BuiltQuery, type LogSource, type StreamTable } from './query-builder.js';
+import { podLabelFilter, type PodLabelScope } from './pod-label-filters.js';
+import { scopeFilter } from './scope-filters.js';
+import { emptyQuery, schemaOf, tableReference, unionOfStreams, valueSql } from './sql-text.js';
+
+/** Which containers a search reads. */
+export interface SearchScope extends PodLabelScope {
+  namespace?: string;
+  container?: string;
+}
+
+/** What is searched for: a fixed string (substring) or an RE2 pattern. */
+export interface SearchPattern {
+  kind: 'fixed' | 'regex';
+  text: string;
+  ignoreCase: boolean;
+}
+
+/**
+ * A JSON payload's line holds no null fields and writes whole numbers without `.0`; the JSON text
+ * BigQuery writes has both. These rewrite the one into the other before matching (RE2 patterns).
+ */
+const JSON_LINE_REWRITES: readonly [pattern: string, replacement: string][] = [
+  ['"(?:[^"\\\\]|\\\\.)*":null,?', ''],
+  [',([}\\]])', '\\1'],
+  ['([:\\[,]-?[0-9]+)\\.0([,}\\]])', '\\1\\2'],
+];
+
+function stringParam(query: BuiltQuery, name: string, value: string): string {
+  query.params[name] = value;
+  query.types[name] = 'STRING';
+  return `@${name}`;
+}
+
+/** The scope's conditions for one table, each starting with `AND`. */
+function scopeConditions(source: LogSource, table: StreamTable, scope: SearchScope, query: BuiltQuery): string {
+  const schema = schemaOf(source);
+  let sql = '';
+  if (scope.namespace !== undefined) {
+    sql += `\n    AND ${valueSql(schema.namespace)} = ${stringParam(query, 'namespace', scope.namespace)}`;
+  }
+  if (scope.container !== undefined) {
+    sql += `\n    AND ${valueSql(schema.container)} = ${stringParam(query, 'container', scope.container)}`;
+  }
+  sql += podLabelFilter(source, table, scope, query);
+  return sql;
+}
+
+/** The text of an entry's line(s) as SQL, over the entry columns of `entryItems`. */
+function lineTextSql(query: BuiltQuery): string {
+  // TO_JSON_STRING writes a missing payload as `null`; its line is empty.
+  let json = "NULLIF(jsonPayload, 'null')";
+  JSON_LINE_REWRITES.forEach(([pattern, replacement], index) => {
+    const from = stringParam(query, `json_rewrite_${index}`, pattern);
+    json = `REGEXP_REPLACE(${json}, ${from}, ${stringParam(query, `json_with_${index}`, replacement)})`;
+  });
+  return `COALESCE(textPayload, ${json}, '')`;
+}
+
+/**
+ * Whether the entry's text matches: a substring test for a fixed string (exact: a pattern holds no
+ * newline, so it is in a line exactly when it is in the text); for a regular expression, RE2 with
+ * `^` and `$` at line ends, so that every line that matches makes its entry match.
+ */
+function matchSql(query: BuiltQuery, pattern: SearchPattern): string {
+  const text = lineTextSql(query);
+  if (pattern.kind === 'fixed') {
+    const needle = stringParam(query, 'pattern', pattern.text);
+    return pattern.ignoreCase ? `STRPOS(LOWER(${text}), LOWER(${needle})) > 0` : `STRPOS(${text}, ${needle}) > 0`;
+  }
+  const flags = pattern.ignoreCase ? '(?mi)' : '(?m)';
+  return `REGEXP_CONTAINS(${text}, ${stringParam(query, 'pattern', `${flags}${pattern.text}`)})`;
+}
+
+/**
+ * The entries in `range` of the containers in `scope` whose text matches, every container in one
+ * statement, in time order (timestamp, insertId, stream, then container). Columns: namespace, pod,
+ * container, then those of `entriesQuery` (severity and labels with `fullEntries`).
+ */
+export function searchQuery(
+  source: LogSource,
+  scope: SearchScope,
+  range: TimeRange,
+  pattern: SearchPattern,
+  fullEntries: boolean,
+): BuiltQuery {
+  const schema = schemaOf(source);
+  const query = emptyQuery();
+  const branches = unionOfStreams(source, (table) => {
+    const where = `${scopeFilter(source, query, range, 'range')}${scopeConditions(source, table, scope, query)}`;
+    return (
+      `  SELECT ${valueSql(schema.namespace)} AS namespace, ${valueSql(schema.pod)} AS pod,` +
+      ` ${valueSql(schema.container)} AS container, ${entryItems(source, table, fullEntries)}\n` +
+      `  FROM ${tableReference(source, table)}\n  WHERE ${where}`
+    );
+  });
+  const columns = ['namespace', 'pod', 'container', 'timestamp', 'insertId', 'stream', 'textPayload', 'jsonPayload'];
+  if (fullEntries) columns.push('severity', 'labels');
+  const tieBreak = schema.insertId === undefined ? ', textPayload, jsonPayload' : '';
+  query.sql =
+    `WITH entries AS (\n${branches}\n)\n` +
+    `SELECT ${columns.join(', ')}\nFROM entries\n` +
+    'WHERE namespace IS NOT NULL AND pod IS NOT NULL AND container IS NOT NULL\n' +
+    `  AND ${matchSql(query, pattern)}\n` +
+    `ORDER BY timestamp, insertId, stream${tieBreak}, namespace, pod, container`;
+  return query;
+}
