@@ -12,6 +12,7 @@ import {
   type LogSource,
   type Stream,
 } from '../src/bigquery/query-builder.js';
+import { columnPaths } from '../src/bigquery/log-schemas.js';
 import { searchQuery, type SearchPattern, type SearchScope } from '../src/bigquery/search-query.js';
 import { parseLabelSelector } from '../src/model/label-selector.js';
 import { GoogleSqlAnalyzer, type CatalogTable, type RestField } from './support/googlesql-analyzer.js';
@@ -31,12 +32,6 @@ interface Layout {
   tables: CatalogTable[];
 }
 
-/** Columns as source discovery records them: top-level names, and `record.field` for RECORD fields. */
-function columnsOf(fields: readonly RestField[]): Set<string> {
-  const nested = fields.flatMap((field) => (field.fields ?? []).map((child) => `${field.name}.${child.name}`));
-  return new Set([...fields.map((field) => field.name ?? ''), ...nested]);
-}
-
 function layout(
   name: string,
   datasetId: string,
@@ -52,7 +47,7 @@ function layout(
       tables: specs.map(({ tableId, stream, fields }) => ({
         ...(stream && { stream }),
         tableId,
-        columns: columnsOf(fields),
+        columns: columnPaths(fields),
       })),
       schema,
     },

@@ -14,7 +14,7 @@ import {
   type BuiltQuery,
   type LogSource,
 } from '../src/bigquery/query-builder.js';
-import { serverArgs } from './support/cli-process.js';
+import { runCli, serverArgs } from './support/cli-process.js';
 import { mountTemp } from './support/daemon.js';
 import { shOk } from './support/shell.js';
 import { expectedFiles } from './support/fixtures.js';
@@ -287,6 +287,32 @@ t.test('split entries are joined into one line at their first part', async (t) =
     '[bqlogfs: part 1 of 2 missing]h after midnight\n',
     'parts across the end of a UTC day are not joined, and both sides show it',
   );
+
+  for (const pattern of ['first half, second', 'gamma0 ', 'part 2 of 4 missing']) {
+    const plain = await shOk(`grep -hF '${pattern}' ${DIR}/${dayName}/*.log || true`, mountpoint);
+    const searched = await runCli(
+      [
+        'grep',
+        ...serverArgs(emulator, PROJECT, DATASET),
+        '--cache-dir',
+        t.testdirName,
+        '--from',
+        `${dayName}T00`,
+        '--to',
+        `${nextDayName}T00`,
+        '-F',
+        pattern,
+      ],
+      { forbidFuse: true },
+    );
+    const expectedLines = plain
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => `${DIR}:${line}\n`)
+      .join('');
+    t.ok(expectedLines.length > 0, `plain grep finds "${pattern}" in the joined lines`);
+    t.equal(searched.stdout, expectedLines, `bqlogfs grep -F "${pattern}" matches the joined line, as plain grep does`);
+  }
 
   const json = (await mountTemp(t, [...serverArgs(emulator, PROJECT, DATASET), '--format', 'json'])).daemon;
   const entries = (await shOk(`cat ${DIR}/${dayName}/10.log`, json.mountpoint))

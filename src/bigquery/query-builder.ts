@@ -92,7 +92,7 @@ export function hoursQuery(
 }
 
 /** The split columns a branch adds when the source's parts are joined; nothing otherwise. */
-function withSplit(source: LogSource, table: StreamTable, splits: boolean): string {
+export function withSplit(source: LogSource, table: StreamTable, splits: boolean): string {
   return splits ? `, ${splitItems(source, table)}` : '';
 }
 
@@ -101,7 +101,7 @@ function rowsOf(branches: string, columns: readonly string[], splits: boolean): 
   return splits ? firstPartsOnly(branches, columns) : { cte: '', from: branches };
 }
 
-function andKept(kept: string): string {
+export function andKept(kept: string): string {
   return kept ? ` AND ${kept}` : '';
 }
 

@@ -2,9 +2,10 @@
 // for the window's partitions of the entry columns, and which returns only the entries whose line
 // text matches. The pattern is a query parameter; so is every label value.
 import type { TimeRange } from '../model/time-model.js';
-import { entryItems, type BuiltQuery, type LogSource, type StreamTable } from './query-builder.js';
+import { andKept, entryItems, withSplit, type BuiltQuery, type LogSource, type StreamTable } from './query-builder.js';
 import { podLabelFilter, type PodLabelScope } from './pod-label-filters.js';
 import { scopeFilter } from './scope-filters.js';
+import { joinedEntriesCtes, joinsSplitParts, splitScan } from './split-parts.js';
 import { emptyQuery, schemaOf, tableReference, unionOfStreams, valueSql } from './sql-text.js';
 
 /** Which containers a search reads. */
@@ -90,21 +91,25 @@ export function searchQuery(
 ): BuiltQuery {
   const schema = schemaOf(source);
   const query = emptyQuery();
+  const entryColumns = ['timestamp', 'insertId', 'stream', 'textPayload', 'jsonPayload'];
+  if (fullEntries) entryColumns.push('severity', 'labels');
+  // Entries Cloud Logging split are matched as the joined line the hour file holds.
+  const splits = joinsSplitParts(source);
+  const { scanned, kept } = splitScan(query, range, splits);
   const branches = unionOfStreams(source, (table) => {
-    const where = `${scopeFilter(source, query, range, 'range')}${scopeConditions(source, table, scope, query)}`;
+    const where = `${scopeFilter(source, query, scanned, 'range')}${scopeConditions(source, table, scope, query)}`;
     return (
       `  SELECT ${valueSql(schema.namespace)} AS namespace, ${valueSql(schema.pod)} AS pod,` +
-      ` ${valueSql(schema.container)} AS container, ${entryItems(source, table, fullEntries)}\n` +
-      `  FROM ${tableReference(source, table)}\n  WHERE ${where}`
+      ` ${valueSql(schema.container)} AS container, ${entryItems(source, table, fullEntries)}` +
+      `${withSplit(source, table, splits)}\n  FROM ${tableReference(source, table)}\n  WHERE ${where}`
     );
   });
-  const columns = ['namespace', 'pod', 'container', 'timestamp', 'insertId', 'stream', 'textPayload', 'jsonPayload'];
-  if (fullEntries) columns.push('severity', 'labels');
+  const keys = ['namespace', 'pod', 'container'];
   const tieBreak = schema.insertId === undefined ? ', textPayload, jsonPayload' : '';
   query.sql =
-    `WITH entries AS (\n${branches}\n)\n` +
-    `SELECT ${columns.join(', ')}\nFROM entries\n` +
-    'WHERE namespace IS NOT NULL AND pod IS NOT NULL AND container IS NOT NULL\n' +
+    `WITH ${splits ? joinedEntriesCtes(branches, keys, entryColumns) : `entries AS (\n${branches}\n)`}\n` +
+    `SELECT ${[...keys, ...entryColumns].join(', ')}\nFROM entries\n` +
+    `WHERE namespace IS NOT NULL AND pod IS NOT NULL AND container IS NOT NULL${andKept(kept)}\n` +
     `  AND ${matchSql(query, pattern)}\n` +
     `ORDER BY timestamp, insertId, stream${tieBreak}, namespace, pod, container`;
   return query;
