@@ -72,6 +72,8 @@ export async function runDemo(mountpointArg: string, options: DemoOptions = DEMO
       `  cat ${shown}/default/frontend-*/nginx/$(date -u +%F)/*.log | awk '{print $9}' | sort | uniq -c`,
       `  ls -lt ${shown}/default        # the pods that logged last come first`,
       `  tail -F ${shown}/default/frontend-*/nginx/current.log   # pods a rollout replaced have none`,
+      `  tail -F ${shown}/payments/@api/app/current.log   # every pod of the api Deployment, across rollouts`,
+      `  npm run -s bqlogfs -- grep --project ${PROJECT} --dataset ${DATASET} --api-endpoint ${emulator.url} --since 2h -c -F 'upstream 500'`,
       `  cat ${shown}/.bqlogfs/stats`,
       '',
       'Press Ctrl-C to unmount and stop.',
