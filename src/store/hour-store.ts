@@ -16,13 +16,13 @@ import {
   awaitHours,
   bytesOf,
   forgetHour,
-  manifestOf,
   rejectPending,
   restoreDayState,
   settleUndelivered,
   type DayState,
   type HourFile,
 } from './day-state.js';
+import { recordManifest } from './day-manifests.js';
 import { dayKey, type DiskCache, type HourReader } from './disk-cache.js';
 import { lineFormatter, type OutputOptions } from './entry-format.js';
 import { HourVerification } from './hour-verification.js';
@@ -115,7 +115,7 @@ export class HourStore {
     const nowMs = this.options.now();
     // An hour skipped by a clock change, or one that has not begun, has no entries.
     if (!range || range.startMs > nowMs) return undefined;
-    const decision = this.refreshPolicy.decide(state, { hourEndMs: range.endMs, hasFile: !!file, mayRefresh, nowMs });
+    const decision = this.refreshPolicy.decide(state, { hourEndMs: range.endMs, file, mayRefresh, nowMs });
     switch (decision.action) {
       case 'skip':
         if (decision.refusedByBudget) this.stats.refreshSkipped();
@@ -210,7 +210,8 @@ export class HourStore {
   }
 
   private async runDayFetch(ref: ContainerRef, day: DayName, state: DayState, plan: DayFetchPlan): Promise<void> {
-    const writer = new HourWriter(this.cache, this.zone, this.formatLine, { ref, day, state, plan });
+    const target = { ref, day, state, plan, sealed: () => recordManifest(this.cache, ref, day, state) };
+    const writer = new HourWriter(this.cache, this.zone, this.formatLine, target);
     try {
       const bytesBilled = await this.readDay(ref, day, plan, writer).catch(async (error: unknown) => {
         if (error instanceof QueryFailure && SWEEP_TOO_BIG.has(error.reason)) {
@@ -236,7 +237,7 @@ export class HourStore {
       this.cache.recordDay(ref, day, bytesOf(state));
       if (plan.finalThroughMs > state.knownThroughMs) {
         state.knownThroughMs = plan.finalThroughMs;
-        await this.cache.writeManifest(ref, day, manifestOf(state));
+        await recordManifest(this.cache, ref, day, state);
       }
     } catch (error) {
       await writer.abandon();
