@@ -130,6 +130,7 @@ export class HourWriter {
       fetchedAtMs: plan.fetchStartMs,
       ...(current.position.fileEnd && { end: current.position.fileEnd }),
       ...(current.file.checksum !== undefined && { checksum: current.file.checksum }),
+      ...(current.file.blockChecksums !== undefined && { blockChecksums: current.file.blockChecksums }),
       verified: true,
     };
     deliverHour(state, file);
