@@ -210,8 +210,7 @@ export class HourStore {
   }
 
   private async runDayFetch(ref: ContainerRef, day: DayName, state: DayState, plan: DayFetchPlan): Promise<void> {
-    const target = { ref, day, state, plan, sealed: () => recordManifest(this.cache, ref, day, state) };
-    const writer = new HourWriter(this.cache, this.zone, this.formatLine, target);
+    const writer = new HourWriter(this.cache, this.zone, this.formatLine, { ref, day, state, plan });
     try {
       const bytesBilled = await this.readDay(ref, day, plan, writer).catch(async (error: unknown) => {
         if (error instanceof QueryFailure && SWEEP_TOO_BIG.has(error.reason)) {

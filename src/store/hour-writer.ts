@@ -8,6 +8,7 @@ import type { RawRow } from '../bigquery/log-warehouse.js';
 import type { ContainerRef } from '../model/log-path.js';
 import type { DayName, TimeZoneModel } from '../model/time-model.js';
 import { sealsHour, type DayFetchPlan } from './day-fetch-plan.js';
+import { recordManifest } from './day-manifests.js';
 import { deliverHour, type DayState, type HourFile } from './day-state.js';
 import type { DiskCache, HourFileWriter } from './disk-cache.js';
 import { DuplicateFilter, entryKeyOf, FilePosition } from './entry-order.js';
@@ -30,8 +31,6 @@ export interface DayFetchTarget {
   day: DayName;
   state: DayState;
   plan: DayFetchPlan;
-  /** Called with each final hour once it is delivered; the fetch goes on when it resolves. */
-  sealed?: (file: HourFile) => Promise<void>;
 }
 
 export class HourWriter {
@@ -134,6 +133,8 @@ export class HourWriter {
       verified: true,
     };
     deliverHour(state, file);
-    if (file.final) await this.target.sealed?.(file);
+    // A final hour goes into the day's manifest at once: a restarted daemon serves it, even if this
+    // fetch never ends.
+    if (file.final) await recordManifest(this.cache, ref, day, state);
   }
 }
