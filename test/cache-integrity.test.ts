@@ -57,9 +57,11 @@ async function servesTheTruth(
   const first = await startDaemon(args, mountpoint);
   t.same(await wrongHours(environment, mountpoint), [], 'the first daemon reads every hour exactly');
   const manifest = join(await cachedPath(cacheDir, environment, '00.log'), '..', 'manifest.json');
-  await waitFor('the manifest', () =>
-    readFile(manifest).then(
-      () => true,
+  // The manifest grows hour by hour as the day is written: wait until it records them all.
+  const hoursOfDay = bulkHours(environment).length;
+  await waitFor('the manifest of the whole day', () =>
+    readFile(manifest, 'utf8').then(
+      (text) => Object.keys((JSON.parse(text) as { hours: object }).hours).length === hoursOfDay,
       () => false,
     ),
   );

@@ -95,9 +95,20 @@ t.test('kill -9 in the middle of a fetch, then mount again with the same cache',
   // Usually an hour is half written when the kill lands; a page can also have just ended on an hour
   // boundary. Either way nothing under a real name may be partial, and everything reads back whole.
   t.comment(`the crash left temporary files: ${partials.map((path) => basename(path)).join(', ') || 'none'}`);
-  t.notOk(
-    leftAfterCrash.some((path) => path.endsWith('manifest.json')),
-    'no manifest: the day was not fetched to its end',
+  // Each final hour goes into the manifest as soon as it is written: the requested one is there,
+  // and every hour it records has its true size.
+  const manifestAfterCrash = leftAfterCrash.find((path) => basename(path) === 'manifest.json');
+  const recorded = manifestAfterCrash
+    ? (JSON.parse(await readFile(join(cacheDir, manifestAfterCrash), 'utf8')) as { hours: Record<string, number> })
+        .hours
+    : {};
+  t.equal(recorded['12'], Buffer.byteLength(files.get(requested) ?? ''), 'the manifest records the requested hour');
+  t.same(
+    Object.entries(recorded).filter(
+      ([hour, size]) => Buffer.byteLength(files.get(`${day}/${hour.padStart(2, '0')}.log`) ?? '') !== size,
+    ),
+    [],
+    'every hour the manifest records has its true size',
   );
   t.same(await wrongWholeFiles(cacheDir, files), [], 'every hour file under its real name is whole and true');
   const halfFetched = [...new Set(partials.map((path) => /^\.(\d\d)\.log\./.exec(basename(path))?.[1]))];
@@ -178,6 +189,15 @@ t.test('SIGTERM while a fetch goes on in the background leaves no temporary file
     'the stopped daemon removed its temporary files',
   );
   t.same(await wrongWholeFiles(cacheDir, files), [], 'every hour file it left is whole and true');
+
+  // The hour read before the stop is in the manifest already: a new daemon serves it without a query.
+  environment.emulator.faults.set({ rules: [] });
+  const second = await startDaemon(daemon.args, daemon.mountpoint);
+  t.teardown(() => second.stop());
+  t.same(await readAndCompare(join(daemon.mountpoint, requested), files.get(requested)), { kind: 'exact' });
+  const sweeps = recentQueries(await readStats(daemon.mountpoint), 'sweep');
+  t.same(sweeps, [], 'the new daemon served the hour from the cache, without a sweep');
+  await second.stop();
 });
 
 t.test('a stale mount on a path with a space is recovered too', async (t) => {

@@ -129,19 +129,24 @@ async function checkedManifest(
   store: LogStore,
   ref: ContainerRef,
   day: DayName,
-): Promise<Omit<DayManifest, 'crc32'> | undefined> {
+): Promise<Omit<DayManifest, 'crc32' | 'blocks'> | undefined> {
   const manifest = await store.cache.readManifest(ref, day);
   if (!manifest) return undefined;
-  const { crc32: recorded, ...rest } = manifest;
+  const { crc32: recorded, blocks: recordedBlocks, ...rest } = manifest;
+  const hex = (bytes: Buffer) => crc32(bytes).toString(16).padStart(8, '0');
   const actual: Record<string, string> = {};
+  const actualBlocks: Record<string, string> = {};
   for (const [hour, size] of Object.entries(manifest.hours)) {
-    const content = await contentOf(store, { ref, day, hour: Number(hour), size } as HourFile);
-    actual[hour] = crc32(content ?? '')
-      .toString(16)
-      .padStart(8, '0');
+    const content = Buffer.from((await contentOf(store, { ref, day, hour: Number(hour), size } as HourFile)) ?? '');
+    actual[hour] = hex(content);
+    const blocks: string[] = [];
+    for (let at = 0; at < content.length; at += 1 << 20) blocks.push(hex(content.subarray(at, at + (1 << 20))));
+    actualBlocks[hour] = blocks.join('');
   }
   if (JSON.stringify(actual) !== JSON.stringify(recorded))
     throw new Error(`checksums ${JSON.stringify(recorded)} are wrong`);
+  if (JSON.stringify(actualBlocks) !== JSON.stringify(recordedBlocks))
+    throw new Error(`block checksums ${JSON.stringify(recordedBlocks)} are wrong`);
   return rest;
 }
 

@@ -58,16 +58,48 @@ function columnReader(data: Data<DataType>): ColumnReader {
   };
 }
 
-/** The rows of one ReadRows response: `schema` is the session's serialized Arrow schema. */
-export function rowsOfBatch(schema: Uint8Array, batch: Uint8Array): RawRow[] {
-  const rows: RawRow[] = [];
-  for (const recordBatch of RecordBatchReader.from(Buffer.concat([schema, batch])).readAll()) {
+/**
+ * Where a response's schema and record batch are put together for apache-arrow: one buffer, reused
+ * from batch to batch, whose start is 8-byte aligned. The IPC format pads each message to 8 bytes,
+ * so the batch's body lies aligned in it too, and apache-arrow reads the body where it is instead of
+ * copying it (it copies a misaligned one). Nothing read from it outlives its batch: values leave it
+ * as JS strings.
+ */
+export class BatchBuffer {
+  private buffer = new Uint8Array(0);
+
+  /** `schema` then `batch`, in the reused buffer; valid until the next call. */
+  join(schema: Uint8Array, batch: Uint8Array): Uint8Array {
+    const length = schema.byteLength + batch.byteLength;
+    if (this.buffer.byteLength < length) this.buffer = new Uint8Array(Math.max(length, this.buffer.byteLength * 2));
+    this.buffer.set(schema, 0);
+    this.buffer.set(batch, schema.byteLength);
+    return this.buffer.subarray(0, length);
+  }
+}
+
+/**
+ * The rows of one ReadRows response, a slice of at most `sliceRows` rows at a time: only one slice
+ * of JS values is alive at once, however large the batch. `schema` is the session's serialized
+ * Arrow schema.
+ */
+export function* rowSlicesOfBatch(
+  schema: Uint8Array,
+  batch: Uint8Array,
+  sliceRows: number,
+  buffer = new BatchBuffer(),
+): Generator<RawRow[]> {
+  for (const recordBatch of RecordBatchReader.from(buffer.join(schema, batch)).readAll()) {
     const columns = recordBatch.data.children.map(columnReader);
-    for (let row = 0; row < recordBatch.numRows; row++) {
-      const values: (string | null)[] = new Array<string | null>(columns.length);
-      for (let column = 0; column < columns.length; column++) values[column] = columns[column]!(row);
-      rows.push(values);
+    for (let first = 0; first < recordBatch.numRows; first += sliceRows) {
+      const end = Math.min(recordBatch.numRows, first + sliceRows);
+      const rows: RawRow[] = new Array<RawRow>(end - first);
+      for (let row = first; row < end; row++) {
+        const values: (string | null)[] = new Array<string | null>(columns.length);
+        for (let column = 0; column < columns.length; column++) values[column] = columns[column]!(row);
+        rows[row - first] = values;
+      }
+      yield rows;
     }
   }
-  return rows;
 }

@@ -4,7 +4,7 @@
 // breaks, ends early or stalls is opened again at the first row not yet delivered.
 import type { BigQueryReadClient } from '@google-cloud/bigquery-storage';
 import { withDeadline } from '../model/deadline.js';
-import { rowsOfBatch } from './arrow-rows.js';
+import { BatchBuffer, rowSlicesOfBatch } from './arrow-rows.js';
 import type { CallPolicy } from './call-policy.js';
 import { describeFailure, failure, QueryFailure } from './failures.js';
 import type { RawRow } from './log-warehouse.js';
@@ -22,6 +22,11 @@ export class ReadApiUnavailable extends Error {}
 
 /** A session is good for 6 hours in BigQuery; one older than this is not used again. */
 const SESSION_REUSE_MS = 5 * 60 * 60 * 1000;
+/**
+ * Rows are decoded and handed over this many at a time: a record batch of several MiB never becomes
+ * JS values all at once, which keeps the daemon's young generation small and its heap bounded.
+ */
+const SLICE_ROWS = 256;
 /** Attempts in a row that deliver no row before the read gives up, whatever the deadline. */
 const MAX_ATTEMPTS_WITHOUT_PROGRESS = 5;
 
@@ -198,6 +203,7 @@ export class StorageResults {
     const responses = call[Symbol.asyncIterator]() as AsyncIterator<{
       arrowRecordBatch?: { serializedRecordBatch?: Uint8Array | null } | null;
     }>;
+    const buffer = new BatchBuffer();
     try {
       while (progress.next < end) {
         const stalled = () => failure('the Storage Read API sent nothing in time', 'backendError');
@@ -205,13 +211,15 @@ export class StorageResults {
         if (done) break;
         const batch = value.arrowRecordBatch?.serializedRecordBatch;
         if (!batch || batch.length === 0) continue;
-        const rows = rowsOfBatch(session.schema, batch);
-        const wanted = rows.length > end - progress.next ? rows.slice(0, end - progress.next) : rows;
-        progress.next += wanted.length;
-        try {
-          await deliver(wanted);
-        } catch (error) {
-          throw new DeliveryFailed(error);
+        for (const slice of rowSlicesOfBatch(session.schema, batch, SLICE_ROWS, buffer)) {
+          const wanted = slice.length > end - progress.next ? slice.slice(0, end - progress.next) : slice;
+          progress.next += wanted.length;
+          try {
+            await deliver(wanted);
+          } catch (error) {
+            throw new DeliveryFailed(error);
+          }
+          if (progress.next >= end) break;
         }
       }
     } finally {

@@ -5,6 +5,7 @@ import type { ContainerRef } from '../model/log-path.js';
 import type { DayName, TimeZoneModel } from '../model/time-model.js';
 import { deferred, type Deferred } from './deferred.js';
 import type { CachedHour, DayManifest, DiskCache } from './disk-cache.js';
+import { CHECKED_BLOCK_BYTES } from './hour-file-writers.js';
 import type { FileEnd } from './entry-order.js';
 
 /** An hour file as the store hands it out: what it holds and whether it can still change. */
@@ -17,6 +18,8 @@ export interface HourFile extends CachedHour {
   end?: FileEnd;
   /** The checksum (CRC-32, hex) of the whole file, recorded when it was written; only new files have one. */
   checksum?: string;
+  /** The CRC-32 of each of its 1 MiB blocks (BlockChecksums.hex), against which a restored file is read. */
+  blockChecksums?: string;
   /**
    * Its bytes on disk are known to be the ones written: this process wrote them, or has checked
    * them against `checksum`. A file restored from a manifest is checked on its first read.
@@ -63,6 +66,8 @@ export async function restoreDayState(
     if (checksum === undefined) return empty;
     const found = await cache.statHour({ ref, day, hour });
     if (found?.size !== size) return empty;
+    const blocks = manifest.blocks?.[hourText];
+    const blocksFit = blocks?.length === Math.ceil(size / CHECKED_BLOCK_BYTES) * 8;
     const endMs = zone.hourRange(day, hour)?.endMs ?? 0;
     files.set(hour, {
       ref,
@@ -73,6 +78,7 @@ export async function restoreDayState(
       final: true,
       fetchedAtMs: found.mtimeMs,
       checksum,
+      ...(blocksFit && { blockChecksums: blocks }),
       verified: false,
     });
   }
@@ -83,12 +89,14 @@ export async function restoreDayState(
 export function manifestOf(state: DayState): DayManifest {
   const hours: Record<string, number> = {};
   const crc32: Record<string, string> = {};
+  const blocks: Record<string, string> = {};
   for (const [hour, file] of state.files) {
     if (!file.final) continue;
     hours[String(hour)] = file.size;
     if (file.checksum !== undefined) crc32[String(hour)] = file.checksum;
+    if (file.blockChecksums !== undefined) blocks[String(hour)] = file.blockChecksums;
   }
-  return { knownThroughMs: state.knownThroughMs, hours, crc32 };
+  return { knownThroughMs: state.knownThroughMs, hours, crc32, blocks };
 }
 
 /** Bytes of all the day's hour files. */

@@ -23,6 +23,8 @@ export interface DayManifest {
   hours: Record<string, number>;
   /** The checksum (CRC-32, hex) of each final hour file, by hour, recorded when it was written. */
   crc32?: Record<string, string>;
+  /** The CRC-32 of each 1 MiB block of each final hour file, 8 hex digits a block, by hour. */
+  blocks?: Record<string, string>;
 }
 
 /** Which hour file of the cache. */

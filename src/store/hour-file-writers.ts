@@ -17,8 +17,40 @@ export class Checksum {
   }
 
   get hex(): string {
-    return this.value.toString(16).padStart(8, '0');
+    return hex(this.value);
   }
+}
+
+/** Bytes covered by each block checksum: a cached file is checked block by block as it is read. */
+export const CHECKED_BLOCK_BYTES = 1 << 20;
+
+/** The CRC-32 of each CHECKED_BLOCK_BYTES block of a file (the last one may be shorter), as 8 hex digits each. */
+export class BlockChecksums {
+  private readonly done: string[] = [];
+  private value = 0;
+  private filled = 0;
+
+  update(bytes: Buffer): void {
+    for (let at = 0; at < bytes.length;) {
+      const take = Math.min(CHECKED_BLOCK_BYTES - this.filled, bytes.length - at);
+      this.value = crc32(bytes.subarray(at, at + take), this.value);
+      this.filled += take;
+      at += take;
+      if (this.filled === CHECKED_BLOCK_BYTES) {
+        this.done.push(hex(this.value));
+        [this.value, this.filled] = [0, 0];
+      }
+    }
+  }
+
+  /** All blocks' checksums, one after the other. */
+  get hex(): string {
+    return this.done.join('') + (this.filled > 0 ? hex(this.value) : '');
+  }
+}
+
+function hex(value: number): string {
+  return value.toString(16).padStart(8, '0');
 }
 
 /** Writes one hour file. After `commit` or `abandon` it is closed and takes no more calls. */
@@ -27,6 +59,8 @@ export interface HourFileWriter {
   readonly size: number;
   /** The checksum of the whole file, once committed; undefined for a file appended to. */
   readonly checksum: string | undefined;
+  /** Its blocks' checksums (BlockChecksums.hex), once committed; undefined for a file appended to. */
+  readonly blockChecksums: string | undefined;
   write(chunk: Buffer): Promise<void>;
   /** Makes everything written durable and the file the hour's file. */
   commit(): Promise<void>;
@@ -52,10 +86,11 @@ function handleWriter(
   handle: FileHandle,
   startSize: number,
   finish: { afterCommit(): Promise<void>; abandon(): Promise<void> },
-  hash?: Checksum,
+  hash?: { whole: Checksum; blocks: BlockChecksums },
 ): HourFileWriter {
   let size = startSize;
   let checksum: string | undefined;
+  let blockChecksums: string | undefined;
   return {
     get size() {
       return size;
@@ -63,15 +98,20 @@ function handleWriter(
     get checksum() {
       return checksum;
     },
+    get blockChecksums() {
+      return blockChecksums;
+    },
     async write(chunk) {
       await writeAll(handle, chunk);
-      hash?.update(chunk);
+      hash?.whole.update(chunk);
+      hash?.blocks.update(chunk);
       size += chunk.length;
     },
     async commit() {
       await handle.datasync();
       await handle.close();
-      checksum = hash?.hex;
+      checksum = hash?.whole.hex;
+      blockChecksums = hash?.blocks.hex;
       await finish.afterCommit();
     },
     abandon: () => finish.abandon(),
@@ -90,7 +130,7 @@ export function newFileWriter(handle: FileHandle, name: TemporaryName): HourFile
         await name.discard();
       },
     },
-    new Checksum(),
+    { whole: new Checksum(), blocks: new BlockChecksums() },
   );
 }
 

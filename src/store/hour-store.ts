@@ -16,13 +16,13 @@ import {
   awaitHours,
   bytesOf,
   forgetHour,
-  manifestOf,
   rejectPending,
   restoreDayState,
   settleUndelivered,
   type DayState,
   type HourFile,
 } from './day-state.js';
+import { recordManifest } from './day-manifests.js';
 import { dayKey, type DiskCache, type HourReader } from './disk-cache.js';
 import { lineFormatter, type OutputOptions } from './entry-format.js';
 import { HourVerification } from './hour-verification.js';
@@ -117,7 +117,7 @@ export class HourStore {
     const nowMs = this.options.now();
     // An hour skipped by a clock change, or one that has not begun, has no entries.
     if (!range || range.startMs > nowMs) return undefined;
-    const decision = this.refreshPolicy.decide(state, { hourEndMs: range.endMs, hasFile: !!file, mayRefresh, nowMs });
+    const decision = this.refreshPolicy.decide(state, { hourEndMs: range.endMs, file, mayRefresh, nowMs });
     switch (decision.action) {
       case 'skip':
         if (decision.refusedByBudget) this.stats.refreshSkipped();
@@ -238,7 +238,7 @@ export class HourStore {
       this.cache.recordDay(ref, day, bytesOf(state));
       if (plan.finalThroughMs > state.knownThroughMs) {
         state.knownThroughMs = plan.finalThroughMs;
-        await this.cache.writeManifest(ref, day, manifestOf(state));
+        await recordManifest(this.cache, ref, day, state);
       }
     } catch (error) {
       await writer.abandon();

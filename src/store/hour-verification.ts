@@ -1,9 +1,11 @@
 // Cached hour files this process did not write (restored from a day's manifest) are checked against
-// the checksum recorded when they were written, on their first read and before any byte of them is
-// handed out. A damaged file is removed and its hour fetched again. A file checked once, or written
-// by this process, is read with no check at all.
+// the checksums recorded when they were written before any byte of them is handed out: block by
+// block as they are read (checked-reader.ts), or, for a manifest without block checksums, whole on
+// their first open. A damaged file is removed and its hour fetched again. A file checked once, or
+// written by this process, is read with no check at all.
 import type { Logger } from 'pino';
 import { hourFileName } from '../model/log-path.js';
+import { CheckedReader } from './checked-reader.js';
 import type { HourFile } from './day-state.js';
 import { dayKey, type DiskCache, type HourReader } from './disk-cache.js';
 
@@ -21,6 +23,16 @@ export class HourVerification {
   /** Opens the file for reading; the returned reader is of a file whose bytes match its checksum. */
   async open(file: HourFile): Promise<HourReader> {
     if (file.verified) return this.cache.openForReading(file);
+    if (file.blockChecksums !== undefined) {
+      const reopen = async () => {
+        const again = await this.replace(file);
+        // A final hour fetched again has the same bytes; anything else would mix two versions.
+        if (again.size !== file.size)
+          throw new Error(`the hour fetched again in place of a damaged file has another size`);
+        return this.cache.openForReading(again);
+      };
+      return new CheckedReader(await this.cache.openForReading(file), file, reopen);
+    }
     const reader = await this.openChecked(file);
     if (reader) return reader;
     return this.cache.openForReading(await this.replace(file));

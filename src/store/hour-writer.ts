@@ -8,12 +8,11 @@ import type { RawRow } from '../bigquery/log-warehouse.js';
 import type { ContainerRef } from '../model/log-path.js';
 import type { DayName, TimeZoneModel } from '../model/time-model.js';
 import { sealsHour, type DayFetchPlan } from './day-fetch-plan.js';
+import { recordManifest } from './day-manifests.js';
 import { deliverHour, type DayState, type HourFile } from './day-state.js';
 import type { DiskCache, HourFileWriter } from './disk-cache.js';
 import { DuplicateFilter, entryKeyOf, FilePosition } from './entry-order.js';
-
-/** Lines are buffered up to this many characters before they are written. */
-const WRITE_CHUNK_CHARS = 1 << 20;
+import { LineBuffer, type LineSink } from './line-buffer.js';
 
 /** The hour being written: where its lines go, and what it held before this fetch, if it grows. */
 interface OpenHour {
@@ -23,8 +22,8 @@ interface OpenHour {
   /** The live hour's file from an earlier fetch, when this one appends to it. */
   grows?: HourFile;
   position: FilePosition;
-  /** Lines not yet written. */
-  lines: string;
+  /** Writes lines to `file`. */
+  write: LineSink;
 }
 
 export interface DayFetchTarget {
@@ -38,6 +37,8 @@ export class HourWriter {
   private current: OpenHour | undefined;
   private rowsSeen = 0;
   private readonly duplicates = new DuplicateFilter();
+  /** Lines of the open hour not yet written. */
+  private readonly lines = new LineBuffer();
 
   constructor(
     private readonly cache: DiskCache,
@@ -56,10 +57,10 @@ export class HourWriter {
       if (hour === undefined) continue;
       const current = await this.hourFor(hour);
       if (!current.position.accepts(key)) continue;
-      current.lines += this.formatLine(row);
-      if (current.lines.length >= WRITE_CHUNK_CHARS) await this.flush(current);
+      const writing = this.lines.add(this.formatLine(row), current.write);
+      if (writing) await writing;
     }
-    if (this.current) await this.flush(this.current);
+    if (this.current) await this.lines.flush(this.current.write);
   }
 
   /** Rows handed to the writer so far, written or dropped. */
@@ -81,6 +82,7 @@ export class HourWriter {
     const current = this.current;
     this.current = undefined;
     this.duplicates.reset();
+    this.lines.discard();
     await current?.file.abandon();
   }
 
@@ -102,22 +104,16 @@ export class HourWriter {
       // A live hour only ever grows, so readers never see bytes change under them. Entries that
       // arrive late for an earlier position show up once the hour is final.
       const file = await this.cache.appendToHour(live);
-      return { hour, final, file, grows: live, position: new FilePosition(live.end && { ...live.end }), lines: '' };
+      const position = new FilePosition(live.end && { ...live.end });
+      return { hour, final, file, grows: live, position, write: (bytes) => file.write(bytes) };
     }
     const file = await this.cache.createHour({ ref, day, hour });
-    return { hour, final, file, position: new FilePosition(undefined), lines: '' };
-  }
-
-  private async flush(current: OpenHour): Promise<void> {
-    if (current.lines.length === 0) return;
-    const bytes = Buffer.from(current.lines);
-    current.lines = '';
-    await current.file.write(bytes);
+    return { hour, final, file, position: new FilePosition(undefined), write: (bytes) => file.write(bytes) };
   }
 
   private async finishHour(current: OpenHour): Promise<void> {
     const { ref, day, state, plan } = this.target;
-    await this.flush(current);
+    await this.lines.flush(current.write);
     await current.file.commit();
     const size = current.file.size;
     let mtimeMs: number;
@@ -133,8 +129,12 @@ export class HourWriter {
       fetchedAtMs: plan.fetchStartMs,
       ...(current.position.fileEnd && { end: current.position.fileEnd }),
       ...(current.file.checksum !== undefined && { checksum: current.file.checksum }),
+      ...(current.file.blockChecksums !== undefined && { blockChecksums: current.file.blockChecksums }),
       verified: true,
     };
     deliverHour(state, file);
+    // A final hour goes into the day's manifest at once: a restarted daemon serves it, even if this
+    // fetch never ends.
+    if (file.final) await recordManifest(this.cache, ref, day, state);
   }
 }

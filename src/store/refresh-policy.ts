@@ -15,8 +15,11 @@ export type AccessDecision =
 
 export interface HourAccess {
   hourEndMs: number;
-  /** The store has a file for the hour. */
-  hasFile: boolean;
+  /**
+   * The store's file for the hour, if any. A final one never changes: it is served as it is, even
+   * when a manifest recorded it before its day's fetch ended.
+   */
+  file: { final: boolean } | undefined;
   /** A reader opens the hour or has it open. */
   mayRefresh: boolean;
   nowMs: number;
@@ -33,11 +36,14 @@ export class RefreshPolicy {
   decide(state: Pick<DayState, 'knownThroughMs' | 'fetching' | 'lastFetchMs'>, access: HourAccess): AccessDecision {
     const { nowMs } = access;
     const fresh =
-      access.hourEndMs <= state.knownThroughMs || state.fetching || nowMs - state.lastFetchMs < this.refreshMs;
+      access.file?.final === true ||
+      access.hourEndMs <= state.knownThroughMs ||
+      state.fetching ||
+      nowMs - state.lastFetchMs < this.refreshMs;
     if (fresh) return { action: 'hit' };
     const refresh = state.lastFetchMs > -Infinity;
     if (!refresh) return { action: 'fetch', refresh };
-    const wanted = access.mayRefresh || !access.hasFile;
+    const wanted = access.mayRefresh || !access.file;
     if (!wanted) return { action: 'skip', refusedByBudget: false };
     if (this.budget && !this.budget.allows(nowMs)) return { action: 'skip', refusedByBudget: true };
     return { action: 'fetch', refresh };

@@ -1,0 +1,162 @@
+// `node --import tsx bench/cold-read.ts`: only the cold reads of `npm run bench`, quicker to run
+// while working on the fetch path. A big hour (`--hour-mib`, default 256) is loaded into the local
+// server with the bench's data set; each run then times a cold `cat` of it through a fresh mount
+// against the same baselines as the bench (the same sweep paged over REST, the textPayload script,
+// DuckDB writing the rows to a file), alternately, and prints the medians, their ratios and the
+// daemon's peak RSS. With `--profile DIR`, the daemon of each cold `cat` runs with `--cpu-prof`,
+// and the local server (in this process) is profiled for the same span, into DIR.
+//
+//   node --import tsx bench/cold-read.ts --hour-mib 256 --runs 3 [--profile /tmp/prof] [--only mount]
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import type { LogSource } from '../src/bigquery/query-builder.js';
+import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
+import { emulatorClient } from '../src/emulator/client.js';
+import { startEmulator } from '../src/emulator/server.js';
+import { DAY_MS } from '../src/model/time-model.js';
+import { cliCommand, nodeCommand, spawnCommand, stopCli, waitForMounts } from '../test/support/cli-process.js';
+import { removeDir, startDaemon, tempDir } from '../test/support/daemon.js';
+import { sh, shOk } from '../test/support/shell.js';
+import { naiveScript, physicalLimit, sameQueryOverRest } from './baselines.js';
+import { backgroundEntries, HOUR, hourEntries, sizedHours } from './data.js';
+import { median } from './report.js';
+
+const PROJECT = 'bench-project';
+const DATASET = 'bench_logs';
+
+const { values } = parseArgs({
+  options: {
+    'hour-mib': { type: 'string', default: '256' },
+    runs: { type: 'string', default: '3' },
+    profile: { type: 'string' },
+    /** Only the mount's cold reads, no baselines. */
+    only: { type: 'string' },
+    'latency-ms': { type: 'string', default: '0' },
+    /** A DuckDB file for the local server: loaded when it does not exist yet, reused as it is when it does. */
+    db: { type: 'string' },
+    /** Another checkout of bqlogfs whose daemon is timed too, alternately with this tree's. */
+    base: { type: 'string' },
+    /** Node flags added to the daemon's, e.g. "--trace-gc". */
+    'daemon-flags': { type: 'string' },
+  },
+});
+const RUNS = Number(values.runs);
+const big = sizedHours(Number(values['hour-mib']) * 2 ** 20).at(-1)!;
+const day = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
+const hourPath = `${big.ref.namespace}/${big.ref.pod}/${big.ref.container}/${day}/${String(HOUR).padStart(2, '0')}.log`;
+const samples = new Map<string, number[]>();
+const rssSamples: number[] = [];
+
+function sample(side: string, ms: number): void {
+  samples.set(side, [...(samples.get(side) ?? []), ms]);
+  process.stderr.write(`${side}: ${(ms / 1000).toFixed(2)} s\n`);
+}
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await work();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+async function peakRssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+const loaded = values.db !== undefined && (await stat(values.db).catch(() => undefined)) !== undefined;
+const emulator = await startEmulator({ port: 0, ...(values.db !== undefined && { dbPath: values.db }) });
+const client = emulatorClient(emulator.url, PROJECT);
+if (!loaded) {
+  process.stderr.write(`loading a ${values['hour-mib']} MiB hour into the local server…\n`);
+  await createSinkTables(client, DATASET, 'partitioned', [day], []);
+  await insertEntries(client, DATASET, 'partitioned', hourEntries(day, big), 2000);
+  await insertEntries(client, DATASET, 'partitioned', backgroundEntries(day, big.ref), 2000);
+}
+emulator.faults.set({ latencyMs: Number(values['latency-ms']), rules: [] });
+
+const source: LogSource = {
+  projectId: PROJECT,
+  datasetId: DATASET,
+  layout: 'partitioned',
+  tables: (['stdout', 'stderr'] as const).map((stream) => ({
+    stream,
+    tableId: stream,
+    columns: new Set(['timestamp', 'insertId', 'textPayload', 'resource']),
+  })),
+};
+const args = [
+  ...['--project', PROJECT, '--dataset', DATASET, '--api-endpoint', emulator.url],
+  ...['--read-api-endpoint', emulator.storageAddress, '--log-level', 'warn'],
+];
+const work = await tempDir('bench');
+const out = join(work, 'out.log');
+const profileDir = values.profile;
+if (profileDir) await mkdir(profileDir, { recursive: true });
+const session = new Session();
+session.connect();
+
+/** `bqlogfs mount`, as the tests start it, with `--cpu-prof` under `--profile`. */
+async function mountDaemon(mountArgs: string[], mountpoint: string, tree?: string) {
+  const flags = values['daemon-flags']?.split(' ') ?? [];
+  if (profileDir) flags.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
+  if (flags.length === 0 && tree === undefined) return startDaemon(mountArgs, mountpoint);
+  const main = tree === undefined ? [] : [resolve(tree, 'src/cli/main.ts')];
+  const command =
+    tree === undefined
+      ? cliCommand(['mount', mountpoint, ...mountArgs])
+      : nodeCommand([...main, 'mount', mountpoint, ...mountArgs]);
+  const [node = '', ...rest] = command;
+  const run = spawnCommand([node, ...flags, ...rest]);
+  await waitForMounts(run, [mountpoint]);
+  return { process: run.child, stop: () => stopCli(run, [mountpoint]), logs: run.output };
+}
+
+async function coldCat(run: number, tree?: string): Promise<number> {
+  const cacheDir = await tempDir('bench-cache');
+  const mountpoint = await tempDir('bench-mnt');
+  const daemon = await mountDaemon([...args, '--cache-dir', cacheDir], mountpoint, tree);
+  if (profileDir) {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
+  const ms = await timed(() => shOk(`cat ${hourPath} > /dev/null`, mountpoint));
+  if (profileDir) {
+    const { profile } = await session.post('Profiler.stop');
+    const name = `server-${run}${tree === undefined ? '' : '-base'}.cpuprofile`;
+    await writeFile(join(profileDir, name), JSON.stringify(profile));
+  }
+  while ((await sh(`find ${cacheDir} -name manifest.json | grep -q .`)).code !== 0) await sleep(200);
+  rssSamples.push(await peakRssMiB(daemon.process.pid ?? 0));
+  await daemon.stop();
+  if (values['daemon-flags']) await writeFile(join(tmpdir(), `bench-daemon-${run}.log`), daemon.logs());
+  await removeDir(mountpoint);
+  await removeDir(cacheDir);
+  return ms;
+}
+
+for (let run = 0; run < RUNS; run++) {
+  sample('mount', await coldCat(run));
+  if (values.base !== undefined) sample('mount of --base', await coldCat(run, values.base));
+  if (values.only === 'mount') continue;
+  sample('same query, REST pages', await timed(() => sameQueryOverRest(client, source, big.ref, day, out)));
+  sample('textPayload script', await timed(() => naiveScript(client, big.ref, day, out)));
+  sample('DuckDB COPY', await timed(() => physicalLimit(emulator, PROJECT, big.ref, day, out)));
+}
+session.disconnect();
+
+const mount = median(samples.get('mount')!);
+process.stdout.write(`cold cat of a ${values['hour-mib']} MiB hour, ${RUNS} runs (median):\n`);
+for (const [side, list] of samples) {
+  const ratio = side === 'mount' ? '' : `  mount/this ${(mount / median(list)).toFixed(2)}`;
+  process.stdout.write(
+    `  ${side}: ${list.map((ms) => (ms / 1000).toFixed(2)).join(', ')} s (median ${(median(list) / 1000).toFixed(2)})${ratio}\n`,
+  );
+}
+process.stdout.write(`  daemon peak RSS: ${rssSamples.map((mib) => mib.toFixed(0)).join(', ')} MB\n`);
+await removeDir(work);
+await emulator.close();
+process.exit(0);

@@ -1,0 +1,55 @@
+// Lines on their way into an hour file, encoded into one reused buffer as they come. Each line's
+// string can be collected at once: a string that grew by concatenation until it was written would
+// outlive many young-generation collections (the daemon keeps that generation at 2 MB), be copied
+// at each, and be flattened again when written.
+import { Buffer } from 'node:buffer';
+
+/** Bytes gathered before they are written; a longer line is written on its own. */
+const BUFFER_BYTES = 1 << 20;
+/** The most UTF-8 bytes one UTF-16 code unit can take. */
+const MAX_BYTES_PER_UNIT = 3;
+
+/** Where the gathered bytes go; the buffer is reused once the returned promise resolves. */
+export type LineSink = (bytes: Buffer) => Promise<void>;
+
+export class LineBuffer {
+  private buffer: Buffer | undefined;
+  private used = 0;
+
+  /**
+   * Adds a line bound for `sink`. Returns undefined when it just went into the buffer, or a promise
+   * of the writes that making room for it took (the line is in by then).
+   */
+  add(line: string, sink: LineSink): Promise<void> | undefined {
+    const most = line.length * MAX_BYTES_PER_UNIT;
+    if (this.used + most <= BUFFER_BYTES) {
+      this.buffer ??= Buffer.allocUnsafe(BUFFER_BYTES);
+      this.used += this.buffer.write(line, this.used);
+      return undefined;
+    }
+    return this.addAfterFlush(line, most, sink);
+  }
+
+  /** Writes what was gathered to `sink`. */
+  async flush(sink: LineSink): Promise<void> {
+    if (this.used === 0 || !this.buffer) return;
+    const bytes = this.buffer.subarray(0, this.used);
+    this.used = 0;
+    await sink(bytes);
+  }
+
+  /** Drops what was gathered and not written. */
+  discard(): void {
+    this.used = 0;
+  }
+
+  private async addAfterFlush(line: string, most: number, sink: LineSink): Promise<void> {
+    await this.flush(sink);
+    if (most > BUFFER_BYTES) {
+      await sink(Buffer.from(line));
+      return;
+    }
+    this.buffer ??= Buffer.allocUnsafe(BUFFER_BYTES);
+    this.used += this.buffer.write(line, this.used);
+  }
+}
