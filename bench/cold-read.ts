@@ -13,7 +13,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import type { LogSource } from '../src/bigquery/query-builder.js';
 import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
 import { emulatorClient } from '../src/emulator/client.js';
 import { startEmulator } from '../src/emulator/server.js';
@@ -22,11 +21,8 @@ import { cliCommand, nodeCommand, spawnCommand, stopCli, waitForMounts } from '.
 import { removeDir, startDaemon, tempDir } from '../test/support/daemon.js';
 import { sh, shOk } from '../test/support/shell.js';
 import { naiveScript, physicalLimit, sameQueryOverRest } from './baselines.js';
-import { backgroundEntries, HOUR, hourEntries, sizedHours } from './data.js';
+import { backgroundEntries, BENCH_SOURCE, DATASET, HOUR, hourEntries, mountArgs, PROJECT, sizedHours } from './data.js';
 import { median } from './report.js';
-
-const PROJECT = 'bench-project';
-const DATASET = 'bench_logs';
 
 const { values } = parseArgs({
   options: {
@@ -78,20 +74,8 @@ if (!loaded) {
 }
 emulator.faults.set({ latencyMs: Number(values['latency-ms']), rules: [] });
 
-const source: LogSource = {
-  projectId: PROJECT,
-  datasetId: DATASET,
-  layout: 'partitioned',
-  tables: (['stdout', 'stderr'] as const).map((stream) => ({
-    stream,
-    tableId: stream,
-    columns: new Set(['timestamp', 'insertId', 'textPayload', 'resource']),
-  })),
-};
-const args = [
-  ...['--project', PROJECT, '--dataset', DATASET, '--api-endpoint', emulator.url],
-  ...['--read-api-endpoint', emulator.storageAddress, '--log-level', 'warn'],
-];
+const source = BENCH_SOURCE;
+const args = mountArgs(emulator);
 const work = await tempDir('bench');
 const out = join(work, 'out.log');
 const profileDir = values.profile;

@@ -4,6 +4,7 @@
 // pods logging all day.
 import { hourRange, dayRange, HOUR_MS } from '../src/model/time-model.js';
 import type { LogEntry } from '../src/demo/sink-tables.js';
+import type { LogSource } from '../src/bigquery/query-builder.js';
 import type { ContainerRef } from '../src/model/log-path.js';
 
 export const HOUR = 12;
@@ -69,4 +70,27 @@ export function* backgroundEntries(day: string, big: ContainerRef): Generator<Lo
       };
     }
   }
+}
+
+export const PROJECT = 'bench-project';
+export const DATASET = 'bench_logs';
+
+/** The bench's tables as the baselines' queries read them. */
+export const BENCH_SOURCE: LogSource = {
+  projectId: PROJECT,
+  datasetId: DATASET,
+  layout: 'partitioned',
+  tables: (['stdout', 'stderr'] as const).map((stream) => ({
+    stream,
+    tableId: stream,
+    columns: new Set(['timestamp', 'insertId', 'textPayload', 'resource']),
+  })),
+};
+
+/** A mount's connection to the bench's local server, over both APIs. */
+export function mountArgs(server: { url: string; storageAddress: string }): string[] {
+  return [
+    ...['--project', PROJECT, '--dataset', DATASET, '--api-endpoint', server.url],
+    ...['--read-api-endpoint', server.storageAddress, '--log-level', 'warn'],
+  ];
 }

@@ -8,7 +8,6 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import type { LogSource } from '../src/bigquery/query-builder.js';
 import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
 import { emulatorClient } from '../src/emulator/client.js';
 import { startEmulator } from '../src/emulator/server.js';
@@ -16,11 +15,19 @@ import { DAY_MS } from '../src/model/time-model.js';
 import { removeDir, startDaemon, tempDir, type Daemon } from '../test/support/daemon.js';
 import { sh, shOk } from '../test/support/shell.js';
 import { naiveScript, physicalLimit, sameQueryOverRest } from './baselines.js';
-import { backgroundEntries, HOUR, hourEntries, sizedHours, type SizedHour } from './data.js';
+import {
+  backgroundEntries,
+  BENCH_SOURCE,
+  DATASET,
+  HOUR,
+  hourEntries,
+  mountArgs,
+  PROJECT,
+  sizedHours,
+  type SizedHour,
+} from './data.js';
 import { Report } from './report.js';
 
-const PROJECT = 'bench-project';
-const DATASET = 'bench_logs';
 /** What a request to BigQuery costs in round trip from a machine outside Google's network. */
 const LATENCY_MS = 150;
 
@@ -81,20 +88,8 @@ async function main(): Promise<void> {
   });
   report.note(`load of the data set into the local server: ${(loadMs / 1000).toFixed(1)} s`);
 
-  const source: LogSource = {
-    projectId: PROJECT,
-    datasetId: DATASET,
-    layout: 'partitioned',
-    tables: (['stdout', 'stderr'] as const).map((stream) => ({
-      stream,
-      tableId: stream,
-      columns: new Set(['timestamp', 'insertId', 'textPayload', 'resource']),
-    })),
-  };
-  const args = [
-    ...['--project', PROJECT, '--dataset', DATASET, '--api-endpoint', emulator.url],
-    ...['--read-api-endpoint', emulator.storageAddress, '--log-level', 'warn'],
-  ];
+  const source = BENCH_SOURCE;
+  const args = mountArgs(emulator);
   const work = await tempDir('bench');
   const out = join(work, 'out.log');
   const caches: string[] = [];
