@@ -1,5 +1,7 @@
 // `bqlogfs doctor` against the local server loaded with the fixtures: every check passes, the
 // dry-run estimates are real numbers, and a missing dataset fails with its fix and exit code 1.
+// The Storage Read API check creates a read session that reads nothing, and fails with its fix when
+// the server refuses read sessions or does not answer.
 import t from 'tap';
 import { emulatorClient } from '../src/emulator/client.js';
 import { checkDataset, estimateCosts } from '../src/doctor/doctor-bigquery.js';
@@ -21,6 +23,11 @@ for (const layout of LAYOUTS) {
     t.match(run.output, new RegExp(`^ok +dataset ${PROJECT}:${datasetFor(layout)}: ${layout} tables`, 'm'));
     t.match(run.output, /^ok +columns of stdout\S*: .*every expected column/m);
     t.match(run.output, /^ok +columns of stderr\S*: .*every expected column/m);
+    const storage = `127\\.0\\.0\\.1:${currentEnvironment().emulator.storagePort}`;
+    t.match(
+      run.output,
+      new RegExp(`^ok +Storage Read API: ${storage}: a read session on stdout\\S* was created; no row was read$`, 'm'),
+    );
     for (const label of ['listing one day', 'reading one container-day']) {
       const match = new RegExp(
         `^ok +cost of ${label}: \\S+: ([\\d.]+) \\S+ processed, about ([\\d.]+) \\S+ billed`,
@@ -33,8 +40,48 @@ for (const layout of LAYOUTS) {
     const statsAfter = await emulatorStats();
     t.equal(statsAfter.bytesBilled, statsBefore.bytesBilled, 'doctor billed nothing');
     t.equal(statsAfter.queries, statsBefore.queries, 'doctor ran dry runs only');
+    t.equal(statsAfter.storageReadSessions - statsBefore.storageReadSessions, 1, 'one read session');
+    t.equal(statsAfter.storageRowsRead, statsBefore.storageRowsRead, 'no row read through it');
+    t.equal(statsAfter.storageBytesRead, statsBefore.storageBytesRead, 'no byte read through it');
   });
 }
+
+t.test('the Storage Read API is skipped where the mount would not use it', async (t) => {
+  const before = (await emulatorStats()).storageReadSessions;
+  const rest = await runCli(['doctor', ...fixtureArgs(currentEnvironment()), '--read-api', 'rest']);
+  t.equal(rest.code, 0, { output: rest.output });
+  t.match(rest.output, /^skip +Storage Read API: not used: --read-api rest reads query results as REST pages$/m);
+  const restOnly = await runCli([
+    'doctor',
+    ...serverArgs(currentEnvironment().emulator.url, PROJECT, datasetFor('partitioned')),
+  ]);
+  t.equal(restOnly.code, 0, { output: restOnly.output });
+  t.match(restOnly.output, /^skip +Storage Read API: not used: --api-endpoint is set but --read-api-endpoint is not/m);
+  t.equal((await emulatorStats()).storageReadSessions, before, 'no read session');
+});
+
+t.test('read sessions refused: FAIL with the fix, exit 1', async (t) => {
+  const { emulator } = currentEnvironment();
+  emulator.faults.set({
+    rules: [{ endpoint: 'storage.createReadSession', kind: 'error', status: 403, reason: 'accessDenied' }],
+  });
+  const run = await runCli(['doctor', ...fixtureArgs(currentEnvironment())]);
+  t.equal(run.code, 1, 'exit 1', { output: run.output });
+  t.match(
+    run.output,
+    /^FAIL +Storage Read API: \S+: 7 PERMISSION_DENIED: Access Denied.*REST pages \(slower\)\n +fix: enable the BigQuery Storage API .*roles\/bigquery\.readSessionUser; or pass --read-api rest/m,
+  );
+  t.match(run.output, /^ok +cost of reading one container-day/m, 'the other checks still run');
+  t.equal(emulator.faults.stats().byEndpoint['storage.createReadSession'], 1, 'the fault fired once');
+});
+
+t.test('nothing listening at --read-api-endpoint: FAIL with the fix', async (t) => {
+  const args = fixtureArgs(currentEnvironment());
+  args[args.indexOf('--read-api-endpoint') + 1] = '127.0.0.1:9';
+  const run = await runCli(['doctor', ...args]);
+  t.equal(run.code, 1, 'exit 1', { output: run.output });
+  t.match(run.output, /^FAIL +Storage Read API: 127\.0\.0\.1:9: 14 UNAVAILABLE: .*\n +fix: enable the BigQuery/m);
+});
 
 t.test('the estimates are the dry runs of the mount’s own queries', async (t) => {
   const client = emulatorClient(currentEnvironment().emulator.url, PROJECT);

@@ -134,13 +134,22 @@ async function runQuery(query: string, rest = true): Promise<QueryRun> {
   };
 }
 
-async function createSession(table: string, options: { maxStreamCount?: number; selectedFields?: string[] } = {}) {
+async function createSession(
+  table: string,
+  options: { maxStreamCount?: number; selectedFields?: string[]; rowRestriction?: string } = {},
+) {
+  const { selectedFields, rowRestriction } = options;
   const [session] = await reader.createReadSession({
     parent: `projects/${PROJECT}`,
     readSession: {
       table,
       dataFormat: 'ARROW',
-      ...(options.selectedFields ? { readOptions: { selectedFields: options.selectedFields } } : {}),
+      ...((selectedFields || rowRestriction !== undefined) && {
+        readOptions: {
+          ...(selectedFields && { selectedFields }),
+          ...(rowRestriction !== undefined && { rowRestriction }),
+        },
+      }),
     },
     maxStreamCount: options.maxStreamCount ?? 0,
   });
@@ -278,6 +287,21 @@ t.test('selected_fields serves those columns, in table order', async (t) => {
     run.rest.map((row) => ({ f: [row.f[0]!, row.f[7]!] })),
   );
   await t.rejects(createSession(run.table, { selectedFields: ['nope'] }), { code: status.INVALID_ARGUMENT });
+});
+
+t.test('row_restriction: TRUE keeps every row, FALSE none, anything else is refused', async (t) => {
+  const run = await runQuery(ALL_COLUMNS);
+  const kept = await createSession(run.table, { maxStreamCount: 1, rowRestriction: 'true' });
+  const read = await readStream(reader, kept.schema, kept.streams[0]!);
+  t.equal(read.rows.length, run.rest.length, 'TRUE: every row');
+  const before = await serverStats(emulator.url);
+  const none = await createSession(run.table, { selectedFields: ['timestamp'], rowRestriction: ' (FALSE) ' });
+  t.same(none.streams, [], 'FALSE: no stream, as no row is left');
+  t.equal(String(none.session.estimatedRowCount), '0');
+  const after = await serverStats(emulator.url);
+  t.equal(after.storageReadSessions - before.storageReadSessions, 1, 'the session was created');
+  t.equal(after.storageRowsRead, before.storageRowsRead, 'no row read');
+  await t.rejects(createSession(run.table, { rowRestriction: 'n > 5' }), { code: status.INVALID_ARGUMENT });
 });
 
 t.test('other column types: BOOL, FLOAT64, BYTES, DATE, NUMERIC, STRUCT, REPEATED', async (t) => {

@@ -14,7 +14,7 @@ import { ResultPages, type Page } from './result-pages.js';
 import type { LogSource } from './query-builder.js';
 import type { RetryBudget } from './retry-policy.js';
 import { discoverSource } from './source-discovery.js';
-import { ReadApiUnavailable, type ResultTable, type StorageResults } from './storage-results.js';
+import { ReadApiUnavailable, STORAGE_READ_HINT, type ResultTable, type StorageResults } from './storage-results.js';
 
 export interface QueryJobOptions {
   /** Passed to BigQuery as maximumBytesBilled; undefined means no limit. */
@@ -30,10 +30,6 @@ export interface QueryJobOptions {
 }
 
 type Interceptor = BigQuery['interceptors'][number];
-
-const STORAGE_READ_HINT =
-  'enable the BigQuery Storage API (bigquerystorage.googleapis.com) in the project and grant the mounting ' +
-  'identity roles/bigquery.readSessionUser; or pass --read-api rest to say so and silence this';
 
 /**
  * The client's own retries (retry-request: up to 3 more attempts on 429/5xx, with waits that know

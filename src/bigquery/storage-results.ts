@@ -20,6 +20,11 @@ export interface ResultTable {
 /** The Storage Read API cannot be used here (not enabled, no permission, not served): read over REST. */
 export class ReadApiUnavailable extends Error {}
 
+/** What to do when the Storage Read API cannot be used. */
+export const STORAGE_READ_HINT =
+  'enable the BigQuery Storage API (bigquerystorage.googleapis.com) in the project and grant the mounting ' +
+  'identity roles/bigquery.readSessionUser; or pass --read-api rest to say so and silence this';
+
 /** A session is good for 6 hours in BigQuery; one older than this is not used again. */
 const SESSION_REUSE_MS = 5 * 60 * 60 * 1000;
 /**
@@ -88,7 +93,20 @@ function failureOfGrpc(error: unknown): QueryFailure {
   }
 }
 
-function tablePath(table: ResultTable): string {
+/**
+ * A failure to create a read session as ReadApiUnavailable when it means the API cannot be used at
+ * all: no permission, not enabled or not served, or nothing listening; undefined for any other.
+ */
+export function readApiUnavailable(error: unknown): ReadApiUnavailable | undefined {
+  const code = grpcCode(error);
+  const unreachable = code === GRPC.UNAVAILABLE && /ECONNREFUSED|No connection established/.test(messageOf(error));
+  if (code === GRPC.PERMISSION_DENIED || code === GRPC.UNIMPLEMENTED || unreachable) {
+    return new ReadApiUnavailable(messageOf(error));
+  }
+  return undefined;
+}
+
+export function tablePath(table: ResultTable): string {
   return `projects/${table.projectId}/datasets/${table.datasetId}/tables/${table.tableId}`;
 }
 
@@ -174,12 +192,7 @@ export class StorageResults {
         ),
       );
     } catch (error) {
-      const code = grpcCode(error);
-      const unreachable = code === GRPC.UNAVAILABLE && /ECONNREFUSED|No connection established/.test(messageOf(error));
-      if (code === GRPC.PERMISSION_DENIED || code === GRPC.UNIMPLEMENTED || unreachable) {
-        throw new ReadApiUnavailable(messageOf(error));
-      }
-      throw error;
+      throw readApiUnavailable(error) ?? error;
     }
     const stream = session.streams?.[0]?.name;
     const schema = session.arrowSchema?.serializedSchema;

@@ -8,6 +8,7 @@ import { columnPaths, type SchemaField } from '../bigquery/log-schemas.js';
 import { newestShard } from '../bigquery/sink-table-names.js';
 import { bigQueryBackend } from '../bigquery/warehouse.js';
 import { fail, ok, skip, warn, within, type CheckResult } from './doctor-checks.js';
+import { checkReadApi } from './doctor-read-api.js';
 import { createBigQueryClient, sendsCredentials } from '../bigquery/client.js';
 import { ADC_FIX, applicationDefaultAuth, credentialProblem } from '../bigquery/credentials.js';
 import type { LogStoreOptions } from '../store/log-store.js';
@@ -22,7 +23,7 @@ import { DAY_MS, dayNameOf, dayRange } from '../model/time-model.js';
 
 export type BigQueryTarget = Pick<
   LogStoreOptions,
-  'projectId' | 'datasetId' | 'apiEndpoint' | 'auth' | 'schema' | 'cluster'
+  'projectId' | 'datasetId' | 'apiEndpoint' | 'auth' | 'schema' | 'cluster' | 'readApi' | 'readApiEndpoint'
 >;
 
 const NETWORK_TIMEOUT_MS = 15_000;
@@ -208,6 +209,7 @@ export async function bigQueryChecks(target: BigQueryTarget, nowMs: number): Pro
   results.push(...dataset.results);
   if (!dataset.source) return results;
   results.push(...(await checkColumns(dataset.source, client)));
+  results.push(await checkReadApi(target, dataset.source, client));
   results.push(...(await estimateCosts(dataset.source, client, nowMs)).results);
   return results;
 }

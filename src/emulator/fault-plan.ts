@@ -122,10 +122,19 @@ const ERROR_DEFAULTS: Record<number, { reason: string; message: string }> = {
   429: { reason: 'rateLimitExceeded', message: 'Too many requests. Please retry with exponential backoff.' },
 };
 
-/** The error an `error` fault answers with; the Storage Read API reports it as the matching gRPC status. */
+/** Messages of reasons that are not their status's default, as BigQuery words them. */
+const REASON_MESSAGES: Record<string, string> = {
+  accessDenied: 'Access Denied: the caller does not have the permission this request needs (injected fault).',
+};
+
+/**
+ * The error an `error` fault answers with; the Storage Read API reports it as the matching gRPC
+ * status (403 `accessDenied` as PERMISSION_DENIED, 403 `rateLimitExceeded` as RESOURCE_EXHAUSTED).
+ */
 export function injectedError(fault: { status: 500 | 503 | 403 | 429; reason?: string }): BqError {
   const defaults = ERROR_DEFAULTS[fault.status]!;
-  return new BqError(fault.status, fault.reason ?? defaults.reason, defaults.message);
+  const reason = fault.reason ?? defaults.reason;
+  return new BqError(fault.status, reason, REASON_MESSAGES[reason] ?? defaults.message);
 }
 
 export function failedJobError(reason: string): BqError {

@@ -98,7 +98,6 @@ export class ReadService {
     if (!readSession?.table) throw StorageError.invalid('read_session.table is required');
     if (readSession.dataFormat === 'AVRO') throw StorageError.invalid('The emulator serves only the ARROW data format');
     const options = readSession.readOptions;
-    if (options?.rowRestriction) throw StorageError.invalid('row_restriction is not supported by the emulator');
     if (options?.samplePercentage !== undefined && options.samplePercentage !== null)
       throw StorageError.invalid('sample_percentage is not supported by the emulator');
     if (maxStreamCount < 0) throw StorageError.invalid('max_stream_count must not be negative');
@@ -108,6 +107,7 @@ export class ReadService {
       parentProject,
       table,
       selectedFields: options?.selectedFields ?? [],
+      rowRestriction: options?.rowRestriction ?? '',
       maxStreamCount,
       preferredMinStreamCount,
     });

@@ -35,6 +35,25 @@ export interface SessionRequest {
   selectedFields: string[];
   maxStreamCount: number;
   preferredMinStreamCount: number;
+  /** A filter on the rows, as GoogleSQL; empty for every row. */
+  rowRestriction: string;
+}
+
+/**
+ * Whether a row restriction keeps the table's rows. The emulator evaluates only the constant
+ * restrictions TRUE and FALSE (any case, optionally in parentheses); it refuses anything else.
+ */
+export function restrictionKeepsRows(rowRestriction: string): boolean {
+  const text = rowRestriction
+    .trim()
+    .replace(/^\((.*)\)$/s, '$1')
+    .trim()
+    .toUpperCase();
+  if (text === '' || text === 'TRUE') return true;
+  if (text === 'FALSE') return false;
+  throw StorageError.invalid(
+    `row_restriction "${rowRestriction}" is not supported by the emulator, which evaluates only TRUE and FALSE`,
+  );
 }
 
 /** The table's columns a session serves: the selected ones (by name, any case), in table order. */
@@ -74,7 +93,7 @@ export class ReadSessions {
 
   create(request: SessionRequest): ReadSession {
     this.evict();
-    const { table } = request;
+    const table = restrictionKeepsRows(request.rowRestriction) ? request.table : { ...request.table, totalRows: 0n };
     const columns = selectColumns(table, request.selectedFields);
     const name = `projects/${request.parentProject}/locations/${table.location.toLowerCase()}/sessions/${randomUUID().replace(/-/g, '')}`;
     const count = streamCount(table, request.maxStreamCount, request.preferredMinStreamCount);
