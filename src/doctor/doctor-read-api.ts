@@ -8,7 +8,7 @@ import type { ReadApi } from '../bigquery/read-api.js';
 import { createReadClient, restOnlyReason, type ReadClientTarget } from '../bigquery/read-client.js';
 import { newestShard } from '../bigquery/sink-table-names.js';
 import { readApiUnavailable, STORAGE_READ_HINT, tablePath, type ResultTable } from '../bigquery/storage-results.js';
-import { fail, ok, skip, warn, within, type CheckResult } from './doctor-checks.js';
+import { ok, skip, warn, within, type CheckResult } from './doctor-checks.js';
 
 export interface ReadApiTarget extends ReadClientTarget {
   readApi?: ReadApi;
@@ -74,8 +74,9 @@ export async function checkReadApi(target: ReadApiTarget, source: LogSource, cli
     return ok(NAME, `${endpoint}: a read session on ${tableId} was created; no row was read`);
   } catch (error) {
     const unavailable = readApiUnavailable(error);
+    // The mount still works without it, over REST pages: a warning, not a failure.
     if (unavailable !== undefined) {
-      return fail(
+      return warn(
         NAME,
         `${endpoint}: ${unavailable.message}; the mount would read query results as REST pages (slower)`,
         STORAGE_READ_HINT,
