@@ -7,7 +7,7 @@
 // and the local server (in this process) is profiled for the same span, into DIR.
 //
 //   node --import tsx bench/cold-read.ts --hour-mib 256 --runs 3 [--profile /tmp/prof] [--only mount]
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,6 +23,7 @@ import { sh, shOk } from '../test/support/shell.js';
 import { naiveScript, physicalLimit, sameQueryOverRest } from './baselines.js';
 import { backgroundEntries, BENCH_SOURCE, DATASET, HOUR, hourEntries, mountArgs, PROJECT, sizedHours } from './data.js';
 import { median } from './report.js';
+import { timed, peakRssMiB } from './measure.js';
 
 const { values } = parseArgs({
   options: {
@@ -50,17 +51,6 @@ const rssSamples: number[] = [];
 function sample(side: string, ms: number): void {
   samples.set(side, [...(samples.get(side) ?? []), ms]);
   process.stderr.write(`${side}: ${(ms / 1000).toFixed(2)} s\n`);
-}
-
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const start = process.hrtime.bigint();
-  await work();
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
-
-async function peakRssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
 }
 
 const loaded = values.db !== undefined && (await stat(values.db).catch(() => undefined)) !== undefined;

@@ -18,6 +18,7 @@ import { DAY_MS } from '../src/model/time-model.js';
 import { removeDir, tempDir } from '../test/support/daemon.js';
 import { shOk } from '../test/support/shell.js';
 import { hourEntries } from './data.js';
+import { timed } from './measure.js';
 
 const PROJECT = 'bench-project';
 const DATASET = 'bench_logs';
@@ -45,12 +46,6 @@ async function mount(main: string, mountpoint: string, args: string[]): Promise<
     child.kill('SIGTERM');
     await exited;
   };
-}
-
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const start = process.hrtime.bigint();
-  await work();
-  return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
 function median(samples: number[]): number {

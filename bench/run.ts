@@ -27,6 +27,7 @@ import {
   type SizedHour,
 } from './data.js';
 import { Report } from './report.js';
+import { timed, peakRssMiB } from './measure.js';
 
 /** What a request to BigQuery costs in round trip from a machine outside Google's network. */
 const LATENCY_MS = 150;
@@ -44,17 +45,6 @@ const big = hours[hours.length - 1]!;
 const mid = hours.find((hour) => hour.bytes === 100 * 2 ** 20) ?? big;
 const day = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
 const report = new Report(RUNS);
-
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const start = process.hrtime.bigint();
-  await work();
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
-
-async function peakRssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
-}
 
 interface MountStatsJson {
   queries: number;
