@@ -1,6 +1,6 @@
 // `tail -F current.log` keeps following when the hour rolls over. The daemon runs under faketime
 // with its clock set to just before an hour ends, so the test does not wait for a real one.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { emulatorClient } from '../src/emulator/client.js';
@@ -15,6 +15,7 @@ const DATASET = 'boundary_logs';
 const REF = { namespace: 'live', pod: 'web-0', container: 'app' } as const;
 const CONTAINER_DIR = `${REF.namespace}/${REF.pod}/${REF.container}`;
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 /** `YYYY-MM-DD/HH.log` of the UTC hour an instant falls in. */
 const hourFile = (ms: number) => {
@@ -22,10 +23,21 @@ const hourFile = (ms: number) => {
   return `${iso.slice(0, 10)}/${iso.slice(11, 13)}.log`;
 };
 
-t.test('tail -F current.log follows across an hour boundary', async (t) => {
+/** The next hour boundary at least 20 s away that is (or is not) a UTC midnight. */
+const nextBoundary = (midnight: boolean) => {
+  const earliest = Date.now() + 20_000;
+  if (midnight) return Math.ceil(earliest / DAY_MS) * DAY_MS;
+  const boundary = Math.ceil(earliest / HOUR_MS) * HOUR_MS;
+  return boundary % DAY_MS === 0 ? boundary + HOUR_MS : boundary;
+};
+
+t.test('tail -F current.log follows across an hour boundary', (t) => followAcross(t, nextBoundary(false)));
+// The new hour is in a day no listing has seen yet: its directory must appear as soon as it has entries.
+t.test('tail -F current.log follows across UTC midnight', (t) => followAcross(t, nextBoundary(true)));
+
+async function followAcross(t: Test, boundary: number) {
   const realNow = Date.now();
-  // The daemon's clock starts 15 s before the end of an hour; the test's entries follow that clock.
-  const boundary = Math.ceil((realNow + 20_000) / HOUR_MS) * HOUR_MS;
+  // The daemon's clock starts 15 s before the boundary; the test's entries follow that clock.
   const clockOffsetS = Math.round((boundary - 15_000 - realNow) / 1000);
   const daemonNow = () => Date.now() + clockOffsetS * 1000;
 
@@ -73,4 +85,4 @@ t.test('tail -F current.log follows across an hour boundary', async (t) => {
   t.equal(followed, expected(3), `the first entry of the next hour after ${acrossMs} ms, nothing lost or twice`);
   t.equal((await shOk(`readlink ${link}`, mountpoint)).trim(), hourFile(boundary), 'current.log: the new hour');
   t.comment(`tail said: ${told.trim().replaceAll('\n', ' | ')}`);
-});
+}

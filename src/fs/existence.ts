@@ -39,15 +39,28 @@ export class Existence {
         this.hours.holdsUnder([names.namespace, names.pod, names.container ?? '', names.day])
       )
         return true;
-      return (await this.listings.exists(names)) ?? false;
+      return (await this.listed(names)) ?? false;
     }
     if (names.day === undefined) return true;
     const parts = [names.namespace, names.pod, names.container, names.day].filter((part) => part !== undefined);
     if (this.hours.holdsUnder(parts)) return true;
-    const listed = await this.listings.exists(names);
+    const listed = await this.listed(names);
     if (listed !== undefined) return listed;
     const { namespace, pod = '', container = '', day = '' } = names;
     return (await this.listings.hoursOf({ namespace, pod, container }, day)).length > 0;
+  }
+
+  /**
+   * Whether the window's listing has the directory. The day filling now may get its first entry
+   * after the listing (at midnight, `current.log` points into a day no listing has seen yet), so
+   * for that day a "no" is listed again, as the hour filling now is.
+   */
+  private async listed(names: DirectoryNames): Promise<boolean | undefined> {
+    const listed = await this.listings.exists(names);
+    if (listed !== false || names.day === undefined) return listed;
+    if (this.options.zone.localHour(this.options.now()).day !== names.day) return listed;
+    this.listings.refreshIfOlderThan(this.options.refreshMs);
+    return this.listings.exists(names);
   }
 
   /** Whether the hour may have entries: a listed hour, or the hour filling now once listed again. */
