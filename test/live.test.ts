@@ -16,8 +16,12 @@ const PROJECT = 'live-project';
 const DATASET = 'live_logs';
 const REF = { namespace: 'live', pod: 'web-0', container: 'app' } as const;
 
+const HOUR_MS = 3_600_000;
+
 interface LiveSetup {
   emulator: Awaited<ReturnType<typeof startEmulator>>;
+  /** Seconds the daemon's clock is set ahead, so that its hour has at least 10 minutes left. */
+  clockOffsetS: number;
   /** Inserts entries stamped inside the hour that is filling now, so no test races an hour boundary. */
   insert(count: number): Promise<void>;
   /** The first `upTo` lines inserted, as the hour file holds them. */
@@ -30,8 +34,11 @@ async function liveSetup(t: Test): Promise<LiveSetup> {
   const emulator = await startEmulator({ port: 0 });
   t.teardown(() => emulator.close());
   const client = emulatorClient(emulator.url, PROJECT);
-  const now = new Date();
-  const hourStart = Math.floor(now.getTime() / 3_600_000) * 3_600_000;
+  const realNow = Date.now();
+  const hourEnd = Math.ceil((realNow + 1) / HOUR_MS) * HOUR_MS;
+  const clockOffsetS = hourEnd - realNow < 10 * 60_000 ? Math.round((hourEnd + 60_000 - realNow) / 1000) : 0;
+  const now = new Date(realNow + clockOffsetS * 1000);
+  const hourStart = Math.floor(now.getTime() / HOUR_MS) * HOUR_MS;
   const day = now.toISOString().slice(0, 10);
   const file = `${REF.namespace}/${REF.pod}/${REF.container}/${day}/${now.toISOString().slice(11, 13)}.log`;
   await createSinkTables(client, DATASET, 'partitioned', [day], []);
@@ -51,11 +58,12 @@ async function liveSetup(t: Test): Promise<LiveSetup> {
     await insertEntries(client, DATASET, 'partitioned', entries);
   };
   const expected = (upTo: number) => Array.from({ length: upTo }, (_, n) => `live line ${n}\n`).join('');
-  return { emulator, insert, expected, file };
+  return { emulator, clockOffsetS, insert, expected, file };
 }
 
-async function mountLive(t: Test, emulatorUrl: string, extraArgs: string[]) {
-  const { daemon } = await mountTemp(t, [...serverArgs(emulatorUrl, PROJECT, DATASET), ...extraArgs]);
+async function mountLive(t: Test, { emulator, clockOffsetS }: LiveSetup, extraArgs: string[]) {
+  const args = [...serverArgs(emulator.url, PROJECT, DATASET), ...extraArgs];
+  const { daemon } = await mountTemp(t, args, clockOffsetS === 0 ? {} : { clockOffsetS });
   return { mountpoint: daemon.mountpoint, daemon };
 }
 
@@ -83,9 +91,10 @@ async function queriesSent(emulatorUrl: string): Promise<number> {
 t.jobs = 3;
 
 t.test('tail -f follows the live hour as entries arrive', async (t) => {
-  const { emulator, insert, expected, file } = await liveSetup(t);
+  const live = await liveSetup(t);
+  const { insert, expected, file } = live;
   await insert(3);
-  const { mountpoint } = await mountLive(t, emulator.url, ['--refresh', '1s']);
+  const { mountpoint } = await mountLive(t, live, ['--refresh', '1s']);
   const tail = follow(t, file, mountpoint);
 
   t.ok((await tail.waitFor(expected(3), 5_000)) < 5_000, 'tail prints what is there');
@@ -107,9 +116,10 @@ t.test('tail -f follows the live hour as entries arrive', async (t) => {
 });
 
 t.test('a live hour is refreshed only while a reader has it open', async (t) => {
-  const { emulator, insert, expected, file } = await liveSetup(t);
+  const live = await liveSetup(t);
+  const { emulator, insert, expected, file } = live;
   await insert(3);
-  const { mountpoint } = await mountLive(t, emulator.url, ['--refresh', '1s']);
+  const { mountpoint } = await mountLive(t, live, ['--refresh', '1s']);
   const size = async () => Number((await shOk(`stat -c %s ${file}`, mountpoint)).trim());
   t.equal(await size(), Buffer.byteLength(expected(3)), 'the first stat fetches the hour');
   const before = await queriesSent(emulator.url);
@@ -125,10 +135,11 @@ t.test('a live hour is refreshed only while a reader has it open', async (t) => 
 });
 
 t.test('refreshes stop at --refresh-budget, with one log line that says so', async (t) => {
-  const { emulator, insert, expected, file } = await liveSetup(t);
+  const live = await liveSetup(t);
+  const { insert, expected, file } = live;
   await insert(3);
   // Each refresh here bills 10 MiB, the local server's minimum for a table with entries (stderr has none).
-  const { mountpoint, daemon } = await mountLive(t, emulator.url, [
+  const { mountpoint, daemon } = await mountLive(t, live, [
     '--refresh',
     '1s',
     '--refresh-budget',
