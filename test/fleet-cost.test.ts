@@ -234,6 +234,8 @@ t.test(`fetch of app over ${PODS} pods: one content query per UTC day, at most 1
 t.test('following the live hours of 4 containers in two namespaces costs what following one does', async (t) => {
   const client = emulatorClient(emulator.url, PROJECT);
   const now = new Date();
+  // Stamped in the hour filling now, which the reads below open by name.
+  const hourStart = Math.floor(now.getTime() / 3_600_000) * 3_600_000;
   const followed = [
     ['live-a', 'web-1'],
     ['live-a', 'web-2'],
@@ -249,7 +251,7 @@ t.test('following the live hours of 4 containers in two namespaces costs what fo
       pod,
       container: 'app',
       stream: 'stdout' as const,
-      timestamp: new Date(now.getTime() - 60_000 + n).toISOString(),
+      timestamp: new Date(Math.max(hourStart, now.getTime() - 60_000) + n).toISOString(),
       insertId: `live-${namespace}-${pod}`,
       textPayload: `live ${n}`,
     })),
