@@ -3,6 +3,8 @@
 // bytes or an error; the cache must never hold a partial or wrong file; the daemon must neither
 // crash nor grow without bound. Besides the fixtures, it reads a container of long lines Cloud
 // Logging split into parts, from tables that have a split column (test/support/split-fixtures.ts).
+// After each round that reads finished hours, a third of its cached hour files are damaged on disk
+// (a byte flipped or the file cut short) and a new daemon reads 40 of the same paths from that cache.
 //
 // Two rounds run at once, each with its own mount, cache and reads, both drawing their faults from
 // the server's one plan. The rounds, the reads and the plan are those of the soak that ran one round
@@ -13,9 +15,9 @@ import t from 'tap';
 import { join } from 'node:path';
 import type { FaultPlan } from '../src/emulator/fault-plan.js';
 import { addBulk } from './support/bulk.js';
-import { startDaemon, tempMountDirs } from './support/daemon.js';
+import { startDaemon, tempMountDirs, type Daemon } from './support/daemon.js';
 import { fileEnvironment, fixtureArgs, LAYOUTS } from './support/environment.js';
-import { cacheProblems, peakRssBytes, readAndCompare } from './support/fault-checks.js';
+import { cacheProblems, damageCache, peakRssBytes, readAndCompare } from './support/fault-checks.js';
 import { mapConcurrently } from './support/pool.js';
 import { addSplitEntries } from './support/split-fixtures.js';
 import { readStats } from './support/stats.js';
@@ -25,6 +27,7 @@ const ROUNDS = 12;
 const READS_PER_ROUND = 90;
 const CONCURRENT_READS = 4;
 const CONCURRENT_ROUNDS = 2;
+const REREADS_OF_DAMAGED_CACHE = 40;
 const MAX_RSS_BYTES = 300 * 1024 * 1024;
 
 const PLAN: FaultPlan = {
@@ -56,6 +59,9 @@ function seeded(seed: number): () => number {
   };
 }
 
+// Some 1 200 reads through faults, latency and time-outs on 2 cores: more than the default limit.
+t.setTimeout(20 * 60_000);
+
 const currentEnvironment = fileEnvironment(t);
 t.before(async () => {
   await addBulk(currentEnvironment(), LAYOUTS);
@@ -68,18 +74,22 @@ t.before(async () => {
  * every access queries again and appends to the hour's file; final rounds start from an empty
  * cache and write each container-day anew.
  */
-function roundArgs(round: number): { layout: (typeof LAYOUTS)[number]; extra: string[] } {
+function roundArgs(round: number): { layout: (typeof LAYOUTS)[number]; extra: string[]; live: boolean } {
   const layout = LAYOUTS[round % LAYOUTS.length]!;
   const live = round % 5 !== 4;
-  return { layout, extra: live ? ['--seal-after', '3650d', '--refresh', '1ms'] : [] };
+  return { layout, extra: live ? ['--seal-after', '3650d', '--refresh', '1ms'] : [], live };
 }
 
 interface Figures {
   reads: number;
+  /** Hour files damaged on disk between a final round and the daemon that mounts its cache again. */
+  damagedFiles: number;
   exact: number;
   errors: number;
   wrongBytes: number;
   crashes: number;
+  /** Daemons that gave up at startup, when a fault hit the queries they start with: tried again. */
+  failedStarts: number;
   queries: number;
   peakRss: number;
 }
@@ -92,31 +102,74 @@ interface Findings {
   comments: string[];
 }
 
-/** One round: a new mount and cache, its reads `CONCURRENT_READS` at a time, then the checks. */
-async function soakRound(round: number, queue: string[], findings: Findings): Promise<void> {
-  const { figures, wrong, problems, errors } = findings;
+/** Reads the queue's paths through the mount, `CONCURRENT_READS` at a time, and counts the outcomes. */
+async function readQueue(mountpoint: string, queue: string[], findings: Findings): Promise<void> {
+  const { figures, wrong, errors } = findings;
   const environment = currentEnvironment();
-  const { layout, extra } = roundArgs(round);
+  const reader = async () => {
+    for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
+      const outcome = await readAndCompare(join(mountpoint, path), environment.files.get(path));
+      figures.reads++;
+      if (outcome.kind === 'exact') figures.exact++;
+      else if (outcome.kind === 'error') {
+        figures.errors++;
+        errors.set(outcome.code, (errors.get(outcome.code) ?? 0) + 1);
+      } else {
+        figures.wrongBytes++;
+        wrong.push(outcome.detail);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENT_READS }, reader));
+}
+
+/** One round: a new mount and cache, its reads, then the checks. */
+async function soakRound(round: number, queue: string[], findings: Findings): Promise<void> {
+  const { figures } = findings;
+  const environment = currentEnvironment();
+  const { layout, extra, live } = roundArgs(round);
   const { mountpoint, cacheDir } = await tempMountDirs(t);
   const mountArgs = [...fixtureArgs(environment, layout), '--cache-dir', cacheDir, '--query-timeout', '5s', ...extra];
-  const daemon = await startDaemon(mountArgs, mountpoint);
+  const rereads = [...new Set(queue)].slice(0, REREADS_OF_DAMAGED_CACHE);
+  await soakDaemon(round, mountArgs, mountpoint, queue, findings, () => cacheProblems(cacheDir, environment.files));
+  if (live) return;
+  // The cache of finished hours is damaged on disk, and a new daemon reads the same paths from it. A
+  // damaged file is caught when it is read, so only the files read must be whole and true afterwards.
+  figures.damagedFiles += await damageCache(cacheDir, seeded(SEED + round));
+  await soakDaemon(round, mountArgs, mountpoint, [...rereads], findings, () =>
+    cacheProblems(cacheDir, environment.files, new Set(rereads)),
+  );
+}
+
+/**
+ * Starts a daemon while the server injects faults. A daemon whose startup queries fail or time out
+ * exits with the reason, as it should; it is started again, a few times at most.
+ */
+async function startUnderFaults(mountArgs: string[], mountpoint: string, figures: Figures): Promise<Daemon> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDaemon(mountArgs, mountpoint);
+    } catch (error) {
+      if (attempt === 5) throw error;
+      figures.failedStarts++;
+    }
+  }
+}
+
+/** A daemon that reads the queue, then is checked (its cache, a crash, its memory) and unmounted. */
+async function soakDaemon(
+  round: number,
+  mountArgs: string[],
+  mountpoint: string,
+  queue: string[],
+  findings: Findings,
+  checkCache: () => Promise<string[]>,
+): Promise<void> {
+  const { figures } = findings;
+  const daemon = await startUnderFaults(mountArgs, mountpoint, findings.figures);
   try {
-    const reader = async () => {
-      for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
-        const outcome = await readAndCompare(join(mountpoint, path), environment.files.get(path));
-        figures.reads++;
-        if (outcome.kind === 'exact') figures.exact++;
-        else if (outcome.kind === 'error') {
-          figures.errors++;
-          errors.set(outcome.code, (errors.get(outcome.code) ?? 0) + 1);
-        } else {
-          figures.wrongBytes++;
-          wrong.push(outcome.detail);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENT_READS }, reader));
-    problems.push(...(await cacheProblems(cacheDir, environment.files)));
+    await readQueue(mountpoint, queue, findings);
+    findings.problems.push(...(await checkCache()));
     if (daemon.process.exitCode === null) {
       figures.peakRss = Math.max(figures.peakRss, await peakRssBytes(daemon.process.pid!));
       figures.queries += (await readStats(mountpoint)).queries;
@@ -147,7 +200,17 @@ t.test('random faults never yield wrong bytes, partial files, crashes or unbound
     Array.from({ length: READS_PER_ROUND }, () => paths[Math.floor(random() * paths.length)]!),
   );
   const findings: Findings = {
-    figures: { reads: 0, exact: 0, errors: 0, wrongBytes: 0, crashes: 0, queries: 0, peakRss: 0 },
+    figures: {
+      reads: 0,
+      damagedFiles: 0,
+      exact: 0,
+      errors: 0,
+      wrongBytes: 0,
+      crashes: 0,
+      failedStarts: 0,
+      queries: 0,
+      peakRss: 0,
+    },
     wrong: [],
     problems: [],
     errors: new Map(),
@@ -169,12 +232,14 @@ t.test('random faults never yield wrong bytes, partial files, crashes or unbound
   t.ok(figures.peakRss < MAX_RSS_BYTES, `peak RSS ${(figures.peakRss / 1_048_576).toFixed(0)} MiB`);
   t.ok(injected.injected > 100, 'faults were injected');
   t.ok(figures.exact > figures.reads / 2, 'most reads got through');
+  t.ok(figures.damagedFiles > 0, `${figures.damagedFiles} cached hour files damaged on disk, none served`);
   t.comment(
     [
       `soak: ${figures.reads} reads in ${((Date.now() - startedAt) / 1000).toFixed(0)} s, ${figures.queries} queries`,
       `exact ${figures.exact}, errors ${figures.errors} ${JSON.stringify(Object.fromEntries(errors))}`,
       `faults injected ${injected.injected} of ${injected.requests} requests ${JSON.stringify(injected.byKind)}`,
-      `wrong bytes ${figures.wrongBytes}, crashes ${figures.crashes}`,
+      `wrong bytes ${figures.wrongBytes}, crashes ${figures.crashes}, cached files damaged ${figures.damagedFiles}`,
+      `daemons started again after a failed start ${figures.failedStarts}`,
       `peak RSS ${(figures.peakRss / 1_048_576).toFixed(1)} MiB`,
     ].join('\n'),
   );

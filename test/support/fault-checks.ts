@@ -1,6 +1,6 @@
 // What every fault test checks: a read gives exactly the true bytes or fails, and the disk cache
 // holds only whole, true files once the daemon has settled.
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile, stat, truncate } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readToEnd } from './helper-process.js';
@@ -35,11 +35,12 @@ async function cacheFiles(cacheDir: string): Promise<string[]> {
 /**
  * Waits until no temporary file is left (a day's fetch may go on after the read that started it),
  * then lists what is wrong with the cache: leftover temporary files, and hour files whose bytes are
- * not the expected ones.
+ * not the expected ones (only those in `only`, when given).
  */
 export async function cacheProblems(
   cacheDir: string,
   files: Map<string, string>,
+  only?: Set<string>,
   settleMs = 15_000,
 ): Promise<string[]> {
   let paths = await cacheFiles(cacheDir);
@@ -56,6 +57,7 @@ export async function cacheProblems(
     if (!path.endsWith('.log')) continue;
     // <cacheDir>/<key>/<namespace>/<pod>/<container>/<day>/<HH>.log
     const relativePath = relative(cacheDir, path).split(sep).slice(1).join('/');
+    if (only && !only.has(relativePath)) continue;
     const expected = files.get(relativePath);
     const actual = await readFile(path);
     if (expected === undefined || !actual.equals(Buffer.from(expected))) {
@@ -72,4 +74,32 @@ export async function peakRssBytes(pid: number): Promise<number> {
   const kib = /^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1];
   if (kib === undefined) throw new Error(`no VmHWM for process ${pid}`);
   return Number(kib) * 1024;
+}
+
+/**
+ * Damages about a third of the cache's hour files on disk, as a disk error or a stray editor would:
+ * one byte flipped, or the file cut short. Returns how many files it damaged.
+ */
+export async function damageCache(cacheDir: string, random: () => number): Promise<number> {
+  let damaged = 0;
+  for (const path of (await cacheFiles(cacheDir)).filter((file) => file.endsWith('.log')).sort()) {
+    const { size } = await stat(path);
+    if (size === 0 || random() >= 1 / 3) continue;
+    if (random() < 0.5) {
+      const at = Math.floor(random() * size);
+      const file = await open(path, 'r+');
+      try {
+        const byte = Buffer.alloc(1);
+        await file.read(byte, 0, 1, at);
+        byte[0] = byte[0]! ^ 0x20;
+        await file.write(byte, 0, 1, at);
+      } finally {
+        await file.close();
+      }
+    } else {
+      await truncate(path, Math.floor(size / 2));
+    }
+    damaged++;
+  }
+  return damaged;
 }
