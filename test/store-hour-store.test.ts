@@ -284,7 +284,7 @@ t.test('a repeated delivery is written once, even across pages', async (t) => {
   );
 });
 
-t.test('a live hour grows by appends; late entries wait until it is final', async (t) => {
+t.test('a live hour grows by appends, late entries in arrival order; sealed, it is in order', async (t) => {
   const fake = new FakeWarehouse({ pageRows: 1 });
   fake.insert([entry('09:10:00', 'nine'), entry('11:05:00', 'a'), entry('11:10:00', 'b')]);
   const { store, clock, settledHour } = await openStore(t, fake, { nowMs: at(11, 30) });
@@ -303,11 +303,11 @@ t.test('a live hour grows by appends; late entries wait until it is final', asyn
   t.equal(await settledHour(DAY, 9), nine, 'but the final hours are not written again');
   t.equal(
     await contentOf(store, grown),
-    'a\nb\nc\nd\n',
-    'new entries after the last one are appended; the late one is not',
+    'a\nb\nlate\nc\nd\n',
+    'what the file lacks is appended, the late entry first (query order within one refresh)',
   );
   t.match(grown, { final: false, mtimeMs: clock.nowMs });
-  t.equal(await readThrough(reader), 'a\nb\nc\nd\n', 'a reader sees the same file grow');
+  t.equal(await readThrough(reader), 'a\nb\nlate\nc\nd\n', 'a reader sees the same file grow');
 
   clock.nowMs += REFRESH_MS + 1;
   const unchanged = await settledHour(DAY, 11);
@@ -318,9 +318,54 @@ t.test('a live hour grows by appends; late entries wait until it is final', asyn
   const sealed = await settledHour(DAY, 11);
   t.equal(await contentOf(store, sealed), 'a\nlate\nb\nc\nd\n', 'final: written anew, the late entry in its place');
   t.match(sealed, { final: true, mtimeMs: at(12) });
-  t.equal(await readThrough(reader), 'a\nb\nc\nd\n', 'a reader that had it open keeps the old file');
+  t.equal(sealed?.size, grown?.size, 'the same entries, so the same size');
+  t.not(sealed?.mtimeMs, grown?.mtimeMs, 'but another mtime, so the kernel drops the pages it cached');
+  t.equal(await readThrough(reader), 'a\nb\nlate\nc\nd\n', 'a reader that had it open keeps the old file');
   await reader.close();
   t.same(await checkedManifest(store, REF, DAY), { knownThroughMs: at(12), hours: { '9': 5, '11': 13 } });
+});
+
+t.test('late entries: a tie on time, entries without an insertId, each appended exactly once', async (t) => {
+  const fake = new FakeWarehouse({ pageRows: 2 });
+  const shown = entry('11:10:00', 'shown', { insertId: 'm' });
+  fake.insert([
+    entry('11:05:00', 'a'),
+    shown,
+    entry('11:10:00', 'no id 1', { insertId: null }),
+    entry('11:20:00', 'z'),
+  ]);
+  const { store, clock, settledHour } = await openStore(t, fake, { nowMs: at(11, 30) });
+  t.equal(await contentOf(store, await settledHour(DAY, 11)), 'a\nno id 1\nshown\nz\n', 'no insertId sorts first');
+
+  fake.insert([
+    entry('11:10:00', 'tie, sorts before shown', { insertId: 'b' }),
+    entry('11:10:00', 'no id 2', { insertId: null }),
+    { ...shown },
+    entry('11:01:00', 'earliest'),
+  ]);
+  clock.nowMs += REFRESH_MS + 1;
+  const grown = await settledHour(DAY, 11);
+  const arrived = 'a\nno id 1\nshown\nz\nearliest\nno id 2\ntie, sorts before shown\n';
+  t.equal(await contentOf(store, grown), arrived, 'the late ones after z, in query order; the repeat of shown dropped');
+  t.equal(grown?.size, Buffer.byteLength(arrived));
+
+  clock.nowMs += REFRESH_MS + 1;
+  t.equal(await contentOf(store, await settledHour(DAY, 11)), arrived, 'a refresh that finds nothing new adds nothing');
+
+  fake.insert([entry('11:06:00', 'later still'), entry('11:10:00', 'no id 1', { insertId: null })]);
+  clock.nowMs += REFRESH_MS + 1;
+  t.equal(
+    await contentOf(store, await settledHour(DAY, 11)),
+    `${arrived}later still\nno id 1\n`,
+    'a second round; the same line again without an insertId is another entry',
+  );
+
+  clock.nowMs = at(12) + SEAL_AFTER_MS + 1;
+  t.equal(
+    await contentOf(store, await settledHour(DAY, 11)),
+    'earliest\na\nlater still\nno id 1\nno id 2\nno id 1\ntie, sorts before shown\nshown\nz\n',
+    'sealed: in (timestamp, insertId, stream) order',
+  );
 });
 
 t.test('sealing: final hours go in the manifest, and a new store serves them without a query', async (t) => {
@@ -591,7 +636,7 @@ t.test('read alone, a refresh restarted after pages cuts the live file back, the
   t.equal(await contentOf(store, await settledHour(DAY, 11)), 'a\nb\n');
   t.equal(sweeps(fake).length, 1, 'read from a sweep first');
 
-  fake.insert([entry('11:20:00', 'c'), entry('11:21:00', 'd'), entry('11:22:00', 'e')]);
+  fake.insert([entry('11:06:00', 'late'), entry('11:20:00', 'c'), entry('11:21:00', 'd'), entry('11:22:00', 'e')]);
   clock.nowMs += REFRESH_MS + 1;
   armed = true;
   const grown = await settledHour(DAY, 11);
@@ -601,11 +646,11 @@ t.test('read alone, a refresh restarted after pages cuts the live file back, the
       { at: 'start', reason: 'responseTooLarge', subject: SWEEP_SUBJECT },
       { at: 'page', reason: 'backendError', subject: `shop/web-1/app/${DAY}` },
     ],
-    'the refresh’s sweep was too big; read alone, it failed after appending c',
+    'the refresh’s sweep was too big; read alone, it failed after appending the late entry',
   );
   t.equal(entriesQueries(fake)[0]?.range.startMs, at(11), 'read alone, from the first hour not final');
-  t.equal(await contentOf(store, grown), 'a\nb\nc\nd\ne\n', 'c is there once');
-  t.equal(grown?.size, 10);
+  t.equal(await contentOf(store, grown), 'a\nb\nlate\nc\nd\ne\n', 'the late entry is there once');
+  t.equal(grown?.size, 15);
 });
 
 t.test('a failed sweep fails every waiting hour, caches nothing, and the next access sweeps again', async (t) => {

@@ -19,20 +19,24 @@ import { FakeWarehouse, micros, type FakeEntry } from './support/fake-warehouse.
 const DAY = '2026-03-09';
 const NOW_MS = Date.parse('2026-03-10T12:30:00Z');
 
-function entry(pod: string, time: string, insertId: string, textPayload: string): FakeEntry {
+function entry(pod: string, time: string, insertId: string, textPayload: string, day = DAY): FakeEntry {
   return {
     namespace: 'shop',
     pod,
     container: 'app',
     stream: 'stdout',
-    timestamp: micros(`${DAY}T${time}Z`),
+    timestamp: micros(`${day}T${time}Z`),
     insertId,
     textPayload,
     labels: { logging_gke_io_top_level_controller_name: 'web', logging_gke_io_top_level_controller_type: 'Deployment' },
   };
 }
 
-async function openTree(t: Test, wrap: (fake: FakeWarehouse) => LogWarehouse = (fake) => fake) {
+async function openTree(
+  t: Test,
+  wrap: (fake: FakeWarehouse) => LogWarehouse = (fake) => fake,
+  clock = { nowMs: NOW_MS },
+) {
   const fake = new FakeWarehouse();
   fake.insert([
     entry('web-a', '10:00:01.000000', 'a1', 'a first'),
@@ -41,7 +45,7 @@ async function openTree(t: Test, wrap: (fake: FakeWarehouse) => LogWarehouse = (
   ]);
   const cacheDir = await mkdtemp(join(tmpdir(), 'bqlogfs-workloads-'));
   const stats = new MountStats();
-  const now = () => NOW_MS;
+  const now = () => clock.nowMs;
   const store = await openLogStore(
     {
       projectId: 'test-project',
@@ -73,7 +77,7 @@ async function openTree(t: Test, wrap: (fake: FakeWarehouse) => LogWarehouse = (
     refreshMs: 10_000,
   });
   t.teardown(() => tree.closeAll());
-  return { tree, fake };
+  return { tree, fake, store };
 }
 
 async function contentOf(tree: LogTree, path: string): Promise<string> {
@@ -115,4 +119,40 @@ t.test('a namespace-day too big to sweep fails the workload, not its pods', asyn
   t.equal(fake.queriesOf('entries').length, 0, 'no query per pod');
   t.equal(await contentOf(tree, `/shop/web-a/app/${DAY}/10.log`), 'a first\na second\nand its second line\n');
   t.equal(fake.queriesOf('entries').length, 1, 'a pod’s day is read alone');
+});
+
+t.test('a live workload hour appends late entries of any pod once, in arrival order', async (t) => {
+  const today = '2026-03-10';
+  const clock = { nowMs: NOW_MS };
+  const { tree, fake, store } = await openTree(t, undefined, clock);
+  /** Moves the clock once the fetch a read began has also written the rest of its day. */
+  const later = async (nowMs: number) => {
+    while (store.hours.fetchesRunning > 0) await sleep(10);
+    clock.nowMs = nowMs;
+  };
+  fake.insert([
+    entry('web-a', '12:10:00.000000', 'a1', 'a one', today),
+    entry('web-b', '12:20:00.000000', 'b1', 'b one', today),
+  ]);
+  const path = `/shop/@web/app/${today}/12.log`;
+  const first = 'web-a a one\nweb-b b one\n';
+  t.equal(await contentOf(tree, path), first, 'the live hour');
+
+  fake.insert([
+    entry('web-a', '12:25:00.000000', 'a3', 'a new', today),
+    entry('web-a', '12:20:00.000000', 'a2', 'a late, same time as b one', today),
+    entry('web-b', '12:05:00.000000', 'b0', 'b late', today),
+  ]);
+  await later(clock.nowMs + 10_001);
+  const grown = `${first}web-b b late\nweb-a a late, same time as b one\nweb-a a new\n`;
+  t.equal(await contentOf(tree, path), grown, 'the late ones appended in merge order, before the new one');
+  await later(clock.nowMs + 10_001);
+  t.equal(await contentOf(tree, path), grown, 'and only once');
+
+  await later(Date.parse(`${today}T13:05:01Z`));
+  t.equal(
+    await contentOf(tree, path),
+    'web-b b late\nweb-a a one\nweb-a a late, same time as b one\nweb-b b one\nweb-a a new\n',
+    'sealed: in order',
+  );
 });

@@ -6,7 +6,7 @@ import type { DayName, TimeZoneModel } from '../model/time-model.js';
 import { deferred, type Deferred } from './deferred.js';
 import type { CachedHour, DayManifest, DiskCache } from './disk-cache.js';
 import { CHECKED_BLOCK_BYTES } from './hour-file-writers.js';
-import type { FileEnd } from './entry-order.js';
+import type { HeldEntries } from './entry-order.js';
 
 /** An hour file as the store hands it out: what it holds and whether it can still change. */
 export interface HourFile extends CachedHour {
@@ -14,8 +14,8 @@ export interface HourFile extends CachedHour {
   /** False for an hour that may still receive entries; its file only grows. */
   final: boolean;
   fetchedAtMs: number;
-  /** Where the file ends, for appending what a later fetch finds after it. */
-  end?: FileEnd;
+  /** The entries a live hour's file holds, so that a later fetch appends only those it lacks. */
+  held?: HeldEntries;
   /** The checksum (CRC-32, hex) of the whole file, recorded when it was written; only new files have one. */
   checksum?: string;
   /** The CRC-32 of each of its 1 MiB blocks (BlockChecksums.hex), against which a restored file is read. */

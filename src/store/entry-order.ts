@@ -1,6 +1,6 @@
 // The order of entries in an hour file and the rules that keep each entry in it once: the query
 // sorts by (timestamp, insertId, stream), a sink may deliver an entry twice, and a refetch of a live
-// hour delivers again what its file already holds.
+// hour delivers again what its file already holds, along with entries that arrived late.
 import type { RawRow } from '../bigquery/log-warehouse.js';
 
 /** Where an entry sorts: (timestamp, insertId, stream), as the query sorts them. */
@@ -34,47 +34,62 @@ export function compareEntryKeys(a: EntryKey, b: EntryKey): number {
   return compareStrings(a.insertId, b.insertId) || compareStrings(a.stream, b.stream);
 }
 
-/** The end of an hour file: its last entry, and how many entries before it share that entry's key. */
-export interface FileEnd {
-  last: EntryKey;
-  /** Entries with the same key as `last`, `last` included: possible only without an insert id. */
-  atLast: number;
+/**
+ * What tells two entries of one file apart: the key, in a workload directory the pod, and for an
+ * entry without an insert id its line too. Entries with equal identities (same time, stream and
+ * line, no insert id) are distinct entries all the same.
+ */
+export function entryIdentity(key: EntryKey, pod: string | undefined, line: string): string {
+  return JSON.stringify([String(key.micros), key.insertId, key.stream, pod ?? null, key.insertId === null ? line : 0]);
 }
 
 /**
- * Decides, in query order, which entries go into a file that may already hold some (a live hour,
- * fetched again). A live hour only grows, so an entry before its end (already written, or late for a
- * place readers have seen) waits until the hour is final and written anew. Entries with equal keys
- * (same time and stream, no insert id) are distinct entries: the first `atLast` of them at the end
- * are the ones the file holds, and any more are new.
+ * The entries a live hour's file holds, by identity and how many of each. A live hour only grows: a
+ * fetch appends every entry its file does not hold yet, including one that sorts before the file's
+ * last line (it arrived late), so that a follower sees it; the hour is put in order when it is final.
  */
-export class FilePosition {
-  private toSkip: number;
+export class HeldEntries {
+  private readonly counts = new Map<string, number>();
 
-  constructor(private end: FileEnd | undefined) {
-    this.toSkip = end?.atLast ?? 0;
+  /** Starts checking one fetch's rows of the hour against what the file holds. */
+  pass(): EntryPass {
+    return new EntryPass(this.counts);
   }
+}
 
-  accepts(key: EntryKey): boolean {
-    if (this.end) {
-      const order = compareEntryKeys(key, this.end.last);
-      if (order < 0) return false;
-      if (order === 0) {
-        if (this.toSkip > 0) {
-          this.toSkip--;
-          return false;
-        }
-        this.end.atLast++;
-        return true;
-      }
-    }
-    this.end = { last: key, atLast: 1 };
-    this.toSkip = 0;
+/**
+ * One fetch's check of an hour's rows against its file. An entry with an insert id comes once (the
+ * second delivery of an entry is dropped before): it is new unless the file holds it. Of entries
+ * without one that share an identity, the first as many as the file holds are in it, any more are
+ * new. What it accepts counts as held at once; `rollback` forgets it again, for a file cut back to
+ * what it had.
+ */
+export class EntryPass {
+  /** How often this fetch delivered each identity of an entry without an insert id. */
+  private readonly delivered = new Map<string, number>();
+  private readonly added: string[] = [];
+
+  constructor(private readonly counts: Map<string, number>) {}
+
+  /** True for an entry the file does not hold yet, which is then counted as held. */
+  accepts(key: EntryKey, identity: string): boolean {
+    const nth = key.insertId === null ? (this.delivered.get(identity) ?? 0) + 1 : 1;
+    if (key.insertId === null) this.delivered.set(identity, nth);
+    if (nth <= (this.counts.get(identity) ?? 0)) return false;
+    this.counts.set(identity, nth);
+    this.added.push(identity);
     return true;
   }
 
-  get fileEnd(): FileEnd | undefined {
-    return this.end && { ...this.end };
+  /** Forgets every entry this pass accepted. */
+  rollback(): void {
+    for (const identity of this.added) {
+      const left = (this.counts.get(identity) ?? 1) - 1;
+      if (left > 0) this.counts.set(identity, left);
+      else this.counts.delete(identity);
+    }
+    this.added.length = 0;
+    this.delivered.clear();
   }
 }
 

@@ -1,9 +1,9 @@
 // Turns the result pages of one day's fetch into hour files, as the pages arrive. Rows come in
 // query order (the requested hour first, then by time); each goes to the file of its hour once:
-// repeated deliveries are dropped, and an entry that does not come after the last one in its file
-// waits for the hour to be final. A finished hour is handed to its waiters at once. The live hour
-// grows by appending to its existing file; every other hour is written anew. A restarted query
-// abandons the hour being written and delivers everything again.
+// repeated deliveries are dropped. A finished hour is handed to its waiters at once. The live hour
+// grows by appending to its existing file every entry it does not hold yet, late ones included, in
+// the order they arrive; every other hour is written anew, in query order. A restarted query
+// abandons the hour being written (its file and what it counted as held) and delivers everything again.
 import type { RawRow } from '../bigquery/log-warehouse.js';
 import type { ContainerRef } from '../model/log-path.js';
 import type { DayName, TimeZoneModel } from '../model/time-model.js';
@@ -11,7 +11,7 @@ import { sealsHour, type DayFetchPlan } from './day-fetch-plan.js';
 import { recordManifest } from './day-manifests.js';
 import { deliverHour, type DayState, type HourFile } from './day-state.js';
 import type { DiskCache, HourFileWriter } from './disk-cache.js';
-import { DuplicateFilter, entryKeyOf, FilePosition } from './entry-order.js';
+import { DuplicateFilter, entryIdentity, entryKeyOf, HeldEntries, type EntryPass } from './entry-order.js';
 import { LineBuffer, type LineSink } from './line-buffer.js';
 
 /** The hour being written: where its lines go, and what it held before this fetch, if it grows. */
@@ -21,9 +21,15 @@ interface OpenHour {
   file: HourFileWriter;
   /** The live hour's file from an earlier fetch, when this one appends to it. */
   grows?: HourFile;
-  position: FilePosition;
+  /** What a live hour's file holds, and this fetch's check of its rows against it; none for a final hour. */
+  held?: { entries: HeldEntries; pass: EntryPass };
   /** Writes lines to `file`. */
   write: LineSink;
+}
+
+/** The pod of a workload directory's row (a `PodRow`); undefined for a pod's own row. */
+function podOf(row: RawRow): string | undefined {
+  return (row as { pod?: string }).pod;
 }
 
 export interface DayFetchTarget {
@@ -56,8 +62,11 @@ export class HourWriter {
       const hour = this.zone.hourOfMicros(this.target.day, key.micros);
       if (hour === undefined) continue;
       const current = await this.hourFor(hour);
-      if (!current.position.accepts(key)) continue;
-      const writing = this.lines.add(this.formatLine(row), current.write);
+      // Only an entry without an insert id needs its line to be told apart.
+      let line = key.insertId === null ? this.formatLine(row) : undefined;
+      if (current.held && !current.held.pass.accepts(key, entryIdentity(key, podOf(row), line ?? ''))) continue;
+      line ??= this.formatLine(row);
+      const writing = this.lines.add(line, current.write);
       if (writing) await writing;
     }
     if (this.current) await this.lines.flush(this.current.write);
@@ -75,14 +84,16 @@ export class HourWriter {
   }
 
   /**
-   * Drops the hour being written: a new file is deleted, a live file cut back to what it had. Hours
-   * finished before are whole and stay. For a restarted query, and for a fetch that failed.
+   * Drops the hour being written: a new file is deleted, a live file cut back to what it had, and
+   * what it held counted as before. Hours finished before are whole and stay. For a restarted
+   * query, and for a fetch that failed.
    */
   async abandon(): Promise<void> {
     const current = this.current;
     this.current = undefined;
     this.duplicates.reset();
     this.lines.discard();
+    current?.held?.pass.rollback();
     await current?.file.abandon();
   }
 
@@ -100,15 +111,17 @@ export class HourWriter {
     const { ref, day, state, plan } = this.target;
     const final = sealsHour(plan, this.zone, day, hour);
     const live = state.files.get(hour);
-    if (!final && live && !live.final) {
-      // A live hour only ever grows, so readers never see bytes change under them. Entries that
-      // arrive late for an earlier position show up once the hour is final.
+    if (!final && live?.held && !live.final) {
+      // A live hour only ever grows, so readers never see bytes change under them. An entry that
+      // arrived late, for a place before lines already shown, is appended too.
       const file = await this.cache.appendToHour(live);
-      const position = new FilePosition(live.end && { ...live.end });
-      return { hour, final, file, grows: live, position, write: (bytes) => file.write(bytes) };
+      const held = { entries: live.held, pass: live.held.pass() };
+      return { hour, final, file, grows: live, held, write: (bytes) => file.write(bytes) };
     }
     const file = await this.cache.createHour({ ref, day, hour });
-    return { hour, final, file, position: new FilePosition(undefined), write: (bytes) => file.write(bytes) };
+    const entries = new HeldEntries();
+    const held = final ? undefined : { entries, pass: entries.pass() };
+    return { hour, final, file, ...(held && { held }), write: (bytes) => file.write(bytes) };
   }
 
   private async finishHour(current: OpenHour): Promise<void> {
@@ -116,9 +129,13 @@ export class HourWriter {
     await this.lines.flush(current.write);
     await current.file.commit();
     const size = current.file.size;
+    const endMs = this.zone.hourRange(day, current.hour)?.endMs ?? 0;
+    // A live file never has the mtime its final file will have (the hour's end): sealing puts late
+    // entries in order, maybe at the same size, and the kernel must drop the pages it cached.
+    const liveMtimeMs = plan.fetchStartMs === endMs ? endMs - 1 : plan.fetchStartMs;
     let mtimeMs: number;
-    if (current.grows) mtimeMs = size === current.grows.size ? current.grows.mtimeMs : plan.fetchStartMs;
-    else mtimeMs = current.final ? (this.zone.hourRange(day, current.hour)?.endMs ?? 0) : plan.fetchStartMs;
+    if (current.grows) mtimeMs = size === current.grows.size ? current.grows.mtimeMs : liveMtimeMs;
+    else mtimeMs = current.final ? endMs : liveMtimeMs;
     const file: HourFile = {
       ref,
       day,
@@ -127,7 +144,7 @@ export class HourWriter {
       mtimeMs,
       final: current.final,
       fetchedAtMs: plan.fetchStartMs,
-      ...(current.position.fileEnd && { end: current.position.fileEnd }),
+      ...(current.held && { held: current.held.entries }),
       ...(current.file.checksum !== undefined && { checksum: current.file.checksum }),
       ...(current.file.blockChecksums !== undefined && { blockChecksums: current.file.blockChecksums }),
       verified: true,

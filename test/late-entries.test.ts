@@ -1,0 +1,202 @@
+// Entries that reach BigQuery late, stamped before lines `tail -F current.log` already showed: each
+// appears once, at the end of the live hour, in the order it arrived, in a pod's directory, in its
+// workload's and with `--format json`; once the hour is sealed its file is in strict order. The
+// daemons run under faketime, their clock set to just over a minute before an hour ends, so that
+// the test can then wait for the hour to be sealed (--seal-after 2s).
+import t, { type Test } from 'tap';
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { emulatorClient } from '../src/emulator/client.js';
+import { startEmulator } from '../src/emulator/server.js';
+import { createSinkTables, insertEntries, type LogEntry } from '../src/demo/sink-tables.js';
+import { serverArgs } from './support/cli-process.js';
+import { mountTemp } from './support/daemon.js';
+import { shOk } from './support/shell.js';
+import { readStats, serverStats } from './support/stats.js';
+
+const PROJECT = 'late-project';
+const DATASET = 'late_logs';
+const REF = { namespace: 'late', pod: 'web-0', container: 'app' } as const;
+const CONTROLLER = { name: 'web', kind: 'Deployment' };
+const POD_DIR = `${REF.namespace}/${REF.pod}/${REF.container}`;
+const WORKLOAD_DIR = `${REF.namespace}/@${CONTROLLER.name}/${REF.container}`;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+/** Generous: the machines that run the tests are often loaded. */
+const WAIT_LIMIT_MS = 20_000;
+
+/** `YYYY-MM-DD/HH.log` of the UTC hour an instant falls in. */
+const hourFile = (ms: number) => {
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)}/${iso.slice(11, 13)}.log`;
+};
+
+/** The next hour boundary at least 90 s away, not a UTC midnight. */
+function nextBoundary(): number {
+  const boundary = Math.ceil((Date.now() + 90_000) / HOUR_MS) * HOUR_MS;
+  return boundary % DAY_MS === 0 ? boundary + HOUR_MS : boundary;
+}
+
+/** BigQuery's order of an hour file: timestamp, insertId, stream (all ASCII here, timestamps of one form). */
+function fileOrder(a: LogEntry, b: LogEntry): number {
+  const compare = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  return compare(a.timestamp, b.timestamp) || compare(a.insertId, b.insertId) || compare(a.stream, b.stream);
+}
+
+/** Follows `file` with `tail -F` from its first line. */
+function follow(t: Test, file: string, cwd: string) {
+  const tail = spawn('tail', ['-F', '-n', '+1', file], { cwd });
+  let followed = '';
+  tail.stdout.on('data', (chunk: Buffer) => (followed += chunk.toString()));
+  t.teardown(() => void tail.kill());
+  return {
+    output: () => followed,
+    stop: () => tail.kill(),
+  };
+}
+
+/** Polls `look` until it returns `expected` or the limit passes; returns the last answer. */
+async function waitUntil(look: () => string | Promise<string>, expected: string): Promise<string> {
+  const start = Date.now();
+  let seen = await look();
+  while (seen !== expected && Date.now() - start < WAIT_LIMIT_MS) {
+    await sleep(200);
+    seen = await look();
+  }
+  return seen;
+}
+
+t.test('late entries reach tail -F of the live hour once each; the sealed hour is in order', async (t) => {
+  const boundary = nextBoundary();
+  // The daemons' clock starts 75 s before the boundary; the entries follow that clock.
+  const clockOffsetS = Math.round((boundary - 75_000 - Date.now()) / 1000);
+  const daemonNow = () => Date.now() + clockOffsetS * 1000;
+
+  const emulator = await startEmulator({ port: 0 });
+  t.teardown(() => emulator.close());
+  const client = emulatorClient(emulator.url, PROJECT);
+  await createSinkTables(client, DATASET, 'partitioned', [new Date(boundary - 1).toISOString().slice(0, 10)], []);
+  const inserted: LogEntry[] = [];
+  /** The entries of every insert so far, each insert's in file order: the order a refresh appends them. */
+  const arrived: LogEntry[] = [];
+  const insert = async (stamps: { ms: number; insertId: string }[]) => {
+    const entries = stamps.map(({ ms, insertId }) => ({
+      ...REF,
+      controller: CONTROLLER,
+      stream: 'stdout' as const,
+      timestamp: new Date(ms).toISOString(),
+      insertId,
+      textPayload: `line ${insertId}`,
+    }));
+    await insertEntries(client, DATASET, 'partitioned', entries);
+    inserted.push(...entries);
+    arrived.push(...[...entries].sort(fileOrder));
+  };
+  const text = (entries: LogEntry[], prefix = '') => entries.map((entry) => `${prefix}${entry.textPayload}\n`).join('');
+  const insertIds = (json: string) =>
+    json
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => (JSON.parse(line) as { insertId: string }).insertId)
+      .join(' ');
+
+  const startMs = daemonNow();
+  await insert([
+    { ms: startMs - 40_000, insertId: 'k10' },
+    { ms: startMs - 30_000, insertId: 'k20' },
+    { ms: startMs - 20_000, insertId: 'k30' },
+  ]);
+  const mountArgs = [...serverArgs(emulator, PROJECT, DATASET), '--refresh', '1s', '--seal-after', '2s'];
+  const [textMount, jsonMount] = await Promise.all([
+    mountTemp(t, mountArgs, { clockOffsetS }),
+    mountTemp(t, [...mountArgs, '--format', 'json'], { clockOffsetS }),
+  ]);
+  const mountpoint = textMount.daemon.mountpoint;
+  const live = hourFile(boundary - 1);
+  t.equal((await shOk(`readlink ${POD_DIR}/current.log`, mountpoint)).trim(), live, 'current.log: the live hour');
+
+  const podTail = follow(t, `${POD_DIR}/current.log`, mountpoint);
+  const workloadTail = follow(t, `${WORKLOAD_DIR}/current.log`, mountpoint);
+  const jsonTail = follow(t, `${POD_DIR}/current.log`, jsonMount.daemon.mountpoint);
+  const checkTails = async (what: string) => {
+    const podText = text(arrived);
+    t.equal(await waitUntil(podTail.output, podText), podText, `${what}: the pod's tail -F`);
+    const workloadText = text(arrived, `${REF.pod} `);
+    t.equal(await waitUntil(workloadTail.output, workloadText), workloadText, `${what}: the workload's tail -F`);
+    const ids = arrived.map((entry) => entry.insertId).join(' ');
+    t.equal(await waitUntil(() => insertIds(jsonTail.output()), ids), ids, `${what}: tail -F with --format json`);
+  };
+  await checkTails('what is there');
+
+  await insert([{ ms: daemonNow(), insertId: 'k40' }]);
+  await checkTails('a new entry');
+
+  // Late: stamped before lines shown, one of them at the very time of k30 with an insertId before it.
+  const k30 = Date.parse(inserted.find((entry) => entry.insertId === 'k30')!.timestamp);
+  await insert([
+    { ms: startMs - 35_000, insertId: 'k15' },
+    { ms: k30, insertId: 'k29' },
+    { ms: startMs - 50_000, insertId: 'k05' },
+  ]);
+  await checkTails('three late entries, a tie among them');
+
+  t.ok(daemonNow() < boundary - 3_000, 'the hour is still filling');
+  await insert([
+    { ms: daemonNow(), insertId: 'k50' },
+    { ms: startMs - 25_000, insertId: 'k25' },
+  ]);
+  await checkTails('a late and a new entry together');
+
+  const expectedLive = text(arrived);
+  t.equal(
+    await shOk(`cat ${POD_DIR}/current.log`, mountpoint),
+    expectedLive,
+    'a fresh cat: the same, in arrival order',
+  );
+  t.equal(await shOk(`cat ${WORKLOAD_DIR}/current.log`, mountpoint), text(arrived, `${REF.pod} `), 'its workload too');
+  const sizes = await shOk(`stat -L -c %s ${POD_DIR}/current.log; wc -c < ${POD_DIR}/current.log`, mountpoint);
+  t.same(
+    sizes.trim().split('\n').map(Number),
+    [Buffer.byteLength(expectedLive), Buffer.byteLength(expectedLive)],
+    'stat = wc -c',
+  );
+  const stats = await readStats(mountpoint);
+  const server = await serverStats(emulator.url);
+  t.comment(
+    `text mount: ${stats.refreshes} refreshes billed ${stats.refreshBytesBilled} bytes; ` +
+      `server: ${server.queries} queries, ${server.bytesProcessed} bytes processed, ${server.storageRowsRead} rows read`,
+  );
+  t.ok(daemonNow() < boundary, 'all of that while the hour was live');
+
+  podTail.stop();
+  workloadTail.stop();
+  jsonTail.stop();
+  while (daemonNow() < boundary + 3_000) await sleep(200);
+  const sorted = [...inserted].sort(fileOrder);
+  const podHour = `${POD_DIR}/${live}`;
+  t.equal(
+    await waitUntil(() => shOk(`cat ${podHour}`, mountpoint), text(sorted)),
+    text(sorted),
+    'sealed: strictly in order',
+  );
+  const sealedSizes = await shOk(`stat -c %s ${podHour}; wc -c < ${podHour}`, mountpoint);
+  t.same(
+    sealedSizes.trim().split('\n').map(Number),
+    [Buffer.byteLength(text(sorted)), Buffer.byteLength(text(sorted))],
+    'stat = wc -c',
+  );
+  t.equal(Buffer.byteLength(text(sorted)), Buffer.byteLength(expectedLive), 'the same size as the live file had');
+  t.equal(
+    (await shOk(`date -u -r ${podHour} +%s`, mountpoint)).trim(),
+    String(boundary / 1000),
+    'and a new mtime, the end of the hour, so the kernel drops the pages it cached of the live file',
+  );
+  t.equal(
+    await shOk(`cat ${WORKLOAD_DIR}/${live}`, mountpoint),
+    text(sorted, `${REF.pod} `),
+    'the workload’s sealed hour is in order too',
+  );
+  const ids = sorted.map((entry) => entry.insertId).join(' ');
+  const jsonHour = () => shOk(`cat ${podHour}`, jsonMount.daemon.mountpoint).then(insertIds);
+  t.equal(await waitUntil(jsonHour, ids), ids, 'and with --format json');
+});
