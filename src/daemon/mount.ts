@@ -64,7 +64,8 @@ export async function startMount(options: MountOptions, log: Logger, warehouse?:
   });
 
   // Loaded only to mount: fuse-native needs libfuse, which machines that only `fetch` may lack.
-  const { createFuse } = await import('../fs/fuse-adapter.js');
+  const { createFuse, bindingAnswersInterrupts } = await import('../fs/fuse-adapter.js');
+  const answersInterrupts = bindingAnswersInterrupts();
   const fuse = createFuse(mountpoint, tree, log, {
     uid: options.uid ?? process.getuid?.() ?? 0,
     gid: options.gid ?? process.getgid?.() ?? 0,
@@ -75,9 +76,10 @@ export async function startMount(options: MountOptions, log: Logger, warehouse?:
     attrTimeoutS: 0,
     allowPlaceholder,
     onError: (errno) => stats.errorReturned(errno),
+    answersInterrupts,
   });
   await promised((cb) => fuse.mount(cb));
-  await logMountStarted(log, { ...options, mountpoint }, store.source);
+  await logMountStarted(log, { ...options, mountpoint }, store.source, answersInterrupts);
 
   let unmounting: Promise<void> | undefined;
   const unmount = () => {

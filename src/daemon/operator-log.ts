@@ -13,7 +13,13 @@ function formatSpan(ms: number): string {
   return hours % 24 === 0 ? `${hours / 24}d` : `${hours}h`;
 }
 
-export async function logMountStarted(log: Logger, options: MountOptions, source: LogSource): Promise<void> {
+/** `interruptible`: a reader killed while it waits is let go at once (see fs/fuse-interrupts.ts). */
+export async function logMountStarted(
+  log: Logger,
+  options: MountOptions,
+  source: LogSource,
+  interruptible: boolean,
+): Promise<void> {
   const caps = {
     maxBytesBilled: options.maxBytesBilled ?? null,
     maxBytesBilledPerDay: options.maxBytesBilledPerDay ?? null,
@@ -31,6 +37,7 @@ export async function logMountStarted(log: Logger, options: MountOptions, source
       mountpoint: options.mountpoint,
       cacheDir: options.cacheDir,
       caps,
+      interruptible,
     },
     'mounted',
   );

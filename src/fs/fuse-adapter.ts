@@ -4,6 +4,9 @@ import { constants } from 'node:fs';
 import Fuse from 'fuse-native';
 import type { Logger } from 'pino';
 import { fsErrorOf, reportFsError, type Errno } from './fs-error.js';
+import { interruptOptions } from './fuse-interrupts.js';
+
+export { bindingAnswersInterrupts } from './fuse-interrupts.js';
 import type { LogTree } from './log-tree.js';
 
 type Callback = (code: number, ...results: unknown[]) => void;
@@ -56,6 +59,8 @@ export interface FuseMountOptions {
   allowPlaceholder: boolean;
   /** Told the errno name of every error returned to the kernel. */
   onError?: (errno: string) => void;
+  /** The binding answers interrupted requests (see fuse-interrupts.ts): mount with `intr`. */
+  answersInterrupts: boolean;
 }
 
 function isWriteOpen(flags: number): boolean {
@@ -168,7 +173,11 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
 
   // fuse-native has no `ro` or `nonempty` switch; its options are joined with commas, so they ride
   // along after fsname. `nonempty` is only used when the mountpoint holds nothing but its placeholder.
-  const extraOptions = ['ro', ...(options.allowPlaceholder ? ['nonempty'] : [])];
+  const extraOptions = [
+    'ro',
+    ...(options.allowPlaceholder ? ['nonempty'] : []),
+    ...interruptOptions(options.answersInterrupts),
+  ];
   return new Fuse(mountpoint, ops, {
     fsname: ['bqlogfs', ...extraOptions].join(','),
     subtype: 'bqlogfs',
