@@ -43,7 +43,8 @@ export class HourWriter {
   constructor(
     private readonly cache: DiskCache,
     private readonly zone: TimeZoneModel,
-    private readonly formatLine: (row: RawRow) => string,
+    /** The row's line without its newline. */
+    private readonly lineOf: (row: RawRow) => string,
     private readonly target: DayFetchTarget,
   ) {}
 
@@ -55,9 +56,10 @@ export class HourWriter {
       if (!key || !this.duplicates.accepts(key)) continue;
       const hour = this.zone.hourOfMicros(this.target.day, key.micros);
       if (hour === undefined) continue;
-      const current = await this.hourFor(hour);
+      // Not awaited while the hour stays the same: an await per row costs more than writing the row.
+      const current = this.current?.hour === hour ? this.current : await this.hourFor(hour);
       if (!current.position.accepts(key)) continue;
-      const writing = this.lines.add(this.formatLine(row), current.write);
+      const writing = this.lines.add(this.lineOf(row), current.write);
       if (writing) await writing;
     }
     if (this.current) await this.lines.flush(this.current.write);
