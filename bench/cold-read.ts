@@ -3,7 +3,7 @@
 // server with the bench's data set; each run then times a cold `cat` of it through a fresh mount
 // against the same baselines as the bench (the same sweep paged over REST, the textPayload script,
 // DuckDB writing the rows to a file), alternately, and prints the medians, their ratios and the
-// daemon's peak RSS. With `--profile DIR`, the daemon of each cold `cat` runs with `--cpu-prof`,
+// daemon's peak RSS and CPU time. With `--profile DIR`, the daemon of each cold `cat` runs with `--cpu-prof`,
 // and the local server (in this process) is profiled for the same span, into DIR.
 //
 //   node --import tsx bench/cold-read.ts --hour-mib 256 --runs 3 [--profile /tmp/prof] [--only mount]
@@ -23,7 +23,7 @@ import { sh, shOk } from '../test/support/shell.js';
 import { naiveScript, physicalLimit, sameQueryOverRest } from './baselines.js';
 import { backgroundEntries, BENCH_SOURCE, DATASET, HOUR, hourEntries, mountArgs, PROJECT, sizedHours } from './data.js';
 import { median } from './report.js';
-import { timed, peakRssMiB } from './measure.js';
+import { cpuMs, peakRssMiB, timed } from './measure.js';
 
 const { values } = parseArgs({
   options: {
@@ -46,7 +46,8 @@ const big = sizedHours(Number(values['hour-mib']) * 2 ** 20).at(-1)!;
 const day = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
 const hourPath = `${big.ref.namespace}/${big.ref.pod}/${big.ref.container}/${day}/${String(HOUR).padStart(2, '0')}.log`;
 const samples = new Map<string, number[]>();
-const rssSamples: number[] = [];
+/** Per daemon (this tree's, or that of --base): peak RSS and the CPU time of each cold fetch. */
+const daemonSamples = new Map<string, { rssMiB: number[]; cpuMs: number[] }>();
 
 function sample(side: string, ms: number): void {
   samples.set(side, [...(samples.get(side) ?? []), ms]);
@@ -93,6 +94,8 @@ async function coldCat(run: number, tree?: string): Promise<number> {
   const cacheDir = await tempDir('bench-cache');
   const mountpoint = await tempDir('bench-mnt');
   const daemon = await mountDaemon([...args, '--cache-dir', cacheDir], mountpoint, tree);
+  const pid = daemon.process.pid ?? 0;
+  const cpuBefore = await cpuMs(pid);
   if (profileDir) {
     await session.post('Profiler.enable');
     await session.post('Profiler.start');
@@ -104,7 +107,10 @@ async function coldCat(run: number, tree?: string): Promise<number> {
     await writeFile(join(profileDir, name), JSON.stringify(profile));
   }
   while ((await sh(`find ${cacheDir} -name manifest.json | grep -q .`)).code !== 0) await sleep(200);
-  rssSamples.push(await peakRssMiB(daemon.process.pid ?? 0));
+  const side = daemonSamples.get(tree ?? '') ?? { rssMiB: [], cpuMs: [] };
+  daemonSamples.set(tree ?? '', side);
+  side.rssMiB.push(await peakRssMiB(pid));
+  side.cpuMs.push((await cpuMs(pid)) - cpuBefore);
   await daemon.stop();
   if (values['daemon-flags']) await writeFile(join(tmpdir(), `bench-daemon-${run}.log`), daemon.logs());
   await removeDir(mountpoint);
@@ -130,7 +136,14 @@ for (const [side, list] of samples) {
     `  ${side}: ${list.map((ms) => (ms / 1000).toFixed(2)).join(', ')} s (median ${(median(list) / 1000).toFixed(2)})${ratio}\n`,
   );
 }
-process.stdout.write(`  daemon peak RSS: ${rssSamples.map((mib) => mib.toFixed(0)).join(', ')} MB\n`);
+for (const [tree, side] of daemonSamples) {
+  const name = tree === '' ? 'mount' : 'mount of --base';
+  const cpu = side.cpuMs.map((ms) => (ms / 1000).toFixed(2)).join(', ');
+  process.stdout.write(
+    `  ${name}: daemon peak RSS ${side.rssMiB.map((mib) => mib.toFixed(0)).join(', ')} MB (median ${median(side.rssMiB).toFixed(0)}); ` +
+      `daemon CPU per cold fetch ${cpu} s (median ${(median(side.cpuMs) / 1000).toFixed(2)})\n`,
+  );
+}
 await removeDir(work);
 await emulator.close();
 process.exit(0);

@@ -17,19 +17,76 @@ function isValid(data: Data, index: number): boolean {
   return (bitmap[index >> 3]! & (1 << (index & 7))) !== 0;
 }
 
+/** Values at most this long are compared with the one before them in the column, and shared if equal. */
+const REPEATED_VALUE_BYTES = 64;
+
+function sameBytes(values: Uint8Array, a: number, b: number, length: number): boolean {
+  for (let i = length - 1; i >= 0; i--) if (values[a + i] !== values[b + i]) return false;
+  return true;
+}
+
+/**
+ * A UTF-8 column's values as strings. A short value equal to the one before it (the namespace, pod,
+ * container and stream of consecutive rows) is the same string again: no new string per row.
+ */
+function utf8Reader(values: Uint8Array, offsets: Int32Array): (index: number) => string {
+  const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+  let lastStart = 0;
+  let lastLength = -1;
+  let last = '';
+  return (index) => {
+    const start = offsets[index]!;
+    const length = offsets[index + 1]! - start;
+    if (length === lastLength && length <= REPEATED_VALUE_BYTES && sameBytes(values, start, lastStart, length)) {
+      return last;
+    }
+    last = bytes.toString('utf8', start, start + length);
+    lastStart = start;
+    lastLength = length;
+    return last;
+  };
+}
+
+const TWO_TO_32 = 2 ** 32;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Above this, a 64-bit value is no longer exact as a JS number. */
+const MAX_EXACT_HIGH_WORD = 2 ** 21 - 1;
+
+/**
+ * An INT64 column's values as decimal strings, read as two 32-bit words: no BigInt per value (as
+ * reading a BigInt64Array element would make), and a value equal to the one before it (the index
+ * columns of consecutive rows) is the same string again.
+ */
+function int64Reader(values: BigInt64Array): (index: number) => string {
+  const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+  const [lowWord, highWord] = LITTLE_ENDIAN ? [0, 1] : [1, 0];
+  let lastLow = 0;
+  let lastHigh = 0;
+  let last: string | undefined;
+  return (index) => {
+    const low = words[2 * index + lowWord]!;
+    const high = words[2 * index + highWord]!;
+    if (last !== undefined && low === lastLow && high === lastHigh) return last;
+    lastLow = low;
+    lastHigh = high;
+    last =
+      high >= -MAX_EXACT_HIGH_WORD - 1 && high <= MAX_EXACT_HIGH_WORD
+        ? String(high * TWO_TO_32 + (low >>> 0))
+        : String(values[index]);
+    return last;
+  };
+}
+
 function valueReader(data: Data<DataType>): (index: number) => string {
   switch (data.type.typeId) {
-    case Type.Utf8: {
-      const values = data.values as Uint8Array;
-      const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-      const offsets = data.valueOffsets as Int32Array;
-      return (index) => bytes.toString('utf8', offsets[index], offsets[index + 1]);
-    }
+    case Type.Utf8:
+      return utf8Reader(data.values as Uint8Array, data.valueOffsets as Int32Array);
     case Type.Timestamp:
       if ((data.type as unknown as { unit: TimeUnit }).unit !== TimeUnit.MICROSECOND) break;
     // falls through: microseconds are read as the int64 they are
     case Type.Int: {
       const values = data.values as BigInt64Array | Int32Array;
+      if (values instanceof BigInt64Array) return int64Reader(values);
       return (index) => String(values[index]);
     }
     case Type.Date: {
@@ -80,16 +137,12 @@ export class BatchBuffer {
 
 /**
  * The rows of one ReadRows response, a slice of at most `sliceRows` rows at a time: only one slice
- * of JS values is alive at once, however large the batch. `schema` is the session's serialized
- * Arrow schema.
+ * of JS values is alive at once, however large the batch. `message` is the session's serialized
+ * Arrow schema followed by the response's record batch (`BatchBuffer.join`); the response itself
+ * is not needed any more, so it can be collected while the rows are written.
  */
-export function* rowSlicesOfBatch(
-  schema: Uint8Array,
-  batch: Uint8Array,
-  sliceRows: number,
-  buffer = new BatchBuffer(),
-): Generator<RawRow[]> {
-  for (const recordBatch of RecordBatchReader.from(buffer.join(schema, batch)).readAll()) {
+export function* rowSlicesOfBatch(message: Uint8Array, sliceRows: number): Generator<RawRow[]> {
+  for (const recordBatch of RecordBatchReader.from(message).readAll()) {
     const columns = recordBatch.data.children.map(columnReader);
     for (let first = 0; first < recordBatch.numRows; first += sliceRows) {
       const end = Math.min(recordBatch.numRows, first + sliceRows);

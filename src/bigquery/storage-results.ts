@@ -49,6 +49,10 @@ const GRPC = {
   UNAVAILABLE: 14,
 } as const;
 
+interface ReadRowsResponse {
+  arrowRecordBatch?: { serializedRecordBatch?: Uint8Array | null } | null;
+}
+
 interface OpenSession {
   stream: string;
   schema: Uint8Array;
@@ -200,6 +204,25 @@ export class StorageResults {
     return { stream, schema: schema as Uint8Array, createdAtMs: Date.now() };
   }
 
+  /**
+   * The next response's record batch, with the schema before it, in `buffer`; empty for a response
+   * without one, undefined at the end of the stream. Nothing refers to the response (a message of
+   * up to several MiB) once it is copied, so it can be collected while its rows are written.
+   */
+  private async nextBatch(
+    budget: RetryBudget,
+    session: OpenSession,
+    responses: AsyncIterator<ReadRowsResponse>,
+    buffer: BatchBuffer,
+  ): Promise<Uint8Array | undefined> {
+    const stalled = () => failure('the Storage Read API sent nothing in time', 'backendError');
+    const { value, done } = await withDeadline(responses.next(), this.policy.requestLimitMs(budget), stalled);
+    if (done) return undefined;
+    const batch = value.arrowRecordBatch?.serializedRecordBatch;
+    if (!batch || batch.length === 0) return new Uint8Array(0);
+    return buffer.join(session.schema, batch);
+  }
+
   /** Reads the stream from row `progress.next` until `end` or until it ends, advancing `progress` batch by batch. */
   private async readStream(
     budget: RetryBudget,
@@ -213,18 +236,14 @@ export class StorageResults {
       { readStream: session.stream, offset: progress.next },
       { retry: null, timeout: Math.max(1, budget.remainingMs()) },
     );
-    const responses = call[Symbol.asyncIterator]() as AsyncIterator<{
-      arrowRecordBatch?: { serializedRecordBatch?: Uint8Array | null } | null;
-    }>;
+    const responses = call[Symbol.asyncIterator]() as AsyncIterator<ReadRowsResponse>;
     const buffer = new BatchBuffer();
     try {
       while (progress.next < end) {
-        const stalled = () => failure('the Storage Read API sent nothing in time', 'backendError');
-        const { value, done } = await withDeadline(responses.next(), this.policy.requestLimitMs(budget), stalled);
-        if (done) break;
-        const batch = value.arrowRecordBatch?.serializedRecordBatch;
-        if (!batch || batch.length === 0) continue;
-        for (const slice of rowSlicesOfBatch(session.schema, batch, SLICE_ROWS, buffer)) {
+        const message = await this.nextBatch(budget, session, responses, buffer);
+        if (message === undefined) break;
+        if (message.length === 0) continue;
+        for (const slice of rowSlicesOfBatch(message, SLICE_ROWS)) {
           const wanted = slice.length > end - progress.next ? slice.slice(0, end - progress.next) : slice;
           progress.next += wanted.length;
           try {

@@ -74,6 +74,25 @@ export function lineFormatter(
   };
 }
 
+/**
+ * The line lineFormatter gives, without its final newline. A text payload that is the whole line is
+ * handed back as the string it is, not joined to a newline (see LineBuffer).
+ */
+export function lineBodyFormatter(
+  options: OutputOptions,
+  sortJsonKeys = false,
+  timestampOf: (micros: bigint) => string = microsToRfc3339,
+): (row: PodRow) => string {
+  const line = lineFormatter(options, sortJsonKeys, timestampOf);
+  const withoutNewline = (row: PodRow) => line(row).slice(0, -1);
+  if (options.format === 'json' || options.timestamps) return withoutNewline;
+  return (row) => {
+    const textPayload = row[3];
+    if (row.pod !== undefined || textPayload === null || textPayload === undefined) return withoutNewline(row);
+    return textPayload.endsWith('\n') ? textPayload.slice(0, -1) : textPayload;
+  };
+}
+
 function entryFormatter(
   options: OutputOptions,
   sortJsonKeys: boolean,

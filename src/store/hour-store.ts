@@ -24,7 +24,7 @@ import {
 } from './day-state.js';
 import { recordManifest } from './day-manifests.js';
 import { dayKey, type DiskCache, type HourReader } from './disk-cache.js';
-import { lineFormatter, type OutputOptions } from './entry-format.js';
+import { lineBodyFormatter, type OutputOptions } from './entry-format.js';
 import { HourVerification } from './hour-verification.js';
 import { HourWriter } from './hour-writer.js';
 import type { RefreshBudget } from './refresh-budget.js';
@@ -61,7 +61,7 @@ export const SWEEP_TOO_BIG = new Set(['responseTooLarge', 'resourcesExceeded']);
 export class HourStore {
   /** Each container-day's state, loaded once; a day's key as the cache names it. */
   private readonly days = new Map<string, Promise<DayState>>();
-  private readonly formatLine: (row: RawRow) => string;
+  private readonly lineOf: (row: RawRow) => string;
   private readonly zone: TimeZoneModel;
   private readonly refreshPolicy: RefreshPolicy;
   private runningFetches = 0;
@@ -79,7 +79,7 @@ export class HourStore {
   ) {
     this.zone = options.zone;
     const stamp = (micros: bigint) => this.zone.rfc3339(micros);
-    this.formatLine = lineFormatter(options.output, source.schema?.sortJsonKeys ?? false, stamp);
+    this.lineOf = lineBodyFormatter(options.output, source.schema?.sortJsonKeys ?? false, stamp);
     this.refreshPolicy = new RefreshPolicy(options.refreshMs, options.refreshBudget);
     this.sweeps = new Sweeps(warehouse, source, {
       zone: options.zone,
@@ -212,7 +212,7 @@ export class HourStore {
   }
 
   private async runDayFetch(ref: ContainerRef, day: DayName, state: DayState, plan: DayFetchPlan): Promise<void> {
-    const writer = new HourWriter(this.cache, this.zone, this.formatLine, { ref, day, state, plan });
+    const writer = new HourWriter(this.cache, this.zone, this.lineOf, { ref, day, state, plan });
     try {
       const bytesBilled = await this.readDay(ref, day, plan, writer).catch(async (error: unknown) => {
         if (error instanceof QueryFailure && SWEEP_TOO_BIG.has(error.reason)) {

@@ -49,7 +49,8 @@ export class HourWriter {
   constructor(
     private readonly cache: DiskCache,
     private readonly zone: TimeZoneModel,
-    private readonly formatLine: (row: RawRow) => string,
+    /** The row's line without its newline. */
+    private readonly lineOf: (row: RawRow) => string,
     private readonly target: DayFetchTarget,
   ) {}
 
@@ -61,11 +62,12 @@ export class HourWriter {
       if (!key || !this.duplicates.accepts(key)) continue;
       const hour = this.zone.hourOfMicros(this.target.day, key.micros);
       if (hour === undefined) continue;
-      const current = await this.hourFor(hour);
+      // Not awaited while the hour stays the same: an await per row costs more than writing the row.
+      const current = this.current?.hour === hour ? this.current : await this.hourFor(hour);
       // Only an entry without an insert id needs its line to be told apart.
-      let line = key.insertId === null ? this.formatLine(row) : undefined;
+      let line = key.insertId === null ? this.lineOf(row) : undefined;
       if (current.held && !current.held.pass.accepts(key, entryIdentity(key, podOf(row), line ?? ''))) continue;
-      line ??= this.formatLine(row);
+      line ??= this.lineOf(row);
       const writing = this.lines.add(line, current.write);
       if (writing) await writing;
     }

@@ -1,13 +1,16 @@
 // Lines on their way into an hour file, encoded into one reused buffer as they come. Each line's
 // string can be collected at once: a string that grew by concatenation until it was written would
 // outlive many young-generation collections (the daemon keeps that generation at 2 MB), be copied
-// at each, and be flattened again when written.
+// at each, and be flattened again when written. A line comes without its newline, which is added
+// here as a byte: a payload is written as the string it was read as, not as a new string that
+// joins it to a newline (V8 copies a joined string once more to encode it).
 import { Buffer } from 'node:buffer';
 
 /** Bytes gathered before they are written; a longer line is written on its own. */
 const BUFFER_BYTES = 1 << 20;
 /** The most UTF-8 bytes one UTF-16 code unit can take. */
 const MAX_BYTES_PER_UNIT = 3;
+const NEWLINE = 0x0a;
 
 /** Where the gathered bytes go; the buffer is reused once the returned promise resolves. */
 export type LineSink = (bytes: Buffer) => Promise<void>;
@@ -17,17 +20,16 @@ export class LineBuffer {
   private used = 0;
 
   /**
-   * Adds a line bound for `sink`. Returns undefined when it just went into the buffer, or a promise
-   * of the writes that making room for it took (the line is in by then).
+   * Adds a line bound for `sink`: `text` and a newline. Returns undefined when it just went into
+   * the buffer, or a promise of the writes that making room for it took (the line is in by then).
    */
-  add(line: string, sink: LineSink): Promise<void> | undefined {
-    const most = line.length * MAX_BYTES_PER_UNIT;
+  add(text: string, sink: LineSink): Promise<void> | undefined {
+    const most = text.length * MAX_BYTES_PER_UNIT + 1;
     if (this.used + most <= BUFFER_BYTES) {
-      this.buffer ??= Buffer.allocUnsafe(BUFFER_BYTES);
-      this.used += this.buffer.write(line, this.used);
+      this.append(text);
       return undefined;
     }
-    return this.addAfterFlush(line, most, sink);
+    return this.addAfterFlush(text, most, sink);
   }
 
   /** Writes what was gathered to `sink`. */
@@ -43,13 +45,18 @@ export class LineBuffer {
     this.used = 0;
   }
 
-  private async addAfterFlush(line: string, most: number, sink: LineSink): Promise<void> {
+  private append(text: string): void {
+    this.buffer ??= Buffer.allocUnsafe(BUFFER_BYTES);
+    this.used += this.buffer.write(text, this.used);
+    this.buffer[this.used++] = NEWLINE;
+  }
+
+  private async addAfterFlush(text: string, most: number, sink: LineSink): Promise<void> {
     await this.flush(sink);
     if (most > BUFFER_BYTES) {
-      await sink(Buffer.from(line));
+      await sink(Buffer.from(`${text}\n`));
       return;
     }
-    this.buffer ??= Buffer.allocUnsafe(BUFFER_BYTES);
-    this.used += this.buffer.write(line, this.used);
+    this.append(text);
   }
 }
