@@ -25,10 +25,11 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm rebuild --no-audit --no-fund \
  && node -e "require('fuse-native')"
 
-# dist/: the TypeScript compiled to JavaScript.
+# dist/: the TypeScript type-checked and bundled into JavaScript (scripts/build.js).
 FROM deps AS build
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.js ./scripts/
 COPY src ./src
 RUN npm run build
 

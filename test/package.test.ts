@@ -1,12 +1,14 @@
 // The published package: `npm pack` builds the JavaScript in dist/ and ships it with bin/, LICENSE
 // and no TypeScript. The unpacked package then runs with a resolver that refuses tsx, any .ts file
 // and DuckDB: --version and --help work, and a mount of the local server comes up and serves,
-// which shows that a mount-only install needs neither tsx nor DuckDB.
+// which shows that a mount-only install needs neither tsx nor DuckDB. --help loads only the entry
+// chunk of the bundle and what it imports, none of the commands' code (read from the source maps).
 import { execFile } from 'node:child_process';
 import { readFile, symlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { ranToEnd, spawnCommand, stopCli, waitForMounts } from './support/cli-process.js';
 import { tempMountDirs, testDir } from './support/daemon.js';
 import { fileEnvironment, fixtureArgs } from './support/environment.js';
@@ -49,12 +51,39 @@ t.before(async () => {
   await symlink(join(ROOT, 'node_modules'), join(packageDir, 'node_modules'));
 });
 
-function packagedCli(args: string[]): string[] {
-  return [process.execPath, ...NODE_FLAGS, '--import', FORBID_HOOK, join(packageDir, 'bin/bqlogfs.js'), ...args];
+function packagedCli(args: string[], hooks: string[] = []): string[] {
+  const imports = [FORBID_HOOK, ...hooks].flatMap((hook) => ['--import', hook]);
+  return [process.execPath, ...NODE_FLAGS, ...imports, join(packageDir, 'bin/bqlogfs.js'), ...args];
+}
+
+/** A hook that appends the URL of every module Node loads to `file`, one a line. */
+function loadRecorder(file: string): string {
+  const hook = `export async function load(url, context, nextLoad) {
+  (await import('node:fs')).appendFileSync(${JSON.stringify(file)}, url + '\\n');
+  return nextLoad(url, context);
+}`;
+  const register = `import { register } from 'node:module';
+register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));`;
+  return `data:text/javascript,${encodeURIComponent(register)}`;
+}
+
+/** The files of the package a command loads, and the sources (from the source maps) of its dist/ files. */
+async function loadedBy(t: Test, args: string[], code = 0): Promise<{ files: string[]; sources: string[] }> {
+  const record = join(await testDir(t, 'loaded'), 'modules');
+  const result = await ranToEnd(spawnCommand(packagedCli(args, [loadRecorder(record)])));
+  t.equal(result.code, code, `${args.join(' ')}: ${result.output}`);
+  const urls = (await readFile(record, 'utf8')).split('\n').filter((url) => url.startsWith('file:'));
+  const files = urls.map((url) => relative(packageDir, fileURLToPath(url)));
+  const sources: string[] = [];
+  for (const file of files.filter((path) => path.startsWith('dist/'))) {
+    const map = JSON.parse(await readFile(join(packageDir, `${file}.map`), 'utf8')) as { sources: string[] };
+    sources.push(...map.sources.map((source) => relative(ROOT, resolve(ROOT, file, '..', source))));
+  }
+  return { files, sources };
 }
 
 t.test('the package holds compiled JavaScript, the licence, and no TypeScript', async (t) => {
-  for (const path of ['bin/bqlogfs.js', 'dist/cli/main.js', 'dist/daemon/mount.js', 'LICENSE', 'package.json']) {
+  for (const path of ['bin/bqlogfs.js', 'dist/cli/main.js', 'dist/cli/main.js.map', 'LICENSE', 'package.json']) {
     t.ok(packedFiles.includes(path), path);
   }
   t.same(
@@ -99,4 +128,25 @@ t.test('the local server says what it needs when DuckDB is missing', async (t) =
     result.stderr,
     /the local BigQuery server and the demo need @duckdb\/node-api: npm install @duckdb\/node-api/,
   );
+});
+
+t.test('--help loads the command line and commander, none of the commands', async (t) => {
+  const help = await loadedBy(t, ['--help']);
+  t.ok(help.files.includes('dist/cli/main.js'), 'the entry chunk');
+  t.same(
+    help.files.filter((file) => !file.startsWith('dist/') && !file.startsWith('bin/')),
+    [],
+    'no package from node_modules (commander is in the bundle)',
+  );
+  t.ok(help.sources.includes('src/cli/main.ts'), 'sources are read from the source maps');
+  t.ok(help.sources.includes('node_modules/commander/lib/command.js'), 'commander is bundled');
+  const commandCode = /^src\/(daemon|fetch|doctor|emulator|demo|fs|store)\//;
+  t.same(
+    help.sources.filter((source) => commandCode.test(source)),
+    [],
+    'no module of mount, fetch, grep, doctor, emulator or demo',
+  );
+  // The same reading sees a command's code once that command runs.
+  const unmount = await loadedBy(t, ['unmount', join(packageDir, 'dist')], 1);
+  t.ok(unmount.sources.includes('src/daemon/mountpoint.ts'), 'unmount loads its chunk');
 });
