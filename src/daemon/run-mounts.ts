@@ -30,6 +30,16 @@ export async function runMounts(plan: MountPlan): Promise<void> {
   for (const { options } of plan.mounts) await prepareMountpoint(resolve(options.mountpoint), log);
   const metrics = plan.process.metrics ? await startMetricsServer(plan.process.metrics, log) : undefined;
   const running: Served[] = [];
+  // Listening from before the first mount: a signal that came while a mount was being set up would
+  // otherwise end the process with its default action and leave that mount behind, stale. A stop
+  // asked for while mounts start is carried out once they are up; a second signal of the same kind
+  // still ends the process at once.
+  let stop = (reason: string) => {
+    if (stopAsked === undefined) log.info({ reason }, 'stopping once the mounts being started are up');
+    stopAsked ??= reason;
+  };
+  let stopAsked: string | undefined;
+  onStopSignal((signal) => stop(signal));
   try {
     for (const { name, options } of plan.mounts) {
       const mountLog = plan.mounts.length > 1 ? log.child({ mount: name }) : log;
@@ -42,7 +52,9 @@ export async function runMounts(plan: MountPlan): Promise<void> {
     await metrics?.close();
     throw error;
   }
-  stopOnSignals(running, metrics, log);
+  stop = stopper(running, metrics, log);
+  if (stopAsked !== undefined) return stop(stopAsked);
+  void watchExternalUnmounts(running, log).then(() => stop('every mount was unmounted'));
   await notifyReady(log);
 }
 
@@ -59,7 +71,8 @@ async function watchExternalUnmounts(served: Served[], log: Logger): Promise<voi
   }
 }
 
-function stopOnSignals(served: Served[], metrics: MetricsServer | undefined, log: Logger): void {
+/** What stops the daemon: every mount unmounted, the metrics server closed, then the process ends. */
+function stopper(served: Served[], metrics: MetricsServer | undefined, log: Logger): (reason: string) => void {
   let stopped = false;
   const stop = (reason: string) => {
     if (stopped) return;
@@ -76,6 +89,5 @@ function stopOnSignals(served: Served[], metrics: MetricsServer | undefined, log
       process.exit(failed.length > 0 ? 1 : 0);
     })();
   };
-  onStopSignal(stop);
-  void watchExternalUnmounts(served, log).then(() => stop('every mount was unmounted'));
+  return stop;
 }
