@@ -1,13 +1,13 @@
 // `tail -F current.log` keeps following when the hour rolls over. The daemon runs under faketime
 // with its clock set to just before an hour ends, so the test does not wait for a real one.
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { emulatorClient } from '../src/emulator/client.js';
 import { startEmulator } from '../src/emulator/server.js';
 import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
 import { serverArgs } from './support/cli-process.js';
 import { mountTemp } from './support/daemon.js';
+import { follow } from './support/follow.js';
 import { shOk } from './support/shell.js';
 
 const PROJECT = 'boundary-project';
@@ -61,28 +61,18 @@ async function followAcross(t: Test, boundary: number) {
 
   const link = `${CONTAINER_DIR}/current.log`;
   t.equal((await shOk(`readlink ${link}`, mountpoint)).trim(), hourFile(boundary - 1), 'current.log: the ending hour');
-  const tail = spawn('tail', ['-F', '-n', '+1', link], { cwd: mountpoint });
-  let followed = '';
-  let told = '';
-  tail.stdout.on('data', (chunk: Buffer) => (followed += chunk.toString()));
-  tail.stderr.on('data', (chunk: Buffer) => (told += chunk.toString()));
-  t.teardown(() => void tail.kill());
-  const waitFor = async (text: string, limitMs: number) => {
-    const start = Date.now();
-    while (followed !== text && Date.now() - start < limitMs) await sleep(100);
-    return Date.now() - start;
-  };
+  const tail = follow(t, link, mountpoint, '-F');
 
-  t.equal((await waitFor(expected(1), 5_000), followed), expected(1), 'tail prints what is there');
+  t.equal((await tail.waitFor(expected(1), 5_000), tail.output()), expected(1), 'tail prints what is there');
   t.ok(daemonNow() < boundary - 2_000, 'with time left in the hour');
   await insertAt(daemonNow());
-  const waited = await waitFor(expected(2), 5_000);
-  t.equal(followed, expected(2), `a new entry of the ending hour after ${waited} ms`);
+  const waited = await tail.waitFor(expected(2), 5_000);
+  t.equal(tail.output(), expected(2), `a new entry of the ending hour after ${waited} ms`);
 
   while (daemonNow() < boundary + 500) await sleep(100);
   await insertAt(daemonNow());
-  const acrossMs = await waitFor(expected(3), 10_000);
-  t.equal(followed, expected(3), `the first entry of the next hour after ${acrossMs} ms, nothing lost or twice`);
+  const acrossMs = await tail.waitFor(expected(3), 10_000);
+  t.equal(tail.output(), expected(3), `the first entry of the next hour after ${acrossMs} ms, nothing lost or twice`);
   t.equal((await shOk(`readlink ${link}`, mountpoint)).trim(), hourFile(boundary), 'current.log: the new hour');
-  t.comment(`tail said: ${told.trim().replaceAll('\n', ' | ')}`);
+  t.comment(`tail said: ${tail.told().trim().replaceAll('\n', ' | ')}`);
 }

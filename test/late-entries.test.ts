@@ -3,14 +3,14 @@
 // workload's and with `--format json`; once the hour is sealed its file is in strict order. The
 // daemons run under faketime, their clock set to just over a minute before an hour ends, so that
 // the test can then wait for the hour to be sealed (--seal-after 2s).
-import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
+import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { emulatorClient } from '../src/emulator/client.js';
 import { startEmulator } from '../src/emulator/server.js';
 import { createSinkTables, insertEntries, type LogEntry } from '../src/demo/sink-tables.js';
 import { serverArgs } from './support/cli-process.js';
 import { mountTemp } from './support/daemon.js';
+import { follow } from './support/follow.js';
 import { shOk } from './support/shell.js';
 import { readStats, serverStats } from './support/stats.js';
 
@@ -41,18 +41,6 @@ function nextBoundary(): number {
 function fileOrder(a: LogEntry, b: LogEntry): number {
   const compare = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
   return compare(a.timestamp, b.timestamp) || compare(a.insertId, b.insertId) || compare(a.stream, b.stream);
-}
-
-/** Follows `file` with `tail -F` from its first line. */
-function follow(t: Test, file: string, cwd: string) {
-  const tail = spawn('tail', ['-F', '-n', '+1', file], { cwd });
-  let followed = '';
-  tail.stdout.on('data', (chunk: Buffer) => (followed += chunk.toString()));
-  t.teardown(() => void tail.kill());
-  return {
-    output: () => followed,
-    stop: () => tail.kill(),
-  };
 }
 
 /** Polls `look` until it returns `expected` or the limit passes; returns the last answer. */
@@ -115,9 +103,9 @@ t.test('late entries reach tail -F of the live hour once each; the sealed hour i
   const live = hourFile(boundary - 1);
   t.equal((await shOk(`readlink ${POD_DIR}/current.log`, mountpoint)).trim(), live, 'current.log: the live hour');
 
-  const podTail = follow(t, `${POD_DIR}/current.log`, mountpoint);
-  const workloadTail = follow(t, `${WORKLOAD_DIR}/current.log`, mountpoint);
-  const jsonTail = follow(t, `${POD_DIR}/current.log`, jsonMount.daemon.mountpoint);
+  const podTail = follow(t, `${POD_DIR}/current.log`, mountpoint, '-F');
+  const workloadTail = follow(t, `${WORKLOAD_DIR}/current.log`, mountpoint, '-F');
+  const jsonTail = follow(t, `${POD_DIR}/current.log`, jsonMount.daemon.mountpoint, '-F');
   const checkTails = async (what: string) => {
     const podText = text(arrived);
     t.equal(await waitUntil(podTail.output, podText), podText, `${what}: the pod's tail -F`);

@@ -1,13 +1,13 @@
 // The hour that is still filling: `tail -f` shows entries as they arrive, the file only grows, and
 // current.log points at it.
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { emulatorClient } from '../src/emulator/client.js';
 import { startEmulator } from '../src/emulator/server.js';
 import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
 import { serverArgs } from './support/cli-process.js';
 import { mountTemp } from './support/daemon.js';
+import { follow } from './support/follow.js';
 import { shOk } from './support/shell.js';
 import { metricsUrl, sample, scrape } from './support/metrics.js';
 import { readStats, serverStats } from './support/stats.js';
@@ -67,22 +67,6 @@ async function mountLive(t: Test, { emulator, clockOffsetS }: LiveSetup, extraAr
   return { mountpoint: daemon.mountpoint, daemon };
 }
 
-/** Follows a file with `tail -f` from its first line; `waitFor` waits until all it printed is `text`. */
-function follow(t: Test, file: string, cwd: string) {
-  const tail = spawn('tail', ['-f', '-n', '+1', file], { cwd });
-  let followed = '';
-  tail.stdout.on('data', (chunk: Buffer) => (followed += chunk.toString()));
-  t.teardown(() => void tail.kill());
-  return {
-    output: () => followed,
-    waitFor: async (text: string, limitMs: number) => {
-      const start = Date.now();
-      while (followed !== text && Date.now() - start < limitMs) await sleep(100);
-      return Date.now() - start;
-    },
-  };
-}
-
 async function queriesSent(emulatorUrl: string): Promise<number> {
   return (await serverStats(emulatorUrl)).queries;
 }
@@ -95,7 +79,7 @@ t.test('tail -f follows the live hour as entries arrive', async (t) => {
   const { insert, expected, file } = live;
   await insert(3);
   const { mountpoint } = await mountLive(t, live, ['--refresh', '1s']);
-  const tail = follow(t, file, mountpoint);
+  const tail = follow(t, file, mountpoint, '-f');
 
   t.ok((await tail.waitFor(expected(3), 5_000)) < 5_000, 'tail prints what is there');
   const sizes: number[] = [];
@@ -147,7 +131,7 @@ t.test('refreshes stop at --refresh-budget, with one log line that says so', asy
     '--metrics-port',
     '0',
   ]);
-  const tail = follow(t, file, mountpoint);
+  const tail = follow(t, file, mountpoint, '-f');
   t.ok((await tail.waitFor(expected(3), 5_000)) < 5_000, 'tail prints what is there');
   await insert(2);
   t.ok((await tail.waitFor(expected(5), 6_000)) < 6_000, 'the first refresh is within the budget');
