@@ -3,8 +3,10 @@
 // command's own code is in chunks under dist/chunks/ that main.js imports only when that command
 // runs, so `--help` reads a handful of files instead of resolving some 160 modules. The other
 // dependencies stay packages, loaded from node_modules as before; the package needs no esbuild.
-import { readFile, rm } from 'node:fs/promises';
-import { fileURLToPath, URL } from 'node:url';
+// Then the help and version texts are rendered from that program into dist/cli/help/ (see
+// src/cli/help-texts.ts), which bin/bqlogfs.cjs prints without loading the command line.
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath, pathToFileURL, URL } from 'node:url';
 import { build } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -17,6 +19,11 @@ const BUNDLED = new Set(['commander']);
 const manifest = JSON.parse(await readFile(`${ROOT}package.json`, 'utf8'));
 const packages = Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies });
 const external = packages.filter((name) => !BUNDLED.has(name)).flatMap((name) => [name, `${name}/*`]);
+
+// commander's require() calls of Node's own modules need a require function in an ES module.
+const banner = {
+  js: "import { createRequire as bqlogfsCreateRequire } from 'node:module';\nconst require = bqlogfsCreateRequire(import.meta.url);",
+};
 
 await rm(`${ROOT}dist`, { recursive: true, force: true });
 await build({
@@ -34,12 +41,32 @@ await build({
   external,
   // Paths as the package sees them (node_modules/commander), also where node_modules is a symlink.
   preserveSymlinks: true,
-  // commander's require() calls of Node's own modules need a require function in an ES module.
-  banner: {
-    js: "import { createRequire as bqlogfsCreateRequire } from 'node:module';\nconst require = bqlogfsCreateRequire(import.meta.url);",
-  },
+  banner,
   // For stack traces in the sources: NODE_OPTIONS=--enable-source-maps (see docs/performance.md).
   sourcemap: true,
   sourcesContent: false,
   logLevel: 'warning',
 });
+
+const renderer = `${ROOT}dist/help-texts.tmp.js`;
+await build({
+  absWorkingDir: ROOT,
+  entryPoints: ['src/cli/help-texts.ts'],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  outfile: renderer,
+  external,
+  preserveSymlinks: true,
+  banner,
+  logLevel: 'warning',
+});
+try {
+  const { helpFiles, renderHelpTexts } = await import(pathToFileURL(renderer).href);
+  await mkdir(`${ROOT}dist/cli/help`);
+  for (const [name, file] of helpFiles(await renderHelpTexts(manifest.version))) {
+    await writeFile(`${ROOT}dist/cli/help/${name}.json`, JSON.stringify(file));
+  }
+} finally {
+  await rm(renderer);
+}

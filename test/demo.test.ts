@@ -1,10 +1,11 @@
 // The demo runs a stable cluster: the pods a user lists keep logging, `tail -F current.log` shows
 // their new lines as the demo inserts them, and pods come and go only with a deployment's rollout.
+// Ctrl-C or SIGTERM unmounts it, also when it comes while the mount is being set up.
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawnNode, stopCli, waitForMounts } from './support/cli-process.js';
+import { isMounted, spawnNode, stopCli, waitForMounts } from './support/cli-process.js';
 import { testDir } from './support/daemon.js';
 import { shOk } from './support/shell.js';
 
@@ -69,4 +70,21 @@ t.test('tail -F of current.log shows the same pods logging, tick after tick', as
   t.ok(listings >= 5, `pods listed ${listings} times, over ${Math.round((Date.now() - started) / TICK_MS)} ticks`);
   // A rollout may begin while the test runs (once in many hours): its new pods share one template hash.
   t.ok(added.size === 0 || new Set([...added].map(replicaSet)).size === 1, `no pods invented: ${[...added].join(' ')}`);
+});
+
+t.test('SIGTERM the moment the mount is up unmounts it, every time', async (t) => {
+  const mountpoint = await testDir(t, 'demo-mnt');
+  const options = { historyHours: 1, liveEveryMs: 60_000, refreshMs: 1_000 };
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const demo = spawnNode([RUN_DEMO, mountpoint, JSON.stringify(options)]);
+    const exited = new Promise<string>((resolve) =>
+      demo.child.once('exit', (code, signal) => resolve(signal ?? String(code))),
+    );
+    // Watched more closely than waitForMounts does, to signal within milliseconds of the mount.
+    while (!(await isMounted(mountpoint)) && demo.child.exitCode === null) await sleep(2);
+    demo.child.kill('SIGTERM');
+    t.equal(await exited, '0', `attempt ${attempt}: the demo ended with a clean exit, not killed by the signal`);
+    t.notOk(await isMounted(mountpoint), `attempt ${attempt}: and left no mount behind`);
+    await stopCli(demo, [mountpoint]);
+  }
 });

@@ -1,8 +1,10 @@
 // The published package: `npm pack` builds the JavaScript in dist/ and ships it with bin/, LICENSE
 // and no TypeScript. The unpacked package then runs with a resolver that refuses tsx, any .ts file
 // and DuckDB: --version and --help work, and a mount of the local server comes up and serves,
-// which shows that a mount-only install needs neither tsx nor DuckDB. --help loads only the entry
-// chunk of the bundle and what it imports, none of the commands' code (read from the source maps).
+// which shows that a mount-only install needs neither tsx nor DuckDB. The bin prints --help from the
+// texts the build rendered (dist/cli/help/), the same as the command line prints, and loads no
+// module for it; the command line's own --help loads only the entry chunk of the bundle and what it
+// imports, none of the commands' code (read from the source maps).
 import { execFile } from 'node:child_process';
 import { readFile, symlink } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
@@ -51,9 +53,10 @@ t.before(async () => {
   await symlink(join(ROOT, 'node_modules'), join(packageDir, 'node_modules'));
 });
 
-function packagedCli(args: string[], hooks: string[] = []): string[] {
+/** `bqlogfs <args>` from the package; `entry` dist/cli/main.js runs the command line without the bin. */
+function packagedCli(args: string[], hooks: string[] = [], entry = 'bin/bqlogfs.cjs'): string[] {
   const imports = [FORBID_HOOK, ...hooks].flatMap((hook) => ['--import', hook]);
-  return [process.execPath, ...NODE_FLAGS, ...imports, join(packageDir, 'bin/bqlogfs.js'), ...args];
+  return [process.execPath, ...NODE_FLAGS, ...imports, join(packageDir, entry), ...args];
 }
 
 /** A hook that appends the URL of every module Node loads to `file`, one a line. */
@@ -68,9 +71,14 @@ register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));
 }
 
 /** The files of the package a command loads, and the sources (from the source maps) of its dist/ files. */
-async function loadedBy(t: Test, args: string[], code = 0): Promise<{ files: string[]; sources: string[] }> {
+async function loadedBy(
+  t: Test,
+  args: string[],
+  code = 0,
+  entry?: string,
+): Promise<{ files: string[]; sources: string[] }> {
   const record = join(await testDir(t, 'loaded'), 'modules');
-  const result = await ranToEnd(spawnCommand(packagedCli(args, [loadRecorder(record)])));
+  const result = await ranToEnd(spawnCommand(packagedCli(args, [loadRecorder(record)], entry)));
   t.equal(result.code, code, `${args.join(' ')}: ${result.output}`);
   const urls = (await readFile(record, 'utf8')).split('\n').filter((url) => url.startsWith('file:'));
   const files = urls.map((url) => relative(packageDir, fileURLToPath(url)));
@@ -83,7 +91,8 @@ async function loadedBy(t: Test, args: string[], code = 0): Promise<{ files: str
 }
 
 t.test('the package holds compiled JavaScript, the licence, and no TypeScript', async (t) => {
-  for (const path of ['bin/bqlogfs.js', 'dist/cli/main.js', 'dist/cli/main.js.map', 'LICENSE', 'package.json']) {
+  const paths = ['bin/bqlogfs.cjs', 'dist/cli/main.js', 'dist/cli/main.js.map', 'dist/cli/help/bqlogfs.json'];
+  for (const path of [...paths, 'dist/cli/help/mount.json', 'LICENSE', 'package.json']) {
     t.ok(packedFiles.includes(path), path);
   }
   t.same(
@@ -130,15 +139,30 @@ t.test('the local server says what it needs when DuckDB is missing', async (t) =
   );
 });
 
-t.test('--help loads the command line and commander, none of the commands', async (t) => {
+t.test('the bin prints help and version as the command line does, loading no module for it', async (t) => {
+  for (const args of [['--help'], ['mount', '--help'], ['help', 'grep'], ['--version'], []]) {
+    const [fast, full] = await Promise.all(
+      [undefined, 'dist/cli/main.js'].map((entry) => ranToEnd(spawnCommand(packagedCli(args, [], entry)))),
+    );
+    t.same(
+      [fast?.stdout, fast?.stderr, fast?.code],
+      [full?.stdout, full?.stderr, full?.code],
+      `bqlogfs ${args.join(' ')}`,
+    );
+  }
   const help = await loadedBy(t, ['--help']);
+  t.same(help.files, ['bin/bqlogfs.cjs'], 'only the bin');
+});
+
+t.test("the command line's --help loads it and commander, none of the commands", async (t) => {
+  const help = await loadedBy(t, ['--help'], 0, 'dist/cli/main.js');
   t.ok(help.files.includes('dist/cli/main.js'), 'the entry chunk');
   t.same(
-    help.files.filter((file) => !file.startsWith('dist/') && !file.startsWith('bin/')),
+    help.files.filter((file) => !file.startsWith('dist/')),
     [],
     'no package from node_modules (commander is in the bundle)',
   );
-  t.ok(help.sources.includes('src/cli/main.ts'), 'sources are read from the source maps');
+  t.ok(help.sources.includes('src/cli/program.ts'), 'sources are read from the source maps');
   t.ok(help.sources.includes('node_modules/commander/lib/command.js'), 'commander is bundled');
   const commandCode = /^src\/(daemon|fetch|doctor|emulator|demo|fs|store)\//;
   t.same(
@@ -146,7 +170,8 @@ t.test('--help loads the command line and commander, none of the commands', asyn
     [],
     'no module of mount, fetch, grep, doctor, emulator or demo',
   );
-  // The same reading sees a command's code once that command runs.
+  // The same reading sees a command's code once that command runs, through the bin.
   const unmount = await loadedBy(t, ['unmount', join(packageDir, 'dist')], 1);
+  t.ok(unmount.files.includes('dist/cli/main.js'), 'the bin loads the command line');
   t.ok(unmount.sources.includes('src/daemon/mountpoint.ts'), 'unmount loads its chunk');
 });

@@ -80,13 +80,13 @@ t.test('Dockerfile: fuse-native is compiled where it has no prebuilt binding', a
   }
 });
 
-t.test('Dockerfile: the entrypoint has the heap flags of bin/bqlogfs.js', async (t) => {
+t.test('Dockerfile: the entrypoint has the heap flags of bin/bqlogfs.cjs', async (t) => {
   const final = (await dockerStages()).at(-1) ?? [];
   const entrypoint = JSON.parse(final.find((i) => i.keyword === 'ENTRYPOINT')?.args ?? '[]') as string[];
-  const shebang = (await read('bin/bqlogfs.js')).split('\n')[0] ?? '';
+  const shebang = (await read('bin/bqlogfs.cjs')).split('\n')[0] ?? '';
   const flags = shebang.split(' ').filter((word) => word.startsWith('--'));
   t.ok(flags.length >= 2, `flags in the #! line: ${flags.join(' ')}`);
-  t.same(entrypoint, ['node', ...flags, '/opt/bqlogfs/bin/bqlogfs.js']);
+  t.same(entrypoint, ['node', ...flags, '/opt/bqlogfs/bin/bqlogfs.cjs']);
 });
 
 t.test('Dockerfile: the health check passes on a working mount and fails without one', async (t) => {

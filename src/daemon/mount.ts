@@ -7,7 +7,6 @@ import { requireCredentials } from '../bigquery/credentials.js';
 import { LogTree } from '../fs/log-tree.js';
 import { namespacePolicy } from '../model/namespace-policy.js';
 import { MountStats } from '../model/stats.js';
-import { onStopSignal } from '../model/stop-signals.js';
 import { Listings } from '../store/listings.js';
 import { openLogStore, type LogStoreOptions } from '../store/log-store.js';
 import { provideFusermount } from './fusermount-link.js';
@@ -91,10 +90,17 @@ export async function startMount(options: MountOptions, log: Logger, warehouse?:
   return { fuse, stats, unmount };
 }
 
-/** Unmounts on SIGINT/SIGTERM and exits; a stuck unmount does not keep the process alive. */
-export function unmountOnSignals(mount: RunningMount, log: Logger, beforeExit?: () => Promise<void>): void {
-  onStopSignal((signal) => {
-    log.info({ signal }, 'unmounting');
+/**
+ * A stop that unmounts, runs `beforeExit` and ends the process; a stuck unmount does not keep the
+ * process alive. Give it to holdStopsWhileStarting's `started`, whose listening began before the mount.
+ */
+export function unmountAndExit(
+  mount: RunningMount,
+  log: Logger,
+  beforeExit?: () => Promise<void>,
+): (reason: string) => void {
+  return (reason) => {
+    log.info({ reason }, 'unmounting');
     setTimeout(() => process.exit(1), 2_000).unref();
     mount
       .unmount()
@@ -106,5 +112,5 @@ export function unmountOnSignals(mount: RunningMount, log: Logger, beforeExit?: 
           process.exit(1);
         },
       );
-  });
+  };
 }

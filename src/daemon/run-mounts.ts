@@ -10,7 +10,7 @@ import { startMount, type RunningMount } from './mount.js';
 import { mountedPaths } from './mount-table.js';
 import { prepareMountpoint } from './mountpoint.js';
 import { notifyReady, notifyStopping } from './service-notify.js';
-import { onStopSignal } from '../model/stop-signals.js';
+import { holdStopsWhileStarting } from '../model/stop-signals.js';
 
 /**
  * How long unmounting may take before the process exits anyway, within the 2 s a stop is promised.
@@ -30,16 +30,10 @@ export async function runMounts(plan: MountPlan): Promise<void> {
   for (const { options } of plan.mounts) await prepareMountpoint(resolve(options.mountpoint), log);
   const metrics = plan.process.metrics ? await startMetricsServer(plan.process.metrics, log) : undefined;
   const running: Served[] = [];
-  // Listening from before the first mount: a signal that came while a mount was being set up would
-  // otherwise end the process with its default action and leave that mount behind, stale. A stop
-  // asked for while mounts start is carried out once they are up; a second signal of the same kind
-  // still ends the process at once.
-  let stop = (reason: string) => {
-    if (stopAsked === undefined) log.info({ reason }, 'stopping once the mounts being started are up');
-    stopAsked ??= reason;
-  };
-  let stopAsked: string | undefined;
-  onStopSignal((signal) => stop(signal));
+  // Listening from before the first mount; a stop asked for while mounts start is carried out once they are up.
+  const stops = holdStopsWhileStarting((reason) =>
+    log.info({ reason }, 'stopping once the mounts being started are up'),
+  );
   try {
     for (const { name, options } of plan.mounts) {
       const mountLog = plan.mounts.length > 1 ? log.child({ mount: name }) : log;
@@ -52,9 +46,8 @@ export async function runMounts(plan: MountPlan): Promise<void> {
     await metrics?.close();
     throw error;
   }
-  stop = stopper(running, metrics, log);
-  if (stopAsked !== undefined) return stop(stopAsked);
-  void watchExternalUnmounts(running, log).then(() => stop('every mount was unmounted'));
+  if (stops.started(stopper(running, metrics, log))) return;
+  void watchExternalUnmounts(running, log).then(() => stops.stop('every mount was unmounted'));
   await notifyReady(log);
 }
 

@@ -6,7 +6,8 @@ import { join, relative, resolve } from 'node:path';
 import { emulatorClient } from '../emulator/client.js';
 import { startEmulator } from '../emulator/server.js';
 import { createLogger } from '../model/logger.js';
-import { startMount, unmountOnSignals } from '../daemon/mount.js';
+import { startMount, unmountAndExit } from '../daemon/mount.js';
+import { holdStopsWhileStarting } from '../model/stop-signals.js';
 import { HOUR_MS } from '../model/time-model.js';
 import { loadDemoCluster } from './demo-cluster.js';
 
@@ -35,6 +36,8 @@ export async function runDemo(mountpointArg: string, options: DemoOptions = DEMO
   process.stdout.write(`Loading ${historyHours} hours of synthetic GKE logs into the local BigQuery server…\n`);
   const { loaded, live } = await loadDemoCluster(client, DATASET, options, log);
 
+  // Ctrl-C while the mount is being set up unmounts it once it is up, instead of leaving it stale.
+  const stops = holdStopsWhileStarting((reason) => log.info({ reason }, 'stopping once the mount is up'));
   const mount = await startMount(
     {
       mountpoint,
@@ -54,10 +57,13 @@ export async function runDemo(mountpointArg: string, options: DemoOptions = DEMO
     log,
   );
 
-  unmountOnSignals(mount, log, async () => {
-    await live.stop();
-    await emulator.close();
-  });
+  const stopped = stops.started(
+    unmountAndExit(mount, log, async () => {
+      await live.stop();
+      await emulator.close();
+    }),
+  );
+  if (stopped) return;
 
   const shown = relative(process.cwd(), mountpoint) || '.';
   process.stdout.write(

@@ -1,4 +1,4 @@
-// Runs the bqlogfs command line in a child process as bin/bqlogfs.js does, with the same heap flags,
+// Runs the bqlogfs command line in a child process as bin/bqlogfs.cjs does, with the same heap flags,
 // but the TypeScript sources through tsx, so tests need no build (test/package.test.ts runs the
 // compiled package). Every test that runs the CLI goes through here.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,7 +9,7 @@ import { sh } from './shell.js';
 
 const CLI = resolve(import.meta.dirname, '../../src/cli/main.ts');
 const FORBID_FUSE = resolve(import.meta.dirname, 'forbid-fuse.ts');
-/** The heap flags the npm script and bin/bqlogfs.js run the CLI with. */
+/** The heap flags the npm script and bin/bqlogfs.cjs run the CLI with. */
 const NODE_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=128'];
 
 export interface CliOptions {
