@@ -79,7 +79,12 @@ export async function runGrep(options: GrepOptions, log: Logger): Promise<number
       pattern: options.pattern,
       fullEntries,
     });
-    const estimate = await dryRunCost(createBigQueryClient(options.store), query.statement, store.source.tables.length);
+    const estimate = await dryRunCost(
+      createBigQueryClient(options.store),
+      query.statement,
+      store.source.tables.length,
+      store.source.location,
+    );
     await passCostGate(estimate.billed, {
       confirmAboveBytes: options.confirmAboveBytes,
       input: process.stdin,
