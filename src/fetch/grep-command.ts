@@ -77,7 +77,7 @@ export async function runGrep(options: GrepOptions, log: Logger): Promise<number
       scope: options.scope,
       range: options.window,
       pattern: options.pattern,
-      fullEntries,
+      columns: { fullEntries, everyContainer: options.print === 'count' },
     });
     const estimate = await dryRunCost(
       createBigQueryClient(options.store),
