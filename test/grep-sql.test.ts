@@ -96,6 +96,13 @@ const SEARCH = columns(
     'textPayload STRING, jsonPayload STRING',
 );
 const FULL_SEARCH = [...SEARCH, ...columns('severity STRING, labels STRING')];
+const COUNT_SEARCH = [...SEARCH, ...columns('matched BOOL')];
+/** The columns a search returns: the entry's, all of it (`--format json`), or with `matched` (`--count`). */
+const VARIANTS = [
+  { label: '', columns: { fullEntries: false }, expected: SEARCH },
+  { label: ', full', columns: { fullEntries: true }, expected: FULL_SEARCH },
+  { label: ', every container', columns: { fullEntries: false, everyContainer: true }, expected: COUNT_SEARCH },
+];
 
 const analyzer = await GoogleSqlAnalyzer.start();
 t.teardown(() => analyzer.stop());
@@ -106,11 +113,11 @@ t.test('search statements pass the analyzer, with the columns the reader expects
     const scopes = source.schema?.kind === 'sink' ? SCOPES : SCOPES.slice(0, 2);
     for (const pattern of PATTERNS) {
       for (const [index, scope] of scopes.entries()) {
-        for (const full of [false, true]) {
-          const query = searchQuery(source, scope, WINDOW, pattern, full);
+        for (const variant of VARIANTS) {
+          const query = searchQuery(source, scope, WINDOW, pattern, variant.columns);
           const result = await catalog.analyze(query.sql, query.types);
-          const label = `${name}: ${pattern.kind}${pattern.ignoreCase ? ' -i' : ''}, scope ${index}${full ? ', full' : ''}`;
-          if (result.ok) t.same(result.columns, full ? FULL_SEARCH : SEARCH, label);
+          const label = `${name}: ${pattern.kind}${pattern.ignoreCase ? ' -i' : ''}, scope ${index}${variant.label}`;
+          if (result.ok) t.same(result.columns, variant.expected, label);
           else t.fail(`${label}: ${result.error}`, { sql: query.sql });
           t.notMatch(query.sql, /connection refused|timeout|api|canary/, `${label}: values only as parameters`);
         }
@@ -132,20 +139,16 @@ t.test("fetch -l's pods query passes the analyzer", async (t) => {
 t.test('a label a table lacks selects no pod in it, or every pod for != and !key', async (t) => {
   const [, sparse] = SINKS;
   if (!sparse) throw new Error('no sparse layout');
-  const query = searchQuery(
-    sparse.source,
-    { labels: parseLabelSelector('app=api,!canary') },
-    WINDOW,
-    PATTERNS[0]!,
-    false,
-  );
+  const query = searchQuery(sparse.source, { labels: parseLabelSelector('app=api,!canary') }, WINDOW, PATTERNS[0]!, {
+    fullEntries: false,
+  });
   const [stdout, stderr] = query.sql.split('UNION ALL');
   t.match(stdout, /labels\.k8s_pod_app IN UNNEST\(@label_0\)/, 'stdout has the column');
   t.match(stdout, /labels\.k8s_pod_canary IS NULL|AND TRUE/, 'canary: absent is true without the column');
   t.match(stderr, /AND FALSE/, 'stderr has no label columns: app=api holds for no pod');
   t.notMatch(stderr, /labels\.k8s_pod/, 'and no pod label column is named');
   t.throws(
-    () => searchQuery(LOG_ANALYTICS.source, { workload: 'api' }, WINDOW, PATTERNS[0]!, false),
+    () => searchQuery(LOG_ANALYTICS.source, { workload: 'api' }, WINDOW, PATTERNS[0]!, { fullEntries: false }),
     /pod labels of a sink's tables/,
   );
 });

@@ -4,7 +4,7 @@
 // expressions and -i, over several pods and namespaces and across midnight; with one query that
 // bills what the window's partitions of the entry columns cost.
 import { execFile, spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { sweepQuery, type LogSource } from '../src/bigquery/query-builder.js';
@@ -148,6 +148,14 @@ t.test('the query bills what a sweep of the same window bills: the entry columns
     after.bytesProcessed - middle.bytesProcessed,
     'bytes processed',
   );
+  const counted = await runGrep(
+    ['-c', '-F', 'ERROR', '--from', `${dayBefore}T20`, '--to', `${yesterday}T12`],
+    cacheDir,
+  );
+  t.equal(counted.code, 0, '--count: exit 0', { stderr: counted.stderr });
+  const afterCount = await serverStats(environment.emulator.url);
+  t.equal(afterCount.queries - after.queries, 1, '--count: one query');
+  t.equal(afterCount.bytesBilled - after.bytesBilled, grepBilled, '--count bills the same, rows for zeros included');
 });
 
 t.test('--count, --format json and --out', async (t) => {
@@ -162,13 +170,23 @@ t.test('--count, --format json and --out', async (t) => {
     if (lines !== '') expected.set(name, lines);
   }
 
-  const counted = await runGrep(['-E', '--count', ...window, 'ERROR|json'], cacheDir);
+  // grep -c over several files prints file:0 for a file without a match; so does --count per container.
+  const countOf = async (pattern: string) => {
+    const counts: string[] = [];
+    for (const [name, paths] of files) {
+      counts.push(`${name}:${(await gnuGrep(['-E'], pattern, paths)).split('\n').length - 1}\n`);
+    }
+    return counts.sort().join('');
+  };
+  const counted = await runGrep(['-E', '--count', ...window, 'twice|json'], cacheDir);
   t.equal(counted.code, 0, 'exit 0', { stderr: counted.stderr });
-  const counts = [...expected]
-    .map(([name, lines]) => `${name}:${lines.split('\n').length - 1}\n`)
-    .sort()
-    .join('');
-  t.equal(counted.stdout, counts, 'one count per container with matches, as grep -c over its files summed');
+  const counts = await countOf('twice|json');
+  t.match(counts, /:0\n/, 'some containers have entries in the window but no match');
+  t.match(counts, /:[1-9][0-9]*\n/, 'and some have matches');
+  t.equal(counted.stdout, counts, 'a count per container with entries, 0 without a match: grep -c over its files');
+  const none = await runGrep(['-E', '--count', ...window, 'no such text'], cacheDir);
+  t.equal(none.code, 1, 'no match anywhere: exit 1, as grep -c', { stderr: none.stderr });
+  t.equal(none.stdout, await countOf('no such text'), 'and every container counts 0');
 
   const json = await runGrep(['-E', '--format', 'json', ...window, 'ERROR|json'], cacheDir);
   t.equal(json.code, 0, 'exit 0', { stderr: json.stderr });
@@ -258,6 +276,29 @@ t.test('fetch -l writes only the pods whose labels match', async (t) => {
   };
   t.same(await fetch('app=web'), ['shop_web-7d9f8-abcde_nginx.log', 'shop_web-7d9f8-fghij_nginx.log'], 'app=web');
   t.same(await fetch('app notin (web)'), [], 'app notin (web): no nginx pod');
+});
+
+t.test('the connection and cache options also come from BQLOGFS_* and the config file, as for fetch', async (t) => {
+  const environment = environmentOf();
+  const { yesterday } = environment.fixtures;
+  const dir = await testDir(t, 'grep-config');
+  const cacheDir = join(dir, 'cache');
+  const config = join(dir, 'config.toml');
+  await writeFile(config, `[defaults]\ndataset = "logs_partitioned"\ncache-dir = "${cacheDir}"\n`);
+  const window = ['--from', `${yesterday}T00`, '--to', `${yesterday}T12`];
+  const flags = await runGrep(['-F', 'ERROR', ...window], await testDir(t, 'grep-cache'));
+  const configured = await runCli(['grep', '--config', config, '-F', 'ERROR', ...window], {
+    forbidFuse: true,
+    env: {
+      BQLOGFS_PROJECT: 'test-project',
+      BQLOGFS_API_ENDPOINT: environment.emulator.url,
+      BQLOGFS_READ_API_ENDPOINT: environment.emulator.storageAddress,
+    },
+  });
+  t.equal(configured.code, 0, 'exit 0', { stderr: configured.stderr });
+  t.ok(flags.stdout !== '', 'the flags find matches');
+  t.equal(configured.stdout, flags.stdout, 'the same lines as with flags');
+  t.ok((await readdir(cacheDir)).length > 0, 'the cache directory of the config file was used');
 });
 
 t.test('--confirm-above off a terminal fails with the estimate and the flag to pass', async (t) => {

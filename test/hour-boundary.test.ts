@@ -34,11 +34,20 @@ const nextBoundary = (midnight: boolean) => {
 t.test('tail -F current.log follows across an hour boundary', (t) => followAcross(t, nextBoundary(false)));
 // The new hour is in a day no listing has seen yet: its directory must appear as soon as it has entries.
 t.test('tail -F current.log follows across UTC midnight', (t) => followAcross(t, nextBoundary(true)));
+// A workload's current.log, with the next hour's first entry from a pod a rollout just started.
+t.test('tail -F a workload’s current.log follows across an hour boundary and a rollout', (t) =>
+  followAcross(t, nextBoundary(false), true),
+);
 
-async function followAcross(t: Test, boundary: number) {
+/** The pod that logs the n-th entry: with `rollout`, the third comes from a new pod of the workload. */
+const podOf = (n: number, rollout: boolean) => (rollout && n >= 2 ? 'web-1' : REF.pod);
+
+async function followAcross(t: Test, boundary: number, workload = false) {
   const realNow = Date.now();
-  // The daemon's clock starts 15 s before the boundary; the test's entries follow that clock.
-  const clockOffsetS = Math.round((boundary - 15_000 - realNow) / 1000);
+  // The daemon's clock starts 30 s before the boundary, time enough on a loaded machine for the
+  // mount, its listing and the first sweep before tail prints; the test's entries follow that clock.
+  const leadMs = 30_000;
+  const clockOffsetS = Math.round((boundary - leadMs - realNow) / 1000);
   const daemonNow = () => Date.now() + clockOffsetS * 1000;
 
   const emulator = await startEmulator({ port: 0 });
@@ -50,16 +59,26 @@ async function followAcross(t: Test, boundary: number) {
   const insertAt = async (ms: number) => {
     const n = sequence++;
     await insertEntries(client, DATASET, 'partitioned', [
-      { ...REF, stream: 'stdout', timestamp: new Date(ms).toISOString(), insertId: `b-${n}`, textPayload: `line ${n}` },
+      {
+        ...REF,
+        pod: podOf(n, workload),
+        stream: 'stdout',
+        timestamp: new Date(ms).toISOString(),
+        insertId: `b-${n}`,
+        textPayload: `line ${n}`,
+        controller: { name: 'web', kind: 'StatefulSet' },
+      },
     ]);
   };
-  const expected = (upTo: number) => Array.from({ length: upTo }, (_, n) => `line ${n}\n`).join('');
+  // A workload's lines start with their pod's name.
+  const expected = (upTo: number) =>
+    Array.from({ length: upTo }, (_, n) => `${workload ? `${podOf(n, true)} ` : ''}line ${n}\n`).join('');
 
-  await insertAt(boundary - 30_000);
+  await insertAt(boundary - leadMs - 15_000);
   const mountArgs = [...serverArgs(emulator, PROJECT, DATASET), '--refresh', '1s'];
   const { mountpoint } = (await mountTemp(t, mountArgs, { clockOffsetS })).daemon;
 
-  const link = `${CONTAINER_DIR}/current.log`;
+  const link = `${workload ? `${REF.namespace}/@web/${REF.container}` : CONTAINER_DIR}/current.log`;
   t.equal((await shOk(`readlink ${link}`, mountpoint)).trim(), hourFile(boundary - 1), 'current.log: the ending hour');
   const tail = follow(t, link, mountpoint, '-F');
 

@@ -312,6 +312,12 @@ t.test('split entries are joined into one line at their first part', async (t) =
       .join('');
     t.ok(expectedLines.length > 0, `plain grep finds "${pattern}" in the joined lines`);
     t.equal(searched.stdout, expectedLines, `bqlogfs grep -F "${pattern}" matches the joined line, as plain grep does`);
+    const window = ['--from', `${dayName}T00`, '--to', `${nextDayName}T00`];
+    const counted = await runCli(
+      ['grep', ...serverArgs(emulator, PROJECT, DATASET), '--cache-dir', t.testdirName, ...window, '-c', '-F', pattern],
+      { forbidFuse: true },
+    );
+    t.equal(counted.stdout, `${DIR}:${expectedLines.split('\n').length - 1}\n`, `bqlogfs grep -c -F "${pattern}"`);
   }
 
   const json = (await mountTemp(t, [...serverArgs(emulator, PROJECT, DATASET), '--format', 'json'])).daemon;

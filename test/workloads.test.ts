@@ -9,8 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { emulatorClient } from '../src/emulator/client.js';
 import { startEmulator } from '../src/emulator/server.js';
 import { createSinkTables, insertEntries, type LogEntry } from '../src/demo/sink-tables.js';
-import { serverArgs } from './support/cli-process.js';
-import { mountTemp } from './support/daemon.js';
+import { runCli, serverArgs } from './support/cli-process.js';
+import { mountTemp, startDaemon, testDir } from './support/daemon.js';
 import { sh, shOk } from './support/shell.js';
 import { recentQueries, serverStats, settledStats } from './support/stats.js';
 
@@ -235,8 +235,10 @@ t.test('a workload-day costs one sweep at most, and nothing after its pods were 
   t.equal((await serverStats(emulator.url)).bytesBilled, serverAfterPod.bytesBilled, 'as the server counts too');
 
   const cold = (await mountTemp(t, args)).daemon.mountpoint;
-  await shOk('ls shop > /dev/null', cold);
+  await shOk('ls shop shop/@api shop/@api/app > /dev/null', cold);
   const listed = await settledStats(cold);
+  t.equal(listed.queries, 1, 'pods and workloads, their containers and days: one query');
+  t.equal(recentQueries(listed, 'listing').length, 1, 'the window’s labels-and-timestamps listing');
   await shOk(`cat shop/@api/app/${day}/*.log > /dev/null; wc -c shop/@web/app/${day}/*.log > /dev/null`, cold);
   const read = await settledStats(cold);
   const sweeps = recentQueries(read, 'sweep');
@@ -246,6 +248,95 @@ t.test('a workload-day costs one sweep at most, and nothing after its pods were 
   t.equal(read.bytesBilled - listed.bytesBilled, podSweep?.bytesBilled, 'billing what one pod’s day bills');
   t.comment(
     `listing ${listed.bytesBilled} bytes billed, the workload-day's sweep ${read.bytesBilled - listed.bytesBilled}`,
+  );
+});
+
+t.test('a restarted mount reads workload hours from its disk cache, with no query', async (t) => {
+  const emulator = await loadedServer(t);
+  const first = await mountTemp(t, serverArgs(emulator, PROJECT, DATASET));
+  const day = dayName(D);
+  const hours = `shop/@api/app/${day}/*.log`;
+  const before = await shOk(`cat ${hours}`, first.daemon.mountpoint);
+  await first.daemon.stop();
+  const mountpoint = await testDir(t, 'mnt');
+  const second = await startDaemon(first.daemon.args, mountpoint);
+  t.teardown(() => second.stop());
+  await shOk('ls shop > /dev/null', mountpoint);
+  const listed = await settledStats(mountpoint);
+  t.equal(await shOk(`cat ${hours}`, mountpoint), before, 'the same bytes');
+  const read = await settledStats(mountpoint);
+  t.equal(read.queries, listed.queries, 'no query after the listing: the disk cache answered');
+  t.equal(read.bytesBilled, listed.bytesBilled, 'and nothing billed');
+});
+
+/** The lines of workload hour files (`<pod> <line>`) whose line matches, as `bqlogfs grep` prints them. */
+function asGrepLines(workloadText: string, namespace: string, container: string, matches: RegExp): string {
+  return workloadText
+    .split('\n')
+    .slice(0, -1)
+    .map((line) => [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)] as const)
+    .filter(([, line]) => matches.test(line))
+    .map(([pod, line]) => `${namespace}/${pod}/${container}:${line}\n`)
+    .join('');
+}
+
+t.test('bqlogfs grep --workload: the workload’s matches in the order of its hour files', async (t) => {
+  const emulator = await loadedServer(t);
+  const cacheDir = await testDir(t, 'grep-cache');
+  const grep = async (args: string[]) => {
+    const run = await runCli(['grep', ...serverArgs(emulator, PROJECT, DATASET), '--cache-dir', cacheDir, ...args], {
+      forbidFuse: true,
+    });
+    t.equal(run.code, 0, `grep ${args.join(' ')}: exit 0`, { stderr: run.stderr });
+    return run.stdout;
+  };
+  const allPods = [...API_OLD, ...API_NEW];
+  let workloadDays = '';
+  for (let hour = D + 9 * HOUR_MS; hour <= D1; hour += HOUR_MS) {
+    workloadDays += expectedWorkloadHour(allPods, 'app', hour);
+  }
+  const window = ['--from', `${dayName(D)}T09`, '--to', `${dayName(D1)}T01`];
+  const matches = /GET \/(cart|orders) 1/;
+  const expected = asGrepLines(workloadDays, 'shop', 'app', matches);
+  t.ok(
+    API_OLD.concat(API_NEW).every((pod) => expected.includes(`/${pod}/`)),
+    'the matches span both replica sets',
+  );
+  t.equal(
+    await grep(['--workload', 'api', ...window, '-E', 'GET /(cart|orders) 1']),
+    expected,
+    'every pod of the Deployment across the rollout, in time order: the workload files’ matching lines',
+  );
+  t.equal(
+    await grep(['--workload', 'api', '--pod', 'ccccc$', ...window, '-E', 'GET /(cart|orders) 1']),
+    expected
+      .split('\n')
+      .filter((line) => line.includes('/api-6c9e2f1a7-ccccc/'))
+      .map((line) => `${line}\n`)
+      .join(''),
+    '--pod narrows it to one pod',
+  );
+  t.equal(
+    await grep(['--workload', 'worker', ...window, '-F', 'worker']),
+    'shop/worker-7f9c4b8d6-eeeee/app:worker deployment\nshop/worker-29120400-fffff/app:worker cronjob\n',
+    'controllers of different kinds with one name: both',
+  );
+  // 05:00–06:00 in Kolkata (+05:30) on the next day is 23:30–00:30 UTC.
+  t.equal(
+    await grep([
+      '--workload',
+      'api',
+      '--tz',
+      'Asia/Kolkata',
+      '--from',
+      `${dayName(D1)}T05`,
+      '--to',
+      `${dayName(D1)}T06`,
+      '-F',
+      'of the',
+    ]),
+    asGrepLines(expectedWorkloadHour(allPods, 'app', D1 - 30 * 60_000), 'shop', 'app', /of the/),
+    '--tz: the window is in local hours, across UTC midnight',
   );
 });
 

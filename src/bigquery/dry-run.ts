@@ -12,9 +12,18 @@ export interface DryRunCost {
   billed: number;
 }
 
-/** Dry-runs the statement, which reads `tables` tables; a bad statement rejects as the real run would. */
-export async function dryRunCost(client: BigQuery, query: BuiltQuery, tables: number): Promise<DryRunCost> {
+/**
+ * Dry-runs the statement, which reads `tables` tables, in `location` (the dataset's, which the real
+ * job names too); a bad statement rejects as the real run would.
+ */
+export async function dryRunCost(
+  client: BigQuery,
+  query: BuiltQuery,
+  tables: number,
+  location?: string,
+): Promise<DryRunCost> {
   const [job] = await client.createQueryJob({
+    ...(location !== undefined && { location }),
     query: query.sql,
     params: query.params,
     types: query.types,

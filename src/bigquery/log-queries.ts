@@ -15,7 +15,7 @@ import {
   type LogSource,
   type SweepScope,
 } from './query-builder.js';
-import { searchQuery, type SearchPattern, type SearchScope } from './search-query.js';
+import { searchQuery, type SearchColumns, type SearchPattern, type SearchScope } from './search-query.js';
 
 /** The entries of one container in a range (part of one day), the requested hour `first` first. */
 export interface EntriesSpec {
@@ -71,8 +71,7 @@ export interface SearchSpec {
   scope: SearchScope;
   range: TimeRange;
   pattern: SearchPattern;
-  /** Also severity and labels, for `--format json`. */
-  fullEntries: boolean;
+  columns: SearchColumns;
 }
 
 export type QuerySpec = SweepSpec | EntriesSpec | ListingSpec | HoursSpec | PodsSpec | SearchSpec;
@@ -127,7 +126,7 @@ function statementOf(source: LogSource, spec: QuerySpec): BuiltQuery {
       return podDaysQuery(source, selection, spec.window, spec.timeZone);
     }
     case 'search':
-      return searchQuery(source, spec.scope, spec.range, spec.pattern, spec.fullEntries);
+      return searchQuery(source, spec.scope, spec.range, spec.pattern, spec.columns);
   }
 }
 

@@ -126,6 +126,8 @@ export interface LogSource {
   namespaces?: NamespaceRestriction;
   /** When set, only entries of this cluster exist for this mount (`--cluster`). */
   cluster?: string;
+  /** The dataset's location as its tables' metadata says, which every job on it names. */
+  location?: string;
 }
 
 export type { NamespaceRestriction };

@@ -70,7 +70,7 @@ export class BigQueryWarehouse implements LogWarehouse {
   ): Promise<LogSource> {
     const found = await discoverSource(this.client, this.policy, this.log, projectId, datasetId, choice);
     this.location ??= found.location;
-    return found.source;
+    return found.location === undefined ? found.source : { ...found.source, location: found.location };
   }
 
   /**

@@ -77,22 +77,36 @@ function matchSql(query: BuiltQuery, pattern: SearchPattern): string {
   return `REGEXP_CONTAINS(${text}, ${stringParam(query, 'pattern', `${flags}${pattern.text}`)})`;
 }
 
+/** Which columns a search returns besides the names and the entry columns. */
+export interface SearchColumns {
+  /** Also severity and labels, for `--format json`. */
+  fullEntries: boolean;
+  /**
+   * Also one row for each container in scope with entries in the range but no match, so that a count
+   * can say 0 for it (`grep -c` prints `file:0`): its first entry, payloads NULL, and a last column
+   * `matched` (BOOL) that tells such rows from matches. It references no other column, so it bills
+   * the same bytes.
+   */
+  everyContainer?: boolean;
+}
+
 /**
  * The entries in `range` of the containers in `scope` whose text matches, every container in one
  * statement, in time order (timestamp, insertId, stream, then container). Columns: namespace, pod,
- * container, then those of `entriesQuery` (severity and labels with `fullEntries`).
+ * container, then those of `entriesQuery` (severity and labels with `fullEntries`; `matched` with
+ * `everyContainer`).
  */
 export function searchQuery(
   source: LogSource,
   scope: SearchScope,
   range: TimeRange,
   pattern: SearchPattern,
-  fullEntries: boolean,
+  columns: SearchColumns,
 ): BuiltQuery {
   const schema = schemaOf(source);
   const query = emptyQuery();
   const entryColumns = ['timestamp', 'insertId', 'stream', 'textPayload', 'jsonPayload'];
-  if (fullEntries) entryColumns.push('severity', 'labels');
+  if (columns.fullEntries) entryColumns.push('severity', 'labels');
   // Entries Cloud Logging split are matched as the joined line the hour file holds.
   const splits = joinsSplitParts(source);
   const { scanned, kept } = splitScan(query, range, splits);
@@ -100,17 +114,29 @@ export function searchQuery(
     const where = `${scopeFilter(source, query, scanned, 'range')}${scopeConditions(source, table, scope, query)}`;
     return (
       `  SELECT ${valueSql(schema.namespace)} AS namespace, ${valueSql(schema.pod)} AS pod,` +
-      ` ${valueSql(schema.container)} AS container, ${entryItems(source, table, fullEntries)}` +
+      ` ${valueSql(schema.container)} AS container, ${entryItems(source, table, columns.fullEntries)}` +
       `${withSplit(source, table, splits)}\n  FROM ${tableReference(source, table)}\n  WHERE ${where}`
     );
   });
   const keys = ['namespace', 'pod', 'container'];
   const tieBreak = schema.insertId === undefined ? ', textPayload, jsonPayload' : '';
+  const ctes = splits ? joinedEntriesCtes(branches, keys, entryColumns) : `entries AS (\n${branches}\n)`;
+  const named = 'namespace IS NOT NULL AND pod IS NOT NULL AND container IS NOT NULL';
+  const order = `ORDER BY timestamp, insertId, stream${tieBreak}, namespace, pod, container`;
+  if (!columns.everyContainer) {
+    query.sql =
+      `WITH ${ctes}\nSELECT ${[...keys, ...entryColumns].join(', ')}\nFROM entries\n` +
+      `WHERE ${named}${andKept(kept)}\n  AND ${matchSql(query, pattern)}\n${order}`;
+    return query;
+  }
+  const items = entryColumns.map((column) =>
+    column === 'textPayload' || column === 'jsonPayload' ? `IF(matched, ${column}, NULL) AS ${column}` : column,
+  );
   query.sql =
-    `WITH ${splits ? joinedEntriesCtes(branches, keys, entryColumns) : `entries AS (\n${branches}\n)`}\n` +
-    `SELECT ${[...keys, ...entryColumns].join(', ')}\nFROM entries\n` +
-    `WHERE namespace IS NOT NULL AND pod IS NOT NULL AND container IS NOT NULL${andKept(kept)}\n` +
-    `  AND ${matchSql(query, pattern)}\n` +
-    `ORDER BY timestamp, insertId, stream${tieBreak}, namespace, pod, container`;
+    `WITH ${ctes},\nsearched AS (\n  SELECT *, ${matchSql(query, pattern)} AS matched\n  FROM entries\n` +
+    `  WHERE ${named}${andKept(kept)}\n)\n` +
+    `SELECT ${[...keys, ...items, 'matched'].join(', ')}\nFROM searched\nWHERE TRUE\n` +
+    `QUALIFY matched OR ROW_NUMBER() OVER (PARTITION BY namespace, pod, container ORDER BY timestamp, insertId) = 1\n` +
+    order;
   return query;
 }

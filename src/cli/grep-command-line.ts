@@ -14,7 +14,8 @@ entries that match. Prints each matching line as grep prints matches across file
 <namespace>/<pod>/<container>:<line>, in time order: the lines grep prints over the text hour files
 of the window (a mount's or fetch's, without --timestamps), an entry of several lines matching line
 by line. --format json prints one JSON object per matching line instead (its container, the line
-and the full entry); --count the number of matching lines per container with any; --out DIR writes
+and the full entry); --count the number of matching lines per container with entries in the window,
+0 for one without a match, as grep -c prints per file (the same query and bill); --out DIR writes
 the matching lines one file per pod, as fetch names and writes them (with --timestamps and
 --format as fetch's). Exit status: 0 when a line matched, 1 when none did, 2 for a usage error.
 
@@ -51,7 +52,7 @@ export function addGrepCommand(program: Command): void {
     .option('-E, --extended-regexp', 'PATTERN is an extended regular expression (RE2)')
     .option('-F, --fixed-strings', 'PATTERN is a fixed string')
     .option('-i, --ignore-case', 'ignore case')
-    .option('-c, --count', 'print the number of matching lines per container instead')
+    .option('-c, --count', 'print the number of matching lines per container instead (0 without a match)')
     .option('--container <name>', 'only containers of this name')
     .option('--workload <name>', 'only pods of this workload (its top-level controller)');
   addWindowOptions(grep)

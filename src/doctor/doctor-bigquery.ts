@@ -162,8 +162,8 @@ export async function checkColumns(source: LogSource, client: BigQuery): Promise
   return results;
 }
 
-function dryRun(client: BigQuery, query: BuiltQuery, tables: number): Promise<DryRunCost> {
-  return within(NETWORK_TIMEOUT_MS, 'dry run', dryRunCost(client, query, tables));
+function dryRun(client: BigQuery, query: BuiltQuery, source: LogSource): Promise<DryRunCost> {
+  return within(NETWORK_TIMEOUT_MS, 'dry run', dryRunCost(client, query, source.tables.length, source.location));
 }
 
 function bytes(count: number): string {
@@ -189,7 +189,7 @@ export async function estimateCosts(source: LogSource, client: BigQuery, nowMs: 
   ];
   for (const [label, key, query] of runs) {
     try {
-      const cost = await dryRun(client, query, source.tables.length);
+      const cost = await dryRun(client, query, source);
       estimate[key] = cost;
       estimate.results.push(
         ok(label, `${day}: ${bytes(cost.processed)} processed, about ${bytes(cost.billed)} billed (dry run)`),

@@ -77,9 +77,14 @@ export async function runGrep(options: GrepOptions, log: Logger): Promise<number
       scope: options.scope,
       range: options.window,
       pattern: options.pattern,
-      fullEntries,
+      columns: { fullEntries, everyContainer: options.print === 'count' },
     });
-    const estimate = await dryRunCost(createBigQueryClient(options.store), query.statement, store.source.tables.length);
+    const estimate = await dryRunCost(
+      createBigQueryClient(options.store),
+      query.statement,
+      store.source.tables.length,
+      store.source.location,
+    );
     await passCostGate(estimate.billed, {
       confirmAboveBytes: options.confirmAboveBytes,
       input: process.stdin,

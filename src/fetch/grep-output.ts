@@ -27,7 +27,7 @@ export function containerName(ref: ContainerRef): string {
 
 /** Collects the matching lines of result rows in query order, and prints or keeps them. */
 export class GrepOutput {
-  /** Matching lines per container, in first-match order. */
+  /** Matching lines per container, in first-match order; for `count`, also containers with none. */
   readonly counts = new Map<string, { ref: ContainerRef; lines: number }>();
   /** For `files`: the hour-file lines that match, per container. */
   readonly files = new Map<string, string[]>();
@@ -38,7 +38,10 @@ export class GrepOutput {
     this.jsonEntry = lineFormatter({ timestamps: false, format: 'json' }, options.sortJsonKeys);
   }
 
-  /** Rows of the search query: namespace, pod, container, then the entry columns. */
+  /**
+   * Rows of the search query: namespace, pod, container, then the entry columns; for `count`, then
+   * `matched`, which is false on the row that only says its container has entries.
+   */
   add(rows: readonly RawRow[]): void {
     for (const row of rows) this.addRow(row);
   }
@@ -51,7 +54,10 @@ export class GrepOutput {
     if (this.options.podPattern && !this.options.podPattern.test(pod)) return;
     const ref = { namespace, pod, container };
     const name = containerName(ref);
-    const entry = row.slice(3);
+    const counting = this.options.print === 'count';
+    if (counting && !this.counts.has(name)) this.counts.set(name, { ref, lines: 0 });
+    if (counting && row[row.length - 1] !== 'true') return;
+    const entry = counting ? row.slice(3, -1) : row.slice(3);
     const key = entryKeyOf(entry);
     if (!key) return;
     const duplicates = this.duplicates.get(name) ?? new DuplicateFilter();
@@ -87,7 +93,10 @@ export class GrepOutput {
     }
   }
 
-  /** `namespace/pod/container:N` per container with a match, in name order, as `grep -c` prints per file. */
+  /**
+   * `namespace/pod/container:N` per container with entries in the window, 0 for those without a
+   * match, in name order, as `grep -c` prints per file.
+   */
   printCounts(): void {
     const names = [...this.counts.keys()].sort();
     for (const name of names) this.options.write(`${name}:${this.counts.get(name)?.lines ?? 0}\n`);

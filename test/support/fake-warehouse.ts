@@ -390,7 +390,8 @@ export class FakeWarehouse implements LogWarehouse {
       tableId: stream,
       columns: columnPaths(this.sinkTableFields(stream)),
     }));
-    return { projectId, datasetId, layout: 'partitioned', tables, schema: SINK_SCHEMA };
+    // Where BigQuery puts a dataset created without a location, as the local server does too.
+    return { projectId, datasetId, layout: 'partitioned', tables, schema: SINK_SCHEMA, location: 'US' };
   }
 
   async openResult(query: LogQuery, options: RunOptions = {}): Promise<QueryResult> {
