@@ -7,7 +7,7 @@ import { withDeadline } from '../model/deadline.js';
 import { BatchBuffer, rowSlicesOfBatch } from './arrow-rows.js';
 import type { CallPolicy } from './call-policy.js';
 import { describeFailure, failure, QueryFailure } from './failures.js';
-import type { RawRow, TextRow } from './log-warehouse.js';
+import type { TextRow } from './log-warehouse.js';
 import type { RetryBudget } from './retry-policy.js';
 
 /** The table BigQuery wrote a query's result to. */

@@ -76,7 +76,9 @@ export function linesAreTextAsIs(options: OutputOptions): boolean {
 
 /** The row with its values as strings, as lineFormatter takes it. */
 function withStrings(row: TextPodRow): PodRow {
-  if (!row.some((value) => value instanceof Utf8Text)) return row as PodRow;
+  let bytes = false;
+  for (const value of row) bytes ||= value instanceof Utf8Text;
+  if (!bytes) return row as PodRow;
   const strings = row.map((value) => textOf(value));
   return row.pod === undefined ? strings : Object.assign(strings, { pod: row.pod });
 }
