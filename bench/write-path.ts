@@ -25,11 +25,12 @@ import {
   type Vector,
 } from 'apache-arrow';
 import { BatchBuffer, rowSlicesOfBatch } from '../src/bigquery/arrow-rows.js';
+import { SWEEP_INDEX_COLUMNS } from '../src/bigquery/query-builder.js';
 import { TimeZoneModel } from '../src/model/time-model.js';
 import { planDayFetch } from '../src/store/day-fetch-plan.js';
 import { emptyDayState } from '../src/store/day-state.js';
 import { DiskCache } from '../src/store/disk-cache.js';
-import { lineBodyFormatter } from '../src/store/entry-format.js';
+import { lineBodyFormatter, TEXT_PAYLOAD_COLUMN } from '../src/store/entry-format.js';
 import { HourWriter } from '../src/store/hour-writer.js';
 import { entryColumnsOf } from '../src/store/sweep-index.js';
 import { ofContainer } from '../src/store/sweeps.js';
@@ -121,6 +122,8 @@ const dir = await mkdtemp(join(tmpdir(), 'bqlogfs-write-path-'));
 const cache = await DiskCache.open(dir, 'bench', 1e12);
 const zone = new TimeZoneModel('UTC');
 const lineOf = lineBodyFormatter({ timestamps: false, format: 'text' });
+/** The sweep row's textPayload column, read as bytes as `Sweeps` asks for plain text lines. */
+const TEXT_PAYLOAD = SWEEP_INDEX_COLUMNS.length + TEXT_PAYLOAD_COLUMN;
 
 async function fetchHour(): Promise<void> {
   const state = emptyDayState(Date.now());
@@ -129,7 +132,7 @@ async function fetchHour(): Promise<void> {
   const writer = new HourWriter(cache, zone, lineOf, { ref, day: DAY, state, plan });
   const buffer = new BatchBuffer();
   for (const { schema, message } of batches) {
-    for (const slice of rowSlicesOfBatch(buffer.join(schema, message), 256)) {
+    for (const slice of rowSlicesOfBatch(buffer.join(schema, message), 256, TEXT_PAYLOAD)) {
       await writer.writePage(slice.map((row) => entryColumnsOf(ofContainer(row, ref))));
     }
   }

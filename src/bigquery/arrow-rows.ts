@@ -1,12 +1,14 @@
 // Arrow record batches from the Storage Read API, turned into rows in the REST API's own form
 // (RawRow: every value a string, TIMESTAMP as int64 microseconds, DATE as YYYY-MM-DD), so that the
-// store cannot tell which API a row came through. Values are read straight from the batch's buffers:
-// apache-arrow only parses the IPC message, and no per-value accessor of its own runs.
+// store cannot tell which API a row came through; only the values of a bytes column asked for stay the
+// UTF-8 bytes they are (TextRow). Values are read straight from the batch's buffers: apache-arrow only
+// parses the IPC message, and no per-value accessor of its own runs.
 import { Buffer } from 'node:buffer';
 import { DateUnit, RecordBatchReader, TimeUnit, Type, type Data, type DataType } from 'apache-arrow';
-import type { RawRow } from './log-warehouse.js';
+import type { RawRow, TextRow } from './log-warehouse.js';
+import { Utf8Text } from './utf8-text.js';
 
-type ColumnReader = (row: number) => string | null;
+type ColumnReader = (row: number) => string | Utf8Text | null;
 
 const DAY_MS = 86_400_000;
 
@@ -106,8 +108,17 @@ function valueReader(data: Data<DataType>): (index: number) => string {
   throw new Error(`the Storage Read API sent a column of Arrow type ${String(data.type)}, which is not read`);
 }
 
-function columnReader(data: Data<DataType>): ColumnReader {
-  const value = valueReader(data);
+/** A UTF-8 column's values as their bytes in the batch, without a string per value. */
+function utf8BytesReader(values: Uint8Array, offsets: Int32Array): (index: number) => Utf8Text {
+  const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+  return (index) => new Utf8Text(bytes, offsets[index]!, offsets[index + 1]!);
+}
+
+function columnReader(data: Data<DataType>, asBytes: boolean): ColumnReader {
+  const value =
+    asBytes && data.type.typeId === Type.Utf8
+      ? utf8BytesReader(data.values as Uint8Array, data.valueOffsets as Int32Array)
+      : valueReader(data);
   const { offset } = data;
   return (row) => {
     const index = offset + row;
@@ -120,7 +131,7 @@ function columnReader(data: Data<DataType>): ColumnReader {
  * from batch to batch, whose start is 8-byte aligned. The IPC format pads each message to 8 bytes,
  * so the batch's body lies aligned in it too, and apache-arrow reads the body where it is instead of
  * copying it (it copies a misaligned one). Nothing read from it outlives its batch: values leave it
- * as JS strings.
+ * as JS strings, or as Utf8Text valid until their delivery resolves.
  */
 export class BatchBuffer {
   private buffer = new Uint8Array(0);
@@ -139,16 +150,19 @@ export class BatchBuffer {
  * The rows of one ReadRows response, a slice of at most `sliceRows` rows at a time: only one slice
  * of JS values is alive at once, however large the batch. `message` is the session's serialized
  * Arrow schema followed by the response's record batch (`BatchBuffer.join`); the response itself
- * is not needed any more, so it can be collected while the rows are written.
+ * is not needed any more, so it can be collected while the rows are written. The values of column
+ * `bytesColumn`, if it is a UTF-8 column, come as Utf8Text; without it, every value is a string.
  */
-export function* rowSlicesOfBatch(message: Uint8Array, sliceRows: number): Generator<RawRow[]> {
+export function rowSlicesOfBatch(message: Uint8Array, sliceRows: number): Generator<RawRow[]>;
+export function rowSlicesOfBatch(message: Uint8Array, sliceRows: number, bytesColumn?: number): Generator<TextRow[]>;
+export function* rowSlicesOfBatch(message: Uint8Array, sliceRows: number, bytesColumn?: number): Generator<TextRow[]> {
   for (const recordBatch of RecordBatchReader.from(message).readAll()) {
-    const columns = recordBatch.data.children.map(columnReader);
+    const columns = recordBatch.data.children.map((data, column) => columnReader(data, column === bytesColumn));
     for (let first = 0; first < recordBatch.numRows; first += sliceRows) {
       const end = Math.min(recordBatch.numRows, first + sliceRows);
-      const rows: RawRow[] = new Array<RawRow>(end - first);
+      const rows: TextRow[] = new Array<TextRow>(end - first);
       for (let row = first; row < end; row++) {
-        const values: (string | null)[] = new Array<string | null>(columns.length);
+        const values: TextRow = new Array<string | Utf8Text | null>(columns.length);
         for (let column = 0; column < columns.length; column++) values[column] = columns[column]!(row);
         rows[row - first] = values;
       }

@@ -5,9 +5,16 @@ import type { QueryStats } from '../model/stats.js';
 import type { SchemaChoice } from './log-schemas.js';
 import type { LogQuery } from './log-queries.js';
 import type { LogSource } from './query-builder.js';
+import type { Utf8Text } from './utf8-text.js';
 
 /** One result row in the REST API's own form, values in the order of the SELECT list. */
 export type RawRow = (string | null)[];
+
+/**
+ * A RawRow of `QueryResult.readTextRows`: the values of its bytes column may come as the UTF-8 bytes
+ * they were read as (Utf8Text), valid until the delivery that handed them over resolves.
+ */
+export type TextRow = (string | null | Utf8Text)[];
 
 /** Where a query's result pages go. */
 export interface PageSink {
@@ -29,6 +36,16 @@ export interface QueryResult {
   totalRows: number;
   /** Rows [start, start + count), page by page in order; each page is delivered before the next is asked for. */
   readRows(start: number, count: number, deliver: (rows: RawRow[]) => Promise<void>): Promise<void>;
+  /**
+   * As readRows, but a STRING value of column `bytesColumn` may come as its UTF-8 bytes (the Storage
+   * Read API path), for a consumer that writes it as it is. A result without it has readRows only.
+   */
+  readTextRows?(
+    start: number,
+    count: number,
+    bytesColumn: number,
+    deliver: (rows: TextRow[]) => Promise<void>,
+  ): Promise<void>;
 }
 
 export interface RunOptions {

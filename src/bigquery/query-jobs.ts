@@ -9,7 +9,7 @@ import { describeFailure, failure as failureOf, JobFailed, timedOut } from './fa
 import { JobControl } from './job-control.js';
 import type { SchemaChoice } from './log-schemas.js';
 import type { LogQuery } from './log-queries.js';
-import type { LogWarehouse, PageSink, QueryResult, RawRow, RunOptions } from './log-warehouse.js';
+import type { LogWarehouse, PageSink, QueryResult, RawRow, RunOptions, TextRow } from './log-warehouse.js';
 import { ResultPages, type Page } from './result-pages.js';
 import type { LogSource } from './query-builder.js';
 import type { RetryBudget } from './retry-policy.js';
@@ -117,7 +117,11 @@ export class BigQueryWarehouse implements LogWarehouse {
       return {
         stats,
         totalRows: first.totalRows,
-        readRows: (start, count, deliver) => this.readRange(purpose, job, table, start, count, deliver),
+        // Without a bytes column, every value read is a string.
+        readRows: (start, count, deliver) =>
+          this.readRange(purpose, job, table, start, count, deliver as (rows: TextRow[]) => Promise<void>),
+        readTextRows: (start, count, bytesColumn, deliver) =>
+          this.readRange(purpose, job, table, start, count, deliver, bytesColumn),
       };
     } catch (error) {
       throw describeFailure(error instanceof JobFailed ? error.failure : error);
@@ -149,16 +153,18 @@ export class BigQueryWarehouse implements LogWarehouse {
     table: ResultTable | undefined,
     start: number,
     count: number,
-    deliver: (rows: RawRow[]) => Promise<void>,
+    deliver: (rows: TextRow[]) => Promise<void>,
+    bytesColumn?: number,
   ): Promise<void> {
     const budget = this.policy.budget(purpose);
     if (this.storage && table) {
       let delivered = 0;
+      const counted = async (rows: TextRow[]) => {
+        delivered += rows.length;
+        await deliver(rows);
+      };
       try {
-        await this.storage.readRange(budget, table, start, count, async (rows) => {
-          delivered += rows.length;
-          await deliver(rows);
-        });
+        await this.storage.readRange(budget, table, start, count, counted, bytesColumn);
         return;
       } catch (error) {
         // Its own failures are QueryFailures already; anything else is the consumer's, passed on as it is.

@@ -7,7 +7,7 @@ import { withDeadline } from '../model/deadline.js';
 import { BatchBuffer, rowSlicesOfBatch } from './arrow-rows.js';
 import type { CallPolicy } from './call-policy.js';
 import { describeFailure, failure, QueryFailure } from './failures.js';
-import type { RawRow } from './log-warehouse.js';
+import type { TextRow } from './log-warehouse.js';
 import type { RetryBudget } from './retry-policy.js';
 
 /** The table BigQuery wrote a query's result to. */
@@ -127,14 +127,16 @@ export class StorageResults {
   /**
    * Rows [start, start + count) of the table, batch by batch in order; each batch is delivered
    * before the next is read. Rejects with a QueryFailure, with ReadApiUnavailable when the Storage
-   * Read API cannot be used at all, or with what `deliver` threw.
+   * Read API cannot be used at all, or with what `deliver` threw. The values of `bytesColumn` come
+   * as Utf8Text (see QueryResult.readTextRows); without it, every value is a string.
    */
   async readRange(
     budget: RetryBudget,
     table: ResultTable,
     start: number,
     count: number,
-    deliver: (rows: RawRow[]) => Promise<void>,
+    deliver: (rows: TextRow[]) => Promise<void>,
+    bytesColumn?: number,
   ): Promise<void> {
     const end = start + count;
     // Advanced as each batch is delivered, also by a read that then fails: a retry must not deliver again.
@@ -143,7 +145,7 @@ export class StorageResults {
       const from = progress.next;
       try {
         const session = await this.session(budget, table);
-        await this.readStream(budget, session, progress, end, deliver);
+        await this.readStream(budget, session, progress, end, deliver, bytesColumn);
         if (progress.next < end) {
           throw failure(`the stream ended at row ${progress.next}, before row ${end}`, 'backendError');
         }
@@ -229,7 +231,8 @@ export class StorageResults {
     session: OpenSession,
     progress: { next: number },
     end: number,
-    deliver: (rows: RawRow[]) => Promise<void>,
+    deliver: (rows: TextRow[]) => Promise<void>,
+    bytesColumn: number | undefined,
   ): Promise<void> {
     const client = await this.client();
     const call = client.readRows(
@@ -243,7 +246,7 @@ export class StorageResults {
         const message = await this.nextBatch(budget, session, responses, buffer);
         if (message === undefined) break;
         if (message.length === 0) continue;
-        for (const slice of rowSlicesOfBatch(message, SLICE_ROWS)) {
+        for (const slice of rowSlicesOfBatch(message, SLICE_ROWS, bytesColumn)) {
           const wanted = slice.length > end - progress.next ? slice.slice(0, end - progress.next) : slice;
           progress.next += wanted.length;
           try {

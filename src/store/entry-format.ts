@@ -1,5 +1,8 @@
 // How one log entry becomes one line of an hour file.
+import { textOf, Utf8Text } from '../bigquery/utf8-text.js';
 import { microsToRfc3339 } from '../model/time-model.js';
+
+const NEWLINE = 0x0a;
 
 /** The value without null object fields, at any depth; with `sortKeys`, object keys in code-point order. */
 function withoutNulls(value: unknown, sortKeys = false): unknown {
@@ -45,6 +48,9 @@ export interface OutputOptions {
 /** The columns an entries query returns, in order; the last two only for the json format. */
 export type EntryRow = readonly (string | null | undefined)[];
 
+/** Where EntryRow has the textPayload. */
+export const TEXT_PAYLOAD_COLUMN = 3;
+
 function parsedJson(text: string | null | undefined, sortKeys: boolean): unknown {
   if (text === null || text === undefined) return undefined;
   const parsed: unknown = JSON.parse(text);
@@ -53,6 +59,29 @@ function parsedJson(text: string | null | undefined, sortKeys: boolean): unknown
 
 /** A row of a workload directory's file: an entry's columns, and the pod whose entry it is. */
 export type PodRow = EntryRow & { pod?: string };
+
+/** A PodRow whose textPayload may come as its UTF-8 bytes (see QueryResult.readTextRows). */
+export type TextPodRow = readonly (string | Utf8Text | null | undefined)[] & { pod?: string };
+
+/** A line without its newline: a string, or a text payload's bytes as they were read. */
+export type LineBody = string | Utf8Text;
+
+/**
+ * True when a line is the text payload as it is, so that its bytes can be written without a string:
+ * plain text lines, without timestamps.
+ */
+export function linesAreTextAsIs(options: OutputOptions): boolean {
+  return options.format === 'text' && !options.timestamps;
+}
+
+/** The row with its values as strings, as lineFormatter takes it. */
+function withStrings(row: TextPodRow): PodRow {
+  let bytes = false;
+  for (const value of row) bytes ||= value instanceof Utf8Text;
+  if (!bytes) return row as PodRow;
+  const strings = row.map((value) => textOf(value));
+  return row.pod === undefined ? strings : Object.assign(strings, { pod: row.pod });
+}
 
 /**
  * Turns one row of an entries query into its line, for the chosen output options. `sortJsonKeys`
@@ -76,19 +105,21 @@ export function lineFormatter(
 
 /**
  * The line lineFormatter gives, without its final newline. A text payload that is the whole line is
- * handed back as the string it is, not joined to a newline (see LineBuffer).
+ * handed back as the string it is, not joined to a newline (see LineBuffer), or as the bytes it came
+ * as: the same bytes, without a string.
  */
 export function lineBodyFormatter(
   options: OutputOptions,
   sortJsonKeys = false,
   timestampOf: (micros: bigint) => string = microsToRfc3339,
-): (row: PodRow) => string {
+): (row: TextPodRow) => LineBody {
   const line = lineFormatter(options, sortJsonKeys, timestampOf);
-  const withoutNewline = (row: PodRow) => line(row).slice(0, -1);
-  if (options.format === 'json' || options.timestamps) return withoutNewline;
+  const withoutNewline = (row: TextPodRow) => line(withStrings(row)).slice(0, -1);
+  if (!linesAreTextAsIs(options)) return withoutNewline;
   return (row) => {
-    const textPayload = row[3];
+    const textPayload = row[TEXT_PAYLOAD_COLUMN];
     if (row.pod !== undefined || textPayload === null || textPayload === undefined) return withoutNewline(row);
+    if (textPayload instanceof Utf8Text) return textPayload.withoutLast(NEWLINE);
     return textPayload.endsWith('\n') ? textPayload.slice(0, -1) : textPayload;
   };
 }

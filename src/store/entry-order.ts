@@ -1,7 +1,8 @@
 // The order of entries in an hour file and the rules that keep each entry in it once: the query
 // sorts by (timestamp, insertId, stream), a sink may deliver an entry twice, and a refetch of a live
 // hour delivers again what its file already holds, along with entries that arrived late.
-import type { RawRow } from '../bigquery/log-warehouse.js';
+import type { TextRow } from '../bigquery/log-warehouse.js';
+import { textOf } from '../bigquery/utf8-text.js';
 
 /** Where an entry sorts: (timestamp, insertId, stream), as the query sorts them. */
 export interface EntryKey {
@@ -11,10 +12,23 @@ export interface EntryKey {
 }
 
 /** The key of an entries query's row; undefined for a row without a timestamp, which has no place. */
-export function entryKeyOf(row: RawRow): EntryKey | undefined {
+export function entryKeyOf(row: TextRow): EntryKey | undefined {
   const [timestamp, insertId, stream] = row;
   if (timestamp === null || timestamp === undefined) return undefined;
-  return { micros: BigInt(timestamp), insertId: insertId ?? null, stream: stream ?? '' };
+  return { micros: BigInt(textOf(timestamp)), insertId: textOf(insertId) ?? null, stream: textOf(stream) ?? '' };
+}
+
+/**
+ * entryKeyOf written into `key` instead of a new object, for a reader that keeps no key past its
+ * row; false for a row without a timestamp.
+ */
+export function readEntryKey(row: TextRow, key: EntryKey): boolean {
+  const [timestamp, insertId, stream] = row;
+  if (timestamp === null || timestamp === undefined) return false;
+  key.micros = BigInt(textOf(timestamp));
+  key.insertId = textOf(insertId) ?? null;
+  key.stream = textOf(stream) ?? '';
+  return true;
 }
 
 /** Characters whose UTF-16 order differs from their UTF-8 order: surrogates, and U+E000 to U+FFFF. */
@@ -94,7 +108,10 @@ export class EntryPass {
 }
 
 /** A sink may deliver an entry twice: same insertId and timestamp. They sort next to each other. */
-export function isDuplicateDelivery(previous: EntryKey | undefined, key: EntryKey): boolean {
+export function isDuplicateDelivery(
+  previous: Pick<EntryKey, 'micros' | 'insertId'> | undefined,
+  key: EntryKey,
+): boolean {
   return (
     previous !== undefined &&
     key.insertId !== null &&
@@ -103,14 +120,18 @@ export function isDuplicateDelivery(previous: EntryKey | undefined, key: EntryKe
   );
 }
 
-/** Drops the second delivery of an entry from a stream of rows in query order. */
+/**
+ * Drops the second delivery of an entry from a stream of rows in query order. It keeps what it needs
+ * of the entry before, not its key, which may be written over (readEntryKey).
+ */
 export class DuplicateFilter {
-  private previous: EntryKey | undefined;
+  private previous: { micros: bigint; insertId: string | null } | undefined;
 
   /** True the first time an entry comes by; false for its repeat right after it. */
   accepts(key: EntryKey): boolean {
     if (isDuplicateDelivery(this.previous, key)) return false;
-    this.previous = key;
+    if (this.previous) [this.previous.micros, this.previous.insertId] = [key.micros, key.insertId];
+    else this.previous = { micros: key.micros, insertId: key.insertId };
     return true;
   }
 

@@ -7,7 +7,7 @@ import { logQuery } from '../bigquery/log-queries.js';
 import type { Logger } from 'pino';
 import { describeFailure, QueryFailure } from '../bigquery/failures.js';
 import type { LogSource, SweepScope } from '../bigquery/query-builder.js';
-import type { LogWarehouse, RawRow } from '../bigquery/log-warehouse.js';
+import type { LogWarehouse, TextRow } from '../bigquery/log-warehouse.js';
 import type { ContainerRef } from '../model/log-path.js';
 import type { MountStats } from '../model/stats.js';
 import type { DayName, TimeZoneModel } from '../model/time-model.js';
@@ -24,7 +24,7 @@ import {
 } from './day-state.js';
 import { recordManifest } from './day-manifests.js';
 import { dayKey, type DiskCache, type HourReader } from './disk-cache.js';
-import { lineBodyFormatter, type OutputOptions } from './entry-format.js';
+import { lineBodyFormatter, linesAreTextAsIs, type LineBody, type OutputOptions } from './entry-format.js';
 import { HourVerification } from './hour-verification.js';
 import { HourWriter } from './hour-writer.js';
 import type { RefreshBudget } from './refresh-budget.js';
@@ -61,7 +61,7 @@ export const SWEEP_TOO_BIG = new Set(['responseTooLarge', 'resourcesExceeded']);
 export class HourStore {
   /** Each container-day's state, loaded once; a day's key as the cache names it. */
   private readonly days = new Map<string, Promise<DayState>>();
-  private readonly lineOf: (row: RawRow) => string;
+  private readonly lineOf: (row: TextRow) => LineBody;
   private readonly zone: TimeZoneModel;
   private readonly refreshPolicy: RefreshPolicy;
   private runningFetches = 0;
@@ -85,6 +85,7 @@ export class HourStore {
       zone: options.zone,
       now: options.now,
       fullEntries: options.output.format === 'json',
+      textAsBytes: linesAreTextAsIs(options.output),
       resultLifetimeMs: SWEEP_RESULT_LIFETIME_MS,
     });
     this.verification = new HourVerification(cache, (damaged) => this.fetchAgain(damaged), options.log);

@@ -4,14 +4,23 @@
 // grows by appending to its existing file every entry it does not hold yet, late ones included, in
 // the order they arrive; every other hour is written anew, in query order. A restarted query
 // abandons the hour being written (its file and what it counted as held) and delivers everything again.
-import type { RawRow } from '../bigquery/log-warehouse.js';
+import type { TextRow } from '../bigquery/log-warehouse.js';
+import { textOf } from '../bigquery/utf8-text.js';
 import type { ContainerRef } from '../model/log-path.js';
 import type { DayName, TimeZoneModel } from '../model/time-model.js';
 import { sealsHour, type DayFetchPlan } from './day-fetch-plan.js';
 import { recordManifest } from './day-manifests.js';
 import { deliverHour, type DayState, type HourFile } from './day-state.js';
 import type { DiskCache, HourFileWriter } from './disk-cache.js';
-import { DuplicateFilter, entryIdentity, entryKeyOf, HeldEntries, type EntryPass } from './entry-order.js';
+import {
+  DuplicateFilter,
+  entryIdentity,
+  HeldEntries,
+  readEntryKey,
+  type EntryKey,
+  type EntryPass,
+} from './entry-order.js';
+import type { LineBody } from './entry-format.js';
 import { LineBuffer, type LineSink } from './line-buffer.js';
 
 /** The hour being written: where its lines go, and what it held before this fetch, if it grows. */
@@ -28,7 +37,7 @@ interface OpenHour {
 }
 
 /** The pod of a workload directory's row (a `PodRow`); undefined for a pod's own row. */
-function podOf(row: RawRow): string | undefined {
+function podOf(row: TextRow): string | undefined {
   return (row as { pod?: string }).pod;
 }
 
@@ -45,33 +54,54 @@ export class HourWriter {
   private readonly duplicates = new DuplicateFilter();
   /** Lines of the open hour not yet written. */
   private readonly lines = new LineBuffer();
+  /** The key of the row being written, written over for each row (readEntryKey). */
+  private readonly key: EntryKey = { micros: 0n, insertId: null, stream: '' };
+  /** The span of the hour the row before fell in, where the next rows fall too, in epoch microseconds. */
+  private segment: { hour: number; startMicros: bigint; endMicros: bigint } | undefined;
 
   constructor(
     private readonly cache: DiskCache,
     private readonly zone: TimeZoneModel,
     /** The row's line without its newline. */
-    private readonly lineOf: (row: RawRow) => string,
+    private readonly lineOf: (row: TextRow) => LineBody,
     private readonly target: DayFetchTarget,
   ) {}
 
   /** Writes one page's rows to their hours' files; the page's lines are on disk when it resolves. */
-  async writePage(rows: RawRow[]): Promise<void> {
+  async writePage(rows: TextRow[]): Promise<void> {
     this.rowsSeen += rows.length;
+    const key = this.key;
     for (const row of rows) {
-      const key = entryKeyOf(row);
-      if (!key || !this.duplicates.accepts(key)) continue;
-      const hour = this.zone.hourOfMicros(this.target.day, key.micros);
+      if (!readEntryKey(row, key) || !this.duplicates.accepts(key)) continue;
+      const hour = this.hourOf(key.micros);
       if (hour === undefined) continue;
       // Not awaited while the hour stays the same: an await per row costs more than writing the row.
       const current = this.current?.hour === hour ? this.current : await this.hourFor(hour);
       // Only an entry without an insert id needs its line to be told apart.
       let line = key.insertId === null ? this.lineOf(row) : undefined;
-      if (current.held && !current.held.pass.accepts(key, entryIdentity(key, podOf(row), line ?? ''))) continue;
+      const held = current.held;
+      if (held && !held.pass.accepts(key, entryIdentity(key, podOf(row), line === undefined ? '' : textOf(line)))) {
+        continue;
+      }
       line ??= this.lineOf(row);
       const writing = this.lines.add(line, current.write);
       if (writing) await writing;
     }
     if (this.current) await this.lines.flush(this.current.write);
+  }
+
+  /** zone.hourOfMicros of the target's day, without a search for a row in the same span as the one before. */
+  private hourOf(micros: bigint): number | undefined {
+    const segment = this.segment;
+    if (segment && micros >= segment.startMicros && micros < segment.endMicros) return segment.hour;
+    const { day } = this.target;
+    const hour = this.zone.hourOfMicros(day, micros);
+    // Before 1970, hourOfMicros rounds toward zero: those are looked up each time.
+    if (hour === undefined || micros < 0n) return hour;
+    const ms = Number(micros / 1000n);
+    const found = this.zone.hourSegments(day).find(({ startMs, endMs }) => ms >= startMs && ms < endMs)!;
+    this.segment = { hour, startMicros: BigInt(found.startMs) * 1000n, endMicros: BigInt(found.endMs) * 1000n };
+    return hour;
   }
 
   /** Rows handed to the writer so far, written or dropped. */

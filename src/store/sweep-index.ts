@@ -67,6 +67,6 @@ export class SweepIndex {
 }
 
 /** Entry columns of a sweep row: what follows the index columns, as an entries query returns them. */
-export function entryColumnsOf(row: RawRow): RawRow {
+export function entryColumnsOf<Value>(row: Value[]): Value[] {
   return row.slice(SWEEP_INDEX_COLUMNS.length);
 }

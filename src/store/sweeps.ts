@@ -4,11 +4,15 @@
 // partition is scanned once per sweep, not once per container.
 import { failure, QueryFailure } from '../bigquery/failures.js';
 import { logQuery } from '../bigquery/log-queries.js';
-import type { LogWarehouse, QueryResult, RawRow } from '../bigquery/log-warehouse.js';
-import type { LogSource, SweepScope } from '../bigquery/query-builder.js';
+import type { LogWarehouse, QueryResult, TextRow } from '../bigquery/log-warehouse.js';
+import { SWEEP_INDEX_COLUMNS, type LogSource, type SweepScope } from '../bigquery/query-builder.js';
 import type { ContainerRef } from '../model/log-path.js';
 import { DAY_MS, type DayName, type TimeRange, type TimeZoneModel } from '../model/time-model.js';
+import { TEXT_PAYLOAD_COLUMN } from './entry-format.js';
 import { entryColumnsOf, SweepIndex, type HourRows } from './sweep-index.js';
+
+/** Where a sweep row's textPayload is: after the index columns, where an entries query has it. */
+const SWEEP_TEXT_PAYLOAD_COLUMN = SWEEP_INDEX_COLUMNS.length + TEXT_PAYLOAD_COLUMN;
 
 export interface SweepOptions {
   zone: TimeZoneModel;
@@ -17,6 +21,8 @@ export interface SweepOptions {
   fullEntries: boolean;
   /** A result older than this is queried again: BigQuery keeps a query's result for about a day. */
   resultLifetimeMs: number;
+  /** Text payloads may be delivered as their UTF-8 bytes (Utf8Text), for lines that are the payload as is. */
+  textAsBytes?: boolean;
 }
 
 /** What a container-day read needs of a sweep. */
@@ -75,7 +81,7 @@ export function utcDayParts(range: TimeRange): TimeRange[] {
  * Storage Read API's offset, which its contract only promises for offsets already read) must never
  * hand over another container's rows as this one's.
  */
-export function ofContainer(row: RawRow, ref: ContainerRef): RawRow {
+export function ofContainer<Row extends TextRow>(row: Row, ref: ContainerRef): Row {
   const [part, namespace, pod, container] = row;
   if (part !== '1' || namespace !== ref.namespace || pod !== ref.pod || container !== ref.container) {
     throw failure(
@@ -119,7 +125,7 @@ export class Sweeps {
   async readContainerDay(
     target: ContainerDayTarget,
     needs: SweepNeed[],
-    deliver: (rows: RawRow[]) => Promise<void>,
+    deliver: (rows: TextRow[]) => Promise<void>,
   ): Promise<SweepRead> {
     const { ref, day, first, wanted } = target;
     const found = needs.map((need) => this.sweepFor(ref, need));
@@ -132,15 +138,17 @@ export class Sweeps {
       if (started) bytesBilled += result.stats.bytesBilled;
       opened.push({ result, hours: index.hoursOf(ref, day).filter((rows) => wanted(rows.hour)) });
     }
-    const strip = async (rows: RawRow[]) => deliver(rows.map((row) => entryColumnsOf(ofContainer(row, ref))));
+    const strip = async (rows: TextRow[]) => deliver(rows.map((row) => entryColumnsOf(ofContainer(row, ref))));
+    const read = ({ start, count }: HourRows, result: QueryResult) =>
+      this.options.textAsBytes && result.readTextRows
+        ? result.readTextRows(start, count, SWEEP_TEXT_PAYLOAD_COLUMN, strip)
+        : result.readRows(start, count, strip);
     try {
       for (const { result, hours } of opened) {
-        for (const rows of hours.filter((rows) => rows.hour === first))
-          await result.readRows(rows.start, rows.count, strip);
+        for (const rows of hours.filter((rows) => rows.hour === first)) await read(rows, result);
       }
       for (const { result, hours } of opened) {
-        for (const rows of hours.filter((rows) => rows.hour !== first))
-          await result.readRows(rows.start, rows.count, strip);
+        for (const rows of hours.filter((rows) => rows.hour !== first)) await read(rows, result);
       }
     } catch (error) {
       if (!(error instanceof QueryFailure)) throw error;
