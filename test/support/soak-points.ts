@@ -72,6 +72,12 @@ export async function interruptedReaders(
   const waited: string[] = [];
   for (const [index, signal] of (['SIGINT', 'SIGKILL'] as const).entries()) {
     const reader = readers[index]!;
+    if (reader.child.exitCode !== null || reader.child.signalCode !== null) {
+      // Without interrupts, the first kill waits for the stall, which lets this reader go too.
+      waited.push(`with the stall, before ${signal}`);
+      if (interruptible) outcome.problems.push(`the reader for ${signal} ended before it was sent`);
+      continue;
+    }
     const sentAt = Date.now();
     reader.child.kill(signal);
     const exitMs = (await reader.exited) - sentAt;
