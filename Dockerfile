@@ -8,21 +8,26 @@
 # Without a cloud account, the demo:
 #   docker run --rm -it --device /dev/fuse --cap-add SYS_ADMIN --security-opt apparmor:unconfined bqlogfs demo --mountpoint /logs
 
-# The production node_modules. fuse-native ships a prebuilt binding for linux-x64 only; on any other
-# architecture (arm64) it is compiled here against the system's libfuse 2. Its helper package
-# fuse-shared-library-linux carries an x86-64 libfuse.so to link with, so that is pointed at the
-# system's library (libfuse-dev) first; the binding then needs libfuse.so.2, as the prebuilt one does.
+# The production node_modules, with fuse-native patched (patches/README.md) and compiled here on every
+# architecture against the system's libfuse 2 headers: the build fails unless the binding answers
+# interrupts, so a process killed while it waits for BigQuery is let go at once in the image too.
+# fuse-native's helper package fuse-shared-library-linux carries an x86-64 libfuse.so to link with; on
+# any other architecture (arm64) that is pointed at the system's library (libfuse-dev) first. The
+# binding then needs libfuse.so.2, as the prebuilt one does.
 FROM node:20-bookworm-slim AS deps
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ pkg-config libfuse-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/bqlogfs
 COPY package.json package-lock.json ./
+COPY scripts/apply-patch.js scripts/patch-fuse-native.js ./scripts/
+COPY patches ./patches
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && if [ "$(node -p process.arch)" != x64 ]; then \
       ln -sf "$(gcc -print-file-name=libfuse.so)" node_modules/fuse-shared-library-linux/libfuse/lib/libfuse.so; \
     fi \
  && npm rebuild --no-audit --no-fund \
+ && node scripts/patch-fuse-native.js --require \
  && node -e "require('fuse-native')"
 
 # dist/: the TypeScript type-checked and bundled into JavaScript (scripts/build.js).

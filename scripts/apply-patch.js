@@ -1,17 +1,10 @@
 // Applies a unified diff of one file to a directory, without the `patch` program (which a fresh
 // machine may lack): each hunk's old lines, searched for after the previous hunk, are replaced by its
-// new lines. Prints "applied", or "already applied" when the new lines of every hunk are there in
+// new lines. Returns "applied", or "already applied" when the new lines of every hunk are there in
 // order; anything else, such as another version of the file, fails and leaves the file unchanged.
-//   node scripts/apply-patch.js <directory> <file.patch>
+// Used by scripts/patch-fuse-native.js.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import process from 'node:process';
-
-const [directory, patchFile] = process.argv.slice(2);
-if (directory === undefined || patchFile === undefined) {
-  process.stderr.write('usage: node scripts/apply-patch.js <directory> <file.patch>\n');
-  process.exit(2);
-}
 
 function parse(text) {
   const lines = text.split('\n');
@@ -48,31 +41,30 @@ function locate(text, parts) {
   return starts;
 }
 
-const { file, hunks } = parse(readFileSync(patchFile, 'utf8'));
-const path = join(directory, file);
-const original = readFileSync(path, 'utf8');
-if (
-  locate(
+/** Applies `patchFile` under `directory`: "applied" or "already applied"; throws when it does not match. */
+export function applyPatch(directory, patchFile) {
+  const { file, hunks } = parse(readFileSync(patchFile, 'utf8'));
+  const path = join(directory, file);
+  const original = readFileSync(path, 'utf8');
+  if (
+    locate(
+      original,
+      hunks.map((hunk) => hunk.new),
+    ) !== undefined
+  ) {
+    return 'already applied';
+  }
+  const starts = locate(
     original,
-    hunks.map((hunk) => hunk.new),
-  ) !== undefined
-) {
-  process.stdout.write('already applied\n');
-  process.exit(0);
+    hunks.map((hunk) => hunk.old),
+  );
+  if (starts === undefined) throw new Error(`${path} does not match ${patchFile}; the file is left as it was`);
+  let patched = '';
+  let from = 0;
+  for (const [index, hunk] of hunks.entries()) {
+    patched += original.slice(from, starts[index]) + hunk.new;
+    from = starts[index] + hunk.old.length;
+  }
+  writeFileSync(path, patched + original.slice(from));
+  return 'applied';
 }
-const starts = locate(
-  original,
-  hunks.map((hunk) => hunk.old),
-);
-if (starts === undefined) {
-  process.stderr.write(`${path} does not match ${patchFile}; the file is left as it was\n`);
-  process.exit(1);
-}
-let patched = '';
-let from = 0;
-for (const [index, hunk] of hunks.entries()) {
-  patched += original.slice(from, starts[index]) + hunk.new;
-  from = starts[index] + hunk.old.length;
-}
-writeFileSync(path, patched + original.slice(from));
-process.stdout.write('applied\n');

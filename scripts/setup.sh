@@ -64,36 +64,6 @@ if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ]
 fi
 
 # fuse-native, patched so that a reader killed while its request waits for BigQuery is let go at once
-# (patches/README.md). A failed build keeps the prebuilt binding, with which everything else works.
-patch_fuse_native() {
-  local dir=node_modules/fuse-native
-  [ "$(uname -s)" = Linux ] || return 0
-  if ! node scripts/apply-patch.js "$dir" patches/fuse-native-interrupt.patch >/dev/null; then
-    echo "warning: fuse-native could not be patched; a killed reader waits for its query to end (patches/README.md)" >&2
-    return 0
-  fi
-  if [ "$dir/build/Release/fuse.node" -nt "$dir/fuse-native.c" ] && has_patched_binding; then return 0; fi
-  # npm's own node-gyp, and the headers of the running node when they are installed next to it, so
-  # that nothing is downloaded.
-  local node_gyp prefix
-  node_gyp="$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")/node_modules/node-gyp/bin/node-gyp.js"
-  [ -f "$node_gyp" ] || node_gyp=$(command -v node-gyp || true)
-  prefix=$(node -p 'require("path").resolve(process.execPath, "../..")')
-  local args=(rebuild --loglevel=error)
-  if [ -f "$prefix/include/node/node_api.h" ]; then args+=("--nodedir=$prefix"); fi
-  echo "Building fuse-native with patches/fuse-native-interrupt.patch…" >&2
-  if [ -n "$node_gyp" ] && (cd "$dir" && node "$node_gyp" "${args[@]}") >"$dir/build.log" 2>&1 && has_patched_binding; then
-    return 0
-  fi
-  rm -rf "$dir/build"
-  echo "warning: building the patched fuse-native failed (see $dir/build.log; it needs python3, make and g++);" \
-    "the prebuilt binding stays, with which a killed reader waits for its query to end" >&2
-}
-
-has_patched_binding() {
-  node -e 'const dir = process.argv[1];
-    const load = require(require.resolve("node-gyp-build", { paths: [dir] }));
-    process.exit(load(dir).fuse_native_interrupts === 1 ? 0 : 1)' "$PWD/node_modules/fuse-native" 2>/dev/null
-}
-
-patch_fuse_native
+# (patches/README.md): the same script as the package's postinstall, which `npm ci` ran already, so
+# this only checks the binding. A failed build warns and keeps the prebuilt binding.
+node scripts/patch-fuse-native.js

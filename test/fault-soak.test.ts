@@ -5,6 +5,9 @@
 // Logging split into parts, from tables that have a split column (test/support/split-fixtures.ts).
 // After each round that reads finished hours, a third of its cached hour files are damaged on disk
 // (a byte flipped or the file cut short) and a new daemon reads 40 of the same paths from that cache.
+// After the rounds, with the plan's faults that only slow requests down, two failure points that need
+// a scene of their own (test/support/soak-points.ts): readers killed while their fetch stalls, and
+// entries that arrive late into a followed live hour, then sealed.
 //
 // Two rounds run at once, each with its own mount, cache and reads, both drawing their faults from
 // the server's one plan. The rounds, the reads and the plan are those of the soak that ran one round
@@ -19,6 +22,7 @@ import { startDaemon, tempMountDirs, type Daemon } from './support/daemon.js';
 import { fileEnvironment, fixtureArgs, LAYOUTS } from './support/environment.js';
 import { cacheProblems, damageCache, peakRssBytes, readAndCompare } from './support/fault-checks.js';
 import { mapConcurrently } from './support/pool.js';
+import { interruptedReaders, lateEntries } from './support/soak-points.js';
 import { addSplitEntries } from './support/split-fixtures.js';
 import { readStats } from './support/stats.js';
 
@@ -220,10 +224,16 @@ t.test('random faults never yield wrong bytes, partial files, crashes or unbound
   const startedAt = Date.now();
   await mapConcurrently([...queues.keys()], CONCURRENT_ROUNDS, (round) => soakRound(round, queues[round]!, findings));
 
+  const injected = environment.emulator.faults.stats();
+  const slowing = PLAN.rules.filter((rule) => rule.kind === 'latency' || rule.kind === 'jobIncomplete');
+  const points = [
+    await interruptedReaders(t, environment, slowing, SEED),
+    await lateEntries(t, environment, slowing, SEED),
+  ];
+  environment.emulator.faults.clear();
+
   const { figures, wrong, problems, errors } = findings;
   for (const comment of findings.comments) t.comment(comment);
-  const injected = environment.emulator.faults.stats();
-  environment.emulator.faults.clear();
   t.ok(figures.reads >= 1_000, `${figures.reads} reads`);
   t.equal(figures.wrongBytes, 0, 'no read returned other bytes than the truth');
   t.same(wrong.slice(0, 5), []);
@@ -233,6 +243,16 @@ t.test('random faults never yield wrong bytes, partial files, crashes or unbound
   t.ok(injected.injected > 100, 'faults were injected');
   t.ok(figures.exact > figures.reads / 2, 'most reads got through');
   t.ok(figures.damagedFiles > 0, `${figures.damagedFiles} cached hour files damaged on disk, none served`);
+  t.same(
+    points.flatMap((point) => point.wrong),
+    [],
+    `interrupted readers and late entries: ${points.map((point) => point.checks).join(' + ')} checks, no wrong bytes`,
+  );
+  t.same(
+    points.flatMap((point) => point.problems),
+    [],
+    'killed readers exit, the others wait and succeed, the daemons stay up',
+  );
   t.comment(
     [
       `soak: ${figures.reads} reads in ${((Date.now() - startedAt) / 1000).toFixed(0)} s, ${figures.queries} queries`,
@@ -241,6 +261,7 @@ t.test('random faults never yield wrong bytes, partial files, crashes or unbound
       `wrong bytes ${figures.wrongBytes}, crashes ${figures.crashes}, cached files damaged ${figures.damagedFiles}`,
       `daemons started again after a failed start ${figures.failedStarts}`,
       `peak RSS ${(figures.peakRss / 1_048_576).toFixed(1)} MiB`,
+      ...points.map((point) => point.comment),
     ].join('\n'),
   );
 });

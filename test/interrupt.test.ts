@@ -2,12 +2,11 @@
 // the patched fuse-native answers the kernel's interrupt (patches/README.md). A reader that was not
 // killed still gets the exact bytes once the query answers, and the daemon goes on serving.
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileEnvironment, mountFixtures } from './support/environment.js';
 import { readAndCompare } from './support/fault-checks.js';
+import { mountedInterruptible, startCat, waitsOnFuse } from './support/readers.js';
 
 const environment = fileEnvironment(t);
 
@@ -16,36 +15,11 @@ const STALL_MS = 30_000;
 /** The goal is 1 s; the bound leaves room for a loaded machine. */
 const EXIT_BOUND_MS = 5_000;
 
-interface Reader {
-  child: ChildProcess;
-  output: Buffer[];
-  exited: Promise<number>;
-}
-
-/** `cat path`, the time of its exit (Date.now()) once it has exited. */
-function startCat(path: string): Reader {
-  const child = spawn('cat', [path], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const output: Buffer[] = [];
-  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk));
-  const exited = new Promise<number>((resolve) => child.on('close', () => resolve(Date.now())));
-  return { child, output, exited };
-}
-
-/** Waits until the process sleeps in the kernel on an unanswered FUSE request. */
-async function waitsOnFuse(pid: number): Promise<boolean> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const wchan = await readFile(`/proc/${pid}/wchan`, 'utf8').catch(() => '');
-    if (wchan === 'request_wait_answer') return true;
-    await sleep(50);
-  }
-  return false;
-}
-
 t.test('a reader killed while its query stalls exits at once; the others get the exact bytes', async (t) => {
   const { files, fixtures, emulator } = environment();
   const mount = await mountFixtures(t, environment(), ['--query-timeout', '60s']);
   const root = mount.daemon.mountpoint;
-  t.match(mount.daemon.logs(), /"interruptible":true/, 'the patched fuse-native is loaded (scripts/setup.sh)');
+  t.equal(await mountedInterruptible(mount.daemon), true, 'the patched fuse-native is loaded (its mounted line)');
 
   // Three hours in three directories of one namespace, which one fetch of the day serves. (With
   // libfuse 2 the kernel lets one lookup at a time into a directory: the others would queue there.)

@@ -11,6 +11,7 @@ import { createSinkTables, insertEntries, type LogEntry } from '../src/demo/sink
 import { serverArgs } from './support/cli-process.js';
 import { mountTemp } from './support/daemon.js';
 import { follow } from './support/follow.js';
+import { fileOrder, hourFile, nextBoundary, waitUntil as waitForText } from './support/live-hours.js';
 import { shOk } from './support/shell.js';
 import { readStats, serverStats } from './support/stats.js';
 
@@ -20,39 +21,10 @@ const REF = { namespace: 'late', pod: 'web-0', container: 'app' } as const;
 const CONTROLLER = { name: 'web', kind: 'Deployment' };
 const POD_DIR = `${REF.namespace}/${REF.pod}/${REF.container}`;
 const WORKLOAD_DIR = `${REF.namespace}/@${CONTROLLER.name}/${REF.container}`;
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
 /** Generous: the machines that run the tests are often loaded. */
 const WAIT_LIMIT_MS = 20_000;
-
-/** `YYYY-MM-DD/HH.log` of the UTC hour an instant falls in. */
-const hourFile = (ms: number) => {
-  const iso = new Date(ms).toISOString();
-  return `${iso.slice(0, 10)}/${iso.slice(11, 13)}.log`;
-};
-
-/** The next hour boundary at least 90 s away, not a UTC midnight. */
-function nextBoundary(): number {
-  const boundary = Math.ceil((Date.now() + 90_000) / HOUR_MS) * HOUR_MS;
-  return boundary % DAY_MS === 0 ? boundary + HOUR_MS : boundary;
-}
-
-/** BigQuery's order of an hour file: timestamp, insertId, stream (all ASCII here, timestamps of one form). */
-function fileOrder(a: LogEntry, b: LogEntry): number {
-  const compare = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
-  return compare(a.timestamp, b.timestamp) || compare(a.insertId, b.insertId) || compare(a.stream, b.stream);
-}
-
-/** Polls `look` until it returns `expected` or the limit passes; returns the last answer. */
-async function waitUntil(look: () => string | Promise<string>, expected: string): Promise<string> {
-  const start = Date.now();
-  let seen = await look();
-  while (seen !== expected && Date.now() - start < WAIT_LIMIT_MS) {
-    await sleep(200);
-    seen = await look();
-  }
-  return seen;
-}
+const waitUntil = (look: () => string | Promise<string>, expected: string) =>
+  waitForText(look, expected, WAIT_LIMIT_MS);
 
 t.test('late entries reach tail -F of the live hour once each; the sealed hour is in order', async (t) => {
   const boundary = nextBoundary();

@@ -5,8 +5,12 @@
 // texts the build rendered (dist/cli/help/), the same as the command line prints, and loads no
 // module for it; the command line's own --help loads only the entry chunk of the bundle and what it
 // imports, none of the commands' code (read from the source maps).
+// Installed as a user installs it (`npm install -g` of the archive into a fresh prefix, dependencies
+// from the registry), its postinstall patches and builds fuse-native: the binding exports
+// fuse_native_interrupts and a mount says it is interruptible; without a compiler the install still
+// succeeds, with the prebuilt binding and one warning.
 import { execFile } from 'node:child_process';
-import { readFile, symlink } from 'node:fs/promises';
+import { readFile, rm, symlink } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -14,6 +18,7 @@ import t, { type Test } from 'tap';
 import { ranToEnd, spawnCommand, stopCli, waitForMounts } from './support/cli-process.js';
 import { tempMountDirs, testDir } from './support/daemon.js';
 import { fileEnvironment, fixtureArgs } from './support/environment.js';
+import { mountedInterruptible } from './support/readers.js';
 import { shOk } from './support/shell.js';
 
 const run = promisify(execFile);
@@ -40,6 +45,7 @@ const FORBID_HOOK = `data:text/javascript,${encodeURIComponent(FORBIDDEN)}`;
 const currentEnvironment = fileEnvironment(t);
 let packageDir = '';
 let packedFiles: string[] = [];
+let tarball = '';
 
 t.before(async () => {
   const out = await testDir(t, 'pack');
@@ -47,6 +53,7 @@ t.before(async () => {
   const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
   if (!packed) throw new Error(`npm pack printed no package: ${stdout}`);
   packedFiles = packed.files.map((file) => file.path);
+  tarball = join(out, packed.filename);
   await shOk(`tar -xzf '${join(out, packed.filename)}' -C '${out}'`);
   packageDir = join(out, 'package');
   // The dependencies a user's install would have; tsx and DuckDB are among them here, so the resolver refuses them.
@@ -91,8 +98,10 @@ async function loadedBy(
 }
 
 t.test('the package holds compiled JavaScript, the licence, and no TypeScript', async (t) => {
-  const paths = ['bin/bqlogfs.cjs', 'dist/cli/main.js', 'dist/cli/main.js.map', 'dist/cli/help/bqlogfs.json'];
-  for (const path of [...paths, 'dist/cli/help/mount.json', 'LICENSE', 'package.json']) {
+  const shipped = ['bin/bqlogfs.cjs', 'dist/cli/main.js', 'dist/cli/main.js.map', 'dist/cli/help/bqlogfs.json'];
+  shipped.push('dist/cli/help/mount.json', 'LICENSE', 'package.json');
+  shipped.push('scripts/patch-fuse-native.js', 'scripts/apply-patch.js', 'patches/fuse-native-interrupt.patch');
+  for (const path of shipped) {
     t.ok(packedFiles.includes(path), path);
   }
   t.same(
@@ -174,4 +183,56 @@ t.test("the command line's --help loads it and commander, none of the commands",
   const unmount = await loadedBy(t, ['unmount', join(packageDir, 'dist')], 1);
   t.ok(unmount.files.includes('dist/cli/main.js'), 'the bin loads the command line');
   t.ok(unmount.sources.includes('src/daemon/mountpoint.ts'), 'unmount loads its chunk');
+});
+
+/** This environment without npm's own variables (tap may run under npx): npm as a user runs it. */
+function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)));
+  return { ...env, ...extra };
+}
+
+/** 1 when the binding fuse-native loads from `directory` exports fuse_native_interrupts. */
+async function interruptsExported(directory: string): Promise<string> {
+  const check = `const load = require(require.resolve('node-gyp-build', { paths: [process.argv[1]] }));
+    console.log(String(load(process.argv[1]).fuse_native_interrupts))`;
+  return (await run(process.execPath, ['-e', check, directory])).stdout.trim();
+}
+
+t.test('npm install -g of the archive builds the patched fuse-native, and never fails for it', async (t) => {
+  const prefix = await testDir(t, 'prefix');
+  const installed = join(prefix, 'lib/node_modules/bqlogfs');
+  const fuseNative = join(installed, 'node_modules/fuse-native');
+  const npmArgs = ['install', '-g', '--prefix', prefix, '--omit=optional', '--no-audit', '--no-fund'];
+  const install = await ranToEnd(spawnCommand(['npm', ...npmArgs, '--foreground-scripts', tarball], userEnv()));
+  t.equal(install.code, 0, `npm install: ${install.output}`);
+  t.match(install.output, /bqlogfs: building fuse-native with patches\/fuse-native-interrupt\.patch/);
+  t.notMatch(install.output, /bqlogfs: warning/, 'no warning');
+  t.equal(await interruptsExported(fuseNative), '1', 'the installed binding exports fuse_native_interrupts');
+
+  const patchScript = join(installed, 'scripts/patch-fuse-native.js');
+  const again = await ranToEnd(spawnCommand([process.execPath, patchScript], userEnv()));
+  t.same([again.code, again.output], [0, ''], 'run again, it finds the binding built and says nothing');
+
+  const environment = currentEnvironment();
+  const { mountpoint, cacheDir } = await tempMountDirs(t);
+  const args = ['mount', mountpoint, ...fixtureArgs(environment), '--cache-dir', cacheDir];
+  const daemon = spawnCommand([join(prefix, 'bin/bqlogfs'), ...args], userEnv());
+  t.teardown(() => stopCli(daemon, [mountpoint]).then(() => undefined));
+  await waitForMounts(daemon, [mountpoint]);
+  t.equal(await mountedInterruptible({ logs: daemon.output }), true, 'the installed bqlogfs mounts with interrupts');
+  const path = `shop/web-7d9f8-abcde/app/${environment.fixtures.yesterday}/10.log`;
+  t.equal(await shOk(`cat '${join(mountpoint, path)}'`), environment.files.get(path), 'and serves');
+  t.equal(await stopCli(daemon, [mountpoint]), 0, `stops cleanly: ${daemon.output()}`);
+
+  // Without a working compiler: the prebuilt binding stays, with one warning, and the script exits 0
+  // (an install goes on); --require, which the Dockerfile uses, fails instead.
+  await rm(join(fuseNative, 'build'), { recursive: true });
+  const noCompiler = userEnv({ CC: 'false', CXX: 'false' });
+  const failed = await ranToEnd(spawnCommand([process.execPath, patchScript], noCompiler));
+  t.equal(failed.code, 0, 'a failed build does not fail the install');
+  t.equal(failed.stderr.match(/warning/g)?.length, 1, `one warning: ${failed.stderr}`);
+  t.match(failed.stderr, /bqlogfs: warning: fuse-native keeps its prebuilt binding: building it failed/);
+  t.equal(await interruptsExported(fuseNative), 'undefined', 'the prebuilt binding is the one loaded');
+  const required = await ranToEnd(spawnCommand([process.execPath, patchScript, '--require'], noCompiler));
+  t.equal(required.code, 1, '--require fails');
 });

@@ -40,7 +40,7 @@ async function dockerStages(): Promise<Instruction[][]> {
 const runs = (stage: Instruction[]) => stage.filter((i) => i.keyword === 'RUN').map((i) => i.args);
 const stageName = (stage: Instruction[]) => / AS (\S+)$/i.exec(stage[0]?.args ?? '')?.[1];
 
-t.test('Dockerfile: fuse-native is compiled where it has no prebuilt binding', async (t) => {
+t.test('Dockerfile: fuse-native is patched and compiled on every architecture', async (t) => {
   const stages = await dockerStages();
   const deps = stages.find((stage) => runs(stage).some((run) => run.includes('npm rebuild')));
   if (!deps) throw new Error('no stage runs npm rebuild');
@@ -57,7 +57,15 @@ t.test('Dockerfile: fuse-native is compiled where it has no prebuilt binding', a
     ['darwin-x64', 'linux-x64'],
     'prebuilt bindings exist only for x64',
   );
+  t.match(
+    npm,
+    /npm rebuild .*&& node scripts\/patch-fuse-native\.js --require &&/,
+    'then patches fuse-native and builds it, failing the image if the binding lacks fuse_native_interrupts',
+  );
   t.match(npm, /node -e "require\('fuse-native'\)"$/, 'the build fails if the binding does not load');
+  const depsCopies = deps.filter((i) => i.keyword === 'COPY').map((i) => i.args);
+  t.ok(depsCopies.includes('scripts/apply-patch.js scripts/patch-fuse-native.js ./scripts/'), 'with the script');
+  t.ok(depsCopies.includes('patches ./patches'), 'and the patch');
 
   const final = stages.at(-1) ?? [];
   t.equal(stageName(final), undefined, 'the last stage is the image');
@@ -73,7 +81,7 @@ t.test('Dockerfile: fuse-native is compiled where it has no prebuilt binding', a
     ?.trim()
     .split(' ');
   t.same(packages?.sort(), ['fuse3', 'jq', 'less', 'libfuse2'], 'libfuse2, fuse3, less and jq; never Debian fuse');
-  for (const copy of copies.filter((args) => !args.startsWith('--from'))) {
+  for (const copy of [...depsCopies, ...copies].filter((args) => !args.startsWith('--from'))) {
     for (const source of copy.split(' ').slice(0, -1)) {
       t.equal((await sh(`test -e ${source}`, ROOT)).code, 0, `COPY ${source} exists`);
     }

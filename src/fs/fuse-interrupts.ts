@@ -1,7 +1,8 @@
-// Whether the loaded fuse-native binding answers interrupted requests: scripts/setup.sh builds it with
-// patches/fuse-native-interrupt.patch. With it, the mount is given libfuse's `intr` option, and a
-// reader killed while its request waits (for BigQuery, say) is let go at once instead of when the
-// query ends. The prebuilt binding lacks it and is left as it is: `intr` would only cost signals.
+// Whether the loaded fuse-native binding answers interrupted requests: scripts/patch-fuse-native.js
+// (the package's postinstall) builds it with patches/fuse-native-interrupt.patch. With it, the mount
+// is given libfuse's `intr` option, and a reader killed while its request waits (for BigQuery, say)
+// is let go at once instead of when the query ends. The prebuilt binding lacks it and is left as it
+// is: `intr` would only cost signals.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
