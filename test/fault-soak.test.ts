@@ -133,7 +133,7 @@ async function soakRound(round: number, queue: string[], findings: Findings): Pr
   const environment = currentEnvironment();
   const { layout, extra, live } = roundArgs(round);
   const { mountpoint, cacheDir } = await tempMountDirs(t);
-  const mountArgs = [...fixtureArgs(environment, layout), '--cache-dir', cacheDir, '--query-timeout', '5s', ...extra];
+  const mountArgs = [...fixtureArgs(environment, layout), '--cache-dir', cacheDir, ...extra];
   const rereads = [...new Set(queue)].slice(0, REREADS_OF_DAMAGED_CACHE);
   await soakDaemon(round, mountArgs, mountpoint, queue, findings, () => cacheProblems(cacheDir, environment.files));
   if (live) return;
@@ -147,12 +147,14 @@ async function soakRound(round: number, queue: string[], findings: Findings): Pr
 
 /**
  * Starts a daemon while the server injects faults. A daemon whose startup queries fail or time out
- * exits with the reason, as it should; it is started again, a few times at most.
+ * exits with the reason, as it should; it is started again, a few times at most. A loaded machine
+ * can make the start-up queries themselves outlast --query-timeout under the plan's latency, so each
+ * new attempt allows twice the time of the one before.
  */
 async function startUnderFaults(mountArgs: string[], mountpoint: string, figures: Figures): Promise<Daemon> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startDaemon(mountArgs, mountpoint);
+      return await startDaemon([...mountArgs, '--query-timeout', `${5 * 2 ** (attempt - 1)}s`], mountpoint);
     } catch (error) {
       if (attempt === 5) throw error;
       figures.failedStarts++;
