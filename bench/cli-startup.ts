@@ -2,7 +2,7 @@
 // package (run `npm run build` first), next to an empty Node.js in the same run. The machine may be
 // shared and busy, so the commands run in turns (one run of each, then the next round), and the
 // minimum and median wall time of each are printed side by side. The bin prints help from the texts
-// in dist/cli/help/; `node dist/cli/main.js --help` is the command line itself, which every other
+// in dist/cli/help.json; `node dist/cli/main.js --help` is the command line itself, which every other
 // command loads. `--tty` runs the commands on a terminal (80 columns) instead of writing
 // to /dev/null. `--also 'label=command args'` adds a command to compare (split at spaces, run from the
 // checkout).

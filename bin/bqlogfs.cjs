@@ -4,39 +4,41 @@
 // docs/performance.md). From a checkout without a build, `npm run bqlogfs --` runs the sources.
 //
 // Help and version (`--help`, `mount --help`, `help mount`, `--version`, no arguments, ...) are
-// printed from dist/cli/help/, rendered at build time from the command line itself (see
+// printed from dist/cli/help.json, rendered at build time from the command line itself (see
 // src/cli/help-texts.ts), without loading it: Node.js then only starts and reads this file and
-// one JSON file. CommonJS, because Node.js 20 starts a CommonJS file faster than an ES module.
+// that one. CommonJS, because Node.js 20 starts a CommonJS file faster than an ES module; written
+// with writeSync, because creating process.stdout costs more than the rest.
 'use strict';
-const { readFileSync } = require('node:fs');
+const { readFileSync, writeSync } = require('node:fs');
+const { Buffer } = require('node:buffer');
 const { join } = require('node:path');
 
-/** What the command line prints for `argv` if it asks only for help or the version, else undefined. */
+/** `[exit code, output]` of the command line for `argv` if it asks only for help or the version. */
 function printedHelp(argv) {
   if (argv.length > 2) return undefined;
-  // The file is chosen as helpFileName in src/cli/help-texts.ts does.
-  const name = argv.length < 2 ? 'bqlogfs' : argv[0] === 'help' ? argv[1] : argv[0];
-  if (!/^[a-z]+$/.test(name)) return undefined;
-  let file;
   try {
-    file = JSON.parse(readFileSync(join(__dirname, '..', 'dist', 'cli', 'help', `${name}.json`), 'utf8'));
+    return JSON.parse(readFileSync(join(__dirname, '..', 'dist', 'cli', 'help.json'), 'utf8'))[JSON.stringify(argv)];
   } catch {
     return undefined;
   }
-  const texts = file.texts[file.printed[JSON.stringify(argv)]];
-  if (texts === undefined) return undefined;
-  // The width commander wraps help to: the terminal's columns, else 80.
-  const width = (process.stdout.isTTY ? process.stdout.columns : undefined) ?? 80;
-  const text = texts.find(([from, to]) => from <= width && (to === null || width <= to));
-  if (text === undefined) return undefined;
-  const [, , code, lines] = text;
-  return { code, stdout: lines.map((index) => file.lines[index]).join('\n') };
+}
+
+function writeOut(text) {
+  const bytes = Buffer.from(text);
+  let written = 0;
+  try {
+    while (written < bytes.length) written += writeSync(1, bytes, written);
+  } catch (error) {
+    // A non-blocking stdout that is full: let the stream wait for it. A reader that left: done.
+    if (error.code === 'EAGAIN') process.stdout.write(bytes.subarray(written));
+    else if (error.code !== 'EPIPE') throw error;
+  }
 }
 
 const help = printedHelp(process.argv.slice(2));
 if (help !== undefined) {
-  process.exitCode = help.code;
-  process.stdout.write(help.stdout);
+  process.exitCode = help[0];
+  writeOut(help[1]);
 } else {
   import('../dist/cli/main.js').catch((error) => {
     if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !/Cannot find module '[^']*dist\/cli\/main\.js'/.test(error.message))

@@ -3,9 +3,9 @@
 // command's own code is in chunks under dist/chunks/ that main.js imports only when that command
 // runs, so `--help` reads a handful of files instead of resolving some 160 modules. The other
 // dependencies stay packages, loaded from node_modules as before; the package needs no esbuild.
-// Then the help and version texts are rendered from that program into dist/cli/help/ (see
+// Then the help and version texts are rendered from that program into dist/cli/help.json (see
 // src/cli/help-texts.ts), which bin/bqlogfs.cjs prints without loading the command line.
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL, URL } from 'node:url';
 import { build } from 'esbuild';
 
@@ -62,11 +62,8 @@ await build({
   logLevel: 'warning',
 });
 try {
-  const { helpFiles, renderHelpTexts } = await import(pathToFileURL(renderer).href);
-  await mkdir(`${ROOT}dist/cli/help`);
-  for (const [name, file] of helpFiles(await renderHelpTexts(manifest.version))) {
-    await writeFile(`${ROOT}dist/cli/help/${name}.json`, JSON.stringify(file));
-  }
+  const { renderHelpTexts } = await import(pathToFileURL(renderer).href);
+  await writeFile(`${ROOT}dist/cli/help.json`, JSON.stringify(await renderHelpTexts(manifest.version)));
 } finally {
   await rm(renderer);
 }

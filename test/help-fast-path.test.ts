@@ -1,31 +1,30 @@
 // bin/bqlogfs.cjs prints help and version from the texts that `npm run build` renders into
-// dist/cli/help/, without loading the command line. Here the bin runs next to texts rendered the
+// dist/cli/help.json, without loading the command line. Here the bin runs next to texts rendered the
 // same way and no dist/cli/main.js (so it cannot fall back to the command line), and for every
 // argument list that asks only for help or the version, what it prints (stdout, stderr, exit code)
-// equals what the command line itself prints: through a pipe, and on terminals of many widths, since
-// commander wraps help to the terminal. Any other argument list goes to the command line.
+// equals what the command line itself prints: through a pipe, and on terminals of several widths
+// (the command line wraps help at one width on all of them). Any other argument list goes to the
+// command line.
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import t from 'tap';
-import { helpArgumentLists, helpFiles, renderHelpTexts } from '../src/cli/help-texts.js';
+import { helpArgumentLists, renderHelpTexts } from '../src/cli/help-texts.js';
 import { cliCommand, ranToEnd, spawnCommand, type CliRun } from './support/cli-process.js';
 import { testDir } from './support/daemon.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-/** Terminal widths, one per argument list in turn: narrower than commander wraps at, up to unwrapped. */
-const WIDTHS = [30, 50, 79, 80, 81, 100, 120, 132, 160, 200, 250, 300];
+/** Terminal widths, one per argument list in turn, narrower and wider than help is wrapped at. */
+const WIDTHS = [30, 79, 80, 81, 132, 300];
 const argumentLists = helpArgumentLists(version);
 
 let packageDir = '';
 t.before(async () => {
   packageDir = await testDir(t, 'help-fast-path');
   await mkdir(join(packageDir, 'bin'));
-  await mkdir(join(packageDir, 'dist/cli/help'), { recursive: true });
+  await mkdir(join(packageDir, 'dist/cli'), { recursive: true });
   await copyFile(join(ROOT, 'bin/bqlogfs.cjs'), join(packageDir, 'bin/bqlogfs.cjs'));
-  for (const [name, file] of helpFiles(await renderHelpTexts(version))) {
-    await writeFile(join(packageDir, `dist/cli/help/${name}.json`), JSON.stringify(file));
-  }
+  await writeFile(join(packageDir, 'dist/cli/help.json'), JSON.stringify(await renderHelpTexts(version)));
 });
 
 function fastCommand(args: string[]): string[] {
@@ -59,7 +58,7 @@ t.test('through a pipe, the texts are what the command line prints', async (t) =
   }
 });
 
-t.test('on a terminal, the texts are what the command line prints at its width', async (t) => {
+t.test('on a terminal of any width, the texts are what the command line prints', async (t) => {
   for (const [index, argv] of argumentLists.entries()) {
     const width = WIDTHS[index % WIDTHS.length] ?? 80;
     const [fast, full] = await Promise.all([onTerminal(fastCommand(argv), width), onTerminal(cliCommand(argv), width)]);
@@ -73,4 +72,14 @@ t.test('any other argument list goes to the command line', async (t) => {
     t.equal(fast.code, 1, `bqlogfs ${argv.join(' ')}`);
     t.match(fast.stderr, /dist\/ is missing: run npm run build first/, 'it would load dist/cli/main.js');
   }
+});
+
+t.test('a reader that leaves early ends the help quietly', async (t) => {
+  const result = await run([
+    'sh',
+    '-c',
+    `'${process.execPath}' '${join(packageDir, 'bin/bqlogfs.cjs')}' --help | head -n 1`,
+  ]);
+  t.equal(result.stdout, 'Usage: bqlogfs [options] [command]\n');
+  t.equal(result.stderr, '');
 });

@@ -2,7 +2,7 @@
 // and no TypeScript. The unpacked package then runs with a resolver that refuses tsx, any .ts file
 // and DuckDB: --version and --help work, and a mount of the local server comes up and serves,
 // which shows that a mount-only install needs neither tsx nor DuckDB. The bin prints --help from the
-// texts the build rendered (dist/cli/help/), the same as the command line prints, and loads no
+// texts the build rendered (dist/cli/help.json), the same as the command line prints, and loads no
 // module for it; the command line's own --help loads only the entry chunk of the bundle and what it
 // imports, none of the commands' code (read from the source maps).
 // Installed as a user installs it (`npm install -g` of the archive into a fresh prefix, dependencies
@@ -98,8 +98,8 @@ async function loadedBy(
 }
 
 t.test('the package holds compiled JavaScript, the licence, and no TypeScript', async (t) => {
-  const shipped = ['bin/bqlogfs.cjs', 'dist/cli/main.js', 'dist/cli/main.js.map', 'dist/cli/help/bqlogfs.json'];
-  shipped.push('dist/cli/help/mount.json', 'LICENSE', 'package.json');
+  const shipped = ['bin/bqlogfs.cjs', 'dist/cli/main.js', 'dist/cli/main.js.map', 'dist/cli/help.json'];
+  shipped.push('LICENSE', 'package.json');
   shipped.push('scripts/patch-fuse-native.js', 'scripts/apply-patch.js', 'patches/fuse-native-interrupt.patch');
   for (const path of shipped) {
     t.ok(packedFiles.includes(path), path);

@@ -11,6 +11,12 @@ import { API_ENDPOINT, AUTH, CLUSTER, DATASET, MOUNT_SETTINGS, PROJECT, SCHEMA, 
 import { READ_API, READ_API_ENDPOINT } from './read-settings.js';
 import { UsageError } from '../model/usage-error.js';
 
+/**
+ * Help is wrapped at this width on every terminal, as git's and kubectl's is, so that the texts the
+ * build renders for bin/bqlogfs.cjs are the ones the command line prints, whatever the terminal.
+ */
+export const HELP_WIDTH = 80;
+
 const SOURCES_HELP = `
 Settings come from, strongest first: flags > environment (BQLOGFS_<OPTION>, e.g. BQLOGFS_CACHE_SIZE
 for --cache-size, BQLOGFS_TIMESTAMPS=true) > the named mount's [mounts.<name>] table in the config
@@ -77,6 +83,7 @@ export function buildProgram(version: string, exit: (code: number) => never = pr
     .description('GKE container logs exported to BigQuery, mounted as plain hour files')
     .version(version, '-V, --version', 'print the version')
     .configureOutput({ outputError: (text, write) => write(commanderMessage(text)) })
+    .configureHelp({ helpWidth: HELP_WIDTH })
     .showHelpAfterError('(add --help for usage)')
     .exitOverride((error: CommanderError) => exit(error.exitCode === 0 ? 0 : 2));
 
