@@ -315,18 +315,18 @@ t.test('directories are as old as their latest entry, once a listing knows it', 
   t.equal(fake.queries.length, 0, 'and no query asks for it');
   advance(60_000);
   await tree.readdir('/');
-  const listedAt = START_MS + 60_000;
+  const appLatest = Date.parse(`${TODAY}T12:10:00Z`);
   const expected: [string, number][] = [
     ['/', START_MS],
     ['/.bqlogfs', START_MS],
-    // The app's latest entry is in hour 12, still filling when the listing ran.
-    ['/shop', listedAt],
-    ['/shop/web-1', listedAt],
-    [APP_DIR, listedAt],
-    [`${APP_DIR}/${TODAY}`, listedAt],
-    [`${APP_DIR}/${YESTERDAY}`, Date.parse(`${YESTERDAY}T12:00:00Z`)],
-    ['/batch', Date.parse(`${TODAY}T02:00:00Z`)],
-    ['/batch/report-1/worker', Date.parse(`${TODAY}T02:00:00Z`)],
+    // The app's latest entry, in hour 12, which was still filling when the listing ran.
+    ['/shop', appLatest],
+    ['/shop/web-1', appLatest],
+    [APP_DIR, appLatest],
+    [`${APP_DIR}/${TODAY}`, appLatest],
+    [`${APP_DIR}/${YESTERDAY}`, Date.parse(`${YESTERDAY}T11:00:00Z`)],
+    ['/batch', Date.parse(`${TODAY}T01:00:00Z`)],
+    ['/batch/report-1/worker', Date.parse(`${TODAY}T01:00:00Z`)],
   ];
   for (const [path, mtimeMs] of expected) {
     t.same(
@@ -336,6 +336,19 @@ t.test('directories are as old as their latest entry, once a listing knows it', 
     );
   }
   t.equal(fake.queriesOf('listing').length, 1, 'one listing answered all');
+
+  fake.insert([text(worker, `${TODAY}T12:20:00.250000Z`, 'worker again')]);
+  advance(31_000);
+  await tree.readdir('/');
+  const workerLatest = Date.parse(`${TODAY}T12:20:00.250Z`);
+  t.equal((await tree.getattr('/batch/report-1/worker')).mtimeMs, workerLatest, 'listed again: the new latest entry');
+  t.equal((await tree.getattr('/batch')).mtimeMs, workerLatest);
+  // An entry stamped after the clock (a node's clock ahead): no later than the listing that found it.
+  fake.insert([text(app, `${TODAY}T13:05:00Z`, 'from a clock ahead')]);
+  advance(31_000);
+  await tree.readdir('/');
+  t.equal((await tree.getattr(APP_DIR)).mtimeMs, START_MS + 122_000, 'never in the future');
+  t.equal(fake.queriesOf('listing').length, 3);
 });
 
 t.test('.bqlogfs/stats holds the statistics as JSON, steady while it is read', async (t) => {

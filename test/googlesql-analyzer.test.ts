@@ -279,7 +279,9 @@ const columns = (spec: string): OutputColumn[] =>
     return { name, type };
   });
 
-const TREE = columns('namespace STRING, pod STRING, container STRING, day DATE, hours INT64, controller STRING');
+const TREE = columns(
+  'namespace STRING, pod STRING, container STRING, day DATE, hours INT64, controller STRING, latest TIMESTAMP',
+);
 const HOURS = columns('hour INT64');
 const ENTRIES = columns('timestamp TIMESTAMP, insertId STRING, stream STRING, textPayload STRING, jsonPayload STRING');
 const FULL_ENTRIES = [...ENTRIES, ...columns('severity STRING, labels STRING')];

@@ -2,6 +2,7 @@
 // log lines, and directory times that show which pods were active last.
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
+import { insertEntries, type LogEntry } from '../src/demo/sink-tables.js';
 import { datasetFor, fileEnvironment, mountFixtures, PROJECT } from './support/environment.js';
 import { shOk } from './support/shell.js';
 import { settledStats, type MountStatsFile } from './support/stats.js';
@@ -86,18 +87,34 @@ t.test('at info, one line at start and one per query', async (t) => {
 });
 
 t.test('directory times are those of their latest entry: ls -t shows the pods active last', async (t) => {
-  const { daemon } = await mountFixtures(t, currentEnvironment());
-  const { fixtures } = currentEnvironment();
-  const listedAfterMs = Date.now();
+  const environment = currentEnvironment();
+  const { fixtures } = environment;
+  // Two pods whose last entries fall in the same hour, minutes apart; the one that logged last sorts
+  // second by name, so only the times can put it first.
+  const yesterday = (time: string) => `${fixtures.yesterday}T${time}Z`;
+  const rollout: LogEntry[] = [
+    ['worker-a', '13:58:00.000000'],
+    ['worker-a', '14:07:12.345678'],
+    ['worker-b', '14:02:30.000000'],
+    ['worker-b', '14:41:09.500001'],
+  ].map(([pod = '', time = ''], index) => ({
+    namespace: 'rollout',
+    pod,
+    container: 'main',
+    stream: 'stdout',
+    timestamp: yesterday(time),
+    insertId: `rollout-${index}`,
+    textPayload: `${pod} at ${time}`,
+  }));
+  await insertEntries(environment.client, datasetFor('partitioned'), 'partitioned', rollout);
+  const { daemon } = await mountFixtures(t, environment);
   const namespaces = (await shOk('ls', daemon.mountpoint)).split('\n').filter(Boolean);
-  const listedBeforeMs = Date.now();
 
-  // The end of each directory's latest hour with entries; an hour still filling when the listing ran
-  // counts as the time of the listing, which is later than any hour that had ended.
+  // The time of each directory's latest entry, to the millisecond as the mount gives it.
   const latest = new Map<string, number>();
-  for (const entry of fixtures.entries) {
+  for (const entry of [...fixtures.entries, ...rollout]) {
     if (entry.timestamp.startsWith(fixtures.oldDay)) continue;
-    const hourEndMs = Math.floor(Date.parse(entry.timestamp) / 3_600_000) * 3_600_000 + 3_600_000;
+    const entryMs = Date.parse(entry.timestamp);
     const day = entry.timestamp.slice(0, 10);
     const { namespace, pod, container } = entry;
     for (const dir of [
@@ -106,14 +123,11 @@ t.test('directory times are those of their latest entry: ls -t shows the pods ac
       `${namespace}/${pod}/${container}`,
       `${namespace}/${pod}/${container}/${day}`,
     ]) {
-      latest.set(dir, Math.max(latest.get(dir) ?? 0, hourEndMs));
+      latest.set(dir, Math.max(latest.get(dir) ?? 0, entryMs));
     }
   }
   const newestFirst = (dirs: string[]) =>
-    [...dirs].sort((a, b) => {
-      const key = (dir: string) => ((latest.get(dir) ?? 0) > listedAfterMs ? Infinity : (latest.get(dir) ?? 0));
-      return key(b) - key(a) || (a < b ? -1 : 1);
-    });
+    [...dirs].sort((a, b) => (latest.get(b) ?? 0) - (latest.get(a) ?? 0) || (a < b ? -1 : 1));
 
   t.same((await shOk('ls -t', daemon.mountpoint)).split('\n').filter(Boolean), newestFirst(namespaces), 'ls -t');
   for (const namespace of namespaces) {
@@ -125,10 +139,14 @@ t.test('directory times are those of their latest entry: ls -t shows the pods ac
       `ls -t ${namespace}`,
     );
   }
-  for (const [dir, hourEndMs] of latest) {
+  t.same(
+    (await shOk('ls -t rollout', daemon.mountpoint)).split('\n').filter(Boolean),
+    ['worker-b', 'worker-a'],
+    'the pod that logged last comes first, though both last logged in the same hour',
+  );
+  for (const [dir, entryMs] of latest) {
     const seconds = Number((await shOk(`stat -c %Y '${dir}'`, daemon.mountpoint)).trim());
-    if (hourEndMs <= listedAfterMs) t.equal(seconds, hourEndMs / 1000, `${dir}: end of its latest hour`);
-    else t.ok(seconds * 1000 >= listedAfterMs - 1000 && seconds * 1000 <= listedBeforeMs, `${dir}: the listing's time`);
+    t.equal(seconds, Math.floor(entryMs / 1000), `${dir}: ${new Date(entryMs).toISOString()}, its latest entry`);
   }
   const dots = (await shOk(`ls -a ${APP}`, daemon.mountpoint)).split('\n').slice(0, 2);
   t.same(dots, ['.', '..'], 'ls -a shows . and ..');

@@ -28,7 +28,7 @@ export interface EntriesSpec {
   fullEntries: boolean;
 }
 
-/** Every container-day with entries in the window, with a bitmask of its hours. */
+/** Every container-day with entries in the window, with a bitmask of its hours and the time of its latest entry. */
 export interface ListingSpec {
   kind: 'listing';
   window: TimeRange;

@@ -27,8 +27,9 @@ export { isColumnPath, isDatasetId, isProjectId, isTableId } from './sql-text.js
 
 /**
  * Every (namespace, pod, container, day) with entries in the window, with a bitmask of the hours
- * that have entries and the pod's top-level controller (for workload directories): one query feeds
- * every directory listing inside the window. Reads only label and timestamp columns.
+ * that have entries, the pod's top-level controller (for workload directories) and the time of the
+ * latest entry (for directory times): one query feeds every directory listing inside the window.
+ * Reads only label and timestamp columns.
  */
 export function containerDaysQuery(source: LogSource, window: TimeRange, timeZone = DEFAULT_TIME_ZONE): BuiltQuery {
   const schema = schemaOf(source);
@@ -50,7 +51,7 @@ export function containerDaysQuery(source: LogSource, window: TimeRange, timeZon
   query.sql =
     `${rows.cte}SELECT namespace, pod, container, DATE(timestamp, @time_zone) AS day,` +
     ' BIT_OR(1 << EXTRACT(HOUR FROM timestamp AT TIME ZONE @time_zone)) AS hours,\n' +
-    '  MAX(controller) AS controller\n' +
+    '  MAX(controller) AS controller, MAX(timestamp) AS latest\n' +
     `FROM (\n${rows.from}\n)\n` +
     `WHERE namespace IS NOT NULL AND pod IS NOT NULL AND container IS NOT NULL${andKept(kept)}\n` +
     'GROUP BY namespace, pod, container, day\nORDER BY namespace, pod, container, day';

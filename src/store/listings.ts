@@ -29,6 +29,8 @@ interface ContainerDay {
   pod: string;
   container: string;
   hours: number[];
+  /** When its latest entry was logged, to the millisecond. */
+  latestMs: number;
   /** The name of the pod's top-level controller, if the listing found one. */
   workload?: string;
 }
@@ -66,6 +68,8 @@ export class Listings {
         tree: Tree;
         listedAtMs: number;
         newest: Map<string, number | undefined>;
+        /** `namespace/pod/container/day` → when its latest entry was logged. */
+        latestEntries: Map<string, number>;
         /** `namespace/@workload/container/day` → its pods. */
         workloadPods: Map<string, string[]>;
       }
@@ -122,9 +126,9 @@ export class Listings {
   }
 
   /**
-   * When a directory last got an entry, as far as the latest listing of the window knows, to the
-   * hour: the end of its latest hour with entries, or the time of the listing if that hour was still
-   * filling. Undefined when no listing has run or it does not hold the directory. Sends no query.
+   * When a directory last got an entry, as far as the latest listing of the window knows: the time
+   * of its latest entry, but never later than the listing. Undefined when no listing has run or it
+   * does not hold the directory. Sends no query.
    */
   latestEntryMs(names: { namespace: string; pod?: string; container?: string; day?: DayName }): number | undefined {
     const known = this.latest;
@@ -132,11 +136,10 @@ export class Listings {
     const key = [names.namespace, names.pod, names.container, names.day].filter((part) => part !== undefined).join('/');
     if (known.newest.has(key)) return known.newest.get(key);
     let newest: number | undefined;
-    const consider = (day: DayName, hours: number[] | undefined) => {
-      const last = hours?.[hours.length - 1];
-      const endMs = last === undefined ? undefined : this.options.zone.hourRange(day, last)?.endMs;
-      if (endMs === undefined) return;
-      const knownMs = Math.min(endMs, known.listedAtMs);
+    const consider = (pod: string, container: string, day: DayName) => {
+      const latestMs = known.latestEntries.get(`${names.namespace}/${pod}/${container}/${day}`);
+      if (latestMs === undefined) return;
+      const knownMs = Math.min(latestMs, known.listedAtMs);
       newest = Math.max(newest ?? knownMs, knownMs);
     };
     const pods = known.tree.get(names.namespace);
@@ -144,8 +147,8 @@ export class Listings {
       if (names.pod !== undefined && pod !== names.pod) continue;
       for (const [container, days] of containers) {
         if (names.container !== undefined && container !== names.container) continue;
-        if (names.day !== undefined) consider(names.day, days.get(names.day));
-        else for (const [day, hours] of days) consider(day, hours);
+        if (names.day !== undefined) consider(pod, container, names.day);
+        else for (const day of days.keys()) consider(pod, container, day);
       }
     }
     known.newest.set(key, newest);
@@ -219,8 +222,8 @@ export class Listings {
         const query = logQuery(this.source, { kind: 'listing', window: range, timeZone: this.options.zone.zone });
         await this.warehouse.runQuery(query, {
           page: async (rows) => {
-            for (const [namespace, pod, container, day, hours, workload] of rows) {
-              if (!namespace || !pod || !container || !day || !hours) continue;
+            for (const [namespace, pod, container, day, mask, workload, latest] of rows) {
+              if (!namespace || !pod || !container || !day || !mask || !latest) continue;
               if (!isDns1123Label(namespace) || !isDns1123Subdomain(pod) || !isDns1123Label(container)) continue;
               const listed = fresh.get(day) ?? [];
               fresh.set(day, listed);
@@ -228,7 +231,9 @@ export class Listings {
                 namespace,
                 pod,
                 container,
-                hours: hoursOfMask(Number(hours)),
+                hours: hoursOfMask(Number(mask)),
+                // TIMESTAMPs arrive as epoch microseconds.
+                latestMs: Number(BigInt(latest) / 1000n),
                 ...(workload && isDns1123Subdomain(workload) && { workload }),
               });
             }
@@ -242,7 +247,8 @@ export class Listings {
       }
       const tree: Tree = new Map();
       const workloadPods = new Map<string, string[]>();
-      const add = (namespace: string, pod: string, container: string, day: DayName, hours: number[]) => {
+      const latestEntries = new Map<string, number>();
+      const add = ({ namespace, pod, container, hours, latestMs }: ContainerDay, day: DayName) => {
         const pods = tree.get(namespace) ?? new Map<string, Map<string, Map<DayName, number[]>>>();
         tree.set(namespace, pods);
         const containers = pods.get(pod) ?? new Map<string, Map<DayName, number[]>>();
@@ -253,20 +259,22 @@ export class Listings {
           day,
           [...new Set([...(containerDays.get(day) ?? []), ...hours])].sort((a, b) => a - b),
         );
+        const key = `${namespace}/${pod}/${container}/${day}`;
+        latestEntries.set(key, Math.max(latestEntries.get(key) ?? latestMs, latestMs));
       };
       for (const day of days) {
         for (const entry of this.finalDays.get(day) ?? fresh.get(day) ?? []) {
-          add(entry.namespace, entry.pod, entry.container, day, entry.hours);
+          add(entry, day);
           if (entry.workload === undefined) continue;
           // A workload directory: the pods of every controller of that name, their hours together.
           const workload = WORKLOAD_MARK + entry.workload;
-          add(entry.namespace, workload, entry.container, day, entry.hours);
+          add({ ...entry, pod: workload }, day);
           const key = `${entry.namespace}/${workload}/${entry.container}/${day}`;
           workloadPods.set(key, [...(workloadPods.get(key) ?? []), entry.pod]);
         }
       }
       for (const day of this.finalDays.keys()) if (!days.includes(day)) this.finalDays.delete(day);
-      this.latest = { tree, listedAtMs: startedMs, newest: new Map(), workloadPods };
+      this.latest = { tree, listedAtMs: startedMs, newest: new Map(), latestEntries, workloadPods };
       return { value: tree, validForMs: this.options.listingTtlMs };
     });
   }

@@ -608,19 +608,20 @@ export class FakeWarehouse implements LogWarehouse {
   }
 
   private listing(query: LogQuery, spec: ListingSpec): RawRow[] {
-    const days = new Map<string, { key: string[]; hours: number; controller: string | null }>();
+    const days = new Map<string, { key: string[]; hours: number; controller: string | null; latest: bigint }>();
     const largest = (a: string | null, b: string | null) =>
       a === null ? b : b === null || compareStrings(a, b) >= 0 ? a : b;
     for (const { entry, table } of this.scan(query.source, spec.window)) {
       const { day, hour } = localTime(entry.timestamp, spec.timeZone);
       const key = [entry.namespace, entry.pod, entry.container, day];
-      const found = days.get(JSON.stringify(key)) ?? { key, hours: 0, controller: null };
+      const found = days.get(JSON.stringify(key)) ?? { key, hours: 0, controller: null, latest: entry.timestamp };
       found.hours |= 1 << hour;
+      if (entry.timestamp > found.latest) found.latest = entry.timestamp;
       found.controller = largest(found.controller, controllerOf(entry, table));
       days.set(JSON.stringify(key), found);
     }
     return [...days.values()]
-      .map(({ key, hours, controller }) => [...key, String(hours), controller])
+      .map(({ key, hours, controller, latest }) => [...key, String(hours), controller, latest.toString()])
       .sort(compareRows);
   }
 
