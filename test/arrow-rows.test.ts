@@ -1,22 +1,10 @@
 // Rows of an Arrow record batch as the REST API gives them: every value a string or null, whatever
 // the batch repeats from row to row (values read again from the row before are shared strings).
-import {
-  Int32,
-  Int64,
-  makeData,
-  makeVector,
-  RecordBatch,
-  RecordBatchStreamWriter,
-  Schema,
-  Field,
-  Struct,
-  TimestampMicrosecond,
-  Utf8,
-  vectorFromArray,
-} from 'apache-arrow';
+import { Int32, Int64, makeData, makeVector, TimestampMicrosecond, Utf8, vectorFromArray } from 'apache-arrow';
 import t from 'tap';
 import { BatchBuffer, rowSlicesOfBatch } from '../src/bigquery/arrow-rows.js';
 import type { RawRow } from '../src/bigquery/log-warehouse.js';
+import { arrowMessages } from './support/arrow-messages.js';
 
 const text: (string | null)[] = [
   'shop',
@@ -63,20 +51,7 @@ function messages(): { schema: Uint8Array; batch: Uint8Array } {
     ),
     int32: vectorFromArray(int32, new Int32()),
   };
-  const fields = Object.entries(columns).map(([name, vector]) => new Field(name, vector.type, true));
-  const schema = new Schema(fields);
-  const children = Object.values(columns).map((vector) => vector.data[0]!);
-  const batch = new RecordBatch(
-    schema,
-    makeData({ type: new Struct(fields), length: text.length, nullCount: 0, children }),
-  );
-  const schemaOnly = new RecordBatchStreamWriter();
-  schemaOnly.reset(undefined, schema);
-  const schemaBytes = schemaOnly.toUint8Array(true);
-  const both = RecordBatchStreamWriter.writeAll([batch]).toUint8Array(true);
-  // The stream is the schema message, then the batch message, then its end marker.
-  const schemaLength = schemaBytes.byteLength - 8;
-  return { schema: both.subarray(0, schemaLength), batch: both.subarray(schemaLength) };
+  return arrowMessages(columns);
 }
 
 const expected: RawRow[] = text.map((value, n) => [

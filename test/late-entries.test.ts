@@ -11,7 +11,7 @@ import { createSinkTables, insertEntries, type LogEntry } from '../src/demo/sink
 import { serverArgs } from './support/cli-process.js';
 import { mountTemp } from './support/daemon.js';
 import { follow } from './support/follow.js';
-import { fileOrder, hourFile, nextBoundary, waitUntil as waitForText } from './support/live-hours.js';
+import { fileOrder, hourFile, LiveInserts, nextBoundary, waitUntil as waitForText } from './support/live-hours.js';
 import { shOk } from './support/shell.js';
 import { readStats, serverStats } from './support/stats.js';
 
@@ -36,22 +36,13 @@ t.test('late entries reach tail -F of the live hour once each; the sealed hour i
   t.teardown(() => emulator.close());
   const client = emulatorClient(emulator.url, PROJECT);
   await createSinkTables(client, DATASET, 'partitioned', [new Date(boundary - 1).toISOString().slice(0, 10)], []);
-  const inserted: LogEntry[] = [];
-  /** The entries of every insert so far, each insert's in file order: the order a refresh appends them. */
-  const arrived: LogEntry[] = [];
-  const insert = async (stamps: { ms: number; insertId: string }[]) => {
-    const entries = stamps.map(({ ms, insertId }) => ({
-      ...REF,
-      controller: CONTROLLER,
-      stream: 'stdout' as const,
-      timestamp: new Date(ms).toISOString(),
-      insertId,
-      textPayload: `line ${insertId}`,
-    }));
-    await insertEntries(client, DATASET, 'partitioned', entries);
-    inserted.push(...entries);
-    arrived.push(...[...entries].sort(fileOrder));
-  };
+  const inserts = new LiveInserts((batch) => insertEntries(client, DATASET, 'partitioned', batch), {
+    ...REF,
+    controller: CONTROLLER,
+    stream: 'stdout',
+  });
+  const { inserted, arrived } = inserts;
+  const insert = (stamps: [ms: number, insertId: string][]) => inserts.insert(stamps);
   const text = (entries: LogEntry[], prefix = '') => entries.map((entry) => `${prefix}${entry.textPayload}\n`).join('');
   const insertIds = (json: string) =>
     json
@@ -62,9 +53,9 @@ t.test('late entries reach tail -F of the live hour once each; the sealed hour i
 
   const startMs = daemonNow();
   await insert([
-    { ms: startMs - 40_000, insertId: 'k10' },
-    { ms: startMs - 30_000, insertId: 'k20' },
-    { ms: startMs - 20_000, insertId: 'k30' },
+    [startMs - 40_000, 'k10'],
+    [startMs - 30_000, 'k20'],
+    [startMs - 20_000, 'k30'],
   ]);
   const mountArgs = [...serverArgs(emulator, PROJECT, DATASET), '--refresh', '1s', '--seal-after', '2s'];
   const [textMount, jsonMount] = await Promise.all([
@@ -88,22 +79,22 @@ t.test('late entries reach tail -F of the live hour once each; the sealed hour i
   };
   await checkTails('what is there');
 
-  await insert([{ ms: daemonNow(), insertId: 'k40' }]);
+  await insert([[daemonNow(), 'k40']]);
   await checkTails('a new entry');
 
   // Late: stamped before lines shown, one of them at the very time of k30 with an insertId before it.
   const k30 = Date.parse(inserted.find((entry) => entry.insertId === 'k30')!.timestamp);
   await insert([
-    { ms: startMs - 35_000, insertId: 'k15' },
-    { ms: k30, insertId: 'k29' },
-    { ms: startMs - 50_000, insertId: 'k05' },
+    [startMs - 35_000, 'k15'],
+    [k30, 'k29'],
+    [startMs - 50_000, 'k05'],
   ]);
   await checkTails('three late entries, a tie among them');
 
   t.ok(daemonNow() < boundary - 3_000, 'the hour is still filling');
   await insert([
-    { ms: daemonNow(), insertId: 'k50' },
-    { ms: startMs - 25_000, insertId: 'k25' },
+    [daemonNow(), 'k50'],
+    [startMs - 25_000, 'k25'],
   ]);
   await checkTails('a late and a new entry together');
 

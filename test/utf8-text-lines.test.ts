@@ -6,17 +6,7 @@ import { Buffer } from 'node:buffer';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  Field,
-  Int64,
-  makeData,
-  RecordBatch,
-  RecordBatchStreamWriter,
-  Schema,
-  Struct,
-  Utf8,
-  vectorFromArray,
-} from 'apache-arrow';
+import { Int64, Utf8, vectorFromArray } from 'apache-arrow';
 import t from 'tap';
 import { BatchBuffer, rowSlicesOfBatch } from '../src/bigquery/arrow-rows.js';
 import type { RawRow, TextRow } from '../src/bigquery/log-warehouse.js';
@@ -28,6 +18,7 @@ import { DiskCache } from '../src/store/disk-cache.js';
 import { lineBodyFormatter, type LineBody, type TextPodRow } from '../src/store/entry-format.js';
 import { HourWriter } from '../src/store/hour-writer.js';
 import { LineBuffer } from '../src/store/line-buffer.js';
+import { arrowMessages } from './support/arrow-messages.js';
 
 /** The values as Utf8Text over one buffer, back to back, as an Arrow UTF-8 column holds them. */
 function asBytes(values: string[]): Utf8Text[] {
@@ -74,18 +65,8 @@ t.test('the Arrow reader gives the bytes column as Utf8Text, equal to the string
       new Int64(),
     ),
   };
-  const fields = Object.entries(columns).map(([name, vector]) => new Field(name, vector.type, true));
-  const schema = new Schema(fields);
-  const children = Object.values(columns).map((vector) => vector.data[0]!);
-  const batch = new RecordBatch(
-    schema,
-    makeData({ type: new Struct(fields), length: text.length, nullCount: 0, children }),
-  );
-  const schemaOnly = new RecordBatchStreamWriter();
-  schemaOnly.reset(undefined, schema);
-  const schemaLength = schemaOnly.toUint8Array(true).byteLength - 8;
-  const both = RecordBatchStreamWriter.writeAll([batch]).toUint8Array(true);
-  const message = new BatchBuffer().join(both.subarray(0, schemaLength), both.subarray(schemaLength));
+  const { schema, batch } = arrowMessages(columns);
+  const message = new BatchBuffer().join(schema, batch);
   const strings = [...rowSlicesOfBatch(message, 4)].flat();
   for (const bytesColumn of [0, 2]) {
     const rows = [...rowSlicesOfBatch(message, 4, bytesColumn)].flat();

@@ -39,3 +39,29 @@ export async function waitUntil(
   }
   return seen;
 }
+
+/** Entries inserted one batch at a time, as they are in the sink tables and as a follower sees them. */
+export class LiveInserts {
+  /** Every entry inserted so far. */
+  readonly inserted: LogEntry[] = [];
+  /** The entries of every insert so far, each insert's in file order: the order a refresh appends them. */
+  readonly arrived: LogEntry[] = [];
+
+  constructor(
+    private readonly insertEntries: (entries: LogEntry[]) => Promise<unknown>,
+    private readonly entry: Omit<LogEntry, 'timestamp' | 'insertId' | 'textPayload'>,
+  ) {}
+
+  /** Inserts one entry per `[ms, insertId]`, its line `line <insertId>`. */
+  async insert(stamps: [ms: number, insertId: string][]): Promise<void> {
+    const entries = stamps.map(([ms, insertId]) => ({
+      ...this.entry,
+      timestamp: new Date(ms).toISOString(),
+      insertId,
+      textPayload: `line ${insertId}`,
+    }));
+    await this.insertEntries(entries);
+    this.inserted.push(...entries);
+    this.arrived.push(...[...entries].sort(fileOrder));
+  }
+}

@@ -12,7 +12,7 @@ import { startDaemon, tempMountDirs, type Daemon } from './daemon.js';
 import { mountFixtures, PROJECT, type Environment } from './environment.js';
 import { readAndCompare } from './fault-checks.js';
 import { follow } from './follow.js';
-import { fileOrder, hourFile, nextBoundary, waitUntil } from './live-hours.js';
+import { fileOrder, hourFile, LiveInserts, nextBoundary, waitUntil } from './live-hours.js';
 import { mountedInterruptible, startCat, waitsOnFuse } from './readers.js';
 import { shOk } from './shell.js';
 
@@ -125,21 +125,12 @@ export async function lateEntries(
   const clockOffsetS = Math.round((boundary - 75_000 - Date.now()) / 1000);
   const daemonNow = () => Date.now() + clockOffsetS * 1000;
   await createSinkTables(client, DATASET, 'partitioned', [new Date(boundary - 1).toISOString().slice(0, 10)], []);
-  const inserted: LogEntry[] = [];
-  /** Each insert's entries in file order, one insert after the other: the order a refresh appends them. */
-  const arrived: LogEntry[] = [];
-  const insert = async (stamps: [ms: number, insertId: string][]) => {
-    const entries = stamps.map(([ms, insertId]) => ({
-      ...REF,
-      stream: 'stdout' as const,
-      timestamp: new Date(ms).toISOString(),
-      insertId,
-      textPayload: `line ${insertId}`,
-    }));
-    await insertEntries(client, DATASET, 'partitioned', entries);
-    inserted.push(...entries);
-    arrived.push(...[...entries].sort(fileOrder));
-  };
+  const inserts = new LiveInserts((batch) => insertEntries(client, DATASET, 'partitioned', batch), {
+    ...REF,
+    stream: 'stdout',
+  });
+  const { inserted, arrived } = inserts;
+  const insert = (stamps: [ms: number, insertId: string][]) => inserts.insert(stamps);
   const text = (entries: LogEntry[]) => entries.map((entry) => `${entry.textPayload}\n`).join('');
   const expect = (what: string, got: string, expected: string) => {
     outcome.checks++;
