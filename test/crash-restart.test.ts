@@ -7,7 +7,7 @@ import { mkdir, readdir, readFile, stat, writeFile, rm } from 'node:fs/promises'
 import { basename, join, relative, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addBulk, BULK, bulkDayDir, bulkHours } from './support/bulk.js';
-import { isMounted, runCli, spawnCli, stopCli } from './support/cli-process.js';
+import { isMounted, runCli, spawnCli, stopCli, stopTheMomentMounted } from './support/cli-process.js';
 import { removeDir, startDaemon, tempDir, type Daemon } from './support/daemon.js';
 import { fileEnvironment, fixtureArgs, mountFixtures } from './support/environment.js';
 import { readAndCompare, type ReadOutcome } from './support/fault-checks.js';
@@ -301,13 +301,11 @@ t.test('SIGTERM the moment the mount is up unmounts it, every time', async (t) =
   t.teardown(() => removeDir(mountpoint));
   for (let attempt = 1; attempt <= 5; attempt++) {
     const run = spawnCli(['mount', mountpoint, ...fixtureArgs(environment), '--log-level', 'warn']);
-    const exited = new Promise<string>((resolve) =>
-      run.child.once('exit', (code, signal) => resolve(signal ?? String(code))),
+    t.equal(
+      await stopTheMomentMounted(run, mountpoint),
+      '0',
+      `attempt ${attempt}: the daemon ended with a clean exit, not killed by the signal`,
     );
-    // Watched more closely than the test helpers do, to signal within milliseconds of the mount.
-    while (!(await isMounted(mountpoint)) && run.child.exitCode === null) await sleep(2);
-    run.child.kill('SIGTERM');
-    t.equal(await exited, '0', `attempt ${attempt}: the daemon ended with a clean exit, not killed by the signal`);
     t.notOk(await isMounted(mountpoint), `attempt ${attempt}: and left no mount behind`);
     await stopCli(run, [mountpoint]);
   }

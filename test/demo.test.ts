@@ -5,7 +5,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isMounted, spawnNode, stopCli, waitForMounts } from './support/cli-process.js';
+import { isMounted, spawnNode, stopCli, stopTheMomentMounted, waitForMounts } from './support/cli-process.js';
 import { testDir } from './support/daemon.js';
 import { shOk } from './support/shell.js';
 
@@ -77,13 +77,11 @@ t.test('SIGTERM the moment the mount is up unmounts it, every time', async (t) =
   const options = { historyHours: 1, liveEveryMs: 60_000, refreshMs: 1_000 };
   for (let attempt = 1; attempt <= 3; attempt++) {
     const demo = spawnNode([RUN_DEMO, mountpoint, JSON.stringify(options)]);
-    const exited = new Promise<string>((resolve) =>
-      demo.child.once('exit', (code, signal) => resolve(signal ?? String(code))),
+    t.equal(
+      await stopTheMomentMounted(demo, mountpoint),
+      '0',
+      `attempt ${attempt}: the demo ended with a clean exit, not killed by the signal`,
     );
-    // Watched more closely than waitForMounts does, to signal within milliseconds of the mount.
-    while (!(await isMounted(mountpoint)) && demo.child.exitCode === null) await sleep(2);
-    demo.child.kill('SIGTERM');
-    t.equal(await exited, '0', `attempt ${attempt}: the demo ended with a clean exit, not killed by the signal`);
     t.notOk(await isMounted(mountpoint), `attempt ${attempt}: and left no mount behind`);
     await stopCli(demo, [mountpoint]);
   }

@@ -144,6 +144,19 @@ export async function isMounted(mountpoint: string): Promise<boolean> {
   return mounts.split('\n').some((line) => line.split(' ')[1] === escaped);
 }
 
+/**
+ * Sends SIGTERM to `run` within milliseconds of `mountpoint` appearing (watched more closely than
+ * waitForMounts does) and resolves with how it ended: its exit code, or the signal that killed it.
+ */
+export async function stopTheMomentMounted(run: CliProcess, mountpoint: string): Promise<string> {
+  const exited = new Promise<string>((resolve) =>
+    run.child.once('exit', (code, signal) => resolve(signal ?? String(code))),
+  );
+  while (!(await isMounted(mountpoint)) && run.child.exitCode === null) await sleep(2);
+  run.child.kill('SIGTERM');
+  return exited;
+}
+
 export async function unmountIfMounted(mountpoint: string): Promise<void> {
   if (await isMounted(mountpoint)) await sh(`fusermount -uz '${mountpoint}'`);
 }
