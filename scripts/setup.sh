@@ -40,6 +40,13 @@ packages=()
 if ! has_libfuse2; then packages+=(libfuse2); fi
 if ! has_command fusermount && ! has_command fusermount3; then packages+=(fuse3); fi
 if $with_test && ! has_command faketime; then packages+=(faketime); fi
+# The tests need the patched fuse-native (patches/README.md), which npm ci builds with these; without
+# them `npm start` and an install still work, with the prebuilt binding and a warning.
+if $with_test; then
+  for tool in make g++ python3; do
+    if ! has_command "$tool"; then packages+=("$tool"); fi
+  done
+fi
 
 if $print_only; then
   if [ ${#packages[@]} -gt 0 ]; then printf '%s\n' "${packages[@]}"; fi

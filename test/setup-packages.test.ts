@@ -1,6 +1,6 @@
 // scripts/setup.sh decides which Debian packages to install from what the host has. Each case runs
 // the real script with a PATH of stand-ins for what a host may have (fusermount, fusermount3, an
-// ldconfig that lists libfuse.so.2 or not, faketime): on a host with fuse3 it must never pick
+// ldconfig that lists libfuse.so.2 or not, faketime, a compiler): on a host with fuse3 it must never pick
 // Debian's `fuse`, which conflicts with fuse3, nor anything that replaces fuse3.
 import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
@@ -66,7 +66,14 @@ for (const [name, host, expected] of cases) {
 }
 
 t.test('--test adds faketime only when it is missing', async (t) => {
-  const host = { programs: ['fusermount3'], libraries: [LIBFUSE2_LINE] };
+  const host = { programs: ['fusermount3', 'make', 'g++', 'python3'], libraries: [LIBFUSE2_LINE] };
   t.same(await packagesFor(t, host, ['--test']), ['faketime']);
   t.same(await packagesFor(t, { ...host, programs: [...host.programs, 'faketime'] }, ['--test']), []);
+});
+
+t.test('--test adds what builds the patched fuse-native only when it is missing', async (t) => {
+  const host = { programs: ['fusermount3', 'faketime'], libraries: [LIBFUSE2_LINE] };
+  t.same(await packagesFor(t, host, ['--test']), ['make', 'g++', 'python3']);
+  t.same(await packagesFor(t, { ...host, programs: [...host.programs, 'make', 'python3'] }, ['--test']), ['g++']);
+  t.same(await packagesFor(t, host), [], 'not without --test');
 });
