@@ -6,7 +6,7 @@
 // daemon's peak RSS and CPU time. With `--profile DIR`, the daemon of each cold `cat` runs with `--cpu-prof`,
 // and the local server (in this process) is profiled for the same span, into DIR.
 //
-//   node --import tsx bench/cold-read.ts --hour-mib 256 --runs 3 [--profile /tmp/prof] [--only mount]
+//   node --import tsx bench/cold-read.ts --hour-mib 256 --runs 3 [--profile /tmp/prof] [--only mount] [--rtt-ms 20]
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import { DAY_MS } from '../src/model/time-model.js';
 import { cliCommand, nodeCommand, spawnCommand, stopCli, waitForMounts } from '../test/support/cli-process.js';
 import { removeDir, startDaemon, tempDir } from '../test/support/daemon.js';
 import { sh, shOk } from '../test/support/shell.js';
+import { networkTo } from './latency-proxy.js';
 import { naiveScript, physicalLimit, sameQueryOverRest } from './baselines.js';
 import { backgroundEntries, BENCH_SOURCE, DATASET, HOUR, hourEntries, mountArgs, PROJECT, sizedHours } from './data.js';
 import { median } from './report.js';
@@ -33,6 +34,8 @@ const { values } = parseArgs({
     /** Only the mount's cold reads, no baselines. */
     only: { type: 'string' },
     'latency-ms': { type: 'string', default: '0' },
+    /** A network round trip in front of the local server (REST and gRPC), for the mount and the baselines. */
+    'rtt-ms': { type: 'string', default: '0' },
     /** A DuckDB file for the local server: loaded when it does not exist yet, reused as it is when it does. */
     db: { type: 'string' },
     /** Another checkout of bqlogfs whose daemon is timed too, alternately with this tree's. */
@@ -56,17 +59,19 @@ function sample(side: string, ms: number): void {
 
 const loaded = values.db !== undefined && (await stat(values.db).catch(() => undefined)) !== undefined;
 const emulator = await startEmulator({ port: 0, ...(values.db !== undefined && { dbPath: values.db }) });
-const client = emulatorClient(emulator.url, PROJECT);
+const network = await networkTo(emulator, Number(values['rtt-ms']));
+const { client } = network;
 if (!loaded) {
   process.stderr.write(`loading a ${values['hour-mib']} MiB hour into the local server…\n`);
-  await createSinkTables(client, DATASET, 'partitioned', [day], []);
-  await insertEntries(client, DATASET, 'partitioned', hourEntries(day, big), 2000);
-  await insertEntries(client, DATASET, 'partitioned', backgroundEntries(day, big.ref), 2000);
+  const loader = emulatorClient(emulator.url, PROJECT);
+  await createSinkTables(loader, DATASET, 'partitioned', [day], []);
+  await insertEntries(loader, DATASET, 'partitioned', hourEntries(day, big), 2000);
+  await insertEntries(loader, DATASET, 'partitioned', backgroundEntries(day, big.ref), 2000);
 }
 emulator.faults.set({ latencyMs: Number(values['latency-ms']), rules: [] });
 
 const source = BENCH_SOURCE;
-const args = mountArgs(emulator);
+const args = mountArgs(network.server);
 const work = await tempDir('bench');
 const out = join(work, 'out.log');
 const profileDir = values.profile;
@@ -145,5 +150,6 @@ for (const [tree, side] of daemonSamples) {
   );
 }
 await removeDir(work);
+await network.close();
 await emulator.close();
 process.exit(0);

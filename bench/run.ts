@@ -15,6 +15,7 @@ import { DAY_MS } from '../src/model/time-model.js';
 import { removeDir, startDaemon, tempDir, type Daemon } from '../test/support/daemon.js';
 import { sh, shOk } from '../test/support/shell.js';
 import { naiveScript, physicalLimit, sameQueryOverRest } from './baselines.js';
+import { networkTo } from './latency-proxy.js';
 import {
   backgroundEntries,
   BENCH_SOURCE,
@@ -31,6 +32,8 @@ import { timed, peakRssMiB } from './measure.js';
 
 /** What a request to BigQuery costs in round trip from a machine outside Google's network. */
 const LATENCY_MS = 150;
+/** A network round trip between the machine and BigQuery, through latency-proxy.ts. */
+const RTT_MS = 20;
 
 const { values } = parseArgs({
   options: {
@@ -85,11 +88,11 @@ async function main(): Promise<void> {
   const caches: string[] = [];
 
   /** A cold `cat` of the hour on a fresh mount with an empty cache; the daemon's peak RSS meanwhile. */
-  async function coldCat(hour: SizedHour, extraArgs: string[] = [], command = 'cat') {
+  async function coldCat(hour: SizedHour, extraArgs: string[] = [], command = 'cat', mountArgsOf = args) {
     const cacheDir = await tempDir('bench-cache');
     caches.push(cacheDir);
     const mountpoint = await tempDir('bench-mnt');
-    const daemon = await startDaemon([...args, '--cache-dir', cacheDir, ...extraArgs], mountpoint);
+    const daemon = await startDaemon([...mountArgsOf, '--cache-dir', cacheDir, ...extraArgs], mountpoint);
     const ms = await timed(() => shOk(`${command} ${hourPath(hour)} > /dev/null`, mountpoint));
     const stats = await settled(daemon);
     // The rest of the day is still being read from the kept result: the cache is complete once the
@@ -105,26 +108,31 @@ async function main(): Promise<void> {
   // Cold fetches, each against what a user would do instead, alternating run by run.
   let rss = 0;
   let bytesBilledStorage = 0;
-  for (const latency of [0, LATENCY_MS]) {
+  const networks = [
+    { latency: 0, rttMs: 0, suffix: '' },
+    { latency: LATENCY_MS, rttMs: 0, suffix: `, ${LATENCY_MS} ms per request` },
+    { latency: 0, rttMs: RTT_MS, suffix: `, ${RTT_MS} ms round trip` },
+  ];
+  for (const { latency, rttMs, suffix } of networks) {
     emulator.faults.set({ latencyMs: latency, rules: [] });
-    const suffix = latency ? `, ${latency} ms per request` : '';
-    const runs = latency ? Math.min(RUNS, 2) : RUNS;
+    const network = await networkTo(emulator, rttMs);
+    const runs = suffix ? Math.min(RUNS, 2) : RUNS;
     for (let run = 0; run < runs; run++) {
-      const mount = await coldCat(big);
+      const mount = await coldCat(big, [], 'cat', mountArgs(network.server));
       rss = Math.max(rss, mount.rss);
       bytesBilledStorage = mount.bytesBilled;
       report.sample(`cold ${mib(big.bytes)}${suffix}`, 'mount', mount.ms);
       report.sample(
         `cold ${mib(big.bytes)}${suffix}`,
         'same query, REST pages',
-        await timed(() => sameQueryOverRest(client, source, big.ref, day, out)),
+        await timed(() => sameQueryOverRest(network.client, source, big.ref, day, out)),
       );
       report.sample(
         `cold ${mib(big.bytes)}${suffix}`,
         'textPayload script',
-        await timed(() => naiveScript(client, big.ref, day, out)),
+        await timed(() => naiveScript(network.client, big.ref, day, out)),
       );
-      if (!latency) {
+      if (!suffix) {
         report.sample(
           `cold ${mib(big.bytes)}`,
           'DuckDB COPY',
@@ -140,6 +148,7 @@ async function main(): Promise<void> {
         }
       }
     }
+    await network.close();
   }
   emulator.faults.set({ rules: [] });
   const coldBig = `cold ${mib(big.bytes)}`;
@@ -189,6 +198,23 @@ async function main(): Promise<void> {
     `Cold \`cat\`, ${LATENCY_MS} ms per request`,
     "a script paging the hour's textPayload",
     coldLatency,
+    'mount',
+    'textPayload script',
+    0.35,
+  );
+  const coldRtt = `${coldBig}, ${RTT_MS} ms round trip`;
+  report.ratio(
+    `Cold \`cat\`, ${RTT_MS} ms round trip`,
+    'the bare client paging the same query over REST',
+    coldRtt,
+    'mount',
+    'same query, REST pages',
+    0.25,
+  );
+  report.ratio(
+    `Cold \`cat\`, ${RTT_MS} ms round trip`,
+    "a script paging the hour's textPayload",
+    coldRtt,
     'mount',
     'textPayload script',
     0.35,
