@@ -7,6 +7,7 @@ import { createServer, type Http2Session, type ServerHttp2Stream } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { createReadClient, RECEIVE_WINDOW_BYTES } from '../src/bigquery/read-client.js';
+import { readRowsCall } from '../src/bigquery/storage-results.js';
 import { MAX_BATCH_BYTES } from '../src/emulator/storage/record-batches.js';
 
 const HTTP2_DEFAULT_WINDOW = 65_535;
@@ -48,4 +49,30 @@ t.test('a ReadRows client announces RECEIVE_WINDOW_BYTES of receive window', asy
     (session.state.remoteWindowSize ?? 0) >= RECEIVE_WINDOW_BYTES - 1024 * 1024,
     `the connection's window was raised too (${session.state.remoteWindowSize} bytes)`,
   );
+});
+
+t.test('responses the daemon has not asked for yet wait one at a time, not 16', async (t) => {
+  const RESPONSES = 40;
+  const server = createServer();
+  // ReadRows answered at once with RESPONSES empty ReadRowsResponse messages (5-byte gRPC frames).
+  server.on('stream', (stream: ServerHttp2Stream) => {
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    stream.end(Buffer.alloc(5 * RESPONSES));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => server.close());
+  const { port } = server.address() as AddressInfo;
+
+  const client = await createReadClient({ readApiEndpoint: `127.0.0.1:${port}`, auth: 'none' });
+  t.teardown(() => client.close());
+  const call = readRowsCall(client, { readStream: 'projects/p/locations/l/sessions/s/streams/0', offset: 0 });
+  const responses = call[Symbol.asyncIterator]();
+  await responses.next();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.ok(call.readableLength <= 2, `responses waiting while none is asked for: ${call.readableLength}`);
+  let read = 1;
+  while (!(await responses.next()).done) read++;
+  t.equal(read, RESPONSES, 'and every response is still delivered');
 });

@@ -110,6 +110,23 @@ export function readApiUnavailable(error: unknown): ReadApiUnavailable | undefin
   return undefined;
 }
 
+/**
+ * A ReadRows call that reads at most one response ahead of its consumer. google-gax hands the call
+ * out as a stream of its own (readable-stream 3, where an object stream buffers 16 objects and no
+ * default can be set), which read up to 16 responses of several MiB ahead whenever the server was
+ * faster than the consumer (see RECEIVE_WINDOW_BYTES); one keeps the next batch ready while a batch
+ * is written.
+ */
+export function readRowsCall(
+  client: BigQueryReadClient,
+  ...args: Parameters<BigQueryReadClient['readRows']>
+): ReturnType<BigQueryReadClient['readRows']> {
+  const call = client.readRows(...args);
+  const state = (call as { _readableState?: { highWaterMark?: number } })._readableState;
+  if (state && typeof state.highWaterMark === 'number') state.highWaterMark = 1;
+  return call;
+}
+
 export function tablePath(table: ResultTable): string {
   return `projects/${table.projectId}/datasets/${table.datasetId}/tables/${table.tableId}`;
 }
@@ -235,7 +252,8 @@ export class StorageResults {
     bytesColumn: number | undefined,
   ): Promise<void> {
     const client = await this.client();
-    const call = client.readRows(
+    const call = readRowsCall(
+      client,
       { readStream: session.stream, offset: progress.next },
       { retry: null, timeout: Math.max(1, budget.remainingMs()) },
     );
