@@ -277,6 +277,32 @@ t.test('an unordered result is split into contiguous streams; ORDER BY gets exac
   t.equal((await readAll(windowed.table)).streams, 3, 'an ORDER BY inside a window does not order the result');
 });
 
+t.test('a result keeps its ORDER BY order, also when a column is named rowid', async (t) => {
+  const ns = [0, 1, 2, 3, 4, 5, ...Array.from({ length: LOG_ROWS }, (_, i) => i + 10)];
+  const key = (n: number) => (n * 7919) % 104_729;
+  const expected = [...ns].sort((a, b) => key(b) - key(a) || a - b);
+  const values = (rows: RestRow[], column: number) => rows.map((row) => Number(row.f[column]!.v));
+  // DuckDB names a table's row numbers `rowid`; a result column of that name must not be taken for them.
+  for (const alias of ['twice', 'rowid', 'RowID']) {
+    const run = await runQuery(
+      `SELECT n, n * 2 AS ${alias} FROM ${DATASET}.entries ORDER BY MOD(n * 7919, 104729) DESC, n`,
+    );
+    t.same(values(run.rest, 0), expected, `${alias}: REST pages in ORDER BY order`);
+    t.same(
+      values(run.rest, 1),
+      expected.map((n) => n * 2),
+      `${alias}: the column's own values`,
+    );
+    const read = await readAll(run.table, 1);
+    t.same(values(read.rows, 0), expected, `${alias}: the Storage Read API in ORDER BY order`);
+    t.same(
+      values(read.rows, 1),
+      expected.map((n) => n * 2),
+      `${alias}: the column's own values, read as Arrow`,
+    );
+  }
+});
+
 t.test('selected_fields serves those columns, in table order', async (t) => {
   const run = await runQuery(ALL_COLUMNS);
   const { schema, streams } = await createSession(run.table, { maxStreamCount: 1, selectedFields: ['N', 'timestamp'] });
