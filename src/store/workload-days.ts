@@ -6,12 +6,13 @@
 // listing (the pod's top-level controller label); a pod the sweep holds but the listing does not
 // know yet (a new pod of a rollout) has the window listed again first.
 import { QueryFailure } from '../bigquery/failures.js';
-import type { QueryResult, RawRow } from '../bigquery/log-warehouse.js';
+import type { RawRow } from '../bigquery/log-warehouse.js';
 import { isWorkloadDirectory, type ContainerRef } from '../model/log-path.js';
 import type { DayName } from '../model/time-model.js';
-import { compareEntryKeys, entryKeyOf, type EntryKey } from './entry-order.js';
+import { compareEntryKeys } from './entry-order.js';
 import { SWEEP_TOO_BIG } from './hour-store.js';
 import type { WorkloadPods } from './listings.js';
+import { PodHourRows, type RowSpan } from './pod-hour-rows.js';
 import { entryColumnsOf } from './sweep-index.js';
 import {
   ofContainer,
@@ -32,18 +33,22 @@ export interface WorkloadMembership {
 
 /** Merged rows are handed to the writer this many at a time, so the merge never holds the thread long. */
 const DELIVERY_ROWS = 2_000;
+/**
+ * Rows of a page, one per pod: the merge holds two pages of each pod (the one it merges and the one
+ * read meanwhile). A page is never smaller than MIN_PAGE_ROWS, since each is a read of the kept
+ * result, nor larger than MAX_PAGE_ROWS.
+ */
+const MERGE_ROWS = 8_000;
+const MIN_PAGE_ROWS = 500;
+const MAX_PAGE_ROWS = 4_000;
 
-/** One pod's rows of one hour, in file order, with their keys. */
-interface PodRows {
-  pod: string;
-  rows: RawRow[];
-  keys: (EntryKey | undefined)[];
-  next: number;
+function pageRowsFor(pods: number): number {
+  return Math.min(MAX_PAGE_ROWS, Math.max(MIN_PAGE_ROWS, Math.ceil(MERGE_ROWS / Math.max(1, pods))));
 }
 
-function comparePodHeads(a: PodRows, b: PodRows): number {
-  const keyA = a.keys[a.next];
-  const keyB = b.keys[b.next];
+function compareHeads(a: PodHourRows, b: PodHourRows): number {
+  const keyA = a.key;
+  const keyB = b.key;
   if (keyA === undefined || keyB === undefined) return (keyA === undefined ? 0 : 1) - (keyB === undefined ? 0 : 1);
   return compareEntryKeys(keyA, keyB) || (a.pod < b.pod ? -1 : a.pod > b.pod ? 1 : 0);
 }
@@ -128,7 +133,7 @@ export class WorkloadDays {
     return members.pods.filter((pod) => swept.has(pod));
   }
 
-  /** Reads every pod's rows of one hour from the sweeps and delivers them merged. */
+  /** Reads every pod's rows of one hour from the sweeps, a page per pod at a time, and delivers them merged. */
   private async mergeHour(
     kept: KeptSweep[],
     pods: ContainerRef[],
@@ -136,25 +141,28 @@ export class WorkloadDays {
     hour: number,
     deliver: (rows: RawRow[]) => Promise<void>,
   ): Promise<void> {
-    const heads: PodRows[] = [];
-    for (const pod of pods) {
-      const rows: RawRow[] = [];
+    const pageRows = pageRowsFor(pods.length);
+    const all = pods.map((pod) => {
+      const spans: RowSpan[] = [];
       for (const { result, index } of kept) {
-        for (const part of index.hoursOf(pod, day).filter((part) => part.hour === hour)) {
-          await readInto(result, part.start, part.count, pod, rows);
+        for (const part of index.hoursOf(pod, day)) {
+          if (part.hour === hour) spans.push({ result, start: part.start, count: part.count });
         }
       }
-      if (rows.length > 0) heads.push({ pod: pod.pod, rows, keys: rows.map(entryKeyOf), next: 0 });
-    }
+      return new PodHourRows(pod.pod, spans, pageRows, (row) => entryColumnsOf(ofContainer(row, pod)));
+    });
+    const started = await Promise.all(all.map((pod) => pod.ensureRow()));
+    const heads = all.filter((_, index) => started[index]);
     let batch: RawRow[] = [];
     while (heads.length > 0) {
       let least = 0;
       for (let index = 1; index < heads.length; index++) {
-        if (comparePodHeads(heads[index]!, heads[least]!) < 0) least = index;
+        if (compareHeads(heads[index]!, heads[least]!) < 0) least = index;
       }
       const head = heads[least]!;
-      batch.push(Object.assign([...head.rows[head.next]!], { pod: head.pod }));
-      if (++head.next === head.rows.length) heads.splice(least, 1);
+      batch.push(Object.assign([...head.row], { pod: head.pod }));
+      head.advance();
+      if (!(await head.ensureRow())) heads.splice(least, 1);
       if (batch.length === DELIVERY_ROWS) {
         await deliver(batch);
         batch = [];
@@ -177,16 +185,4 @@ function tooBigForWorkloads(error: unknown): never {
     );
   }
   throw error;
-}
-
-async function readInto(
-  result: QueryResult,
-  start: number,
-  count: number,
-  pod: ContainerRef,
-  into: RawRow[],
-): Promise<void> {
-  await result.readRows(start, count, async (rows) => {
-    for (const row of rows) into.push(entryColumnsOf(ofContainer(row, pod)));
-  });
 }

@@ -1,0 +1,78 @@
+// One pod's rows of one hour in kept sweep results, read a page at a time, for the merge of a
+// workload's hour: the merge holds a page per pod, never a pod's whole hour, so a workload hour of
+// any size fits the daemon's heap.
+import type { QueryResult, RawRow } from '../bigquery/log-warehouse.js';
+import { entryKeyOf, type EntryKey } from './entry-order.js';
+
+/** Rows of one result, in file order. */
+export interface RowSpan {
+  result: QueryResult;
+  start: number;
+  count: number;
+}
+
+export class PodHourRows {
+  private rows: RawRow[] = [];
+  private keys: (EntryKey | undefined)[] = [];
+  private next = 0;
+  private ahead: Promise<RawRow[]> | undefined;
+  /** The span being read, and how many of its rows were read. */
+  private span = 0;
+  private readInSpan = 0;
+
+  constructor(
+    readonly pod: string,
+    private readonly spans: readonly RowSpan[],
+    private readonly pageRows: number,
+    /** The pod's row as the merge hands it on (its entry columns). */
+    private readonly entryOf: (row: RawRow) => RawRow,
+  ) {}
+
+  /**
+   * Moves to the next page once the current one is used up; false when the pod has no rows left.
+   * The page after it is read meanwhile, so that the merge seldom waits for a read.
+   */
+  async ensureRow(): Promise<boolean> {
+    while (this.next === this.rows.length) {
+      const page = this.ahead ?? this.readPage();
+      this.ahead = undefined;
+      if (!page) return false;
+      const rows = await page;
+      [this.rows, this.keys, this.next] = [rows, rows.map(entryKeyOf), 0];
+      this.ahead = this.readPage();
+      // Awaited when its turn comes; a merge that stops before then drops it.
+      this.ahead?.catch(() => undefined);
+    }
+    return true;
+  }
+
+  /** Starts reading the next page; undefined when every row has been read. */
+  private readPage(): Promise<RawRow[]> | undefined {
+    const span = this.spans[this.span];
+    if (!span) return undefined;
+    const start = span.start + this.readInSpan;
+    const count = Math.min(this.pageRows, span.count - this.readInSpan);
+    this.readInSpan += count;
+    if (this.readInSpan === span.count) [this.span, this.readInSpan] = [this.span + 1, 0];
+    const page: RawRow[] = [];
+    return span.result
+      .readRows(start, count, async (rows) => {
+        for (const row of rows) page.push(this.entryOf(row));
+      })
+      .then(() => page);
+  }
+
+  /** The current row; ensureRow must have returned true. */
+  get row(): RawRow {
+    return this.rows[this.next]!;
+  }
+
+  /** The current row's key (undefined for a row without a timestamp). */
+  get key(): EntryKey | undefined {
+    return this.keys[this.next];
+  }
+
+  advance(): void {
+    this.next++;
+  }
+}
