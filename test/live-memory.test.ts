@@ -4,12 +4,10 @@
 // serve the hour, and after a refetch append exactly the entries that are new, a late one included.
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { emulatorClient } from '../src/emulator/client.js';
-import { startEmulator } from '../src/emulator/server.js';
-import { createSinkTables, insertEntries, type LogEntry } from '../src/demo/sink-tables.js';
+import { insertEntries, type LogEntry } from '../src/demo/sink-tables.js';
+import { serverWith, sha256Of } from './support/big-hours.js';
 import { serverArgs } from './support/cli-process.js';
 import { mountTemp } from './support/daemon.js';
 import { peakRssBytes } from './support/fault-checks.js';
@@ -48,19 +46,9 @@ function* entries(): Generator<LogEntry> {
   for (let n = 0; n < ROWS; n++) yield entryOf(n);
 }
 
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 t.test('a live hour of 700 000 entries is served, and a refetch appends only the new ones', async (t) => {
-  const emulator = await startEmulator({ port: 0 });
-  t.teardown(() => emulator.close());
-  const client = emulatorClient(emulator.url, PROJECT);
   const day = new Date(D).toISOString().slice(0, 10);
-  await createSinkTables(client, DATASET, 'partitioned', [day], []);
-  await insertEntries(client, DATASET, 'partitioned', entries(), 5000);
+  const { emulator, client } = await serverWith(t, PROJECT, DATASET, day, entries());
 
   // Every hour stays live; a reader's open refetches once the last fetch is a second old.
   const args = [...serverArgs(emulator, PROJECT, DATASET), '--seal-after', '3650d', '--refresh', '1s'];

@@ -4,11 +4,9 @@
 // of heap and died, and the mount with it. It must serve the merged file, byte for byte, and live.
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { emulatorClient } from '../src/emulator/client.js';
-import { startEmulator } from '../src/emulator/server.js';
-import { createSinkTables, insertEntries, type LogEntry } from '../src/demo/sink-tables.js';
+import type { LogEntry } from '../src/demo/sink-tables.js';
+import { serverWith, sha256Of } from './support/big-hours.js';
 import { serverArgs } from './support/cli-process.js';
 import { mountTemp } from './support/daemon.js';
 import { peakRssBytes } from './support/fault-checks.js';
@@ -68,19 +66,9 @@ function expectedHour(): { sha256: string; bytes: number } {
   return { sha256: hash.digest('hex'), bytes };
 }
 
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 t.test('a workload hour bigger than the heap is merged without holding it', async (t) => {
-  const emulator = await startEmulator({ port: 0 });
-  t.teardown(() => emulator.close());
-  const client = emulatorClient(emulator.url, PROJECT);
   const day = new Date(D).toISOString().slice(0, 10);
-  await createSinkTables(client, DATASET, 'partitioned', [day], []);
-  await insertEntries(client, DATASET, 'partitioned', entries(), 5000);
+  const { emulator } = await serverWith(t, PROJECT, DATASET, day, entries());
   const expected = expectedHour();
 
   const { daemon } = await mountTemp(t, serverArgs(emulator, PROJECT, DATASET));
