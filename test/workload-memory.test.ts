@@ -1,7 +1,8 @@
 // A workload's hour file is the merge of its pods' hours; the daemon must not hold those hours in
 // memory to merge them. Three pods of one Deployment log an hour (31 MB merged) whose rows, as JS
 // values, do not fit the daemon's heap (--max-old-space-size=128): a daemon that held them ran out
-// of heap and died, and the mount with it. It must serve the merged file, byte for byte, and live.
+// of heap and died, and the mount with it. It must serve the merged file, byte for byte, and live,
+// also when streams of the Storage Read API break or end early.
 import t from 'tap';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -71,11 +72,21 @@ t.test('a workload hour bigger than the heap is merged without holding it', asyn
   const { emulator } = await serverWith(t, PROJECT, DATASET, day, entries());
   const expected = expectedHour();
 
+  // Each page of a pod is a read of its own: some streams break or end early, and are read again.
+  emulator.faults.set({
+    seed: 12,
+    rules: [
+      { endpoint: 'storage.readRows', kind: 'streamReset', afterBatches: 1, probability: 0.15 },
+      { endpoint: 'storage.readRows', kind: 'streamEnd', afterBatches: 1, probability: 0.1 },
+    ],
+  });
   const { daemon } = await mountTemp(t, serverArgs(emulator, PROJECT, DATASET));
   const file = join(daemon.mountpoint, 'shop', '@api', 'app', day, `${HOUR}.log`);
   const size = await sh(`stat -c %s '${file}'`);
   t.equal(size.stdout.trim(), String(expected.bytes), 'st_size is the merged hour’s size');
   t.equal(await sha256Of(file), expected.sha256, 'the bytes are the merge of the pods’ rows');
   t.equal(daemon.process.exitCode, null, 'the daemon is still running');
+  const { injected } = emulator.faults.stats();
+  t.ok(injected > 0, `${injected} streams were cut short`);
   t.comment(`the daemon's peak RSS: ${((await peakRssBytes(daemon.process.pid!)) / 2 ** 20).toFixed(0)} MiB`);
 });
