@@ -11,6 +11,27 @@ export interface RowSpan {
   count: number;
 }
 
+/**
+ * Runs reads one after another, in the order asked: a workload's merge then has one read of the kept
+ * result in flight, however many pods it has, while it merges the pages already read. Once a read
+ * failed, the reads still waiting fail with it, without reading.
+ */
+export class ReadQueue {
+  private last: Promise<unknown> = Promise.resolve();
+  private failure: { error: unknown } | undefined;
+
+  run<T>(read: () => Promise<T>): Promise<T> {
+    const next = this.last.then(() => {
+      if (this.failure) throw this.failure.error;
+      return read();
+    });
+    this.last = next.catch((error: unknown) => {
+      this.failure ??= { error };
+    });
+    return next;
+  }
+}
+
 export class PodHourRows {
   private rows: RawRow[] = [];
   private keys: (EntryKey | undefined)[] = [];
@@ -24,13 +45,15 @@ export class PodHourRows {
     readonly pod: string,
     private readonly spans: readonly RowSpan[],
     private readonly pageRows: number,
+    private readonly queue: ReadQueue,
     /** The pod's row as the merge hands it on (its entry columns). */
     private readonly entryOf: (row: RawRow) => RawRow,
   ) {}
 
   /**
    * Moves to the next page once the current one is used up; false when the pod has no rows left.
-   * The page after it is read meanwhile, so that the merge seldom waits for a read.
+   * The page after it is read meanwhile (in the merge's queue of reads), so that the merge seldom
+   * waits for a read.
    */
   async ensureRow(): Promise<boolean> {
     while (this.next === this.rows.length) {
@@ -55,11 +78,11 @@ export class PodHourRows {
     this.readInSpan += count;
     if (this.readInSpan === span.count) [this.span, this.readInSpan] = [this.span + 1, 0];
     const page: RawRow[] = [];
-    return span.result
-      .readRows(start, count, async (rows) => {
+    const read = () =>
+      span.result.readRows(start, count, async (rows) => {
         for (const row of rows) page.push(this.entryOf(row));
-      })
-      .then(() => page);
+      });
+    return this.queue.run(read).then(() => page);
   }
 
   /** The current row; ensureRow must have returned true. */

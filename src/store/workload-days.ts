@@ -12,7 +12,7 @@ import type { DayName } from '../model/time-model.js';
 import { compareEntryKeys } from './entry-order.js';
 import { SWEEP_TOO_BIG } from './hour-store.js';
 import type { WorkloadPods } from './listings.js';
-import { PodHourRows, type RowSpan } from './pod-hour-rows.js';
+import { PodHourRows, ReadQueue, type RowSpan } from './pod-hour-rows.js';
 import { entryColumnsOf } from './sweep-index.js';
 import {
   ofContainer,
@@ -142,6 +142,7 @@ export class WorkloadDays {
     deliver: (rows: RawRow[]) => Promise<void>,
   ): Promise<void> {
     const pageRows = pageRowsFor(pods.length);
+    const queue = new ReadQueue();
     const all = pods.map((pod) => {
       const spans: RowSpan[] = [];
       for (const { result, index } of kept) {
@@ -149,7 +150,7 @@ export class WorkloadDays {
           if (part.hour === hour) spans.push({ result, start: part.start, count: part.count });
         }
       }
-      return new PodHourRows(pod.pod, spans, pageRows, (row) => entryColumnsOf(ofContainer(row, pod)));
+      return new PodHourRows(pod.pod, spans, pageRows, queue, (row) => entryColumnsOf(ofContainer(row, pod)));
     });
     const started = await Promise.all(all.map((pod) => pod.ensureRow()));
     const heads = all.filter((_, index) => started[index]);
