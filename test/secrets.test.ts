@@ -168,7 +168,8 @@ t.test('commands run with credentials, and what they wrote', async (t) => {
       {
         name: 'BigQuery keeps failing',
         plan: { rules: [{ endpoint: 'jobs.getQueryResults', kind: 'error', status: 503 }] },
-        timeout: '4s',
+        // Long enough for the daemon's start-up queries on a loaded machine (the plan is set after).
+        timeout: '10s',
         logged: [/"level":50,.*"reason":"backendError".*"msg":"read failed: gave up after \d+ attempts/],
       },
       {
