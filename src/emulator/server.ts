@@ -113,6 +113,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     })();
   });
 
+  // Node closes a keep-alive connection after 5 s idle; a client that sends on it at that moment gets
+  // ECONNRESET, and a client that does not retry (a test's insertAll) fails. Idle gaps of a minute are
+  // much rarer than gaps of a few seconds.
+  server.keepAliveTimeout = 65_000;
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
