@@ -12,11 +12,13 @@ import { logQuery } from '../bigquery/log-queries.js';
 import type { SearchScope } from '../bigquery/search-query.js';
 import type { GrepPattern } from '../model/grep-pattern.js';
 import { MountStats } from '../model/stats.js';
+import { onStopSignal } from '../model/stop-signals.js';
 import type { TimeRange } from '../model/time-model.js';
 import { lineFormatter } from '../store/entry-format.js';
 import { openLogStore, type LogStoreOptions } from '../store/log-store.js';
 import { passCostGate } from './cost-gate.js';
 import { outputFileName } from './fetch-command.js';
+import { GrepFiles } from './grep-files.js';
 import { GrepOutput, type GrepPrint } from './grep-output.js';
 import { OutputDirectory } from './output-files.js';
 
@@ -34,29 +36,15 @@ export interface GrepOptions {
   store: LogStoreOptions;
 }
 
-async function writeFiles(output: GrepOutput, outDir: string, stderr: NodeJS.WriteStream): Promise<void> {
+/** Where `--out` writes: the directory made, and its unfinished files removed if the search is interrupted. */
+async function grepFiles(outDir: string): Promise<GrepFiles> {
   await mkdir(outDir, { recursive: true });
   const directory = new OutputDirectory(outDir);
-  for (const [name, lines] of output.files) {
-    const ref = output.counts.get(name)?.ref;
-    if (!ref) continue;
-    const content = Buffer.from(lines.join(''));
-    const file = await directory.create(outputFileName(ref));
-    try {
-      await file.appendFrom(
-        (async function* () {
-          yield content;
-        })(),
-        content.length,
-        name,
-      );
-      await file.commit();
-    } catch (error) {
-      await file.discard();
-      throw error;
-    }
-    stderr.write(`wrote ${file.path} (${lines.length} lines)\n`);
-  }
+  onStopSignal((signal) => {
+    directory.removeUnfinishedSync();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
+  return new GrepFiles(directory, outputFileName);
 }
 
 /** A reader that stopped reading (`bqlogfs grep … | head`) ends the search quietly, as SIGPIPE ends grep. */
@@ -91,6 +79,7 @@ export async function runGrep(options: GrepOptions, log: Logger): Promise<number
       output: process.stderr,
     });
     const sortJsonKeys = store.source.schema?.sortJsonKeys ?? false;
+    const files = options.print === 'files' ? await grepFiles(resolve(options.outDir ?? '.')) : undefined;
     const output = new GrepOutput({
       pattern: options.pattern,
       ...(options.podPattern && { podPattern: options.podPattern }),
@@ -102,11 +91,22 @@ export async function runGrep(options: GrepOptions, log: Logger): Promise<number
       ),
       sortJsonKeys,
       write: (text) => process.stdout.write(text),
+      ...(files && { keep: (name, ref, lines) => files.keep(name, ref, lines) }),
     });
-    await store.warehouse.runQuery(query, { page: async (rows) => output.add(rows) });
-    store.cache.closeNow();
+    try {
+      await store.warehouse.runQuery(query, {
+        page: async (rows) => {
+          output.add(rows);
+          await files?.spill();
+        },
+      });
+      store.cache.closeNow();
+      await files?.finish((path, lines) => process.stderr.write(`wrote ${path} (${lines} lines)\n`));
+    } catch (error) {
+      await files?.discard();
+      throw error;
+    }
     if (options.print === 'count') output.printCounts();
-    if (options.print === 'files') await writeFiles(output, resolve(options.outDir ?? '.'), process.stderr);
     return [...output.counts.values()].reduce((sum, count) => sum + count.lines, 0);
   } catch (error) {
     if (error instanceof QueryFailure) throw new Error(`${error.message} (${error.hint})`, { cause: error });

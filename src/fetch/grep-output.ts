@@ -18,6 +18,8 @@ export interface GrepOutputOptions {
   fileLine: (row: EntryRow) => string;
   sortJsonKeys: boolean;
   write: (text: string) => void;
+  /** For `files`: takes a container's matching hour-file lines (each ending in a newline) as they come. */
+  keep?: (name: string, ref: ContainerRef, lines: string[]) => void;
 }
 
 /** `namespace/pod/container`, the name a match is printed under. */
@@ -29,8 +31,6 @@ export function containerName(ref: ContainerRef): string {
 export class GrepOutput {
   /** Matching lines per container, in first-match order; for `count`, also containers with none. */
   readonly counts = new Map<string, { ref: ContainerRef; lines: number }>();
-  /** For `files`: the hour-file lines that match, per container. */
-  readonly files = new Map<string, string[]>();
   private readonly duplicates = new Map<string, DuplicateFilter>();
   private readonly jsonEntry: (row: EntryRow) => string;
 
@@ -72,10 +72,10 @@ export class GrepOutput {
     const count = this.counts.get(name) ?? { ref, lines: 0 };
     count.lines += matched.length;
     this.counts.set(name, count);
-    this.print(name, entry, matched);
+    this.print(name, ref, entry, matched);
   }
 
-  private print(name: string, entry: EntryRow, matched: { line: string; index: number }[]): void {
+  private print(name: string, ref: ContainerRef, entry: EntryRow, matched: { line: string; index: number }[]): void {
     const { print, write } = this.options;
     if (print === 'lines') {
       for (const { line } of matched) write(`${name}:${line}\n`);
@@ -85,11 +85,9 @@ export class GrepOutput {
       for (const { line } of matched) write(`${JSON.stringify({ namespace, pod, container, line, ...fields })}\n`);
     } else if (print === 'files') {
       const lines = this.options.fileLine(entry).slice(0, -1).split('\n');
-      const kept = this.files.get(name) ?? [];
-      this.files.set(name, kept);
       // A JSON entry is one line whatever its payload; a text entry has a file line per payload line.
-      if (lines.length === 1) kept.push(`${lines[0] ?? ''}\n`);
-      else for (const { index } of matched) kept.push(`${lines[index] ?? ''}\n`);
+      const kept = lines.length === 1 ? [`${lines[0] ?? ''}\n`] : matched.map(({ index }) => `${lines[index] ?? ''}\n`);
+      this.options.keep?.(name, ref, kept);
     }
   }
 

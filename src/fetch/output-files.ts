@@ -12,6 +12,10 @@ export interface OutputFile {
   size: number;
   /** Appends the chunks, which must come to exactly `size` bytes; `source` names them in an error. */
   appendFrom(chunks: AsyncIterable<Buffer>, size: number, source: string): Promise<void>;
+  /** Appends the bytes. */
+  append(bytes: Buffer): Promise<void>;
+  /** Closes the file until it is written to again, so that many files being written hold few descriptors. */
+  release(): Promise<void>;
   /** Makes the complete file visible under its name, replacing any file of that name. */
   commit(): Promise<void>;
   discard(): Promise<void>;
@@ -36,13 +40,18 @@ export class OutputDirectory {
     const path = join(this.dir, name);
     const tempPath = join(this.dir, `.${name}.${randomBytes(6).toString('hex')}${PARTIAL_SUFFIX}`);
     this.unfinished.add(tempPath);
-    let handle: FileHandle;
+    let handle: FileHandle | undefined;
     try {
       handle = await open(tempPath, 'wx');
     } catch (error) {
       this.unfinished.delete(tempPath);
       throw error;
     }
+    const opened = async () => (handle ??= await open(tempPath, 'a'));
+    const writeAll = async (bytes: Buffer) => {
+      const target = await opened();
+      for (let offset = 0; offset < bytes.length;) offset += (await target.write(bytes, offset)).bytesWritten;
+    };
     const finish = () => this.unfinished.delete(tempPath);
     const file: OutputFile = {
       path,
@@ -51,23 +60,33 @@ export class OutputDirectory {
         if (size === 0) return;
         let copied = 0;
         for await (const chunk of chunks) {
-          for (let offset = 0; offset < chunk.length;) {
-            offset += (await handle.write(chunk, offset)).bytesWritten;
-          }
+          await writeAll(chunk);
           copied += chunk.length;
         }
         if (copied !== size) throw new Error(`${source} changed while it was copied: ${copied} of ${size} bytes`);
         file.size += size;
       },
+      append: async (bytes) => {
+        await writeAll(bytes);
+        file.size += bytes.length;
+      },
+      release: async () => {
+        const open = handle;
+        handle = undefined;
+        await open?.close();
+      },
       commit: async () => {
-        await handle.sync();
-        await handle.close();
+        const target = await opened();
+        await target.sync();
+        await target.close();
+        handle = undefined;
         await rename(tempPath, path);
         finish();
         await syncDirectory(this.dir);
       },
       discard: async () => {
-        await handle.close().catch(() => undefined);
+        await handle?.close().catch(() => undefined);
+        handle = undefined;
         await rm(tempPath, { force: true });
         finish();
       },
