@@ -140,7 +140,7 @@ export async function openLogStore(
     options.cacheMaxBytes,
   );
   stats.measureCacheWith(() => cache.bytesUsed);
-  const workloads = new WorkloadDays();
+  const workloads = new WorkloadDays((name) => cache.createScratch(name));
   const hours = new HourStore(
     access,
     source,

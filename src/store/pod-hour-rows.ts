@@ -32,10 +32,43 @@ export class ReadQueue {
   }
 }
 
-export class PodHourRows {
+/** A pod's rows at hand, in file order, with their keys: the one the merge is at, and those after it. */
+export abstract class HeldRows {
   private rows: RawRow[] = [];
   private keys: (EntryKey | undefined)[] = [];
   private next = 0;
+
+  abstract readonly pod: string;
+
+  /** Makes a row current, reading more once those at hand are used up; false when the pod has no rows left. */
+  abstract ensureRow(): Promise<boolean>;
+
+  /** The current row; ensureRow must have returned true. */
+  get row(): RawRow {
+    return this.rows[this.next]!;
+  }
+
+  /** The current row's key (undefined for a row without a timestamp). */
+  get key(): EntryKey | undefined {
+    return this.keys[this.next];
+  }
+
+  advance(): void {
+    this.next++;
+  }
+
+  /** Every row at hand has been merged. */
+  protected get usedUp(): boolean {
+    return this.next === this.rows.length;
+  }
+
+  /** Replaces the rows at hand. */
+  protected hold(rows: RawRow[]): void {
+    [this.rows, this.keys, this.next] = [rows, rows.map(entryKeyOf), 0];
+  }
+}
+
+export class PodHourRows extends HeldRows {
   private ahead: Promise<RawRow[]> | undefined;
   /** The span being read, and how many of its rows were read. */
   private span = 0;
@@ -48,7 +81,9 @@ export class PodHourRows {
     private readonly queue: ReadQueue,
     /** The pod's row as the merge hands it on (its entry columns). */
     private readonly entryOf: (row: RawRow) => RawRow,
-  ) {}
+  ) {
+    super();
+  }
 
   /**
    * Moves to the next page once the current one is used up; false when the pod has no rows left.
@@ -56,12 +91,11 @@ export class PodHourRows {
    * waits for a read.
    */
   async ensureRow(): Promise<boolean> {
-    while (this.next === this.rows.length) {
+    while (this.usedUp) {
       const page = this.ahead ?? this.readPage();
       this.ahead = undefined;
       if (!page) return false;
-      const rows = await page;
-      [this.rows, this.keys, this.next] = [rows, rows.map(entryKeyOf), 0];
+      this.hold(await page);
       this.ahead = this.readPage();
       // Awaited when its turn comes; a merge that stops before then drops it.
       this.ahead?.catch(() => undefined);
@@ -83,19 +117,5 @@ export class PodHourRows {
         for (const row of rows) page.push(this.entryOf(row));
       });
     return this.queue.run(read).then(() => page);
-  }
-
-  /** The current row; ensureRow must have returned true. */
-  get row(): RawRow {
-    return this.rows[this.next]!;
-  }
-
-  /** The current row's key (undefined for a row without a timestamp). */
-  get key(): EntryKey | undefined {
-    return this.keys[this.next];
-  }
-
-  advance(): void {
-    this.next++;
   }
 }

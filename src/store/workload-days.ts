@@ -12,7 +12,9 @@ import type { DayName } from '../model/time-model.js';
 import { compareEntryKeys } from './entry-order.js';
 import { SWEEP_TOO_BIG } from './hour-store.js';
 import type { WorkloadPods } from './listings.js';
-import { PodHourRows, ReadQueue, type RowSpan } from './pod-hour-rows.js';
+import { HeldRows, PodHourRows, ReadQueue, type RowSpan } from './pod-hour-rows.js';
+import { SpilledPodRows } from './spilled-pod-rows.js';
+import type { ScratchFile } from './disk-cache.js';
 import { entryColumnsOf } from './sweep-index.js';
 import {
   ofContainer,
@@ -46,7 +48,14 @@ function pageRowsFor(pods: number): number {
   return Math.min(MAX_PAGE_ROWS, Math.max(MIN_PAGE_ROWS, Math.ceil(MERGE_ROWS / Math.max(1, pods))));
 }
 
-function compareHeads(a: PodHourRows, b: PodHourRows): number {
+/**
+ * A workload with more pods than this is merged from scratch files (SpilledPodRows): pages held in
+ * memory would no longer shrink with the number of pods (MIN_PAGE_ROWS), and two of them per pod of a
+ * 150-pod DaemonSet were more than the daemon's heap.
+ */
+const MOST_PODS_IN_MEMORY = Math.floor(MERGE_ROWS / MIN_PAGE_ROWS);
+
+function compareHeads(a: HeldRows, b: HeldRows): number {
   const keyA = a.key;
   const keyB = b.key;
   if (keyA === undefined || keyB === undefined) return (keyA === undefined ? 0 : 1) - (keyB === undefined ? 0 : 1);
@@ -55,6 +64,9 @@ function compareHeads(a: PodHourRows, b: PodHourRows): number {
 
 export class WorkloadDays {
   private membership: WorkloadMembership | undefined;
+
+  /** `createScratch`: the disk cache's scratch files, for workloads with many pods. */
+  constructor(private readonly createScratch?: (name: string) => Promise<ScratchFile>) {}
 
   /** The listings, created after the store, tell which pods a workload has. */
   useMembership(membership: WorkloadMembership): void {
@@ -133,7 +145,10 @@ export class WorkloadDays {
     return members.pods.filter((pod) => swept.has(pod));
   }
 
-  /** Reads every pod's rows of one hour from the sweeps, a page per pod at a time, and delivers them merged. */
+  /**
+   * Reads every pod's rows of one hour from the sweeps, a page per pod at a time (or, for many pods,
+   * each pod's whole hour into a scratch file first), and delivers them merged.
+   */
   private async mergeHour(
     kept: KeptSweep[],
     pods: ContainerRef[],
@@ -141,17 +156,36 @@ export class WorkloadDays {
     hour: number,
     deliver: (rows: RawRow[]) => Promise<void>,
   ): Promise<void> {
-    const pageRows = pageRowsFor(pods.length);
     const queue = new ReadQueue();
-    const all = pods.map((pod) => {
+    const spansOf = (pod: ContainerRef) => {
       const spans: RowSpan[] = [];
       for (const { result, index } of kept) {
         for (const part of index.hoursOf(pod, day)) {
           if (part.hour === hour) spans.push({ result, start: part.start, count: part.count });
         }
       }
-      return new PodHourRows(pod.pod, spans, pageRows, queue, (row) => entryColumnsOf(ofContainer(row, pod)));
-    });
+      return spans;
+    };
+    const entryOf = (pod: ContainerRef) => (row: RawRow) => entryColumnsOf(ofContainer(row, pod));
+    if (pods.length <= MOST_PODS_IN_MEMORY || !this.createScratch) {
+      const pageRows = pageRowsFor(pods.length);
+      const all = pods.map((pod) => new PodHourRows(pod.pod, spansOf(pod), pageRows, queue, entryOf(pod)));
+      await this.merge(all, deliver);
+      return;
+    }
+    const spilled: SpilledPodRows[] = [];
+    try {
+      for (const pod of pods) {
+        spilled.push(await SpilledPodRows.spill(pod.pod, spansOf(pod), queue, entryOf(pod), this.createScratch));
+      }
+      await this.merge(spilled, deliver);
+    } finally {
+      await Promise.all(spilled.map((pod) => pod.remove()));
+    }
+  }
+
+  /** Delivers the rows of all pods merged, each with its pod's name. */
+  private async merge(all: HeldRows[], deliver: (rows: RawRow[]) => Promise<void>): Promise<void> {
     const started = await Promise.all(all.map((pod) => pod.ensureRow()));
     const heads = all.filter((_, index) => started[index]);
     let batch: RawRow[] = [];
