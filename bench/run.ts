@@ -299,12 +299,15 @@ async function main(): Promise<void> {
       async () => report.sample(key, 'plain file', await timed(() => shOk(loop(file)))),
       async () => report.sample(key, 'bindfs', await timed(() => shOk(loop(bound)))),
     ];
-    for (let run = 0; run < WARM_RUNS; run++) {
-      // Each side goes first in turn, so none always follows another's cache misses.
-      for (let side = 0; side < sides.length; side++) await sides[(run + side) % sides.length]!();
+    try {
+      for (let run = 0; run < WARM_RUNS; run++) {
+        // Each side goes first in turn, so none always follows another's cache misses.
+        for (let side = 0; side < sides.length; side++) await sides[(run + side) % sides.length]!();
+      }
+    } finally {
+      await shOk(`fusermount -u ${bindMount}`);
+      await removeDir(bindMount);
     }
-    await shOk(`fusermount -u ${bindMount}`);
-    await removeDir(bindMount);
     report.ratio(
       `Warm re-read of a finished ${mib(size)} hour (${repeat}× per sample)`,
       'the same bytes in a plain local file',

@@ -57,6 +57,7 @@ t.test('rows come back as they went in, and the scratch file is removed', async 
     new ReadQueue(),
     (row) => [...row],
     (name) => cache.createScratch(name),
+    4096,
   );
   const scratchDir = join(cacheDir, 'key', '.scratch');
   t.equal((await readdir(scratchDir)).length, 1, 'one scratch file while the rows are merged');
@@ -90,6 +91,7 @@ t.test('a read that fails leaves no scratch file', async (t) => {
       new ReadQueue(),
       (row) => row,
       (name) => cache.createScratch(name),
+      4096,
     ),
     /stream reset/,
   );

@@ -6,6 +6,7 @@
 import t from 'tap';
 import type { LogEntry } from '../src/demo/sink-tables.js';
 import { checkMergedHour, mergedWorkloadHour, serverWith } from './support/big-hours.js';
+import { sh } from './support/shell.js';
 
 const PROJECT = 'many-pods-project';
 const DATASET = 'logs';
@@ -43,7 +44,7 @@ t.test('a workload of 150 pods is merged without a page per pod in memory', asyn
   const expected = mergedWorkloadHour(entries());
   t.ok(expected.bytes > 0, `the merged hour holds ${expected.bytes} bytes`);
   // Each read of a pod's rows is a stream of its own: some break or end early, and are read again.
-  await checkMergedHour(
+  const { cacheDir } = await checkMergedHour(
     t,
     emulator,
     PROJECT,
@@ -52,4 +53,6 @@ t.test('a workload of 150 pods is merged without a page per pod in memory', asyn
     expected,
     21,
   );
+  const scratch = await sh(`find '${cacheDir}' -type d -name .scratch; find '${cacheDir}' -path '*/.scratch/*'`);
+  t.match(scratch.stdout, /\.scratch\n$/, 'the pods went through scratch files, and none is left');
 });

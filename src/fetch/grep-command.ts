@@ -37,14 +37,15 @@ export interface GrepOptions {
 }
 
 /** Where `--out` writes: the directory made, and its unfinished files removed if the search is interrupted. */
-async function grepFiles(outDir: string): Promise<GrepFiles> {
+async function grepFiles(outDir: string): Promise<{ files: GrepFiles; forgetSignals: () => void }> {
   await mkdir(outDir, { recursive: true });
   const directory = new OutputDirectory(outDir);
-  onStopSignal((signal) => {
+  const forgetSignals = onStopSignal((signal) => {
     directory.removeUnfinishedSync();
+    process.stderr.write(`bqlogfs: grep interrupted by ${signal}\n`);
     process.exit(signal === 'SIGINT' ? 130 : 143);
   });
-  return new GrepFiles(directory, outputFileName);
+  return { files: new GrepFiles(directory, outputFileName), forgetSignals };
 }
 
 /** A reader that stopped reading (`bqlogfs grep … | head`) ends the search quietly, as SIGPIPE ends grep. */
@@ -79,7 +80,8 @@ export async function runGrep(options: GrepOptions, log: Logger): Promise<number
       output: process.stderr,
     });
     const sortJsonKeys = store.source.schema?.sortJsonKeys ?? false;
-    const files = options.print === 'files' ? await grepFiles(resolve(options.outDir ?? '.')) : undefined;
+    const out = options.print === 'files' ? await grepFiles(resolve(options.outDir ?? '.')) : undefined;
+    const files = out?.files;
     const output = new GrepOutput({
       pattern: options.pattern,
       ...(options.podPattern && { podPattern: options.podPattern }),
@@ -103,8 +105,10 @@ export async function runGrep(options: GrepOptions, log: Logger): Promise<number
       store.cache.closeNow();
       await files?.finish((path, lines) => process.stderr.write(`wrote ${path} (${lines} lines)\n`));
     } catch (error) {
-      await files?.discard();
+      await files?.discard().catch(() => undefined);
       throw error;
+    } finally {
+      out?.forgetSignals();
     }
     if (options.print === 'count') output.printCounts();
     return [...output.counts.values()].reduce((sum, count) => sum + count.lines, 0);

@@ -3,7 +3,8 @@
 // Lines wait in memory up to a bound over all containers; past it, the containers holding the most
 // are written out, and each file is closed again after it is written to, so a search over thousands of
 // pods holds few descriptors. Every file stays under a hidden temporary name until the search has
-// ended and all are complete (OutputDirectory), so a failed or interrupted search leaves none.
+// ended and its lines are all written (OutputDirectory); then each is synced and renamed into place
+// in turn. A search that fails or is interrupted before then leaves none.
 import type { ContainerRef } from '../model/log-path.js';
 import type { OutputDirectory, OutputFile } from './output-files.js';
 
@@ -69,9 +70,9 @@ export class GrepFiles {
     }
   }
 
-  /** Removes every file written so far. */
+  /** Removes every file not yet renamed into place. */
   async discard(): Promise<void> {
-    for (const { file } of this.containers.values()) await file?.discard();
+    await Promise.allSettled([...this.containers.values()].map(({ file }) => file?.discard()));
   }
 
   private async writeOut(container: ContainerFile): Promise<void> {

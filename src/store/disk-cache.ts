@@ -10,7 +10,7 @@ import { LRUCache } from 'lru-cache';
 import type { ContainerRef } from '../model/log-path.js';
 import { hourFileName } from '../model/log-path.js';
 import type { DayName } from '../model/time-model.js';
-import { PARTIAL_SUFFIX, TemporaryFiles, type TemporaryFile } from './temporary-files.js';
+import { PARTIAL_SUFFIX, TemporaryFiles, type ScratchFile, type TemporaryFile } from './temporary-files.js';
 import { appendingWriter, Checksum, newFileWriter, type HourFileWriter } from './hour-file-writers.js';
 
 export type { HourFileWriter } from './hour-file-writers.js';
@@ -67,19 +67,7 @@ const MANIFEST_NAME = 'manifest.json';
 const LEFTOVER_SWEEP_MS = 10 * 60_000;
 /** Directory depth of a day below the cache root: namespace/pod/container/day. */
 const DAY_DEPTH = 4;
-
-/** A scratch file (`DiskCache.createScratch`). */
-export interface ScratchFile {
-  /** Open for writing. */
-  handle: FileHandle;
-  /** Opens it for reading; the caller closes what it gets. */
-  openForReading(): Promise<FileHandle>;
-  /** Closes `handle` and removes the file. */
-  remove(): Promise<void>;
-}
-
-/** Where scratch files go, under the cache's root: beside the namespaces, so no path of the mount can name it. */
-const SCRATCH_DIR = '.scratch';
+const SCRATCH_DIR = '.scratch'; // beside the namespaces: a name no path of the mount can have
 /** Bytes hashed at a time when a file is verified: the JS thread is never held for the whole file. */
 const VERIFY_CHUNK_BYTES = 1 << 20;
 
@@ -277,24 +265,9 @@ export class DiskCache {
     return appendingWriter(await open(this.hourPath(file), 'a'), file.size);
   }
 
-  /**
-   * A file for a process's own intermediate data (`name` says what it holds), in the cache's
-   * `scratch` directory under a temporary name: removed by `remove`, when the process stops, or by
-   * the next process to come across it once this one is dead. It holds no hour and counts for no LRU.
-   */
-  async createScratch(name: string): Promise<ScratchFile> {
-    const dir = join(this.root, SCRATCH_DIR);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const temp = await this.temporaryFiles.create(dir, name);
-    return {
-      handle: temp.handle,
-      openForReading: () => open(temp.path, 'r'),
-      remove: async () => {
-        await temp.handle.close().catch(() => undefined);
-        await rm(temp.path, { force: true });
-        temp.settled();
-      },
-    };
+  /** A file for this process's intermediate data, in the cache's scratch directory; counts for no LRU. */
+  createScratch(name: string): Promise<ScratchFile> {
+    return this.temporaryFiles.createScratch(join(this.root, SCRATCH_DIR), name);
   }
 
   private async createTemp(ref: ContainerRef, day: DayName, name: string): Promise<TemporaryFile> {

@@ -5,13 +5,11 @@
 // each pod's rows of the kept result once.
 import type { FileHandle } from 'node:fs/promises';
 import type { RawRow } from '../bigquery/log-warehouse.js';
-import type { ScratchFile } from './disk-cache.js';
+import type { ScratchFile } from './temporary-files.js';
 import { HeldRows, type ReadQueue, type RowSpan } from './pod-hour-rows.js';
 
-/** Bytes read from a pod's scratch file at a time: what each pod holds while the merge runs. */
-const CHUNK_BYTES = 32 * 1024;
-/** Rows are written to the scratch file once this many bytes of them wait. */
-const WRITE_BYTES = 1 << 20;
+/** Rows are written to the scratch file once about this many characters of them wait. */
+const WRITE_CHARACTERS = 1 << 20;
 const NEWLINE = 0x0a;
 
 export class SpilledPodRows extends HeldRows {
@@ -20,10 +18,13 @@ export class SpilledPodRows extends HeldRows {
   /** The start of a row whose end the last chunk did not reach. */
   private partial: Buffer = Buffer.alloc(0);
   private ended = false;
+  private removed = false;
 
   private constructor(
     readonly pod: string,
     private readonly scratch: ScratchFile,
+    /** Bytes read from the scratch file at a time: what the pod holds while the merge runs. */
+    private readonly chunkBytes: number,
   ) {
     super();
   }
@@ -38,14 +39,16 @@ export class SpilledPodRows extends HeldRows {
     queue: ReadQueue,
     entryOf: (row: RawRow) => RawRow,
     createScratch: (name: string) => Promise<ScratchFile>,
+    chunkBytes: number,
   ): Promise<SpilledPodRows> {
-    const scratch = await createScratch(`workload-merge-${pod}`);
+    // Not named after the pod: a pod name of up to 253 characters would make too long a file name.
+    const scratch = await createScratch('workload-merge');
     try {
       let waiting: string[] = [];
-      let waitingBytes = 0;
+      let waitingCharacters = 0;
       const write = async () => {
         const bytes = Buffer.from(waiting.join(''));
-        [waiting, waitingBytes] = [[], 0];
+        [waiting, waitingCharacters] = [[], 0];
         for (let offset = 0; offset < bytes.length;) {
           offset += (await scratch.handle.write(bytes, offset)).bytesWritten;
         }
@@ -57,15 +60,15 @@ export class SpilledPodRows extends HeldRows {
               // JSON escapes every newline inside a value: a raw one only ends a row.
               const line = `${JSON.stringify(entryOf(row))}\n`;
               waiting.push(line);
-              waitingBytes += line.length;
+              waitingCharacters += line.length;
             }
-            if (waitingBytes >= WRITE_BYTES) await write();
+            if (waitingCharacters >= WRITE_CHARACTERS) await write();
           }),
         );
       }
       await write();
       await scratch.handle.close();
-      return new SpilledPodRows(pod, scratch);
+      return new SpilledPodRows(pod, scratch, chunkBytes);
     } catch (error) {
       await scratch.remove();
       throw error;
@@ -83,6 +86,7 @@ export class SpilledPodRows extends HeldRows {
 
   /** Closes and removes the scratch file. */
   async remove(): Promise<void> {
+    this.removed = true;
     const reader = this.reader;
     this.reader = undefined;
     await reader?.close().catch(() => undefined);
@@ -90,18 +94,29 @@ export class SpilledPodRows extends HeldRows {
   }
 
   private async readChunk(): Promise<void> {
-    this.reader ??= await this.scratch.openForReading();
-    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-    const { bytesRead } = await this.reader.read(chunk, 0, CHUNK_BYTES, this.position);
+    if (!this.reader) {
+      const reader = await this.scratch.openForReading();
+      if (this.removed) {
+        await reader.close();
+        throw new Error(`the scratch file of ${this.pod} was removed while it was opened`);
+      }
+      this.reader = reader;
+    }
+    const chunk = Buffer.allocUnsafe(this.chunkBytes);
+    const { bytesRead } = await this.reader.read(chunk, 0, this.chunkBytes, this.position);
     this.position += bytesRead;
-    const bytes = this.partial.length > 0 ? Buffer.concat([this.partial, chunk.subarray(0, bytesRead)]) : chunk;
-    const length = this.partial.length + bytesRead;
     if (bytesRead === 0) {
-      this.ended = true;
       if (this.partial.length > 0) throw new Error(`the scratch file of ${this.pod} ends inside a row`);
+      this.ended = true;
       this.hold([]);
+      // A pod that has ended holds no descriptor while the others are merged.
+      const reader = this.reader;
+      this.reader = undefined;
+      await reader.close();
       return;
     }
+    const bytes = this.partial.length > 0 ? Buffer.concat([this.partial, chunk.subarray(0, bytesRead)]) : chunk;
+    const length = this.partial.length + bytesRead;
     const end = bytes.lastIndexOf(NEWLINE, length - 1);
     // Copied: the rest of a row must not keep this chunk's whole buffer alive.
     this.partial = Buffer.from(bytes.subarray(end + 1, length));

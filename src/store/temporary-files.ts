@@ -1,11 +1,11 @@
 // The disk cache's temporary files. A new hour file or manifest is written under a temporary name in
-// its day's directory and renamed into place once whole. Each name says which process writes it
+// its day's directory and renamed into place once whole; a scratch file is one that is only removed. Each name says which process writes it
 // (host, pid and the process's start time), so the files a dead process left are removed as soon as
 // a process sharing the cache comes across them, while those another running process (a mount and a
 // `fetch` may share one cache) is still writing stay. A process removes its own when it stops.
 import { createHash, randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 
@@ -47,6 +47,16 @@ export interface TemporaryFile {
   settled(): void;
 }
 
+/** A temporary file that is never renamed into place: scratch space, removed once used. */
+export interface ScratchFile {
+  /** Open for writing. */
+  handle: FileHandle;
+  /** Opens it for reading; the caller closes what it gets. */
+  openForReading(): Promise<FileHandle>;
+  /** Closes `handle` and removes the file. */
+  remove(): Promise<void>;
+}
+
 export class TemporaryFiles {
   private readonly own = new Set<string>();
   private closed = false;
@@ -64,6 +74,24 @@ export class TemporaryFiles {
     const handle = await open(path, 'wx', 0o600);
     this.own.add(path);
     return { path, handle, settled: () => this.own.delete(path) };
+  }
+
+  /**
+   * A scratch file in `dir` (made if missing), named as a temporary file: removed by `remove`, when
+   * the process stops, or by the next process to come across it once this one is dead.
+   */
+  async createScratch(dir: string, name: string): Promise<ScratchFile> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const temp = await this.create(dir, name);
+    return {
+      handle: temp.handle,
+      openForReading: () => open(temp.path, 'r'),
+      remove: async () => {
+        await temp.handle.close().catch(() => undefined);
+        await rm(temp.path, { force: true });
+        temp.settled();
+      },
+    };
   }
 
   /** Removes the temporary files under `root` that a dead process left. */

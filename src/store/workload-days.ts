@@ -12,9 +12,10 @@ import type { DayName } from '../model/time-model.js';
 import { compareEntryKeys } from './entry-order.js';
 import { SWEEP_TOO_BIG } from './hour-store.js';
 import type { WorkloadPods } from './listings.js';
+import { MergeHeap } from './merge-heap.js';
 import { HeldRows, PodHourRows, ReadQueue, type RowSpan } from './pod-hour-rows.js';
 import { SpilledPodRows } from './spilled-pod-rows.js';
-import type { ScratchFile } from './disk-cache.js';
+import type { ScratchFile } from './temporary-files.js';
 import { entryColumnsOf } from './sweep-index.js';
 import {
   ofContainer,
@@ -54,6 +55,13 @@ function pageRowsFor(pods: number): number {
  * 150-pod DaemonSet were more than the daemon's heap.
  */
 const MOST_PODS_IN_MEMORY = Math.floor(MERGE_ROWS / MIN_PAGE_ROWS);
+/**
+ * What the pods' scratch files are read in at once, over all pods: each pod's chunk is its share,
+ * between MIN_CHUNK_BYTES and MAX_CHUNK_BYTES, so the merge's memory stays bounded up to thousands of pods.
+ */
+const SCRATCH_READ_BYTES = 4 * 2 ** 20;
+const MIN_CHUNK_BYTES = 4 * 1024;
+const MAX_CHUNK_BYTES = 32 * 1024;
 
 function compareHeads(a: HeldRows, b: HeldRows): number {
   const keyA = a.key;
@@ -167,37 +175,49 @@ export class WorkloadDays {
       return spans;
     };
     const entryOf = (pod: ContainerRef) => (row: RawRow) => entryColumnsOf(ofContainer(row, pod));
-    if (pods.length <= MOST_PODS_IN_MEMORY || !this.createScratch) {
-      const pageRows = pageRowsFor(pods.length);
-      const all = pods.map((pod) => new PodHourRows(pod.pod, spansOf(pod), pageRows, queue, entryOf(pod)));
+    // Only pods with entries in this hour take part (the listing names the day's pods).
+    const members = pods.map((pod) => ({ pod, spans: spansOf(pod) })).filter(({ spans }) => spans.length > 0);
+    if (members.length <= MOST_PODS_IN_MEMORY || !this.createScratch) {
+      const pageRows = pageRowsFor(members.length);
+      const all = members.map(({ pod, spans }) => new PodHourRows(pod.pod, spans, pageRows, queue, entryOf(pod)));
       await this.merge(all, deliver);
       return;
     }
+    const chunkBytes = Math.min(
+      MAX_CHUNK_BYTES,
+      Math.max(MIN_CHUNK_BYTES, Math.floor(SCRATCH_READ_BYTES / members.length)),
+    );
     const spilled: SpilledPodRows[] = [];
     try {
-      for (const pod of pods) {
-        spilled.push(await SpilledPodRows.spill(pod.pod, spansOf(pod), queue, entryOf(pod), this.createScratch));
+      for (const { pod, spans } of members) {
+        spilled.push(await SpilledPodRows.spill(pod.pod, spans, queue, entryOf(pod), this.createScratch, chunkBytes));
       }
       await this.merge(spilled, deliver);
     } finally {
-      await Promise.all(spilled.map((pod) => pod.remove()));
+      // A scratch file that cannot be removed now is removed when the process stops.
+      await Promise.allSettled(spilled.map((pod) => pod.remove()));
     }
   }
 
   /** Delivers the rows of all pods merged, each with its pod's name. */
   private async merge(all: HeldRows[], deliver: (rows: RawRow[]) => Promise<void>): Promise<void> {
-    const started = await Promise.all(all.map((pod) => pod.ensureRow()));
-    const heads = all.filter((_, index) => started[index]);
+    // Every pod's first read is waited for, also when one fails, so none is still opening its rows
+    // once the caller cleans up.
+    const started = await Promise.allSettled(all.map((pod) => pod.ensureRow()));
+    const failed = started.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+    const heads = new MergeHeap<HeldRows>(compareHeads);
+    all.forEach((pod, index) => {
+      const outcome = started[index];
+      if (outcome?.status === 'fulfilled' && outcome.value) heads.push(pod);
+    });
     let batch: RawRow[] = [];
-    while (heads.length > 0) {
-      let least = 0;
-      for (let index = 1; index < heads.length; index++) {
-        if (compareHeads(heads[index]!, heads[least]!) < 0) least = index;
-      }
-      const head = heads[least]!;
+    while (heads.size > 0) {
+      const head = heads.least;
       batch.push(Object.assign([...head.row], { pod: head.pod }));
       head.advance();
-      if (!(await head.ensureRow())) heads.splice(least, 1);
+      if (await head.ensureRow()) heads.leastChanged();
+      else heads.popLeast();
       if (batch.length === DELIVERY_ROWS) {
         await deliver(batch);
         batch = [];

@@ -81,7 +81,7 @@ export async function checkMergedHour(
   path: string[],
   expected: { sha256: string; bytes: number },
   seed: number,
-): Promise<void> {
+): Promise<{ cacheDir: string }> {
   emulator.faults.set({
     seed,
     rules: [
@@ -89,7 +89,7 @@ export async function checkMergedHour(
       { endpoint: 'storage.readRows', kind: 'streamEnd', afterBatches: 1, probability: 0.1 },
     ],
   });
-  const { daemon } = await mountTemp(t, serverArgs(emulator, project, dataset));
+  const { daemon, cacheDir } = await mountTemp(t, serverArgs(emulator, project, dataset));
   const file = join(daemon.mountpoint, ...path);
   const size = await sh(`stat -c %s '${file}'`);
   t.equal(size.stdout.trim(), String(expected.bytes), 'st_size is the merged hour’s size');
@@ -98,4 +98,5 @@ export async function checkMergedHour(
   const { injected } = emulator.faults.stats();
   t.ok(injected > 0, `${injected} streams were cut short`);
   t.comment(`the daemon's peak RSS: ${((await peakRssBytes(daemon.process.pid!)) / 2 ** 20).toFixed(0)} MiB`);
+  return { cacheDir };
 }
