@@ -7,7 +7,8 @@
 // and the local server (in this process) is profiled for the same span, into DIR.
 //
 //   node --import tsx bench/cold-read.ts --hour-mib 256 --runs 3 [--profile /tmp/prof] [--only mount] [--rtt-ms 20]
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+//     [--db FILE] [--base OTHER_CHECKOUT] [--command 'tail -n 20']
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -42,6 +43,8 @@ const { values } = parseArgs({
     base: { type: 'string' },
     /** Node flags added to the daemon's, e.g. "--trace-gc". */
     'daemon-flags': { type: 'string' },
+    /** What reads the cold hour through the mount, e.g. "tail -n 20"; its output is discarded. */
+    command: { type: 'string', default: 'cat' },
   },
 });
 const RUNS = Number(values.runs);
@@ -105,7 +108,12 @@ async function coldCat(run: number, tree?: string): Promise<number> {
     await session.post('Profiler.enable');
     await session.post('Profiler.start');
   }
-  const ms = await timed(() => shOk(`cat ${hourPath} > /dev/null`, mountpoint));
+  const ms = await timed(() => shOk(`${values.command} ${hourPath} > /dev/null`, mountpoint));
+  const { recentQueries } = JSON.parse(await readFile(join(mountpoint, '.bqlogfs/stats'), 'utf8')) as {
+    recentQueries: { kind: string; durationMs: number }[];
+  };
+  const queries = recentQueries.map(({ kind, durationMs }) => `${kind} ${(durationMs / 1000).toFixed(2)} s`);
+  process.stderr.write(`  queries done when it returned: ${queries.join(', ') || 'none'}\n`);
   if (profileDir) {
     const { profile } = await session.post('Profiler.stop');
     const name = `server-${run}${tree === undefined ? '' : '-base'}.cpuprofile`;
@@ -134,7 +142,7 @@ for (let run = 0; run < RUNS; run++) {
 session.disconnect();
 
 const mount = median(samples.get('mount')!);
-process.stdout.write(`cold cat of a ${values['hour-mib']} MiB hour, ${RUNS} runs (median):\n`);
+process.stdout.write(`cold ${values.command} of a ${values['hour-mib']} MiB hour, ${RUNS} runs (median):\n`);
 for (const [side, list] of samples) {
   const ratio = side === 'mount' ? '' : `  mount/this ${(mount / median(list)).toFixed(2)}`;
   process.stdout.write(

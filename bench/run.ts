@@ -34,6 +34,11 @@ import { timed, peakRssMiB } from './measure.js';
 const LATENCY_MS = 150;
 /** A network round trip between the machine and BigQuery, through latency-proxy.ts. */
 const RTT_MS = 20;
+/**
+ * `tail -n 20` of a cold hour against a cold `cat` of it: the end is read once the sweep has run,
+ * without waiting for the rest of the hour (docs/design.md, "Why sizes are always true").
+ */
+const TAIL_GOAL = 0.5;
 
 const { values } = parseArgs({
   options: {
@@ -140,6 +145,8 @@ async function main(): Promise<void> {
           'DuckDB COPY',
           await timed(() => physicalLimit(emulator, PROJECT, big.ref, day, out)),
         );
+        // Time to the first lines: `tail -n 20` of the same cold hour, through a fresh mount.
+        report.sample(`cold ${mib(big.bytes)}`, 'tail -n 20', (await coldCat(big, [], 'tail -n 20')).ms);
         if (mid !== big) {
           report.sample(`cold ${mib(mid.bytes)}`, 'mount', (await coldCat(mid)).ms);
           report.sample(
@@ -240,9 +247,14 @@ async function main(): Promise<void> {
     rss <= 200,
   );
 
-  // Time to the first lines: `tail -n 20` of the cold hour.
-  const tail = await coldCat(big, [], 'tail -n 20');
-  report.value(`\`tail -n 20\` of a cold ${mib(big.bytes)} hour`, '—', `${(tail.ms / 1000).toFixed(2)} s`, '—', true);
+  report.ratio(
+    `Time to the last lines: \`tail -n 20\` of a cold ${mib(big.bytes)} hour`,
+    'a cold `cat` of it',
+    coldBig,
+    'tail -n 20',
+    'mount',
+    TAIL_GOAL,
+  );
 
   // First read from the disk cache: a fresh daemon over a filled cache, against bindfs over the file.
   const cacheDir = caches[0]!;

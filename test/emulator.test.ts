@@ -574,6 +574,18 @@ t.test('GoogleSQL dialect: functions, literals, clauses', async (t) => {
     ),
     [['2', '3']],
   );
+  t.same(
+    values(
+      (
+        await q(
+          "SELECT BYTE_LENGTH(@text), BYTE_LENGTH(@escape), BYTE_LENGTH(b'\\xAA\\x00'), ENDS_WITH(@text, CHR(10))",
+          { text: 'caf\u00e9 \u{1f680}\n', escape: '\\x41' },
+        )
+      )[0],
+    ),
+    [['11', '4', '2', 'true']],
+    'BYTE_LENGTH counts UTF-8 bytes of strings, escapes as written, and bytes',
+  );
   const [anon] = await bq.query('SELECT COUNT(*), MAX(n) AS m, 1 FROM `ds_dialect.t`');
   t.same(anon, [{ f0_: 3, m: 2, f1_: 1 }], 'unnamed columns are f0_, f1_');
   t.same(values((await q('SELECT * EXCEPT (rec, arr, timestamp) FROM `ds_dialect.t` ORDER BY n, name'))[0]), [

@@ -252,6 +252,51 @@ t.test('an hour file holds one line per entry, and getattr gives its exact size'
   t.same(fake.queriesOf('entries'), []);
 });
 
+t.test('a cold hour of plain text has its size, and its end, before its file is written', async (t) => {
+  const { tree, fake, stats, settled } = await openStack(t);
+  const payloads = Array.from({ length: 400 }, (_, n) =>
+    n % 50 === 7
+      ? ['', 'ends in a newline\n', 'café \\x41 🎉', 'two\nlines'][n % 4]!
+      : `line ${n} ${'z'.repeat(3_000 + n)}`,
+  );
+  fake.insert(
+    payloads.map((line, n) =>
+      text(
+        app,
+        `${YESTERDAY}T14:${String(Math.floor(n / 7)).padStart(2, '0')}:00.${String(n).padStart(6, '0')}Z`,
+        line,
+      ),
+    ),
+  );
+  const expected = Buffer.from(payloads.map((line) => `${line.replace(/\n$/, '')}\n`).join(''));
+  t.ok(expected.length > 1.1 * 2 ** 20, 'more than the end read early');
+  // The first page of entries read from the kept result waits: the hour cannot be written.
+  const gate = fake.hold({ reads: true });
+  const path = `${APP_DIR}/${YESTERDAY}/14.log`;
+  const attributes = await soon(tree.getattr(path), 'the size, before the file');
+  t.equal(attributes.size, expected.length, 'the exact size, from the sweep’s index');
+  t.equal(attributes.mtimeMs, Date.parse(`${YESTERDAY}T15:00:00Z`), 'the final file’s mtime');
+  const handle = await soon(tree.open(path, false), 'open');
+  const end = await soon(tree.read(handle, 4096, expected.length - 3000), 'a read near the end');
+  t.same(end.data, expected.subarray(-3000), 'the last bytes, from the last entries');
+  end.done();
+  t.equal(stats.earlyEndReads, 1);
+  const start = tree.read(handle, 100, 0);
+  let startDone = false;
+  void start.then(() => (startDone = true));
+  await sleep(100);
+  t.notOk(startDone, 'a read from the start waits for the file');
+  gate.open();
+  const first = await soon(start, 'the start, once written');
+  t.same(first.data, expected.subarray(0, 100));
+  first.done();
+  t.same(await readAll(tree, handle, 4096), expected, 'the whole file');
+  t.equal(stats.earlyEndReads, 1, 'once written, reads come from the file');
+  await tree.release(handle);
+  await settled();
+  t.equal((await tree.getattr(path)).size, expected.length);
+});
+
 t.test('reads of any range', async (t) => {
   const { tree } = await openStack(t);
   const whole = Buffer.from(HOUR_10_TEXT);

@@ -287,7 +287,7 @@ const ENTRIES = columns('timestamp TIMESTAMP, insertId STRING, stream STRING, te
 const FULL_ENTRIES = [...ENTRIES, ...columns('severity STRING, labels STRING')];
 const POD_DAYS = columns('namespace STRING, pod STRING, day DATE');
 const SWEEP_INDEX = columns(
-  'part INT64, namespace STRING, pod STRING, container STRING, day DATE, hour INT64, entries INT64',
+  'part INT64, namespace STRING, pod STRING, container STRING, day DATE, hour INT64, entries INT64, line_bytes INT64',
 );
 
 interface Statement {

@@ -2,6 +2,7 @@
 // main database (a file when dbPath is given); query results live in an
 // attached in-memory database so they never bloat the file.
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { BYTE_LENGTH_MACRO } from './sql/functions.js';
 
 export const DATA_SCHEMA = 'bq_data';
 export const META_SCHEMA = 'bq_meta';
@@ -25,6 +26,13 @@ export class Database {
       await c.run(`ATTACH ':memory:' AS ${RESULTS_DB}`);
       await c.run(`CREATE SCHEMA IF NOT EXISTS ${DATA_SCHEMA}`);
       await c.run(`CREATE SCHEMA IF NOT EXISTS ${META_SCHEMA}`);
+      // BYTE_LENGTH takes STRING and BYTES. DuckDB's cast of a VARCHAR to BLOB reads escapes and
+      // refuses non-ASCII text, so a string's length in bytes is strlen. Not typed overloads: those
+      // cannot tell a query parameter's type, and need a newer storage version than a file may have.
+      await c.run(
+        `CREATE OR REPLACE MACRO ${BYTE_LENGTH_MACRO}(x) AS CASE WHEN typeof(x) = 'BLOB'` +
+          ' THEN octet_length(TRY_CAST(x AS BLOB)) ELSE strlen(CAST(x AS VARCHAR)) END',
+      );
     });
     db.writer = await instance.connect();
     return db;

@@ -93,7 +93,7 @@ export class LogTree {
         if (cached) return { type: 'file', size: cached.size, mtimeMs: cached.mtimeMs };
         if (!(await this.existence.hour(parsed.ref, parsed.day, parsed.hour))) throw new FsError('ENOENT');
         const beingRead = (this.readers.get(path) ?? 0) > 0;
-        const file = await this.hours.hour(parsed.ref, parsed.day, parsed.hour, beingRead);
+        const file = await this.hours.hourForReading(parsed.ref, parsed.day, parsed.hour, beingRead);
         if (!file) throw new FsError('ENOENT');
         return { type: 'file', size: file.size, mtimeMs: file.mtimeMs };
       }
@@ -159,7 +159,7 @@ export class LogTree {
     } else {
       const parsed = this.parse(path);
       if (parsed?.kind !== 'hour') throw new FsError(parsed ? 'EISDIR' : 'ENOENT');
-      const hour = await this.hours.hour(parsed.ref, parsed.day, parsed.hour);
+      const hour = await this.hours.hourForReading(parsed.ref, parsed.day, parsed.hour);
       if (!hour) throw new FsError('ENOENT');
       file = { kind: 'file', path, ref: parsed.ref, reader: await this.hours.openForReading(hour) };
       this.readers.set(path, (this.readers.get(path) ?? 0) + 1);

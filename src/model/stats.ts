@@ -63,6 +63,8 @@ export class MountStats {
     /** read() calls answered, and their bytes. */
     reads: 0,
     bytesServed: 0,
+    /** Reads near an hour's end answered from its last entries before all of it was written (EarlyHour). */
+    earlyEndReads: 0,
   };
   /** Errors returned to the kernel, by errno name. */
   private readonly errorCounts: Record<string, number> = {};
@@ -108,6 +110,9 @@ export class MountStats {
   }
   get bytesServed(): number {
     return this.counts.bytesServed;
+  }
+  get earlyEndReads(): number {
+    return this.counts.earlyEndReads;
   }
   get errors(): Readonly<Record<string, number>> {
     return this.errorCounts;
@@ -185,17 +190,22 @@ export class MountStats {
     for (const listener of this.listeners) listener.readDone?.(bytes, durationMs);
   }
 
+  earlyEndRead(): void {
+    this.counts.earlyEndReads++;
+  }
+
   errorReturned(errno: string): void {
     this.errorCounts[errno] = (this.errorCounts[errno] ?? 0) + 1;
   }
 
   toJSON(): Record<string, unknown> {
-    const { reads, bytesServed, ...beforeCache } = this.counts;
+    const { reads, bytesServed, earlyEndReads, ...beforeCache } = this.counts;
     return {
       ...beforeCache,
       cacheBytes: this.cacheBytes,
       reads,
       bytesServed,
+      earlyEndReads,
       errors: this.errorCounts,
       failureReasons: this.failureCounts,
       ...(this.spendingOf && { spendingCap: this.spendingOf() }),

@@ -6,6 +6,7 @@ import type { DayName, TimeZoneModel } from '../model/time-model.js';
 import { deferred, type Deferred } from './deferred.js';
 import type { CachedHour, DayManifest, DiskCache } from './disk-cache.js';
 import { CHECKED_BLOCK_BYTES } from './hour-file-writers.js';
+import type { EarlyHour } from './early-hour.js';
 import type { HeldEntries } from './entry-order.js';
 
 /** An hour file as the store hands it out: what it holds and whether it can still change. */
@@ -38,11 +39,20 @@ export interface DayState {
   lastFetchMs: number;
   /** Settles when the running fetch, if any, has ended. */
   fetchDone?: Promise<void>;
+  /** Hours being fetched that readers may read before their file is written, once their size is known. */
+  early: Map<number, Deferred<EarlyHour>>;
 }
 
 /** A day nothing is known of yet, starting at `startMs`. */
 export function emptyDayState(startMs: number): DayState {
-  return { knownThroughMs: startMs, files: new Map(), pending: new Map(), fetching: false, lastFetchMs: -Infinity };
+  return {
+    knownThroughMs: startMs,
+    files: new Map(),
+    pending: new Map(),
+    fetching: false,
+    lastFetchMs: -Infinity,
+    early: new Map(),
+  };
 }
 
 /**
@@ -97,6 +107,27 @@ export function manifestOf(state: DayState): DayManifest {
     if (file.blockChecksums !== undefined) blocks[String(hour)] = file.blockChecksums;
   }
   return { knownThroughMs: state.knownThroughMs, hours, crc32, blocks };
+}
+
+/** What a reader of `hour` awaits to read it before its file is written; it may never come. */
+export function earlyHourOf(state: DayState, hour: number): Deferred<EarlyHour> {
+  let found = state.early.get(hour);
+  if (!found) state.early.set(hour, (found = deferred()));
+  return found;
+}
+
+/** Lets readers of a pending hour read it early, as `make` makes it, until its file is written. */
+export function offerEarlyHour(
+  state: DayState,
+  hour: number,
+  make: (file: Promise<HourFile | undefined>) => EarlyHour,
+): void {
+  const pending = state.pending.get(hour);
+  if (!pending) return;
+  const waiting = earlyHourOf(state, hour);
+  waiting.resolve(make(pending.promise));
+  const forget = () => state.early.get(hour) === waiting && state.early.delete(hour);
+  pending.promise.then(forget, forget);
 }
 
 /** Bytes of all the day's hour files. */

@@ -4,7 +4,6 @@
 // hour is a snapshot, fetched again while a reader has it open, at most once per refresh and within
 // the refresh budget. One fetch per container-day runs at a time; other accesses await its hours.
 import { logQuery } from '../bigquery/log-queries.js';
-import type { Logger } from 'pino';
 import { describeFailure, QueryFailure } from '../bigquery/failures.js';
 import type { LogSource, SweepScope } from '../bigquery/query-builder.js';
 import type { LogWarehouse, TextRow } from '../bigquery/log-warehouse.js';
@@ -15,6 +14,8 @@ import { planDayFetch, sealsHour, sweepNeeds, type DayFetchPlan } from './day-fe
 import {
   awaitHours,
   bytesOf,
+  earlyHourOf,
+  offerEarlyHour,
   forgetHour,
   rejectPending,
   restoreDayState,
@@ -24,39 +25,16 @@ import {
 } from './day-state.js';
 import { recordManifest } from './day-manifests.js';
 import { dayKey, type DiskCache, type HourReader } from './disk-cache.js';
-import { lineBodyFormatter, linesAreTextAsIs, type LineBody, type OutputOptions } from './entry-format.js';
+import { lineBodyFormatter, linesAreTextAsIs, type LineBody } from './entry-format.js';
 import { HourVerification } from './hour-verification.js';
 import { HourWriter } from './hour-writer.js';
-import type { RefreshBudget } from './refresh-budget.js';
 import { RefreshPolicy } from './refresh-policy.js';
-import { Sweeps, SweepUnreadable } from './sweeps.js';
+import { EarlyHour, earlyHourReader } from './early-hour.js';
+import { FollowedContainers } from './followed-containers.js';
+import { SWEEP_RESULT_LIFETIME_MS, SWEEP_TOO_BIG, type HourStoreOptions } from './hour-store-options.js';
+import { Sweeps, SweepUnreadable, type SizedHour } from './sweeps.js';
 
-export interface HourStoreOptions {
-  /** Grace period after an hour's end before it counts as finished (sink latency). */
-  sealAfterMs: number;
-  /** How old a snapshot of an unfinished hour may be before a reader's access fetches it again. */
-  refreshMs: number;
-  /** Bounds what refreshes bill; unbounded when absent. */
-  refreshBudget?: RefreshBudget;
-  now: () => number;
-  output: OutputOptions;
-  /** Names days and hours; a local day may span two UTC days. */
-  zone: TimeZoneModel;
-  /**
-   * Which containers one sweep reads along with `ref`: by default every container of its namespace
-   * (the mount); `fetch` sweeps one container name instead.
-   */
-  sweepScope?: (ref: ContainerRef) => SweepScope;
-  /** Told of a sweep whose result could not be read and is queried again. */
-  log?: Logger;
-  /** Workload directories (`@api`): read from the same sweeps, merged from their pods' rows. */
-  workloads?: { over(sweeps: Sweeps): Pick<Sweeps, 'readContainerDay'> };
-}
-
-/** BigQuery keeps a query's result for about a day; a sweep older than this is queried again. */
-const SWEEP_RESULT_LIFETIME_MS = 12 * 3_600_000;
-/** Failures that say a sweep is too big for BigQuery to sort or return; the day is then read alone. */
-export const SWEEP_TOO_BIG = new Set(['responseTooLarge', 'resourcesExceeded']);
+export { SWEEP_TOO_BIG, type HourStoreOptions } from './hour-store-options.js';
 
 export class HourStore {
   /** Each container-day's state, loaded once; a day's key as the cache names it. */
@@ -67,8 +45,7 @@ export class HourStore {
   private runningFetches = 0;
   private readonly sweeps: Sweeps;
   private readonly verification: HourVerification;
-  /** Containers a reader has an hour of open, by `namespace/pod/container`: refreshes sweep them together. */
-  private readonly followed = new Map<string, { ref: ContainerRef; readers: number }>();
+  private readonly followed = new FollowedContainers();
 
   constructor(
     private readonly warehouse: LogWarehouse,
@@ -93,16 +70,11 @@ export class HourStore {
 
   /** A reader opened an hour of the container; while any is open, refreshes sweep its namespace too. */
   follow(ref: ContainerRef): void {
-    const key = `${ref.namespace}/${ref.pod}/${ref.container}`;
-    const found = this.followed.get(key) ?? { ref, readers: 0 };
-    found.readers++;
-    this.followed.set(key, found);
+    this.followed.follow(ref);
   }
 
   unfollow(ref: ContainerRef): void {
-    const key = `${ref.namespace}/${ref.pod}/${ref.container}`;
-    const found = this.followed.get(key);
-    if (found && --found.readers <= 0) this.followed.delete(key);
+    this.followed.unfollow(ref);
   }
 
   /**
@@ -136,6 +108,23 @@ export class HourStore {
     }
   }
 
+  /**
+   * As `hour`, but a final hour being fetched is handed out as soon as its size is known
+   * (EarlyHour): its file, or an early hour, whichever comes first.
+   */
+  async hourForReading(
+    ref: ContainerRef,
+    day: DayName,
+    hour: number,
+    mayRefresh = true,
+  ): Promise<HourFile | EarlyHour | undefined> {
+    const state = await this.dayState(ref, day);
+    const early = earlyHourOf(state, hour);
+    const found = await Promise.race([this.hour(ref, day, hour, mayRefresh), early.promise]);
+    if (!(found instanceof EarlyHour) && state.early.get(hour) === early) state.early.delete(hour);
+    return found;
+  }
+
   /** The hours with entries, when all of the day is final and in the cache; otherwise undefined. */
   async finalHours(ref: ContainerRef, day: DayName): Promise<number[] | undefined> {
     const state = await this.dayState(ref, day);
@@ -160,7 +149,14 @@ export class HourStore {
   }
 
   /** Opens a file `hour` handed out, for reading: one this process did not write is checked first. */
-  openForReading(file: HourFile): Promise<HourReader> {
+  async openForReading(file: HourFile | EarlyHour): Promise<HourReader> {
+    if (file instanceof EarlyHour) {
+      return earlyHourReader(
+        file,
+        (written) => this.verification.open(written),
+        () => this.stats.earlyEndRead(),
+      );
+    }
     return this.verification.open(file);
   }
 
@@ -258,8 +254,18 @@ export class HourStore {
     const first = this.zone.hourOfMicros(day, BigInt(plan.first.startMs) * 1000n) ?? -1;
     const planned = new Set(plan.hours);
     const reader = this.options.workloads?.over(this.sweeps) ?? this.sweeps;
-    const target = { ref, day, first, wanted: (hour: number) => planned.has(hour) };
+    const sized = (found: SizedHour) => this.announce(ref, day, plan, found);
+    const target = { ref, day, first, wanted: (hour: number) => planned.has(hour), ...(!plan.refresh && { sized }) };
     return (await reader.readContainerDay(target, needs, (rows) => writer.writePage(rows))).bytesBilled;
+  }
+
+  /** Hands out an hour of the plan that becomes final, as an EarlyHour, until its file is written. */
+  private announce(ref: ContainerRef, day: DayName, plan: DayFetchPlan, sized: SizedHour): void {
+    if (!sealsHour(plan, this.zone, day, sized.hour)) return;
+    const mtimeMs = this.zone.hourRange(day, sized.hour)?.endMs ?? 0;
+    const parts = { ref, day, mtimeMs, sized, lineOf: this.lineOf, log: this.options.log };
+    const make = (file: Promise<HourFile | undefined>) => new EarlyHour({ ...parts, file });
+    void this.dayState(ref, day).then((state) => offerEarlyHour(state, sized.hour, make));
   }
 
   /** The container-day alone, for a namespace too big to sweep. */
@@ -286,14 +292,6 @@ export class HourStore {
 
   /** A refresh sweeps every followed container's scope at once, so one query serves the round. */
   private refreshScope(ref: ContainerRef): SweepScope {
-    const own = this.dayScope(ref);
-    if (own.namespaces === undefined) return own;
-    const namespaces = new Set(own.namespaces);
-    for (const { ref: other } of this.followed.values()) {
-      const scope = this.dayScope(other);
-      if (scope.container !== own.container || scope.namespaces === undefined) continue;
-      for (const namespace of scope.namespaces) namespaces.add(namespace);
-    }
-    return { ...own, namespaces: [...namespaces].sort() };
+    return this.followed.refreshScope(this.dayScope(ref), (other) => this.dayScope(other));
   }
 }

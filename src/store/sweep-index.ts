@@ -12,6 +12,8 @@ export interface HourRows {
   hour: number;
   start: number;
   count: number;
+  /** The bytes of its lines when they are the text payloads as they are; unknown otherwise (see sweepQuery). */
+  lineBytes?: number;
 }
 
 /** Rows of the index are read this many at a time: a page of the entries after it is read for nothing. */
@@ -41,12 +43,13 @@ export class SweepIndex {
       });
     }
     let next = indexRows.length;
-    for (const [, namespace, pod, container, day, hour, entries] of indexRows) {
+    for (const [, namespace, pod, container, day, hour, entries, lineBytes] of indexRows) {
       const key = containerKey({ namespace: namespace ?? '', pod: pod ?? '', container: container ?? '' });
       const count = Number(entries);
       const list = hours.get(key) ?? [];
       hours.set(key, list);
-      list.push({ day: day ?? '', hour: Number(hour), start: next, count });
+      const known = lineBytes === null || lineBytes === undefined ? {} : { lineBytes: Number(lineBytes) };
+      list.push({ day: day ?? '', hour: Number(hour), start: next, count, ...known });
       next += count;
     }
     if (next !== result.totalRows) {

@@ -47,6 +47,18 @@ export interface ContainerDayTarget {
   day: DayName;
   first: number;
   wanted: (hour: number) => boolean;
+  /** Told, before any row is read, of each wanted hour whose file size the sweeps' index gives. */
+  sized?: (hour: SizedHour) => void;
+}
+
+/** An hour whose file size a sweep's index gives before its rows are read (HourRows.lineBytes). */
+export interface SizedHour {
+  hour: number;
+  /** The bytes of its file. */
+  size: number;
+  entries: number;
+  /** Hands the hour's last `count` entries to `deliver`, in file order, as readContainerDay hands rows. */
+  readLast(count: number, deliver: (rows: TextRow[]) => Promise<void>): Promise<void>;
 }
 
 /** What reading a container-day cost, and how recent its data is. */
@@ -109,6 +121,34 @@ export class SweepUnreadable extends Error {
   }
 }
 
+/**
+ * The hours whose size the index gives: those of text lines as they are, each read from one sweep
+ * (an hour of a zone a half hour off UTC may span two).
+ */
+function sizedHours(
+  opened: { result: QueryResult; hours: HourRows[] }[],
+  readTo: (
+    to: (rows: TextRow[]) => Promise<void>,
+  ) => (rows: Pick<HourRows, 'start' | 'count'>, result: QueryResult) => Promise<void>,
+): SizedHour[] {
+  const parts = new Map<number, { result: QueryResult; rows: HourRows }[]>();
+  for (const { result, hours } of opened) {
+    for (const rows of hours) parts.set(rows.hour, [...(parts.get(rows.hour) ?? []), { result, rows }]);
+  }
+  const sized: SizedHour[] = [];
+  for (const [hour, [only, ...more]] of parts) {
+    const size = only?.rows.lineBytes;
+    if (!only || more.length > 0 || size === undefined) continue;
+    const { result, rows } = only;
+    const readLast = (count: number, deliver: (rows: TextRow[]) => Promise<void>) => {
+      const last = Math.min(count, rows.count);
+      return readTo(deliver)({ start: rows.start + rows.count - last, count: last }, result);
+    };
+    sized.push({ hour, size, entries: rows.count, readLast });
+  }
+  return sized;
+}
+
 export class Sweeps {
   private sweeps: Sweep[] = [];
 
@@ -138,11 +178,18 @@ export class Sweeps {
       if (started) bytesBilled += result.stats.bytesBilled;
       opened.push({ result, hours: index.hoursOf(ref, day).filter((rows) => wanted(rows.hour)) });
     }
-    const strip = async (rows: TextRow[]) => deliver(rows.map((row) => entryColumnsOf(ofContainer(row, ref))));
-    const read = ({ start, count }: HourRows, result: QueryResult) =>
-      this.options.textAsBytes && result.readTextRows
-        ? result.readTextRows(start, count, SWEEP_TEXT_PAYLOAD_COLUMN, strip)
-        : result.readRows(start, count, strip);
+    const readTo =
+      (to: (rows: TextRow[]) => Promise<void>) =>
+      ({ start, count }: Pick<HourRows, 'start' | 'count'>, result: QueryResult) => {
+        const strip = async (rows: TextRow[]) => to(rows.map((row) => entryColumnsOf(ofContainer(row, ref))));
+        return this.options.textAsBytes && result.readTextRows
+          ? result.readTextRows(start, count, SWEEP_TEXT_PAYLOAD_COLUMN, strip)
+          : result.readRows(start, count, strip);
+      };
+    const read = readTo(deliver);
+    if (target.sized && this.options.textAsBytes) {
+      for (const sized of sizedHours(opened, readTo)) target.sized(sized);
+    }
     try {
       for (const { result, hours } of opened) {
         for (const rows of hours.filter((rows) => rows.hour === first)) await read(rows, result);

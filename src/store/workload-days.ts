@@ -10,7 +10,7 @@ import type { RawRow } from '../bigquery/log-warehouse.js';
 import { isWorkloadDirectory, type ContainerRef } from '../model/log-path.js';
 import type { DayName } from '../model/time-model.js';
 import { compareEntryKeys } from './entry-order.js';
-import { SWEEP_TOO_BIG } from './hour-store.js';
+import { SWEEP_TOO_BIG } from './hour-store-options.js';
 import type { WorkloadPods } from './listings.js';
 import { MergeHeap } from './merge-heap.js';
 import { HeldRows, PodHourRows, ReadQueue, type RowSpan } from './pod-hour-rows.js';

@@ -560,19 +560,35 @@ export class FakeWarehouse implements LogWarehouse {
         (container === undefined || entry.container === container),
     );
     const names = (entry: FakeEntry) => [entry.namespace, entry.pod, entry.container];
-    const index = new Map<string, { key: string[]; hour: number; count: number }>();
-    for (const { entry } of scanned) {
+    // lineBytes: the bytes of the hour's text lines, null once an entry has no text payload or
+    // shares its timestamp and insert id with another.
+    type IndexEntry = { key: string[]; hour: number; count: number; lineBytes: number | null; ids: Set<string> };
+    const index = new Map<string, IndexEntry>();
+    for (const item of scanned) {
+      const { entry } = item;
       const { day, hour } = localTime(entry.timestamp, spec.timeZone);
       const key = [...names(entry), day];
       const id = JSON.stringify([...key, hour]);
-      const found = index.get(id) ?? { key, hour, count: 0 };
+      const found = index.get(id) ?? { key, hour, count: 0, lineBytes: 0, ids: new Set<string>() };
       found.count++;
+      const [, insertId, , text] = this.entryRow(item, false);
+      const entryId = JSON.stringify([String(entry.timestamp), insertId]);
+      if (text === null || text === undefined || (insertId != null && found.ids.has(entryId))) found.lineBytes = null;
+      else if (found.lineBytes !== null) found.lineBytes += Buffer.byteLength(text.replace(/\n$/, '')) + 1;
+      if (insertId != null) found.ids.add(entryId);
       index.set(id, found);
     }
     const noEntry = Array<null>(spec.fullEntries ? 7 : 5).fill(null);
     const indexRows = [...index.values()]
       .sort((a, b) => compareRows(a.key, b.key) || a.hour - b.hour)
-      .map(({ key, hour, count }): RawRow => ['0', ...key, String(hour), String(count), ...noEntry]);
+      .map(({ key, hour, count, lineBytes }): RawRow => [
+        '0',
+        ...key,
+        String(hour),
+        String(count),
+        lineBytes === null ? null : String(lineBytes),
+        ...noEntry,
+      ]);
     const entryRows = scanned
       .map((item) => ({
         names: names(item.entry),
@@ -585,7 +601,7 @@ export class FakeWarehouse implements LogWarehouse {
           (a.timestamp === b.timestamp ? 0 : a.timestamp < b.timestamp ? -1 : 1) ||
           compareRows(a.row.slice(1, 3), b.row.slice(1, 3)),
       )
-      .map(({ names, row }): RawRow => ['1', ...names, null, null, null, ...row]);
+      .map(({ names, row }): RawRow => ['1', ...names, null, null, null, null, ...row]);
     return [...indexRows, ...entryRows];
   }
 

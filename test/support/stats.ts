@@ -21,6 +21,7 @@ export interface MountStatsFile {
   cacheBytes: number;
   reads: number;
   bytesServed: number;
+  earlyEndReads: number;
   errors: Record<string, number>;
   failureReasons: Record<string, number>;
   recentQueries: RecentQuery[];

@@ -13,6 +13,9 @@ export interface Call {
 
 type Rewrite = (call: Call) => string;
 
+/** GoogleSQL's BYTE_LENGTH, for STRING and BYTES alike: a macro the database defines (database.ts). */
+export const BYTE_LENGTH_MACRO = 'bq_results.main.bq_byte_length';
+
 function arg(call: Call, i: number): string {
   const range = call.args[i];
   if (!range) throw new SqlSyntaxError(`Function ${call.name} expects at least ${i + 1} arguments`);
@@ -272,7 +275,7 @@ export const FUNCTION_REWRITES: Record<string, Rewrite> = {
   LOGICAL_OR: rename('bool_or'),
   COUNTIF: (c) => `CAST(count_if(${arg(c, 0)}) AS BIGINT)`,
   GENERATE_UUID: () => 'CAST(gen_random_uuid() AS VARCHAR)',
-  BYTE_LENGTH: (c) => `octet_length(CAST(${arg(c, 0)} AS BLOB))`,
+  BYTE_LENGTH: rename(BYTE_LENGTH_MACRO),
   CHAR_LENGTH: rename('length'),
   CHARACTER_LENGTH: rename('length'),
   STRUCT: (c) =>
