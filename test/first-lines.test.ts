@@ -23,6 +23,7 @@ const REF = { namespace: 'shop', pod: 'web-0', container: 'app' } as const;
 const BIG_HOUR = 10;
 const DUPLICATE_HOUR = 11;
 const EMPTY_ENTRY_HOUR = 12;
+const HEAD_HOUR = 13;
 const BIG_ENTRIES = 24_000;
 const SMALL_ENTRIES = 6_000;
 
@@ -70,6 +71,11 @@ function smallHour(hour: number, pod: string): LogEntry[] {
   return Array.from({ length: SMALL_ENTRIES }, (_, n) =>
     entryAt(hour, n, SMALL_ENTRIES, `${pod} ${n} ${'y'.repeat(300 + (n % 100))}`, pod),
   );
+}
+
+/** The same entry a moment later, with an insert id of its own. */
+function renumbered(entry: LogEntry): LogEntry {
+  return { ...entry, timestamp: entry.timestamp.replace(/\.(\d{5})\d/, '.$19'), insertId: `${entry.insertId}-again` };
 }
 
 /** An hour with an entry the sink delivered twice: the file holds it once. */
@@ -126,6 +132,7 @@ t.test('tail of a cold hour reads its end before the rest, and every tool sees t
     [BIG_HOUR, bigHour()],
     [DUPLICATE_HOUR, duplicateHour()],
     [EMPTY_ENTRY_HOUR, emptyEntryHour()],
+    [HEAD_HOUR, [...smallHour(HEAD_HOUR, 'web-3'), ...smallHour(HEAD_HOUR, 'web-3').map(renumbered)]],
   ]);
   const { emulator } = await serverWith(t, PROJECT, DATASET, DAY, [...hours.values()].flat());
   const { daemon } = await mountTemp(t, serverArgs(emulator, PROJECT, DATASET));
@@ -133,6 +140,7 @@ t.test('tail of a cold hour reads its end before the rest, and every tool sees t
     [BIG_HOUR, REF.pod],
     [DUPLICATE_HOUR, 'web-1'],
     [EMPTY_ENTRY_HOUR, 'web-2'],
+    [HEAD_HOUR, 'web-3'],
   ]);
   const path = (hour: number) =>
     join(daemon.mountpoint, REF.namespace, pods.get(hour)!, REF.container, DAY, `${String(hour).padStart(2, '0')}.log`);
@@ -151,7 +159,7 @@ t.test('tail of a cold hour reads its end before the rest, and every tool sees t
   t.equal(tail, await shOk(`printf '%s' '${lastLines(big, 20).toString('base64')}' | base64 -d | od -An -c`));
   t.equal(await shOk(`stat -c %s '${path(BIG_HOUR)}'`), `${big.length}\n`, 'st_size is the hour’s size');
   const early = await readStats(daemon.mountpoint);
-  t.ok(early.earlyEndReads > 0, `tail (${tailMs} ms) was answered from the hour’s last entries`);
+  t.ok(early.earlyReads > 0, `tail (${tailMs} ms) was answered from the hour’s last entries`);
 
   t.equal(await shOk(`tail -c 333 '${path(BIG_HOUR)}' | sha256sum`), `${sha256(big.subarray(-333))}  -\n`);
   t.equal(await shOk(`wc -c < '${path(BIG_HOUR)}'`), `${big.length}\n`);
@@ -159,14 +167,26 @@ t.test('tail of a cold hour reads its end before the rest, and every tool sees t
   const lines = big.toString().split('\n').length - 1;
   t.equal(await shOk(`wc -l < '${path(BIG_HOUR)}'`), `${lines}\n`);
 
+  // head of another cold hour: its first lines as soon as they are written, before the rest.
+  const head = expected.get(HEAD_HOUR)!;
+  const beforeHead = (await readStats(daemon.mountpoint)).earlyReads;
+  const firstLines = await shOk(`head -n 3 '${path(HEAD_HOUR)}' | base64 -w0`);
+  t.equal(
+    firstLines,
+    head.subarray(0, head.indexOf('\n', head.indexOf('\n', head.indexOf('\n') + 1) + 1) + 1).toString('base64'),
+  );
+  const headStats = await readStats(daemon.mountpoint);
+  t.ok(headStats.earlyReads > beforeHead, 'head was answered from the part of the hour written');
+  t.equal(await sha256Of(path(HEAD_HOUR)), sha256(head), 'and the whole file follows');
+
   // Hours whose size the query cannot give: each read, cold, as slowly, waits for the whole file.
   for (const hour of [DUPLICATE_HOUR, EMPTY_ENTRY_HOUR]) {
     const file = expected.get(hour)!;
-    const before = (await readStats(daemon.mountpoint)).earlyEndReads;
+    const before = (await readStats(daemon.mountpoint)).earlyReads;
     t.equal(await shOk(`stat -c %s '${path(hour)}'`), `${file.length}\n`, `hour ${hour}: st_size`);
     t.equal(await shOk(`tail -n 5 '${path(hour)}' | base64 -w0`), lastLines(file, 5).toString('base64'));
     t.equal(await sha256Of(path(hour)), sha256(file));
-    t.equal((await readStats(daemon.mountpoint)).earlyEndReads, before, 'its size is not known early: no early read');
+    t.equal((await readStats(daemon.mountpoint)).earlyReads, before, 'its size is not known early: no early read');
   }
   t.equal(daemon.process.exitCode, null, 'the daemon is still running');
 });

@@ -252,6 +252,26 @@ t.test('an hour file holds one line per entry, and getattr gives its exact size'
   t.same(fake.queriesOf('entries'), []);
 });
 
+/** Inserts entries of yesterday's hour 14 of the app, spread over the hour; the bytes of its file. */
+function insertHour14(fake: FakeWarehouse, payloads: string[]): Buffer {
+  const minute = (n: number) => String(Math.floor((n * 60) / payloads.length)).padStart(2, '0');
+  fake.insert(
+    payloads.map((line, n) => text(app, `${YESTERDAY}T14:${minute(n)}:00.${String(n).padStart(6, '0')}Z`, line)),
+  );
+  return Buffer.from(payloads.map((line) => `${line.replace(/\n$/, '')}\n`).join(''));
+}
+
+/** Whether `promise` settles within 100 ms. */
+async function settlesSoon(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  void promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await sleep(100);
+  return settled;
+}
+
 t.test('a cold hour of plain text has its size, and its end, before its file is written', async (t) => {
   const { tree, fake, stats, settled } = await openStack(t);
   const payloads = Array.from({ length: 400 }, (_, n) =>
@@ -259,16 +279,7 @@ t.test('a cold hour of plain text has its size, and its end, before its file is 
       ? ['', 'ends in a newline\n', 'café \\x41 🎉', 'two\nlines'][n % 4]!
       : `line ${n} ${'z'.repeat(3_000 + n)}`,
   );
-  fake.insert(
-    payloads.map((line, n) =>
-      text(
-        app,
-        `${YESTERDAY}T14:${String(Math.floor(n / 7)).padStart(2, '0')}:00.${String(n).padStart(6, '0')}Z`,
-        line,
-      ),
-    ),
-  );
-  const expected = Buffer.from(payloads.map((line) => `${line.replace(/\n$/, '')}\n`).join(''));
+  const expected = insertHour14(fake, payloads);
   t.ok(expected.length > 1.1 * 2 ** 20, 'more than the end read early');
   // The first page of entries read from the kept result waits: the hour cannot be written.
   const gate = fake.hold({ reads: true });
@@ -280,21 +291,41 @@ t.test('a cold hour of plain text has its size, and its end, before its file is 
   const end = await soon(tree.read(handle, 4096, expected.length - 3000), 'a read near the end');
   t.same(end.data, expected.subarray(-3000), 'the last bytes, from the last entries');
   end.done();
-  t.equal(stats.earlyEndReads, 1);
+  t.equal(stats.earlyReads, 1);
   const start = tree.read(handle, 100, 0);
-  let startDone = false;
-  void start.then(() => (startDone = true));
-  await sleep(100);
-  t.notOk(startDone, 'a read from the start waits for the file');
+  t.notOk(await settlesSoon(start), 'a read from the start waits for the file');
   gate.open();
   const first = await soon(start, 'the start, once written');
   t.same(first.data, expected.subarray(0, 100));
   first.done();
   t.same(await readAll(tree, handle, 4096), expected, 'the whole file');
-  t.equal(stats.earlyEndReads, 1, 'once written, reads come from the file');
   await tree.release(handle);
   await settled();
   t.equal((await tree.getattr(path)).size, expected.length);
+});
+
+t.test('a cold hour of plain text is read as far as it is written, before the rest', async (t) => {
+  const { tree, fake, stats, settled } = await openStack(t, { pageRows: 40 });
+  const payloads = Array.from({ length: 800 }, (_, n) => `line ${n} ${'w'.repeat(3_000 + n)}`);
+  const expected = insertHour14(fake, payloads);
+  // Three pages of 40 entries of the hour are written, then the read stops.
+  const gate = fake.hold({ reads: true, afterPages: 3 });
+  const path = `${APP_DIR}/${YESTERDAY}/14.log`;
+  const handle = await soon(tree.open(path, false), 'open');
+  await soon(gate.reached(), 'three pages written');
+  const start = await soon(tree.read(handle, 8192, 100), 'a read of what is written');
+  t.same(start.data, expected.subarray(100, 8292), 'the bytes written so far');
+  start.done();
+  t.equal(stats.earlyReads, 1);
+  const middle = tree.read(handle, 8192, 700_000);
+  t.notOk(await settlesSoon(middle), 'a read past what is written, far from the end, waits');
+  gate.open();
+  const later = await soon(middle, 'the middle, once written');
+  t.same(later.data, expected.subarray(700_000, 708_192));
+  later.done();
+  t.same(await readAll(tree, handle, 65_536), expected, 'the whole file');
+  await tree.release(handle);
+  await settled();
 });
 
 t.test('reads of any range', async (t) => {

@@ -15,9 +15,9 @@ const COUNTERS: [name: string, help: string, total: Total][] = [
   ['bqlogfs_reads_total', 'read() calls answered', (stats) => stats.reads],
   ['bqlogfs_read_bytes_total', 'bytes returned by read()', (stats) => stats.bytesServed],
   [
-    'bqlogfs_early_end_reads_total',
-    'read() calls near the end of a cold hour answered from its last entries, before the hour was written',
-    (stats) => stats.earlyEndReads,
+    'bqlogfs_early_reads_total',
+    'read() calls of a cold hour answered before all of it was written',
+    (stats) => stats.earlyReads,
   ],
   ['bqlogfs_queries_total', 'BigQuery queries sent', (stats) => stats.queries],
   ['bqlogfs_bytes_billed_total', 'bytes BigQuery billed for the queries', (stats) => stats.bytesBilled],

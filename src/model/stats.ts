@@ -63,8 +63,8 @@ export class MountStats {
     /** read() calls answered, and their bytes. */
     reads: 0,
     bytesServed: 0,
-    /** Reads near an hour's end answered from its last entries before all of it was written (EarlyHour). */
-    earlyEndReads: 0,
+    /** Reads of a cold hour answered before all of it was written (EarlyHour). */
+    earlyReads: 0,
   };
   /** Errors returned to the kernel, by errno name. */
   private readonly errorCounts: Record<string, number> = {};
@@ -111,8 +111,8 @@ export class MountStats {
   get bytesServed(): number {
     return this.counts.bytesServed;
   }
-  get earlyEndReads(): number {
-    return this.counts.earlyEndReads;
+  get earlyReads(): number {
+    return this.counts.earlyReads;
   }
   get errors(): Readonly<Record<string, number>> {
     return this.errorCounts;
@@ -190,8 +190,8 @@ export class MountStats {
     for (const listener of this.listeners) listener.readDone?.(bytes, durationMs);
   }
 
-  earlyEndRead(): void {
-    this.counts.earlyEndReads++;
+  earlyRead(): void {
+    this.counts.earlyReads++;
   }
 
   errorReturned(errno: string): void {
@@ -199,13 +199,13 @@ export class MountStats {
   }
 
   toJSON(): Record<string, unknown> {
-    const { reads, bytesServed, earlyEndReads, ...beforeCache } = this.counts;
+    const { reads, bytesServed, earlyReads, ...beforeCache } = this.counts;
     return {
       ...beforeCache,
       cacheBytes: this.cacheBytes,
       reads,
       bytesServed,
-      earlyEndReads,
+      earlyReads,
       errors: this.errorCounts,
       failureReasons: this.failureCounts,
       ...(this.spendingOf && { spendingCap: this.spendingOf() }),

@@ -6,7 +6,8 @@ import type { DayName, TimeZoneModel } from '../model/time-model.js';
 import { deferred, type Deferred } from './deferred.js';
 import type { CachedHour, DayManifest, DiskCache } from './disk-cache.js';
 import { CHECKED_BLOCK_BYTES } from './hour-file-writers.js';
-import type { EarlyHour } from './early-hour.js';
+import { EarlyHour } from './early-hour.js';
+import { HourProgress } from './hour-progress.js';
 import type { HeldEntries } from './entry-order.js';
 
 /** An hour file as the store hands it out: what it holds and whether it can still change. */
@@ -41,6 +42,8 @@ export interface DayState {
   fetchDone?: Promise<void>;
   /** Hours being fetched that readers may read before their file is written, once their size is known. */
   early: Map<number, Deferred<EarlyHour>>;
+  /** Those hours once the running fetch has offered them; the writer tells them how far it is. */
+  announced: Map<number, EarlyHour>;
 }
 
 /** A day nothing is known of yet, starting at `startMs`. */
@@ -52,6 +55,7 @@ export function emptyDayState(startMs: number): DayState {
     fetching: false,
     lastFetchMs: -Infinity,
     early: new Map(),
+    announced: new Map(),
   };
 }
 
@@ -116,17 +120,40 @@ export function earlyHourOf(state: DayState, hour: number): Deferred<EarlyHour> 
   return found;
 }
 
+/** The hour's file, or its early hour if that comes first (offerEarlyHour). */
+export async function fileOrEarlyHour(
+  state: DayState,
+  hour: number,
+  file: Promise<HourFile | undefined>,
+): Promise<HourFile | EarlyHour | undefined> {
+  const early = earlyHourOf(state, hour);
+  let found: HourFile | EarlyHour | undefined;
+  try {
+    return (found = await Promise.race([file, early.promise]));
+  } finally {
+    if (!(found instanceof EarlyHour) && state.early.get(hour) === early) state.early.delete(hour);
+  }
+}
+
 /** Lets readers of a pending hour read it early, as `make` makes it, until its file is written. */
 export function offerEarlyHour(
   state: DayState,
   hour: number,
-  make: (file: Promise<HourFile | undefined>) => EarlyHour,
+  make: (parts: { file: Promise<HourFile | undefined>; progress: HourProgress }) => EarlyHour,
 ): void {
   const pending = state.pending.get(hour);
   if (!pending) return;
+  const early = make({ file: pending.promise, progress: new HourProgress() });
+  // The fetch read a new sweep (the first one's result could not be read): its rows may differ.
+  const before = state.announced.get(hour);
+  if (before) return before.supersede(early.size);
+  state.announced.set(hour, early);
   const waiting = earlyHourOf(state, hour);
-  waiting.resolve(make(pending.promise));
-  const forget = () => state.early.get(hour) === waiting && state.early.delete(hour);
+  waiting.resolve(early);
+  const forget = () => {
+    if (state.early.get(hour) === waiting) state.early.delete(hour);
+    if (state.announced.get(hour) === early) state.announced.delete(hour);
+  };
   pending.promise.then(forget, forget);
 }
 

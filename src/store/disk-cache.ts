@@ -11,7 +11,17 @@ import type { ContainerRef } from '../model/log-path.js';
 import { hourFileName } from '../model/log-path.js';
 import type { DayName } from '../model/time-model.js';
 import { PARTIAL_SUFFIX, TemporaryFiles, type ScratchFile, type TemporaryFile } from './temporary-files.js';
-import { appendingWriter, Checksum, newFileWriter, type HourFileWriter } from './hour-file-writers.js';
+import {
+  appendingWriter,
+  Checksum,
+  newFileWriter,
+  readerOf,
+  type HourFileWriter,
+  type HourReader,
+  type NewHourFile,
+} from './hour-file-writers.js';
+
+export type { HourReader, NewHourFile } from './hour-file-writers.js';
 
 export type { HourFileWriter } from './hour-file-writers.js';
 
@@ -37,12 +47,6 @@ export interface HourId {
 /** An hour file of the cache and how many of its bytes are whole. */
 export interface CachedHour extends HourId {
   size: number;
-}
-
-/** An hour file open for reading; its size may grow while it is open, never shrink. */
-export interface HourReader {
-  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
-  close(): Promise<void>;
 }
 
 /** A cache file on disk: its size and when it was last written. */
@@ -212,11 +216,7 @@ export class DiskCache {
 
   /** Opens the hour's file for reads at any position. */
   async openForReading(id: HourId): Promise<HourReader> {
-    const handle = await open(this.hourPath(id), 'r');
-    return {
-      read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position),
-      close: () => handle.close(),
-    };
+    return readerOf(await open(this.hourPath(id), 'r'));
   }
 
   /**
@@ -227,10 +227,7 @@ export class DiskCache {
     const handle = await open(this.hourPath(file), 'r');
     try {
       if ((await handle.stat()).size === file.size && (await checksumOf(handle, file.size)) === checksum) {
-        return {
-          read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position),
-          close: () => handle.close(),
-        };
+        return readerOf(handle);
       }
     } catch (error) {
       await handle.close();
@@ -252,12 +249,13 @@ export class DiskCache {
   }
 
   /** A new file for the hour, under a temporary name until `commit` renames it into place. */
-  async createHour(id: HourId): Promise<HourFileWriter> {
+  async createHour(id: HourId): Promise<NewHourFile> {
     const temp = await this.createTemp(id.ref, id.day, hourFileName(id.hour));
-    return newFileWriter(temp.handle, {
+    const writer = newFileWriter(temp.handle, {
       commit: () => rename(temp.path, this.hourPath(id)).finally(temp.settled),
       discard: () => rm(temp.path, { force: true }).finally(temp.settled),
     });
+    return Object.assign(writer, { openWritten: async () => readerOf(await open(temp.path, 'r')) });
   }
 
   /** Appends to the hour's existing file, whose first `size` bytes are whole; `abandon` cuts it back to them. */

@@ -1,14 +1,15 @@
 // A final hour whose size a sweep's index gave before its file is written (SizedHour). `stat` sees
-// the true size at once; a read near the end is answered from the hour's last entries, read on
-// their own from the kept result; any other read waits for the file, as before. So `tail` of a cold
-// hour prints once the query has run, not once all of the hour has been read.
+// the true size at once; a read of what is written of the file is answered from it, and a read
+// near the end from the hour's last entries, read on their own from the kept result; any other
+// read waits (early-hour-reader.ts). So `head` and `tail` of a cold hour print once the query has
+// run, not once all of the hour has been read.
 import type { Logger } from 'pino';
 import type { TextRow } from '../bigquery/log-warehouse.js';
 import type { ContainerRef } from '../model/log-path.js';
 import type { DayName } from '../model/time-model.js';
 import type { HourFile } from './day-state.js';
-import type { HourReader } from './disk-cache.js';
 import type { LineBody } from './entry-format.js';
+import type { HourProgress } from './hour-progress.js';
 import { LineBuffer } from './line-buffer.js';
 import type { SizedHour } from './sweeps.js';
 
@@ -26,6 +27,8 @@ export interface EarlyHourParts {
   lineOf: (row: TextRow) => LineBody;
   /** The hour's file, once written. */
   file: Promise<HourFile | undefined>;
+  /** How far its file is written. */
+  progress: HourProgress;
   log: Logger | undefined;
 }
 
@@ -37,6 +40,7 @@ export class EarlyHour {
   readonly size: number;
   readonly mtimeMs: number;
   readonly file: Promise<HourFile | undefined>;
+  readonly progress: HourProgress;
   /** The last bytes of the hour, at most TAIL_BYTES and one entry; undefined once they could not be read. */
   private tail: Promise<Buffer | undefined> | undefined;
 
@@ -47,6 +51,24 @@ export class EarlyHour {
     this.size = parts.sized.size;
     this.mtimeMs = parts.mtimeMs;
     this.file = parts.file;
+    this.progress = parts.progress;
+  }
+
+  /** The size given turned out wrong: every read of this early hour fails. */
+  broken = false;
+
+  /**
+   * The fetch read the hour from a new sweep (the first one's result could not be read), which gave
+   * `size`: the end is no longer read from the old one, and if the size changed, reads fail.
+   */
+  supersede(size: number): void {
+    this.tail = Promise.resolve(undefined);
+    if (size === this.size) return;
+    this.broken = true;
+    this.parts.log?.error(
+      { hour: this.hour, announced: this.size, size },
+      'a finished hour read again from a new query has another size; its readers get EIO and must open it again',
+    );
   }
 
   /** The bytes from `position` to the end, if it is near the end and they could be read; else undefined. */
@@ -91,49 +113,4 @@ export class EarlyHour {
     }
     return Buffer.concat(kept);
   }
-}
-
-/**
- * Reads an early hour: near the end from its last entries while the file is being written, and
- * everything else from the file once it is; `open` opens the file as the store hands it out.
- */
-export function earlyHourReader(
-  early: EarlyHour,
-  open: (file: HourFile) => Promise<HourReader>,
-  /** Told of each read answered from the last entries. */
-  readFromEnd: () => void,
-): HourReader {
-  let whole: Promise<HourReader | undefined> | undefined;
-  let written = false;
-  void early.file.then(
-    () => (written = true),
-    () => undefined,
-  );
-  const wholeFile = () =>
-    (whole ??= early.file.then(async (file) => {
-      if (!file) return undefined;
-      if (file.size !== early.size) {
-        throw new Error(`hour ${early.hour} was announced with ${early.size} bytes, but its file has ${file.size}`);
-      }
-      return open(file);
-    }));
-  return {
-    async read(buffer, offset, length, position) {
-      if (position >= early.size) return { bytesRead: 0 };
-      const tail = written ? undefined : await early.bytesFrom(position);
-      if (tail) {
-        readFromEnd();
-        return { bytesRead: tail.copy(buffer, offset, 0, Math.min(length, tail.length)) };
-      }
-      const reader = await wholeFile();
-      if (!reader) throw new Error(`hour ${early.hour} was announced, but has no entries`);
-      return reader.read(buffer, offset, length, position);
-    },
-    async close() {
-      const opened = whole?.catch(() => undefined);
-      // A file still being written is closed once it is there; the release does not wait for it.
-      if (written) await (await opened)?.close();
-      else void opened?.then((reader) => reader?.close());
-    },
-  };
 }

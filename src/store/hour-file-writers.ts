@@ -53,6 +53,21 @@ function hex(value: number): string {
   return value.toString(16).padStart(8, '0');
 }
 
+/** An hour file open for reading; its size may grow while it is open, never shrink. */
+export interface HourReader {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
+}
+
+export function readerOf(handle: FileHandle): HourReader {
+  return { read: (...args) => handle.read(...args), close: () => handle.close() };
+}
+
+/** A new hour file being written, which can be read as far as it is written. */
+export interface NewHourFile extends HourFileWriter {
+  openWritten(): Promise<HourReader>;
+}
+
 /** Writes one hour file. After `commit` or `abandon` it is closed and takes no more calls. */
 export interface HourFileWriter {
   /** Bytes in the file: what it had before and what was written since. */

@@ -14,7 +14,7 @@ import { planDayFetch, sealsHour, sweepNeeds, type DayFetchPlan } from './day-fe
 import {
   awaitHours,
   bytesOf,
-  earlyHourOf,
+  fileOrEarlyHour,
   offerEarlyHour,
   forgetHour,
   rejectPending,
@@ -27,9 +27,10 @@ import { recordManifest } from './day-manifests.js';
 import { dayKey, type DiskCache, type HourReader } from './disk-cache.js';
 import { lineBodyFormatter, linesAreTextAsIs, type LineBody } from './entry-format.js';
 import { HourVerification } from './hour-verification.js';
-import { HourWriter } from './hour-writer.js';
+import { HourWriter, type DayFetchTarget } from './hour-writer.js';
 import { RefreshPolicy } from './refresh-policy.js';
-import { EarlyHour, earlyHourReader } from './early-hour.js';
+import { EarlyHour } from './early-hour.js';
+import { earlyHourReader } from './early-hour-reader.js';
 import { FollowedContainers } from './followed-containers.js';
 import { SWEEP_RESULT_LIFETIME_MS, SWEEP_TOO_BIG, type HourStoreOptions } from './hour-store-options.js';
 import { Sweeps, SweepUnreadable, type SizedHour } from './sweeps.js';
@@ -119,10 +120,7 @@ export class HourStore {
     mayRefresh = true,
   ): Promise<HourFile | EarlyHour | undefined> {
     const state = await this.dayState(ref, day);
-    const early = earlyHourOf(state, hour);
-    const found = await Promise.race([this.hour(ref, day, hour, mayRefresh), early.promise]);
-    if (!(found instanceof EarlyHour) && state.early.get(hour) === early) state.early.delete(hour);
-    return found;
+    return fileOrEarlyHour(state, hour, this.hour(ref, day, hour, mayRefresh));
   }
 
   /** The hours with entries, when all of the day is final and in the cache; otherwise undefined. */
@@ -154,7 +152,7 @@ export class HourStore {
       return earlyHourReader(
         file,
         (written) => this.verification.open(written),
-        () => this.stats.earlyEndRead(),
+        () => this.stats.earlyRead(),
       );
     }
     return this.verification.open(file);
@@ -211,7 +209,7 @@ export class HourStore {
   private async runDayFetch(ref: ContainerRef, day: DayName, state: DayState, plan: DayFetchPlan): Promise<void> {
     const writer = new HourWriter(this.cache, this.zone, this.lineOf, { ref, day, state, plan });
     try {
-      const bytesBilled = await this.readDay(ref, day, plan, writer).catch(async (error: unknown) => {
+      const bytesBilled = await this.readDay(writer).catch(async (error: unknown) => {
         if (error instanceof QueryFailure && SWEEP_TOO_BIG.has(error.reason)) {
           await writer.abandon();
           return this.readDayAlone(ref, day, plan, writer);
@@ -224,7 +222,7 @@ export class HourStore {
           'the query job failed after it started; running it again',
         );
         await writer.abandon();
-        return this.readDay(ref, day, plan, writer);
+        return this.readDay(writer);
       });
       if (plan.refresh) {
         this.stats.refreshBilled(bytesBilled);
@@ -249,23 +247,23 @@ export class HourStore {
    * that every container of the scope, neighbouring local days and later refreshes share them.
    * Resolves to what the sweeps it started billed.
    */
-  private async readDay(ref: ContainerRef, day: DayName, plan: DayFetchPlan, writer: HourWriter): Promise<number> {
+  private async readDay(writer: HourWriter): Promise<number> {
+    const { ref, day, plan } = writer.target;
     const needs = sweepNeeds(plan, plan.refresh ? this.refreshScope(ref) : this.dayScope(ref), this.options);
     const first = this.zone.hourOfMicros(day, BigInt(plan.first.startMs) * 1000n) ?? -1;
     const planned = new Set(plan.hours);
     const reader = this.options.workloads?.over(this.sweeps) ?? this.sweeps;
-    const sized = (found: SizedHour) => this.announce(ref, day, plan, found);
+    const sized = (found: SizedHour) => this.announce(writer.target, found);
     const target = { ref, day, first, wanted: (hour: number) => planned.has(hour), ...(!plan.refresh && { sized }) };
     return (await reader.readContainerDay(target, needs, (rows) => writer.writePage(rows))).bytesBilled;
   }
 
   /** Hands out an hour of the plan that becomes final, as an EarlyHour, until its file is written. */
-  private announce(ref: ContainerRef, day: DayName, plan: DayFetchPlan, sized: SizedHour): void {
+  private announce({ ref, day, state, plan }: DayFetchTarget, sized: SizedHour): void {
     if (!sealsHour(plan, this.zone, day, sized.hour)) return;
     const mtimeMs = this.zone.hourRange(day, sized.hour)?.endMs ?? 0;
     const parts = { ref, day, mtimeMs, sized, lineOf: this.lineOf, log: this.options.log };
-    const make = (file: Promise<HourFile | undefined>) => new EarlyHour({ ...parts, file });
-    void this.dayState(ref, day).then((state) => offerEarlyHour(state, sized.hour, make));
+    offerEarlyHour(state, sized.hour, (more) => new EarlyHour({ ...parts, ...more }));
   }
 
   /** The container-day alone, for a namespace too big to sweep. */

@@ -21,6 +21,7 @@ import {
   type EntryPass,
 } from './entry-order.js';
 import type { LineBody } from './entry-format.js';
+import type { HourProgress } from './hour-progress.js';
 import { LineBuffer, type LineSink } from './line-buffer.js';
 
 /** The hour being written: where its lines go, and what it held before this fetch, if it grows. */
@@ -34,6 +35,8 @@ interface OpenHour {
   held?: { entries: HeldEntries; pass: EntryPass };
   /** Writes lines to `file`. */
   write: LineSink;
+  /** How far `file` is written, for readers of the hour before it is delivered (EarlyHour). */
+  progress?: HourProgress;
 }
 
 /** The pod of a workload directory's row (a `PodRow`); undefined for a pod's own row. */
@@ -64,7 +67,7 @@ export class HourWriter {
     private readonly zone: TimeZoneModel,
     /** The row's line without its newline. */
     private readonly lineOf: (row: TextRow) => LineBody,
-    private readonly target: DayFetchTarget,
+    readonly target: DayFetchTarget,
   ) {}
 
   /** Writes one page's rows to their hours' files; the page's lines are on disk when it resolves. */
@@ -126,6 +129,7 @@ export class HourWriter {
     this.duplicates.reset();
     this.lines.discard();
     current?.held?.pass.rollback();
+    current?.progress?.drop();
     await current?.file.abandon();
   }
 
@@ -153,7 +157,14 @@ export class HourWriter {
     const file = await this.cache.createHour({ ref, day, hour });
     const entries = new HeldEntries();
     const held = final ? undefined : { entries, pass: entries.pass() };
-    return { hour, final, file, ...(held && { held }), write: (bytes) => file.write(bytes) };
+    const progress = final ? state.announced.get(hour)?.progress : undefined;
+    if (!progress) return { hour, final, file, ...(held && { held }), write: (bytes) => file.write(bytes) };
+    progress.start(() => file.openWritten());
+    const write = async (bytes: Buffer) => {
+      await file.write(bytes);
+      progress.advance(file.size);
+    };
+    return { hour, final, file, write, progress };
   }
 
   private async finishHour(current: OpenHour): Promise<void> {

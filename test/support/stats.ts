@@ -21,7 +21,7 @@ export interface MountStatsFile {
   cacheBytes: number;
   reads: number;
   bytesServed: number;
-  earlyEndReads: number;
+  earlyReads: number;
   errors: Record<string, number>;
   failureReasons: Record<string, number>;
   recentQueries: RecentQuery[];
