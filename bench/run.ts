@@ -268,10 +268,15 @@ async function main(): Promise<void> {
 
   // First read from the disk cache: a fresh daemon over a filled cache, against bindfs over the file.
   const cacheDir = caches[0]!;
-  const cachedFile = async (hour: SizedHour) =>
-    (
-      await shOk(`find ${cacheDir} -path '*${hour.ref.namespace}*' -name '${String(HOUR).padStart(2, '0')}.log'`)
-    ).trim();
+  // A cold read can end before its hour's file is renamed into place (it is read as it is written).
+  const cachedFile = async (hour: SizedHour) => {
+    const find = `find ${cacheDir} -path '*${hour.ref.namespace}*' -name '${String(HOUR).padStart(2, '0')}.log'`;
+    for (let tries = 0; ; tries++) {
+      const found = (await shOk(find)).trim();
+      if (found || tries > 600) return found;
+      await sleep(100);
+    }
+  };
   const bigFile = await cachedFile(big);
   for (let run = 0; run < RUNS; run++) {
     const mountpoint = await tempDir('bench-mnt');

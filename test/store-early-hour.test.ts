@@ -69,24 +69,31 @@ t.test('a size the entries do not add up to is not trusted for the end', async (
   t.equal(await early.bytesFrom(10), undefined, 'all entries were read and their bytes differ: nothing early');
 });
 
-t.test('a new sweep of the same size stops the end being read from the old one', async (t) => {
-  const { early, lastReads } = earlyHourOf(PAYLOADS);
-  early.supersede(early.size);
-  t.equal(await early.bytesFrom(early.size - 10), undefined);
+t.test('a withdrawn early hour is read from its file only, and fails if the file has another size', async (t) => {
+  const { early, file, progress, lastReads } = earlyHourOf(PAYLOADS);
+  early.withdraw();
+  t.equal(await early.bytesFrom(early.size - 10), undefined, 'no end from the old sweep');
   t.same(lastReads, []);
-  t.notOk(early.broken);
-});
-
-t.test('a new sweep with another size fails every read of the early hour', async (t) => {
-  const { early } = earlyHourOf(PAYLOADS);
-  early.supersede(early.size + 5);
-  t.ok(early.broken);
   const reader = earlyHourReader(
     early,
     () => Promise.reject(new Error('not opened')),
     () => undefined,
   );
-  await t.rejects(reader.read(Buffer.alloc(10), 0, 10, 0), /size of hour 10 changed/);
+  progress.start(() => Promise.reject(new Error('the old writing is not read')));
+  progress.advance(early.size);
+  const read = reader.read(Buffer.alloc(10), 0, 10, 0);
+  const size = early.size + 5;
+  file.resolve({
+    ref: REF,
+    day: '2026-03-09',
+    hour: 10,
+    size,
+    mtimeMs: 0,
+    final: true,
+    fetchedAtMs: 0,
+    verified: true,
+  });
+  await t.rejects(read, /announced with \d+ bytes, but its file has \d+/);
 });
 
 t.test('what is written is read from the file being written; a release while waiting opens nothing', async (t) => {

@@ -143,10 +143,8 @@ export function offerEarlyHour(
 ): void {
   const pending = state.pending.get(hour);
   if (!pending) return;
+  if (state.announced.has(hour)) return;
   const early = make({ file: pending.promise, progress: new HourProgress() });
-  // The fetch read a new sweep (the first one's result could not be read): its rows may differ.
-  const before = state.announced.get(hour);
-  if (before) return before.supersede(early.size);
   state.announced.set(hour, early);
   const waiting = earlyHourOf(state, hour);
   waiting.resolve(early);
@@ -155,6 +153,18 @@ export function offerEarlyHour(
     if (state.announced.get(hour) === early) state.announced.delete(hour);
   };
   pending.promise.then(forget, forget);
+}
+
+/**
+ * The running fetch reads its rows again (a new sweep, or the day alone): the hours it announced are
+ * read from their files only, and a new sweep announces them anew to new readers.
+ */
+export function withdrawEarlyHours(state: DayState): void {
+  for (const [hour, early] of state.announced) {
+    early.withdraw();
+    state.early.delete(hour);
+  }
+  state.announced.clear();
 }
 
 /** Bytes of all the day's hour files. */

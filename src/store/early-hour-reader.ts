@@ -20,7 +20,12 @@ class WrittenPart {
       if (!reader) return undefined;
       this.opened = { writing: progress.writing, reader };
     }
-    const reader = await this.opened.reader;
+    const reader = await this.opened.reader.catch(() => {
+      // Renamed into place or removed a moment ago: the loop waits for the file, or the next writing.
+      this.opened = undefined;
+      return undefined;
+    });
+    if (!reader) return undefined;
     let done = 0;
     while (done < length) {
       const { bytesRead } = await reader.read(buffer, offset + done, length - done, position + done);
@@ -33,10 +38,7 @@ class WrittenPart {
   close(): void {
     const opened = this.opened;
     this.opened = undefined;
-    void opened?.reader.then(
-      (reader) => reader.close(),
-      () => undefined,
-    );
+    void opened?.reader.then((reader) => reader.close()).catch(() => undefined);
   }
 }
 
@@ -71,9 +73,8 @@ export function earlyHourReader(
       const wanted = Math.min(length, early.size - position);
       while (!settled) {
         if (closed) throw new Error('read after release');
-        if (early.broken) throw new Error(`the size of hour ${early.hour} changed while it was read`);
         const change = early.progress.changed();
-        if (early.progress.bytes >= position + wanted) {
+        if (!early.withdrawn && early.progress.bytes >= position + wanted) {
           const bytesRead = await written.read(buffer, offset, wanted, position);
           if (bytesRead !== undefined) {
             readEarly();

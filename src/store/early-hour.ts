@@ -41,6 +41,8 @@ export class EarlyHour {
   readonly mtimeMs: number;
   readonly file: Promise<HourFile | undefined>;
   readonly progress: HourProgress;
+  /** Read from its file only (withdraw). */
+  withdrawn = false;
   /** The last bytes of the hour, at most TAIL_BYTES and one entry; undefined once they could not be read. */
   private tail: Promise<Buffer | undefined> | undefined;
 
@@ -54,21 +56,13 @@ export class EarlyHour {
     this.progress = parts.progress;
   }
 
-  /** The size given turned out wrong: every read of this early hour fails. */
-  broken = false;
-
   /**
-   * The fetch read the hour from a new sweep (the first one's result could not be read), which gave
-   * `size`: the end is no longer read from the old one, and if the size changed, reads fail.
+   * The fetch reads the hour again (from a new sweep, or alone): its end is no longer read from the
+   * sweep it was announced by, and nothing but its file is read from now on.
    */
-  supersede(size: number): void {
+  withdraw(): void {
     this.tail = Promise.resolve(undefined);
-    if (size === this.size) return;
-    this.broken = true;
-    this.parts.log?.error(
-      { hour: this.hour, announced: this.size, size },
-      'a finished hour read again from a new query has another size; its readers get EIO and must open it again',
-    );
+    this.withdrawn = true;
   }
 
   /** The bytes from `position` to the end, if it is near the end and they could be read; else undefined. */

@@ -10,7 +10,7 @@ import type { ContainerRef } from '../model/log-path.js';
 import type { DayName, TimeZoneModel } from '../model/time-model.js';
 import { sealsHour, type DayFetchPlan } from './day-fetch-plan.js';
 import { recordManifest } from './day-manifests.js';
-import { deliverHour, type DayState, type HourFile } from './day-state.js';
+import { deliverHour, withdrawEarlyHours, type DayState, type HourFile } from './day-state.js';
 import type { DiskCache, HourFileWriter } from './disk-cache.js';
 import {
   DuplicateFilter,
@@ -130,6 +130,7 @@ export class HourWriter {
     this.lines.discard();
     current?.held?.pass.rollback();
     current?.progress?.drop();
+    withdrawEarlyHours(this.target.state);
     await current?.file.abandon();
   }
 
