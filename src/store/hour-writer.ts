@@ -55,6 +55,8 @@ export class HourWriter {
   private current: OpenHour | undefined;
   private rowsSeen = 0;
   private readonly duplicates = new DuplicateFilter();
+  /** Hours finished as soon as they had their announced size (see writePage). */
+  private readonly finishedEarly = new Set<number>();
   /** Lines of the open hour not yet written. */
   private readonly lines = new LineBuffer();
   /** The key of the row being written, written over for each row (readEntryKey). */
@@ -90,7 +92,16 @@ export class HourWriter {
       const writing = this.lines.add(line, current.write);
       if (writing) await writing;
     }
-    if (this.current) await this.lines.flush(this.current.write);
+    const current = this.current;
+    if (!current) return;
+    await this.lines.flush(current.write);
+    // An hour of announced size that has all its bytes is done: it is finished now, not when the
+    // next hour's first row comes, so that the cache has it once a reader has read it.
+    if (current.progress && current.file.size === this.target.state.announced.get(current.hour)?.size) {
+      await this.finishHour(current);
+      this.current = undefined;
+      this.finishedEarly.add(current.hour);
+    }
   }
 
   /** zone.hourOfMicros of the target's day, without a search for a row in the same span as the one before. */
@@ -127,6 +138,7 @@ export class HourWriter {
     const current = this.current;
     this.current = undefined;
     this.duplicates.reset();
+    this.finishedEarly.clear();
     this.lines.discard();
     current?.held?.pass.rollback();
     current?.progress?.drop();
@@ -146,6 +158,9 @@ export class HourWriter {
 
   private async startHour(hour: number): Promise<OpenHour> {
     const { ref, day, state, plan } = this.target;
+    if (this.finishedEarly.has(hour)) {
+      throw new Error(`hour ${hour} has more entries than its announced size counted: the query's count is wrong`);
+    }
     const final = sealsHour(plan, this.zone, day, hour);
     const live = state.files.get(hour);
     if (!final && live?.held && !live.final) {
