@@ -138,7 +138,8 @@ async function soakRound(round: number, queue: string[], findings: Findings): Pr
   await soakDaemon(round, mountArgs, mountpoint, queue, findings, () => cacheProblems(cacheDir, environment.files));
   if (live) return;
   // The cache of finished hours is damaged on disk, and a new daemon reads the same paths from it. A
-  // damaged file is caught when it is read, so only the files read must be whole and true afterwards.
+  // damaged file is caught when it is read, so only the files read must be whole and true afterwards,
+  // or no longer vouched for by their manifest (see cacheProblems).
   figures.damagedFiles += await damageCache(cacheDir, seeded(SEED + round));
   await soakDaemon(round, mountArgs, mountpoint, [...rereads], findings, () =>
     cacheProblems(cacheDir, environment.files, new Set(rereads)),
