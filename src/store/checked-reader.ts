@@ -8,7 +8,7 @@ import { Buffer } from 'node:buffer';
 import { crc32 } from 'node:zlib';
 import type { HourFile } from './day-state.js';
 import type { HourReader } from './disk-cache.js';
-import { CHECKED_BLOCK_BYTES } from './hour-file-writers.js';
+import { CHECKED_BLOCK_BYTES, readFully } from './hour-file-writers.js';
 
 interface HeldBlock {
   buffer: Buffer;
@@ -95,12 +95,7 @@ export class CheckedReader implements HourReader {
   private async readChecked(index: number, buffer: Buffer): Promise<Buffer | undefined> {
     const start = index * CHECKED_BLOCK_BYTES;
     const size = Math.min(CHECKED_BLOCK_BYTES, this.file.size - start);
-    let filled = 0;
-    while (filled < size) {
-      const { bytesRead } = await this.source.read(buffer, filled, size - filled, start + filled);
-      if (bytesRead === 0) return undefined;
-      filled += bytesRead;
-    }
+    if ((await readFully(this.source, buffer, 0, size, start)) < size) return undefined;
     const bytes = buffer.subarray(0, size);
     const expected = Number.parseInt((this.file.blockChecksums ?? '').slice(index * 8, index * 8 + 8), 16);
     if (crc32(bytes) !== expected) return undefined;

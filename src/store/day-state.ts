@@ -114,7 +114,7 @@ export function manifestOf(state: DayState): DayManifest {
 }
 
 /** What a reader of `hour` awaits to read it before its file is written; it may never come. */
-export function earlyHourOf(state: DayState, hour: number): Deferred<EarlyHour> {
+function earlyHourOf(state: DayState, hour: number): Deferred<EarlyHour> {
   let found = state.early.get(hour);
   if (!found) state.early.set(hour, (found = deferred()));
   return found;

@@ -2,7 +2,7 @@
 // file being written, the end from the hour's last entries, and anything else once it is there.
 import type { HourFile } from './day-state.js';
 import type { EarlyHour } from './early-hour.js';
-import type { HourReader } from './hour-file-writers.js';
+import { readFully, type HourReader } from './hour-file-writers.js';
 import type { HourProgress } from './hour-progress.js';
 
 /** Reads from the file being written, opened once per writing of it. */
@@ -26,13 +26,10 @@ class WrittenPart {
       return undefined;
     });
     if (!reader) return undefined;
-    let done = 0;
-    while (done < length) {
-      const { bytesRead } = await reader.read(buffer, offset + done, length - done, position + done);
-      if (bytesRead === 0) throw new Error('the hour file being written is shorter than its writer says');
-      done += bytesRead;
+    if ((await readFully(reader, buffer, offset, length, position)) < length) {
+      throw new Error('the hour file being written is shorter than its writer says');
     }
-    return done;
+    return length;
   }
 
   close(): void {

@@ -33,7 +33,6 @@ export interface EarlyHourParts {
 }
 
 export class EarlyHour {
-  readonly early = true;
   readonly ref: ContainerRef;
   readonly day: DayName;
   readonly hour: number;

@@ -59,6 +59,23 @@ export interface HourReader {
   close(): Promise<void>;
 }
 
+/** Reads `length` bytes at `position` into `buffer` at `offset`, fewer only at the end of the file. */
+export async function readFully(
+  reader: HourReader,
+  buffer: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+): Promise<number> {
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await reader.read(buffer, offset + filled, length - filled, position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled;
+}
+
 export function readerOf(handle: FileHandle): HourReader {
   return { read: (...args) => handle.read(...args), close: () => handle.close() };
 }
