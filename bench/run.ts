@@ -5,7 +5,7 @@
 //   npm run bench -- --hour-mib 256 # quicker
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
@@ -29,6 +29,7 @@ import {
 } from './data.js';
 import { Report } from './report.js';
 import { timed, peakRssMiB } from './measure.js';
+import { measureWarm } from './warm-sides.js';
 
 /** What a request to BigQuery costs in round trip from a machine outside Google's network. */
 const LATENCY_MS = 150;
@@ -309,32 +310,16 @@ async function main(): Promise<void> {
   let daemon = await startDaemon([...args, '--cache-dir', cacheDir], mountpoint);
   for (const hour of hours) {
     await shOk(`cat ${hourPath(hour)} > /dev/null`, mountpoint);
-    const file = hour === big ? bigFile : await cachedFile(hour);
-    const size = (await stat(file)).size;
-    const repeat = Math.max(1, Math.round(2 ** 28 / size));
-    const loop = (path: string) => `for i in $(seq ${repeat}); do cat ${path} > /dev/null; done`;
-    // The same file through a C passthrough FUSE file system that keeps the kernel's page cache
-    // across opens, as the mount does: what FUSE itself costs on this kernel, whoever serves it.
-    const bindMount = await tempDir('bench-bindfs');
-    await shOk(`bindfs -o kernel_cache ${resolve(file, '..')} ${bindMount}`);
-    const bound = join(bindMount, basename(file));
-    // The fetch's cache files are flushed first: their writeback slowed both sides' first samples by up to 3×.
-    await shOk(`sync; ${loop(hourPath(hour))}; ${loop(file)}; ${loop(bound)}`, mountpoint);
+    const cached = hour === big ? bigFile : await cachedFile(hour);
+    const size = (await stat(cached)).size;
     const key = `warm ${mib(size)}`;
-    const sides = [
-      async () => report.sample(key, 'mount', await timed(() => shOk(loop(hourPath(hour)), mountpoint))),
-      async () => report.sample(key, 'plain file', await timed(() => shOk(loop(file)))),
-      async () => report.sample(key, 'bindfs', await timed(() => shOk(loop(bound)))),
-    ];
-    try {
-      for (let run = 0; run < WARM_RUNS; run++) {
-        // Each side goes first in turn, so none always follows another's cache misses.
-        for (let side = 0; side < sides.length; side++) await sides[(run + side) % sides.length]!();
-      }
-    } finally {
-      await shOk(`fusermount -u ${bindMount}`);
-      await removeDir(bindMount);
-    }
+    const { repeat } = await measureWarm({
+      mountpoint,
+      hourPath: hourPath(hour),
+      cachedFile: cached,
+      runs: WARM_RUNS,
+      sample: (side, ms) => report.sample(key, side, ms),
+    });
     report.ratio(
       `Warm re-read of a finished ${mib(size)} hour (${repeat}× per sample)`,
       'the same bytes in a plain local file',

@@ -210,6 +210,7 @@ export class LogTree {
 
   async closeAll(): Promise<void> {
     await Promise.all([...this.openFiles.keys()].map((handle) => this.release(handle)));
+    await this.hours.closeIdleReaders();
   }
 
   /** The path's meaning, or undefined for no such file, including namespaces this mount hides. */

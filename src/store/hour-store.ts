@@ -158,6 +158,11 @@ export class HourStore {
     return this.verification.open(file);
   }
 
+  /** Closes the cached files kept open for the next reader (the mount is stopping). */
+  closeIdleReaders(): Promise<void> {
+    return this.verification.closeIdle();
+  }
+
   /** A file `hour` handed out, checked as `openForReading` does, to be read whole from the cache. */
   checked(file: HourFile): Promise<HourFile> {
     return this.verification.check(file);

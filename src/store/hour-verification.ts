@@ -2,16 +2,19 @@
 // the checksums recorded when they were written before any byte of them is handed out: block by
 // block as they are read (checked-reader.ts), or, for a manifest without block checksums, whole on
 // their first open. A damaged file is removed and its hour fetched again. A file checked once, or
-// written by this process, is read with no check at all.
+// written by this process, is read with no check at all, and a final one through a descriptor its
+// readers share (shared-readers.ts).
 import type { Logger } from 'pino';
 import { hourFileName } from '../model/log-path.js';
 import { CheckedReader } from './checked-reader.js';
 import type { HourFile } from './day-state.js';
 import { dayKey, type DiskCache, type HourReader } from './disk-cache.js';
+import { SharedReaders } from './shared-readers.js';
 
 export class HourVerification {
   /** The refetch of each file found damaged, shared by every reader that found it. */
   private readonly replacements = new WeakMap<HourFile, Promise<HourFile | undefined>>();
+  private readonly shared = new SharedReaders<HourFile>();
 
   constructor(
     private readonly cache: DiskCache,
@@ -22,6 +25,7 @@ export class HourVerification {
 
   /** Opens the file for reading; the returned reader is of a file whose bytes match its checksum. */
   async open(file: HourFile): Promise<HourReader> {
+    if (file.verified && file.final) return this.shared.open(file, () => this.cache.openForReading(file));
     if (file.verified) return this.cache.openForReading(file);
     if (file.blockChecksums !== undefined) {
       const reopen = async () => {
@@ -36,6 +40,11 @@ export class HourVerification {
     const reader = await this.openChecked(file);
     if (reader) return reader;
     return this.cache.openForReading(await this.replace(file));
+  }
+
+  /** Closes the descriptors kept open for readers to come. */
+  closeIdle(): Promise<void> {
+    return this.shared.closeIdle();
   }
 
   /** The file when its bytes match its checksum, else the hour fetched again. */
