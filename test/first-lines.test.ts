@@ -91,12 +91,22 @@ function emptyEntryHour(): LogEntry[] {
   return entries;
 }
 
-/** The hour file the entries make, computed from them alone (docs/semantics.md, "File contents"). */
-function expectedFile(entries: LogEntry[]): Buffer {
-  const micros = (entry: LogEntry) => {
-    const [seconds = '', fraction = ''] = entry.timestamp.slice(0, -1).split('.');
-    return BigInt(Date.parse(`${seconds}Z`)) * 1000n + BigInt(fraction.padEnd(6, '0'));
-  };
+function micros(entry: LogEntry): bigint {
+  const [seconds = '', fraction = ''] = entry.timestamp.slice(0, -1).split('.');
+  return BigInt(Date.parse(`${seconds}Z`)) * 1000n + BigInt(fraction.padEnd(6, '0'));
+}
+
+/** The entry's time as `--timestamps --tz Asia/Tokyo` writes it: Tokyo is 9 hours ahead of UTC all year. */
+function tokyoTimestamp(entry: LogEntry): string {
+  const local = new Date(Number(micros(entry) / 1000n) + 9 * HOUR_MS).toISOString().slice(0, 19);
+  return `${local}.${String(micros(entry) % 1_000_000n).padStart(6, '0')}+09:00 `;
+}
+
+/**
+ * The hour file the entries make, computed from them alone (docs/semantics.md, "File contents"),
+ * each line after `prefix` of its entry.
+ */
+function expectedFile(entries: LogEntry[], prefix: (entry: LogEntry) => string = () => ''): Buffer {
   const bytes = (text: string) => Buffer.from(text);
   const sorted = [...entries].sort(
     (a, b) =>
@@ -111,7 +121,7 @@ function expectedFile(entries: LogEntry[]): Buffer {
     previous = entry;
     if (delivered) continue;
     const text = entry.textPayload ?? '';
-    lines.push(Buffer.from(`${text.endsWith('\n') ? text.slice(0, -1) : text}\n`));
+    lines.push(Buffer.from(`${prefix(entry)}${text.endsWith('\n') ? text.slice(0, -1) : text}\n`));
   }
   return Buffer.concat(lines);
 }
@@ -188,5 +198,29 @@ t.test('tail of a cold hour reads its end before the rest, and every tool sees t
     t.equal(await sha256Of(path(hour)), sha256(file));
     t.equal((await readStats(daemon.mountpoint)).earlyReads, before, 'its size is not known early: no early read');
   }
+  t.equal(daemon.process.exitCode, null, 'the daemon is still running');
+});
+
+t.test('with --timestamps, the end of a cold hour comes first too', async (t) => {
+  const entries = bigHour();
+  const { emulator } = await serverWith(t, PROJECT, DATASET, DAY, entries);
+  const { daemon } = await mountTemp(t, [
+    ...serverArgs(emulator, PROJECT, DATASET),
+    '--timestamps',
+    '--tz',
+    'Asia/Tokyo',
+  ]);
+  // Hour 10 UTC is hour 19 in Tokyo, on the same day.
+  const path = join(daemon.mountpoint, REF.namespace, REF.pod, REF.container, DAY, `${BIG_HOUR + 9}.log`);
+  const file = expectedFile(entries, tokyoTimestamp);
+  emulator.faults.set({
+    seed: 7,
+    latencyMs: 1_000,
+    rules: [{ endpoint: 'storage.readRows', kind: 'streamEnd', afterBatches: 1 }],
+  });
+  t.equal(await shOk(`tail -n 20 '${path}' | base64 -w0`), lastLines(file, 20).toString('base64'));
+  t.ok((await readStats(daemon.mountpoint)).earlyReads > 0, 'tail was answered from the hour’s last entries');
+  t.equal(await shOk(`stat -c %s '${path}'`), `${file.length}\n`, 'st_size counts each line’s timestamp');
+  t.equal(await sha256Of(path), sha256(file), 'cat gives the same file');
   t.equal(daemon.process.exitCode, null, 'the daemon is still running');
 });

@@ -74,6 +74,20 @@ export function linesAreTextAsIs(options: OutputOptions): boolean {
   return options.format === 'text' && !options.timestamps;
 }
 
+/**
+ * The bytes every text line has before its payload, when each line is a text payload as entryLine
+ * makes it behind a prefix of one length: none for plain lines, the timestamp and a space with
+ * `timestamps`. An RFC 3339 timestamp with microseconds has one length in a zone (`…Z` in UTC,
+ * `…±HH:MM` elsewhere, whatever the offset). Undefined for `--format json`, whose lines SQL cannot count.
+ */
+export function linePrefixBytes(
+  options: OutputOptions,
+  timestampOf: (micros: bigint) => string = microsToRfc3339,
+): number | undefined {
+  if (options.format !== 'text') return undefined;
+  return options.timestamps ? Buffer.byteLength(timestampOf(0n)) + 1 : 0;
+}
+
 /** The row with its values as strings, as lineFormatter takes it. */
 function withStrings(row: TextPodRow): PodRow {
   let bytes = false;

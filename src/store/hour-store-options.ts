@@ -3,9 +3,9 @@ import type { Logger } from 'pino';
 import type { SweepScope } from '../bigquery/query-builder.js';
 import type { ContainerRef } from '../model/log-path.js';
 import type { TimeZoneModel } from '../model/time-model.js';
-import type { OutputOptions } from './entry-format.js';
+import { linePrefixBytes, linesAreTextAsIs, type OutputOptions } from './entry-format.js';
 import type { RefreshBudget } from './refresh-budget.js';
-import type { Sweeps } from './sweeps.js';
+import type { SweepOptions, Sweeps } from './sweeps.js';
 
 export interface HourStoreOptions {
   /** Grace period after an hour's end before it counts as finished (sink latency). */
@@ -33,3 +33,15 @@ export interface HourStoreOptions {
 export const SWEEP_RESULT_LIFETIME_MS = 12 * 3_600_000;
 /** Failures that say a sweep is too big for BigQuery to sort or return; the day is then read alone. */
 export const SWEEP_TOO_BIG = new Set(['responseTooLarge', 'resourcesExceeded']);
+
+/** How the store's sweeps read rows for its output options; `stamp` writes `--timestamps`' times. */
+export function sweepOptionsOf(options: HourStoreOptions, stamp: (micros: bigint) => string): SweepOptions {
+  return {
+    zone: options.zone,
+    now: options.now,
+    fullEntries: options.output.format === 'json',
+    textAsBytes: linesAreTextAsIs(options.output),
+    linePrefixBytes: linePrefixBytes(options.output, stamp),
+    resultLifetimeMs: SWEEP_RESULT_LIFETIME_MS,
+  };
+}

@@ -25,14 +25,14 @@ import {
 } from './day-state.js';
 import { recordManifest } from './day-manifests.js';
 import { dayKey, type DiskCache, type HourReader } from './disk-cache.js';
-import { lineBodyFormatter, linesAreTextAsIs, type LineBody } from './entry-format.js';
+import { lineBodyFormatter, type LineBody } from './entry-format.js';
 import { HourVerification } from './hour-verification.js';
 import { HourWriter, type DayFetchTarget } from './hour-writer.js';
 import { RefreshPolicy } from './refresh-policy.js';
 import { EarlyHour } from './early-hour.js';
 import { earlyHourReader } from './early-hour-reader.js';
 import { FollowedContainers } from './followed-containers.js';
-import { SWEEP_RESULT_LIFETIME_MS, SWEEP_TOO_BIG, type HourStoreOptions } from './hour-store-options.js';
+import { sweepOptionsOf, SWEEP_TOO_BIG, type HourStoreOptions } from './hour-store-options.js';
 import { Sweeps, SweepUnreadable, type SizedHour } from './sweeps.js';
 
 export { SWEEP_TOO_BIG, type HourStoreOptions } from './hour-store-options.js';
@@ -59,13 +59,7 @@ export class HourStore {
     const stamp = (micros: bigint) => this.zone.rfc3339(micros);
     this.lineOf = lineBodyFormatter(options.output, source.schema?.sortJsonKeys ?? false, stamp);
     this.refreshPolicy = new RefreshPolicy(options.refreshMs, options.refreshBudget);
-    this.sweeps = new Sweeps(warehouse, source, {
-      zone: options.zone,
-      now: options.now,
-      fullEntries: options.output.format === 'json',
-      textAsBytes: linesAreTextAsIs(options.output),
-      resultLifetimeMs: SWEEP_RESULT_LIFETIME_MS,
-    });
+    this.sweeps = new Sweeps(warehouse, source, sweepOptionsOf(options, stamp));
     this.verification = new HourVerification(cache, (damaged) => this.fetchAgain(damaged), options.log);
   }
 

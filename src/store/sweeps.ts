@@ -23,6 +23,11 @@ export interface SweepOptions {
   resultLifetimeMs: number;
   /** Text payloads may be delivered as their UTF-8 bytes (Utf8Text), for lines that are the payload as is. */
   textAsBytes?: boolean;
+  /**
+   * The bytes each line has before its text payload (entry-format.ts, linePrefixBytes), so that an
+   * hour's size is its index's lineBytes plus this for each entry; undefined when lines cannot be counted.
+   */
+  linePrefixBytes?: number;
 }
 
 /** What a container-day read needs of a sweep. */
@@ -122,11 +127,12 @@ export class SweepUnreadable extends Error {
 }
 
 /**
- * The hours whose size the index gives: those of text lines as they are, each read from one sweep
- * (an hour of a zone a half hour off UTC may span two).
+ * The hours whose size the index gives: those of text lines (each a payload behind a prefix of one
+ * length), each read from one sweep (an hour of a zone a half hour off UTC may span two).
  */
 function sizedHours(
   opened: { result: QueryResult; hours: HourRows[] }[],
+  linePrefixBytes: number,
   readTo: (
     to: (rows: TextRow[]) => Promise<void>,
   ) => (rows: Pick<HourRows, 'start' | 'count'>, result: QueryResult) => Promise<void>,
@@ -137,14 +143,14 @@ function sizedHours(
   }
   const sized: SizedHour[] = [];
   for (const [hour, [only, ...more]] of parts) {
-    const size = only?.rows.lineBytes;
-    if (!only || more.length > 0 || size === undefined) continue;
+    const lineBytes = only?.rows.lineBytes;
+    if (!only || more.length > 0 || lineBytes === undefined) continue;
     const { result, rows } = only;
     const readLast = (count: number, deliver: (rows: TextRow[]) => Promise<void>) => {
       const last = Math.min(count, rows.count);
       return readTo(deliver)({ start: rows.start + rows.count - last, count: last }, result);
     };
-    sized.push({ hour, size, entries: rows.count, readLast });
+    sized.push({ hour, size: lineBytes + rows.count * linePrefixBytes, entries: rows.count, readLast });
   }
   return sized;
 }
@@ -187,8 +193,9 @@ export class Sweeps {
           : result.readRows(start, count, strip);
       };
     const read = readTo(deliver);
-    if (target.sized && this.options.textAsBytes) {
-      for (const sized of sizedHours(opened, readTo)) target.sized(sized);
+    const { linePrefixBytes } = this.options;
+    if (target.sized && linePrefixBytes !== undefined) {
+      for (const sized of sizedHours(opened, linePrefixBytes, readTo)) target.sized(sized);
     }
     try {
       for (const { result, hours } of opened) {
