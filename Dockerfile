@@ -10,7 +10,8 @@
 
 # The production node_modules, with fuse-native patched (patches/README.md) and compiled here on every
 # architecture against the system's libfuse 2 headers: the build fails unless the binding answers
-# interrupts, so a process killed while it waits for BigQuery is let go at once in the image too.
+# interrupts and sets attribute timeouts per file, so a process killed while it waits for BigQuery is
+# let go at once, and the kernel keeps finished hours' attributes, in the image too.
 # fuse-native's helper package fuse-shared-library-linux carries an x86-64 libfuse.so to link with; on
 # any other architecture (arm64) that is pointed at the system's library (libfuse-dev) first. The
 # binding then needs libfuse.so.2, as the prebuilt one does.

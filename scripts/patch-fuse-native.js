@@ -1,11 +1,12 @@
-// Applies patches/fuse-native-interrupt.patch to the installed fuse-native and builds its binding, so
-// that a process killed while it waits on the mount for BigQuery is let go at once (patches/README.md).
+// Applies patches/fuse-native.patch to the installed fuse-native and builds its binding, so that a
+// process killed while it waits on the mount for BigQuery is let go at once, and the kernel keeps a
+// finished hour's attributes (patches/README.md).
 // Run as the package's postinstall (by `npm install` of the package, and by `npm ci` in a checkout),
 // by scripts/setup.sh, and by the Dockerfile.
 //
 // It never fails an install: when the patch does not apply or the build fails (no python3, make, g++
 // or Node headers), the prebuilt binding stays, with which everything works except that a killed
-// reader waits for its query, and one warning says so. A second run, with the patched binding
+// reader waits for its query and the kernel keeps no attributes, and one warning says so. A second run, with the patched binding
 // built, only checks it (well under a second).
 //
 //   node scripts/patch-fuse-native.js [--require] [<fuse-native directory>]
@@ -19,7 +20,7 @@ import process from 'node:process';
 import { applyPatch } from './apply-patch.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const PATCH = join(ROOT, 'patches', 'fuse-native-interrupt.patch');
+const PATCH = join(ROOT, 'patches', 'fuse-native.patch');
 const BUILD_TIMEOUT_MS = 10 * 60_000;
 
 const args = process.argv.slice(2);
@@ -34,11 +35,12 @@ function fuseNativeDirectory() {
   return dirname(require.resolve('fuse-native/package.json'));
 }
 
-/** Whether the binding fuse-native loads (its own node-gyp-build) exports the patch's marker, in a fresh process. */
+/** Whether the binding fuse-native loads (its own node-gyp-build) exports the patch's markers, in a fresh process. */
 function hasPatchedBinding(directory) {
   const check = `const dir = process.argv[1];
     const load = require(require.resolve('node-gyp-build', { paths: [dir] }));
-    process.exit(load(dir).fuse_native_interrupts === 1 ? 0 : 1)`;
+    const binding = load(dir);
+    process.exit(binding.fuse_native_interrupts === 1 && binding.fuse_native_attr_timeouts === 1 ? 0 : 1)`;
   return spawnSync(process.execPath, ['-e', check, directory], { stdio: 'ignore' }).status === 0;
 }
 
@@ -76,7 +78,7 @@ function nodeDirArgs() {
 
 function build(directory) {
   const log = join(directory, 'build.log');
-  process.stderr.write('bqlogfs: building fuse-native with patches/fuse-native-interrupt.patch…\n');
+  process.stderr.write('bqlogfs: building fuse-native with patches/fuse-native.patch…\n');
   const built = spawnSync(process.execPath, [nodeGyp(), 'rebuild', '--loglevel=error', ...nodeDirArgs()], {
     cwd: directory,
     encoding: 'utf8',
@@ -99,7 +101,8 @@ function main() {
     const why = error instanceof Unpatched ? error.message : `the patch did not apply: ${error.message}`;
     process.stderr.write(
       `bqlogfs: warning: fuse-native keeps its prebuilt binding: ${why}. Everything works, but a process` +
-        ' killed while it waits on the mount for BigQuery stays until its query ends (patches/README.md).\n',
+        ' killed while it waits on the mount for BigQuery stays until its query ends, and rereading a' +
+        ' cached hour asks the daemon for its attributes at every open (patches/README.md).\n',
     );
     if (required) process.exitCode = 1;
   }

@@ -38,6 +38,21 @@ function isPartialHour(path: string): boolean {
   return /^\.\d\d\.log\..*\.partial$/.test(basename(path));
 }
 
+/** The hours a container-day's manifest in the cache records, with their sizes; none before it is written. */
+async function recordedHours(cacheDir: string): Promise<Record<string, number>> {
+  const path = (await cacheFiles(cacheDir)).find((file) => basename(file) === 'manifest.json');
+  if (path === undefined) return {};
+  return (JSON.parse(await readFile(join(cacheDir, path), 'utf8')) as { hours: Record<string, number> }).hours;
+}
+
+/**
+ * Waits until the manifest records `hour`: a read can reach an hour's end (from the file being
+ * written) a moment before the hour is recorded.
+ */
+async function untilRecorded(cacheDir: string, hour: string): Promise<void> {
+  await waitFor(`hour ${hour} in the manifest`, async () => (await recordedHours(cacheDir))[hour] !== undefined);
+}
+
 /** `<key>/<ns>/<pod>/<container>/<day>/<HH>.log` → `<ns>/<pod>/<container>/<day>/<HH>.log`. */
 function logicalPath(cachePath: string): string {
   return cachePath.split(sep).slice(1).join('/');
@@ -82,6 +97,7 @@ t.test('kill -9 in the middle of a fetch, then mount again with the same cache',
   environment.emulator.faults.set({ rules: [{ endpoint: 'jobs.getQueryResults', kind: 'latency', ms: 1_500 }] });
   const requested = `${day}/12.log`;
   t.same(await readAndCompare(join(mountpoint, requested), files.get(requested)), { kind: 'exact' }, 'requested hour');
+  await untilRecorded(cacheDir, '12');
   const lastHour = `${day}/23.log`;
   const blocked = boundedRead(join(mountpoint, lastHour), files.get(lastHour), 10_000);
   // The first page ends inside an hour, whose lines wait in a temporary file for the next page.
@@ -148,13 +164,10 @@ t.test('kill -9 in the middle of a fetch, then mount again with the same cache',
   // An hour can be read to its end (from the file being written) a moment before it is in the
   // manifest; the day's fetch ends after its last hour is recorded.
   const findManifest = async () => (await cacheFiles(cacheDir)).find((path) => basename(path) === 'manifest.json');
-  const recordedHours = async () => {
-    const path = await findManifest();
-    if (path === undefined) return 0;
-    const { hours } = JSON.parse(await readFile(join(cacheDir, path), 'utf8')) as { hours: Record<string, number> };
-    return Object.keys(hours).length;
-  };
-  await waitFor('every hour in the manifest', async () => (await recordedHours()) === bulkHours(environment).length);
+  await waitFor(
+    'every hour in the manifest',
+    async () => Object.keys(await recordedHours(cacheDir)).length === bulkHours(environment).length,
+  );
   const manifestPath = (await findManifest()) ?? '';
   // Read for the first time now, so the kernel has no stale attributes of it.
   const sweeps = recentQueries(await readStats(mountpoint), 'sweep').filter((query) =>
@@ -195,6 +208,7 @@ t.test('SIGTERM while a fetch goes on in the background leaves no temporary file
   environment.emulator.faults.set({ rules: [{ endpoint: 'jobs.getQueryResults', kind: 'latency', ms: 1_000 }] });
   const requested = `${bulkDayDir(environment)}/12.log`;
   t.same(await readAndCompare(join(daemon.mountpoint, requested), files.get(requested)), { kind: 'exact' });
+  await untilRecorded(cacheDir, '12');
   // The rest of the day is still being fetched, page by page, into a temporary file.
   await waitFor('a temporary file of the background fetch', async () =>
     (await cacheFiles(cacheDir)).some(isPartialHour),

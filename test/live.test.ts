@@ -28,6 +28,8 @@ interface LiveSetup {
   expected(upTo: number): string;
   /** The live hour's path, relative to the mountpoint. */
   file: string;
+  /** Inserts `count` entries in the hour three hours before, finished; resolves to its path and its lines. */
+  insertFinished(count: number): Promise<{ file: string; text: string }>;
 }
 
 async function liveSetup(t: Test): Promise<LiveSetup> {
@@ -58,7 +60,20 @@ async function liveSetup(t: Test): Promise<LiveSetup> {
     await insertEntries(client, DATASET, 'partitioned', entries);
   };
   const expected = (upTo: number) => Array.from({ length: upTo }, (_, n) => `live line ${n}\n`).join('');
-  return { emulator, clockOffsetS, insert, expected, file };
+  const insertFinished = async (count: number) => {
+    const start = new Date(hourStart - 3 * HOUR_MS).toISOString();
+    const entries = Array.from({ length: count }, (_, n) => ({
+      ...REF,
+      stream: 'stdout' as const,
+      timestamp: `${start.slice(0, 17)}${String(n % 60).padStart(2, '0')}.${String(n).padStart(6, '0')}Z`,
+      insertId: `done-${n}`,
+      textPayload: `finished line ${n}`,
+    }));
+    await insertEntries(client, DATASET, 'partitioned', entries);
+    const path = `${REF.namespace}/${REF.pod}/${REF.container}/${start.slice(0, 10)}/${start.slice(11, 13)}.log`;
+    return { file: path, text: entries.map((entry) => `${entry.textPayload}\n`).join('') };
+  };
+  return { emulator, clockOffsetS, insert, expected, file, insertFinished };
 }
 
 async function mountLive(t: Test, { emulator, clockOffsetS }: LiveSetup, extraArgs: string[]) {
@@ -153,4 +168,39 @@ t.test('refreshes stop at --refresh-budget, with one log line that says so', asy
   t.equal(warnings.length, 1, 'one log line says why and what to change');
   t.match(warnings[0], /--refresh-budget/);
   t.equal(await shOk(`cat ${file}`, mountpoint), expected(5), 'a new reader gets the same snapshot, not an error');
+});
+
+t.test('the kernel keeps a finished hour’s attributes and pages, and no attributes of the live hour', async (t) => {
+  const live = await liveSetup(t);
+  const { insert, expected, file } = live;
+  await insert(3);
+  const finished = await live.insertFinished(50);
+  const { mountpoint, daemon } = await mountLive(t, live, ['--refresh', '1s']);
+  t.match(daemon.logs(), /"finishedHoursCached":true/, 'the patched binding sets attribute timeouts per file');
+  t.equal(await shOk(`cat ${finished.file}`, mountpoint), finished.text, 'a finished hour');
+
+  const before = await readStats(mountpoint);
+  const startedAt = Date.now();
+  await shOk(
+    `for i in $(seq 50); do cat ${finished.file} > /dev/null; stat -c %s ${finished.file} > /dev/null; done`,
+    mountpoint,
+  );
+  const seconds = Math.ceil((Date.now() - startedAt) / 1000);
+  const after = await readStats(mountpoint);
+  // The one read is of the stats file itself.
+  t.equal(after.reads - before.reads, 1, '50 more cats read nothing from the daemon: the kernel kept the pages');
+  // Each cat and stat would ask at least twice if the kernel kept no attributes (open, fstat, end of
+  // file, stat): 150 or more. The kernel asks again once a second, and reading the stats file asks too.
+  const asked = after.attributeRequests - before.attributeRequests;
+  t.ok(asked <= 3 * (seconds + 1) + 8, `the daemon was asked for attributes ${asked} times in ${seconds} s`);
+
+  t.equal(await shOk(`cat ${file}`, mountpoint), expected(3), 'the live hour');
+  const beforeStats = (await readStats(mountpoint)).attributeRequests;
+  await shOk(`for i in $(seq 10); do stat -c %s ${file} > /dev/null; done`, mountpoint);
+  const liveAsked = (await readStats(mountpoint)).attributeRequests - beforeStats;
+  t.ok(liveAsked >= 10, `each stat of the live hour asks the daemon (${liveAsked} for 10)`);
+  await insert(2);
+  await sleep(1_300); // longer than --refresh
+  t.equal(await shOk(`cat ${file}`, mountpoint), expected(5), 'an open after it grew reads the new entries');
+  t.equal(await shOk(`wc -c < ${file}`, mountpoint), `${Buffer.byteLength(expected(5))}\n`);
 });

@@ -100,7 +100,7 @@ async function loadedBy(
 t.test('the package holds compiled JavaScript, the licence, and no TypeScript', async (t) => {
   const shipped = ['bin/bqlogfs.cjs', 'dist/cli/main.js', 'dist/cli/main.js.map', 'dist/cli/help.json'];
   shipped.push('LICENSE', 'package.json');
-  shipped.push('scripts/patch-fuse-native.js', 'scripts/apply-patch.js', 'patches/fuse-native-interrupt.patch');
+  shipped.push('scripts/patch-fuse-native.js', 'scripts/apply-patch.js', 'patches/fuse-native.patch');
   for (const path of shipped) {
     t.ok(packedFiles.includes(path), path);
   }
@@ -191,10 +191,11 @@ function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** 1 when the binding fuse-native loads from `directory` exports fuse_native_interrupts. */
-async function interruptsExported(directory: string): Promise<string> {
+/** The patch's markers that the binding fuse-native loads from `directory` exports, as `interrupts attr_timeouts`. */
+async function markersExported(directory: string): Promise<string> {
   const check = `const load = require(require.resolve('node-gyp-build', { paths: [process.argv[1]] }));
-    console.log(String(load(process.argv[1]).fuse_native_interrupts))`;
+    const binding = load(process.argv[1]);
+    console.log(String(binding.fuse_native_interrupts), String(binding.fuse_native_attr_timeouts))`;
   return (await run(process.execPath, ['-e', check, directory])).stdout.trim();
 }
 
@@ -205,9 +206,9 @@ t.test('npm install -g of the archive builds the patched fuse-native, and never 
   const npmArgs = ['install', '-g', '--prefix', prefix, '--omit=optional', '--no-audit', '--no-fund'];
   const install = await ranToEnd(spawnCommand(['npm', ...npmArgs, '--foreground-scripts', tarball], userEnv()));
   t.equal(install.code, 0, `npm install: ${install.output}`);
-  t.match(install.output, /bqlogfs: building fuse-native with patches\/fuse-native-interrupt\.patch/);
+  t.match(install.output, /bqlogfs: building fuse-native with patches\/fuse-native\.patch/);
   t.notMatch(install.output, /bqlogfs: warning/, 'no warning');
-  t.equal(await interruptsExported(fuseNative), '1', 'the installed binding exports fuse_native_interrupts');
+  t.equal(await markersExported(fuseNative), '1 1', 'the installed binding exports both markers of the patch');
 
   const patchScript = join(installed, 'scripts/patch-fuse-native.js');
   const again = await ranToEnd(spawnCommand([process.execPath, patchScript], userEnv()));
@@ -220,6 +221,7 @@ t.test('npm install -g of the archive builds the patched fuse-native, and never 
   t.teardown(() => stopCli(daemon, [mountpoint]).then(() => undefined));
   await waitForMounts(daemon, [mountpoint]);
   t.equal(await mountedInterruptible({ logs: daemon.output }), true, 'the installed bqlogfs mounts with interrupts');
+  t.match(daemon.output(), /"finishedHoursCached":true/, 'and with attribute timeouts per file');
   const path = `shop/web-7d9f8-abcde/app/${environment.fixtures.yesterday}/10.log`;
   t.equal(await shOk(`cat '${join(mountpoint, path)}'`), environment.files.get(path), 'and serves');
   t.equal(await stopCli(daemon, [mountpoint]), 0, `stops cleanly: ${daemon.output()}`);
@@ -232,7 +234,7 @@ t.test('npm install -g of the archive builds the patched fuse-native, and never 
   t.equal(failed.code, 0, 'a failed build does not fail the install');
   t.equal(failed.stderr.match(/warning/g)?.length, 1, `one warning: ${failed.stderr}`);
   t.match(failed.stderr, /bqlogfs: warning: fuse-native keeps its prebuilt binding: building it failed/);
-  t.equal(await interruptsExported(fuseNative), 'undefined', 'the prebuilt binding is the one loaded');
+  t.equal(await markersExported(fuseNative), 'undefined undefined', 'the prebuilt binding is the one loaded');
   const required = await ranToEnd(spawnCommand([process.execPath, patchScript, '--require'], noCompiler));
   t.equal(required.code, 1, '--require fails');
 });

@@ -19,6 +19,11 @@ const COUNTERS: [name: string, help: string, total: Total][] = [
     'read() calls of a cold hour answered before all of it was written',
     (stats) => stats.earlyReads,
   ],
+  [
+    'bqlogfs_attribute_requests_total',
+    "getattr calls the kernel sent (it keeps a finished hour's attributes for a second)",
+    (stats) => stats.attributeRequests,
+  ],
   ['bqlogfs_queries_total', 'BigQuery queries sent', (stats) => stats.queries],
   ['bqlogfs_bytes_billed_total', 'bytes BigQuery billed for the queries', (stats) => stats.bytesBilled],
   ['bqlogfs_bytes_processed_total', 'bytes BigQuery processed for the queries', (stats) => stats.bytesProcessed],

@@ -63,8 +63,8 @@ export async function startMount(options: MountOptions, log: Logger, warehouse?:
   });
 
   // Loaded only to mount: fuse-native needs libfuse, which machines that only `fetch` may lack.
-  const { createFuse, bindingAnswersInterrupts } = await import('../fs/fuse-adapter.js');
-  const answersInterrupts = bindingAnswersInterrupts();
+  const { createFuse, bindingFeatures } = await import('../fs/fuse-adapter.js');
+  const binding = bindingFeatures();
   const fuse = createFuse(mountpoint, tree, log, {
     uid: options.uid ?? process.getuid?.() ?? 0,
     gid: options.gid ?? process.getgid?.() ?? 0,
@@ -75,10 +75,10 @@ export async function startMount(options: MountOptions, log: Logger, warehouse?:
     attrTimeoutS: 0,
     allowPlaceholder,
     onError: (errno) => stats.errorReturned(errno),
-    answersInterrupts,
+    binding,
   });
   await promised((cb) => fuse.mount(cb));
-  await logMountStarted(log, { ...options, mountpoint }, store.source, answersInterrupts);
+  await logMountStarted(log, { ...options, mountpoint }, store.source, binding);
 
   let unmounting: Promise<void> | undefined;
   const unmount = () => {

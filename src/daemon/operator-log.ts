@@ -3,6 +3,7 @@
 // secrets (credentials come from the environment), and only the fields named here are logged.
 import type { Logger } from 'pino';
 import type { LogSource } from '../bigquery/log-source.js';
+import type { BindingFeatures } from '../fs/fuse-binding.js';
 import { formatBytes } from '../model/byte-units.js';
 import { packageVersion } from '../model/package-version.js';
 import { describeQuery, type MountStats } from '../model/stats.js';
@@ -13,12 +14,15 @@ function formatSpan(ms: number): string {
   return hours % 24 === 0 ? `${hours / 24}d` : `${hours}h`;
 }
 
-/** `interruptible`: a reader killed while it waits is let go at once (see fs/fuse-interrupts.ts). */
+/**
+ * `interruptible`: a reader killed while it waits is let go at once; `finishedHoursCached`: the
+ * kernel keeps finished hours' attributes and pages between opens (see fs/fuse-binding.ts).
+ */
 export async function logMountStarted(
   log: Logger,
   options: MountOptions,
   source: LogSource,
-  interruptible: boolean,
+  binding: BindingFeatures,
 ): Promise<void> {
   const caps = {
     maxBytesBilled: options.maxBytesBilled ?? null,
@@ -37,7 +41,8 @@ export async function logMountStarted(
       mountpoint: options.mountpoint,
       cacheDir: options.cacheDir,
       caps,
-      interruptible,
+      interruptible: binding.answersInterrupts,
+      finishedHoursCached: binding.setsAttributeTimeouts,
     },
     'mounted',
   );

@@ -4,10 +4,11 @@ import { constants } from 'node:fs';
 import Fuse from 'fuse-native';
 import type { Logger } from 'pino';
 import { fsErrorOf, reportFsError, type Errno } from './fs-error.js';
-import { interruptOptions } from './fuse-interrupts.js';
-
-export { bindingAnswersInterrupts } from './fuse-interrupts.js';
+import { interruptOptions, type BindingFeatures } from './fuse-binding.js';
+import { KEEP_CACHE_FLAG, PageCacheVersions, STABLE_ATTRIBUTES_S } from './kernel-cache.js';
 import type { LogTree } from './log-tree.js';
+
+export { bindingFeatures } from './fuse-binding.js';
 
 type Callback = (code: number, ...results: unknown[]) => void;
 
@@ -51,16 +52,17 @@ export interface FuseMountOptions {
   /** Kernel cache lifetime of names (dentries), seconds; more than 0. */
   entryTimeoutS: number;
   /**
-   * Kernel cache lifetime of attributes, seconds. 0 lets a reader that opens the live hour see the
-   * size that open just refreshed, rather than the one the path lookup before it cached.
+   * Kernel cache lifetime of attributes, seconds, but for those the tree calls stable when the
+   * binding sets timeouts per file (STABLE_ATTRIBUTES_S). 0 lets a reader that opens the live hour
+   * see the size that open just refreshed, rather than the one the path lookup before it cached.
    */
   attrTimeoutS: number;
   /** Only the mountpoint's placeholder file may be hidden by the mount. */
   allowPlaceholder: boolean;
   /** Told the errno name of every error returned to the kernel. */
   onError?: (errno: string) => void;
-  /** The binding answers interrupted requests (see fuse-interrupts.ts): mount with `intr`. */
-  answersInterrupts: boolean;
+  /** What the binding can do (fuse-binding.ts): answer interrupts, set attribute timeouts per file. */
+  binding: BindingFeatures;
 }
 
 function isWriteOpen(flags: number): boolean {
@@ -100,6 +102,8 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
     return work;
   };
   const readOnly = (...args: unknown[]) => fail(args[args.length - 1] as Callback, 'EROFS');
+  const perFile = options.binding.setsAttributeTimeouts;
+  const pageCache = new PageCacheVersions();
 
   const ops = {
     getattr: (path: string, cb: Callback) =>
@@ -113,6 +117,8 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
           nlink: attrs.type === 'directory' ? 2 : 1,
           blksize: BLOCK_SIZE,
           blocks: Math.ceil(attrs.size / 512),
+          // The patched binding moves this into the reply as the attributes' timeout (seconds).
+          rdev: perFile && attrs.stable ? STABLE_ATTRIBUTES_S : 0,
           mtime,
           atime: mtime,
           ctime: mtime,
@@ -131,7 +137,10 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
         );
       }),
     open: (path: string, flags: number, cb: Callback) =>
-      reply('open', path, cb, tree.open(path, isWriteOpen(flags)), (handle) => cb(0, handle)),
+      reply('open', path, cb, tree.open(path, isWriteOpen(flags)), (handle) => {
+        const keep = perFile && pageCache.keepsPages(path, tree.versionOf(handle));
+        cb(0, keep ? handle | KEEP_CACHE_FLAG : handle);
+      }),
     read: (path: string, handle: number, buffer: Buffer, length: number, position: number, cb: Callback) => {
       const reading = reply('read', path, cb, tree.read(handle, length, position), (chunk) =>
         cb(chunk.data.copy(buffer)),
@@ -176,12 +185,13 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
   const extraOptions = [
     'ro',
     ...(options.allowPlaceholder ? ['nonempty'] : []),
-    ...interruptOptions(options.answersInterrupts),
+    ...interruptOptions(options.binding.answersInterrupts),
   ];
   return new Fuse(mountpoint, ops, {
     fsname: ['bqlogfs', ...extraOptions].join(','),
     subtype: 'bqlogfs',
-    autoCache: true,
+    // With timeouts per file, the open decides itself whether the kernel keeps a file's pages.
+    autoCache: !options.binding.setsAttributeTimeouts,
     allowOther: options.allowOther,
     defaultPermissions: options.allowOther,
     // fuse-native drops falsy options, so 0 goes as a string.

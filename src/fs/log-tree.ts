@@ -2,8 +2,10 @@
 // as errno names. The FUSE adapter only translates these calls.
 import { Existence, type DirectoryNames } from './existence.js';
 import { FsError } from './fs-error.js';
+import { MAX_HANDLE } from './kernel-cache.js';
 import { ReadBuffers } from './read-buffers.js';
 import type { HourReader } from '../store/disk-cache.js';
+import { EarlyHour } from '../store/early-hour.js';
 import type { HourStore } from '../store/hour-store.js';
 import type { Listings } from '../store/listings.js';
 import { CURRENT_LINK, hourFileName, parseLogPath, type ContainerRef, type LogPath } from '../model/log-path.js';
@@ -15,6 +17,8 @@ export interface Attributes {
   type: 'directory' | 'file' | 'symlink';
   size: number;
   mtimeMs: number;
+  /** They never change while the mount runs: a finished hour's file. */
+  stable?: boolean;
 }
 
 export const CONTROL_DIR = '/.bqlogfs';
@@ -26,6 +30,8 @@ interface CachedFile {
   path: string;
   ref: ContainerRef;
   reader: HourReader;
+  /** The size and mtime the file had when opened. */
+  version: { size: number; mtimeMs: number };
 }
 
 type OpenFile = CachedFile | { kind: 'memory'; data: Buffer };
@@ -41,7 +47,7 @@ export class LogTree {
   private readonly readBuffers = new ReadBuffers();
   /** Handles open per hour file path: only an hour a reader has open is refreshed. */
   private readonly readers = new Map<string, number>();
-  private nextHandle = 1;
+  private nextHandle = 0;
   private statsSnapshot = { data: Buffer.alloc(0), atMs: 0 };
   private statsReaders = 0;
   private readonly existence: Existence;
@@ -63,6 +69,7 @@ export class LogTree {
   }
 
   async getattr(path: string): Promise<Attributes> {
+    this.stats.attributesRequested();
     if (path === CONTROL_DIR) return this.directory();
     if (path === STATS_FILE) {
       const snapshot = this.takeStatsSnapshot();
@@ -90,12 +97,14 @@ export class LogTree {
         // An hour skipped by a clock change, or one that has not begun, has no entries.
         if (!range || range.startMs > this.options.now()) throw new FsError('ENOENT');
         const cached = await this.hours.finalHour(parsed.ref, parsed.day, parsed.hour);
-        if (cached) return { type: 'file', size: cached.size, mtimeMs: cached.mtimeMs };
+        if (cached) return { type: 'file', size: cached.size, mtimeMs: cached.mtimeMs, stable: true };
         if (!(await this.existence.hour(parsed.ref, parsed.day, parsed.hour))) throw new FsError('ENOENT');
         const beingRead = (this.readers.get(path) ?? 0) > 0;
         const file = await this.hours.hourForReading(parsed.ref, parsed.day, parsed.hour, beingRead);
         if (!file) throw new FsError('ENOENT');
-        return { type: 'file', size: file.size, mtimeMs: file.mtimeMs };
+        // An early hour's size is withdrawn if its fetch has to start again (early-hour.ts).
+        const stable = !(file instanceof EarlyHour) && file.final;
+        return { type: 'file', size: file.size, mtimeMs: file.mtimeMs, stable };
       }
     }
   }
@@ -161,13 +170,27 @@ export class LogTree {
       if (parsed?.kind !== 'hour') throw new FsError(parsed ? 'EISDIR' : 'ENOENT');
       const hour = await this.hours.hourForReading(parsed.ref, parsed.day, parsed.hour);
       if (!hour) throw new FsError('ENOENT');
-      file = { kind: 'file', path, ref: parsed.ref, reader: await this.hours.openForReading(hour) };
+      const reader = await this.hours.openForReading(hour);
+      file = { kind: 'file', path, ref: parsed.ref, reader, version: { size: hour.size, mtimeMs: hour.mtimeMs } };
       this.readers.set(path, (this.readers.get(path) ?? 0) + 1);
       this.hours.follow(parsed.ref);
     }
-    const handle = this.nextHandle++;
+    const handle = this.freeHandle();
     this.openFiles.set(handle, file);
     return handle;
+  }
+
+  /** The size and mtime of the hour file open as `handle` when it was opened; undefined for other files. */
+  versionOf(handle: number): { size: number; mtimeMs: number } | undefined {
+    const file = this.openFiles.get(handle);
+    return file?.kind === 'file' ? file.version : undefined;
+  }
+
+  /** A handle number no open file has, below MAX_HANDLE. */
+  private freeHandle(): number {
+    do this.nextHandle = this.nextHandle >= MAX_HANDLE ? 1 : this.nextHandle + 1;
+    while (this.openFiles.has(this.nextHandle));
+    return this.nextHandle;
   }
 
   /**

@@ -65,6 +65,8 @@ export class MountStats {
     bytesServed: 0,
     /** Reads of a cold hour answered before all of it was written (EarlyHour). */
     earlyReads: 0,
+    /** getattr calls the kernel sent (the attributes of a finished hour it keeps for a second). */
+    attributeRequests: 0,
   };
   /** Errors returned to the kernel, by errno name. */
   private readonly errorCounts: Record<string, number> = {};
@@ -113,6 +115,9 @@ export class MountStats {
   }
   get earlyReads(): number {
     return this.counts.earlyReads;
+  }
+  get attributeRequests(): number {
+    return this.counts.attributeRequests;
   }
   get errors(): Readonly<Record<string, number>> {
     return this.errorCounts;
@@ -190,6 +195,10 @@ export class MountStats {
     for (const listener of this.listeners) listener.readDone?.(bytes, durationMs);
   }
 
+  attributesRequested(): void {
+    this.counts.attributeRequests++;
+  }
+
   earlyRead(): void {
     this.counts.earlyReads++;
   }
@@ -199,13 +208,14 @@ export class MountStats {
   }
 
   toJSON(): Record<string, unknown> {
-    const { reads, bytesServed, earlyReads, ...beforeCache } = this.counts;
+    const { reads, bytesServed, earlyReads, attributeRequests, ...beforeCache } = this.counts;
     return {
       ...beforeCache,
       cacheBytes: this.cacheBytes,
       reads,
       bytesServed,
       earlyReads,
+      attributeRequests,
       errors: this.errorCounts,
       failureReasons: this.failureCounts,
       ...(this.spendingOf && { spendingCap: this.spendingOf() }),

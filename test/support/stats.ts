@@ -22,6 +22,7 @@ export interface MountStatsFile {
   reads: number;
   bytesServed: number;
   earlyReads: number;
+  attributeRequests: number;
   errors: Record<string, number>;
   failureReasons: Record<string, number>;
   recentQueries: RecentQuery[];
