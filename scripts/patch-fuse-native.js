@@ -13,7 +13,7 @@
 //     --require   exit 1 instead of warning (the Dockerfile: an image must have the patched binding)
 //     directory   default: the fuse-native this package resolves
 import { spawnSync } from 'node:child_process';
-import { existsSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import process from 'node:process';
@@ -90,17 +90,41 @@ function build(directory) {
   throw new Unpatched(`building it failed (see ${log}; it needs python3, make, g++ and the libfuse 2 headers)`);
 }
 
+/**
+ * Applies the patch, keeping fuse-native's own source next to it (`fuse-native.c.orig`) the first
+ * time: a later bqlogfs whose patch differs then applies its own over that, not over this one.
+ */
+function applyOverOwnSource(directory) {
+  const source = join(directory, 'fuse-native.c');
+  const pristine = join(directory, 'fuse-native.c.orig');
+  if (!existsSync(pristine) && !readFileSync(source, 'utf8').includes('fuse_native_interrupts')) {
+    copyFileSync(source, pristine);
+  }
+  try {
+    return applyPatch(directory, PATCH);
+  } catch (error) {
+    if (!existsSync(pristine)) {
+      throw new Unpatched(
+        `it has another patch, and its own source is not kept (${error.message}); reinstall it (npm ci,` +
+          ' or remove node_modules/fuse-native and npm install)',
+      );
+    }
+    copyFileSync(pristine, source);
+    return applyPatch(directory, PATCH);
+  }
+}
+
 function main() {
   if (process.platform !== 'linux') return;
   let directory;
   try {
     directory = fuseNativeDirectory();
-    applyPatch(directory, PATCH);
+    applyOverOwnSource(directory);
     if (!isBuilt(directory)) build(directory);
   } catch (error) {
     const why = error instanceof Unpatched ? error.message : `the patch did not apply: ${error.message}`;
     process.stderr.write(
-      `bqlogfs: warning: fuse-native keeps its prebuilt binding: ${why}. Everything works, but a process` +
+      `bqlogfs: warning: fuse-native keeps the binding it has: ${why}. Everything works, but a process` +
         ' killed while it waits on the mount for BigQuery stays until its query ends, and rereading a' +
         ' cached hour asks the daemon for its attributes at every open (patches/README.md).\n',
     );

@@ -233,7 +233,7 @@ t.test('npm install -g of the archive builds the patched fuse-native, and never 
   const failed = await ranToEnd(spawnCommand([process.execPath, patchScript], noCompiler));
   t.equal(failed.code, 0, 'a failed build does not fail the install');
   t.equal(failed.stderr.match(/warning/g)?.length, 1, `one warning: ${failed.stderr}`);
-  t.match(failed.stderr, /bqlogfs: warning: fuse-native keeps its prebuilt binding: building it failed/);
+  t.match(failed.stderr, /bqlogfs: warning: fuse-native keeps the binding it has: building it failed/);
   t.equal(await markersExported(fuseNative), 'undefined undefined', 'the prebuilt binding is the one loaded');
   const required = await ranToEnd(spawnCommand([process.execPath, patchScript, '--require'], noCompiler));
   t.equal(required.code, 1, '--require fails');

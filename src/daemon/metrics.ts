@@ -21,7 +21,7 @@ const COUNTERS: [name: string, help: string, total: Total][] = [
   ],
   [
     'bqlogfs_attribute_requests_total',
-    "getattr calls the kernel sent (it keeps a finished hour's attributes for a second)",
+    "getattr calls and lookups the kernel sent (it keeps a finished hour's attributes for a second)",
     (stats) => stats.attributeRequests,
   ],
   ['bqlogfs_queries_total', 'BigQuery queries sent', (stats) => stats.queries],

@@ -138,10 +138,11 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
       }),
     open: (path: string, flags: number, cb: Callback) =>
       reply('open', path, cb, tree.open(path, isWriteOpen(flags)), (handle) => {
-        const keep = perFile && pageCache.keepsPages(path, tree.versionOf(handle));
+        const keep = perFile && pageCache.opened(handle, path, tree.versionOf(handle));
         cb(0, keep ? handle | KEEP_CACHE_FLAG : handle);
       }),
     read: (path: string, handle: number, buffer: Buffer, length: number, position: number, cb: Callback) => {
+      pageCache.read(handle);
       const reading = reply('read', path, cb, tree.read(handle, length, position), (chunk) =>
         cb(chunk.data.copy(buffer)),
       );
@@ -150,8 +151,10 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
         () => undefined,
       );
     },
-    release: (path: string, handle: number, cb: Callback) =>
-      reply('release', path, cb, tree.release(handle), () => cb(0)),
+    release: (path: string, handle: number, cb: Callback) => {
+      pageCache.released(handle);
+      reply('release', path, cb, tree.release(handle), () => cb(0));
+    },
     statfs: (_path: string, cb: Callback) =>
       cb(0, {
         bsize: BLOCK_SIZE,

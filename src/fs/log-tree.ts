@@ -102,7 +102,8 @@ export class LogTree {
         const beingRead = (this.readers.get(path) ?? 0) > 0;
         const file = await this.hours.hourForReading(parsed.ref, parsed.day, parsed.hour, beingRead);
         if (!file) throw new FsError('ENOENT');
-        // An early hour's size is withdrawn if its fetch has to start again (early-hour.ts).
+        // An early hour is withdrawn if its fetch has to start again, and its file may then have
+        // another size (early-hour.ts).
         const stable = !(file instanceof EarlyHour) && file.final;
         return { type: 'file', size: file.size, mtimeMs: file.mtimeMs, stable };
       }

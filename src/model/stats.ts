@@ -65,7 +65,7 @@ export class MountStats {
     bytesServed: 0,
     /** Reads of a cold hour answered before all of it was written (EarlyHour). */
     earlyReads: 0,
-    /** getattr calls the kernel sent (the attributes of a finished hour it keeps for a second). */
+    /** getattr calls and lookups the kernel sent (it keeps a finished hour's attributes for a second). */
     attributeRequests: 0,
   };
   /** Errors returned to the kernel, by errno name. */
