@@ -25,7 +25,7 @@ import { networkTo } from './latency-proxy.js';
 import { naiveScript, physicalLimit, sameQueryOverRest } from './baselines.js';
 import { backgroundEntries, BENCH_SOURCE, DATASET, HOUR, hourEntries, mountArgs, PROJECT, sizedHours } from './data.js';
 import { median } from './report.js';
-import { cpuMs, peakRssMiB, timed } from './measure.js';
+import { cpuMs, peakRssMiB, settleWrites, timed } from './measure.js';
 
 const { values } = parseArgs({
   options: {
@@ -103,6 +103,7 @@ async function coldCat(run: number, tree?: string): Promise<number> {
   const mountpoint = await tempDir('bench-mnt');
   const daemon = await mountDaemon([...args, '--cache-dir', cacheDir], mountpoint, tree);
   const pid = daemon.process.pid ?? 0;
+  await settleWrites();
   const cpuBefore = await cpuMs(pid);
   if (profileDir) {
     await session.post('Profiler.enable');

@@ -1,4 +1,5 @@
 // What every bench measures: how long a piece of work took, and a process's peak memory.
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 
 /** Milliseconds `work` took. */
@@ -23,4 +24,13 @@ export async function cpuMs(pid: number): Promise<number> {
   // Fields after the command name, which is in parentheses and may hold spaces: utime is the 12th.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+}
+
+/**
+ * Waits until the files earlier samples wrote are on disk: a cold read writes the hour (about 1 GiB
+ * for the big one) to the cache, and its writeback, running into the next sample, slowed each
+ * sample of a run more than the one before (7.6, 9.4, 11.4 s for the same cold read).
+ */
+export async function settleWrites(): Promise<void> {
+  await new Promise<void>((resolve, reject) => execFile('sync', (error) => (error ? reject(error) : resolve())));
 }

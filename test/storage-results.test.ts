@@ -12,6 +12,7 @@ import { emulatorClient } from '../src/emulator/client.js';
 import type { FaultPlan } from '../src/emulator/fault-plan.js';
 import { startEmulator, type Emulator } from '../src/emulator/server.js';
 import { TimeZoneModel } from '../src/model/time-model.js';
+import { hourLineSpec } from '../src/store/sweep-lines.js';
 
 const PROJECT = 'storage-project';
 const DATASET = 'logs';
@@ -48,15 +49,19 @@ function warehouse(readApi: 'storage' | 'rest'): LogWarehouse {
   });
 }
 
-async function keptRows(from: LogWarehouse, plan?: FaultPlan): Promise<{ rows: RawRow[]; injected: number }> {
-  const query = logQuery(source, {
+/** The sweep of the day's entries, whose result both reads are from. */
+function shopSweep(): ReturnType<typeof logQuery> {
+  return logQuery(source, {
     kind: 'sweep',
     scope: { namespaces: ['shop'] },
     range: new TimeZoneModel('UTC').dayRange(DAY),
     timeZone: 'UTC',
     fullEntries: false,
   });
-  const result = await from.openResult(query);
+}
+
+async function keptRows(from: LogWarehouse, plan?: FaultPlan): Promise<{ rows: RawRow[]; injected: number }> {
+  const result = await from.openResult(shopSweep());
   if (plan) emulator.faults.set(plan);
   const rows: RawRow[] = [];
   try {
@@ -100,5 +105,35 @@ t.test('every row once, in order, whatever the stream does', async (t) => {
     t.equal(injected, plan.rules[0]?.count, `${name}: injected`);
     t.equal(rows.length, expected.length, `${name}: as many rows`);
     t.same(rows, expected, `${name}: the same rows in the same order`);
+  }
+});
+
+/** The entries' lines, read from the kept sweep by `readLines` as a plain text hour is. */
+async function keptLines(from: LogWarehouse, plan?: FaultPlan): Promise<{ lines: Buffer; injected: number }> {
+  const result = await from.openResult(shopSweep());
+  t.ok(result.readLines, 'the result reads lines');
+  const ref = { namespace: 'shop', pod: 'web-1', container: 'app' };
+  const spec = hourLineSpec(ref, new TimeZoneModel('UTC'), DAY, 10);
+  if (plan) emulator.faults.set(plan);
+  const chunks: Buffer[] = [];
+  try {
+    // Row 0 is the index row; the entries follow it.
+    await result.readLines!(1, ROWS, spec, async (lines) => void chunks.push(Buffer.from(lines)));
+    return { lines: Buffer.concat(chunks), injected: emulator.faults.stats().injected };
+  } finally {
+    emulator.faults.clear();
+  }
+}
+
+t.test('every line once, in order, whatever the stream does; the same over REST', async (t) => {
+  // In file order: by time (these timestamps, all of one format and distinct, sort as strings).
+  const inOrder = [...entries()].sort((a, b) => (a.timestamp < b.timestamp ? -1 : 1));
+  const expected = Buffer.from(inOrder.map((entry) => `${entry.textPayload}\n`).join(''));
+  t.same((await keptLines(warehouse('rest'))).lines, expected, 'over REST');
+  t.same((await keptLines(warehouse('storage'))).lines, expected, 'no fault');
+  for (const [name, plan] of cases) {
+    const { lines, injected } = await keptLines(warehouse('storage'), plan);
+    t.equal(injected, plan.rules[0]?.count, `${name}: injected`);
+    t.same(lines, expected, `${name}: the same lines in the same order`);
   }
 });

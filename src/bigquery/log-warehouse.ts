@@ -2,6 +2,7 @@
 // The real implementation talks to BigQuery through the official client (query-jobs.ts); wrappers
 // add a concurrency limit and instrumentation; tests put an in-process fake under the same seam.
 import type { QueryStats } from '../model/stats.js';
+import type { LineSpec } from './line-spec.js';
 import type { SchemaChoice } from './log-schemas.js';
 import type { LogQuery } from './log-queries.js';
 import type { LogSource } from './query-builder.js';
@@ -45,6 +46,18 @@ export interface QueryResult {
     count: number,
     bytesColumn: number,
     deliver: (rows: TextRow[]) => Promise<void>,
+  ): Promise<void>;
+  /**
+   * Rows [start, start + count) as the lines of one text column, each row checked against `spec`
+   * (line-spec.ts); `lines` is valid until the delivery resolves. On the Storage Read API path the
+   * lines are written from the record batches without a JS value per row. A result without it has
+   * readRows only.
+   */
+  readLines?(
+    start: number,
+    count: number,
+    spec: LineSpec,
+    deliver: (lines: Buffer, rows: number) => Promise<void>,
   ): Promise<void>;
 }
 

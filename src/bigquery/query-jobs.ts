@@ -14,7 +14,9 @@ import { ResultPages, type Page } from './result-pages.js';
 import type { LogSource } from './query-builder.js';
 import type { RetryBudget } from './retry-policy.js';
 import { discoverSource } from './source-discovery.js';
-import { ReadApiUnavailable, STORAGE_READ_HINT, type ResultTable, type StorageResults } from './storage-results.js';
+import { linesOfRows, type LineSpec } from './line-spec.js';
+import { ReadApiUnavailable, STORAGE_READ_HINT } from './storage-failures.js';
+import type { ResultTable, StorageResults } from './storage-results.js';
 
 export interface QueryJobOptions {
   /** Passed to BigQuery as maximumBytesBilled; undefined means no limit. */
@@ -122,6 +124,7 @@ export class BigQueryWarehouse implements LogWarehouse {
           this.readRange(purpose, job, table, start, count, deliver as (rows: TextRow[]) => Promise<void>),
         readTextRows: (start, count, bytesColumn, deliver) =>
           this.readRange(purpose, job, table, start, count, deliver, bytesColumn),
+        readLines: (start, count, spec, deliver) => this.readLines(purpose, job, table, start, count, spec, deliver),
       };
     } catch (error) {
       throw describeFailure(error instanceof JobFailed ? error.failure : error);
@@ -174,6 +177,36 @@ export class BigQueryWarehouse implements LogWarehouse {
       }
     }
     await this.readPages(budget, job, start, count, deliver);
+  }
+
+  /** As readRange, as lines: from the record batches, or from REST pages when the Storage Read API cannot be used. */
+  private async readLines(
+    purpose: string,
+    job: Job,
+    table: ResultTable | undefined,
+    start: number,
+    count: number,
+    spec: LineSpec,
+    deliver: (lines: Buffer, rows: number) => Promise<void>,
+  ): Promise<void> {
+    const budget = this.policy.budget(purpose);
+    let next = start;
+    const counted = async (lines: Buffer, rows: number) => {
+      next += rows;
+      await deliver(lines, rows);
+    };
+    if (this.storage && table) {
+      try {
+        await this.storage.readLines(budget, table, start, count, spec, counted);
+        return;
+      } catch (error) {
+        if (!(error instanceof ReadApiUnavailable)) throw error;
+        this.fallBackToRest(error.message);
+      }
+    }
+    await this.readPages(budget, job, next, start + count - next, (rows) =>
+      counted(linesOfRows(rows, next, spec), rows.length),
+    );
   }
 
   private fallBackToRest(reason: string): void {

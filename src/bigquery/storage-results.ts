@@ -4,11 +4,14 @@
 // breaks, ends early or stalls is opened again at the first row not yet delivered.
 import type { BigQueryReadClient } from '@google-cloud/bigquery-storage';
 import { withDeadline } from '../model/deadline.js';
+import { ArrowLines } from './arrow-lines.js';
 import { BatchBuffer, rowSlicesOfBatch } from './arrow-rows.js';
 import type { CallPolicy } from './call-policy.js';
-import { describeFailure, failure, QueryFailure } from './failures.js';
+import { describeFailure, failure } from './failures.js';
+import type { LineSpec } from './line-spec.js';
 import type { TextRow } from './log-warehouse.js';
 import type { RetryBudget } from './retry-policy.js';
+import { failureOfGrpc, GRPC, grpcCode, ReadApiUnavailable, readApiUnavailable } from './storage-failures.js';
 
 /** The table BigQuery wrote a query's result to. */
 export interface ResultTable {
@@ -16,14 +19,6 @@ export interface ResultTable {
   datasetId: string;
   tableId: string;
 }
-
-/** The Storage Read API cannot be used here (not enabled, no permission, not served): read over REST. */
-export class ReadApiUnavailable extends Error {}
-
-/** What to do when the Storage Read API cannot be used. */
-export const STORAGE_READ_HINT =
-  'enable the BigQuery Storage API (bigquerystorage.googleapis.com) in the project and grant the mounting ' +
-  'identity roles/bigquery.readSessionUser; or pass --read-api rest to say so and silence this';
 
 /** A session is good for 6 hours in BigQuery; one older than this is not used again. */
 const SESSION_REUSE_MS = 5 * 60 * 60 * 1000;
@@ -34,20 +29,6 @@ const SESSION_REUSE_MS = 5 * 60 * 60 * 1000;
 const SLICE_ROWS = 256;
 /** Attempts in a row that deliver no row before the read gives up, whatever the deadline. */
 const MAX_ATTEMPTS_WITHOUT_PROGRESS = 5;
-
-const GRPC = {
-  CANCELLED: 1,
-  INVALID_ARGUMENT: 3,
-  DEADLINE_EXCEEDED: 4,
-  NOT_FOUND: 5,
-  PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8,
-  FAILED_PRECONDITION: 9,
-  ABORTED: 10,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-} as const;
 
 interface ReadRowsResponse {
   arrowRecordBatch?: { serializedRecordBatch?: Uint8Array | null } | null;
@@ -66,49 +47,26 @@ class DeliveryFailed extends Error {
   }
 }
 
-function grpcCode(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** A gRPC failure in the shape the retry policy reads: transient ones carry a retryable reason. */
-function failureOfGrpc(error: unknown): QueryFailure {
-  if (error instanceof QueryFailure) return error;
-  const message = `Storage Read API: ${messageOf(error)}`;
-  switch (grpcCode(error)) {
-    case GRPC.RESOURCE_EXHAUSTED:
-      return failure(message, 'rateLimitExceeded');
-    // An expired read session: readRange drops it, and the retry creates a new one.
-    case GRPC.FAILED_PRECONDITION:
-    case GRPC.CANCELLED:
-    case GRPC.DEADLINE_EXCEEDED:
-    case GRPC.ABORTED:
-    case GRPC.INTERNAL:
-    case GRPC.UNAVAILABLE:
-      return failure(message, 'backendError');
-    case GRPC.NOT_FOUND:
-      return failure(message, 'resultExpired');
-    default:
-      return failure(message, 'storageReadFailed');
+/** `delivering`, with what it throws as the consumer's. */
+async function delivered(delivering: Promise<void>): Promise<void> {
+  try {
+    await delivering;
+  } catch (error) {
+    throw new DeliveryFailed(error);
   }
 }
 
 /**
- * A failure to create a read session as ReadApiUnavailable when it means the API cannot be used at
- * all: no permission, not enabled or not served, or nothing listening; undefined for any other.
+ * Hands over at most `limit` rows of one response's batches (`message`, whose first row is result
+ * row `firstRow`), telling `taking` of each part before handing it over, so that a retry starts
+ * after it; what the consumer throws comes as DeliveryFailed, anything else counts as the stream's.
  */
-export function readApiUnavailable(error: unknown): ReadApiUnavailable | undefined {
-  const code = grpcCode(error);
-  const unreachable = code === GRPC.UNAVAILABLE && /ECONNREFUSED|No connection established/.test(messageOf(error));
-  if (code === GRPC.PERMISSION_DENIED || code === GRPC.UNIMPLEMENTED || unreachable) {
-    return new ReadApiUnavailable(messageOf(error));
-  }
-  return undefined;
-}
+type BatchConsumer = (
+  message: Uint8Array,
+  limit: number,
+  firstRow: number,
+  taking: (rows: number) => void,
+) => Promise<void>;
 
 /**
  * A ReadRows call that reads at most one response ahead of its consumer. google-gax hands the call
@@ -147,13 +105,58 @@ export class StorageResults {
    * Read API cannot be used at all, or with what `deliver` threw. The values of `bytesColumn` come
    * as Utf8Text (see QueryResult.readTextRows); without it, every value is a string.
    */
-  async readRange(
+  readRange(
     budget: RetryBudget,
     table: ResultTable,
     start: number,
     count: number,
     deliver: (rows: TextRow[]) => Promise<void>,
     bytesColumn?: number,
+  ): Promise<void> {
+    return this.readBatches(budget, table, start, count, async (message, limit, _firstRow, taking) => {
+      let left = limit;
+      for (const slice of rowSlicesOfBatch(message, SLICE_ROWS, bytesColumn)) {
+        const wanted = slice.length > left ? slice.slice(0, left) : slice;
+        left -= wanted.length;
+        taking(wanted.length);
+        await delivered(deliver(wanted));
+        if (left <= 0) break;
+      }
+    });
+  }
+
+  /**
+   * Rows [start, start + count) of the table as lines (line-spec.ts), a record batch at a time in
+   * order, written from the batches' buffers; fails as readRange does, and with a 'resultChanged'
+   * QueryFailure for a row that breaks the spec.
+   */
+  readLines(
+    budget: RetryBudget,
+    table: ResultTable,
+    start: number,
+    count: number,
+    spec: LineSpec,
+    deliver: (lines: Buffer, rows: number) => Promise<void>,
+  ): Promise<void> {
+    const lines = new ArrowLines(spec);
+    return this.readBatches(budget, table, start, count, async (message, limit, firstRow, taking) => {
+      try {
+        for (const chunk of lines.chunks(message, limit, firstRow)) {
+          taking(chunk.rows);
+          await deliver(chunk.lines, chunk.rows);
+        }
+      } catch (error) {
+        throw new DeliveryFailed(error);
+      }
+    });
+  }
+
+  private async readBatches(
+    budget: RetryBudget,
+    table: ResultTable,
+    start: number,
+    count: number,
+    consume: BatchConsumer,
   ): Promise<void> {
     const end = start + count;
     // Advanced as each batch is delivered, also by a read that then fails: a retry must not deliver again.
@@ -162,7 +165,7 @@ export class StorageResults {
       const from = progress.next;
       try {
         const session = await this.session(budget, table);
-        await this.readStream(budget, session, progress, end, deliver, bytesColumn);
+        await this.readStream(budget, session, progress, end, consume);
         if (progress.next < end) {
           throw failure(`the stream ended at row ${progress.next}, before row ${end}`, 'backendError');
         }
@@ -248,8 +251,7 @@ export class StorageResults {
     session: OpenSession,
     progress: { next: number },
     end: number,
-    deliver: (rows: TextRow[]) => Promise<void>,
-    bytesColumn: number | undefined,
+    consume: BatchConsumer,
   ): Promise<void> {
     const client = await this.client();
     const call = readRowsCall(
@@ -264,16 +266,9 @@ export class StorageResults {
         const message = await this.nextBatch(budget, session, responses, buffer);
         if (message === undefined) break;
         if (message.length === 0) continue;
-        for (const slice of rowSlicesOfBatch(message, SLICE_ROWS, bytesColumn)) {
-          const wanted = slice.length > end - progress.next ? slice.slice(0, end - progress.next) : slice;
-          progress.next += wanted.length;
-          try {
-            await deliver(wanted);
-          } catch (error) {
-            throw new DeliveryFailed(error);
-          }
-          if (progress.next >= end) break;
-        }
+        await consume(message, end - progress.next, progress.next, (rows) => {
+          progress.next += rows;
+        });
       }
     } finally {
       call.cancel();

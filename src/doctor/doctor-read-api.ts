@@ -7,7 +7,8 @@ import type { LogSource } from '../bigquery/log-source.js';
 import type { ReadApi } from '../bigquery/read-api.js';
 import { createReadClient, restOnlyReason, type ReadClientTarget } from '../bigquery/read-client.js';
 import { newestShard } from '../bigquery/sink-table-names.js';
-import { readApiUnavailable, STORAGE_READ_HINT, tablePath, type ResultTable } from '../bigquery/storage-results.js';
+import { readApiUnavailable, STORAGE_READ_HINT } from '../bigquery/storage-failures.js';
+import { tablePath, type ResultTable } from '../bigquery/storage-results.js';
 import { ok, skip, warn, within, type CheckResult } from './doctor-checks.js';
 
 export interface ReadApiTarget extends ReadClientTarget {

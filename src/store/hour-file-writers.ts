@@ -4,6 +4,7 @@
 // short the writes of the file system come out. A new file's checksum is computed as it is written.
 import type { FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
+import { crc32Combine } from './crc32-combine.js';
 
 /**
  * The checksum cached hour files carry: CRC-32 (zlib's, as 8 lowercase hex digits), which catches
@@ -24,11 +25,15 @@ export class Checksum {
 /** Bytes covered by each block checksum: a cached file is checked block by block as it is read. */
 export const CHECKED_BLOCK_BYTES = 1 << 20;
 
-/** The CRC-32 of each CHECKED_BLOCK_BYTES block of a file (the last one may be shorter), as 8 hex digits each. */
+/**
+ * The CRC-32 of each CHECKED_BLOCK_BYTES block of a file (the last one may be shorter), as 8 hex
+ * digits each, and that of the whole file, combined from the blocks' without summing it again.
+ */
 export class BlockChecksums {
   private readonly done: string[] = [];
   private value = 0;
   private filled = 0;
+  private wholeOfDone = 0;
 
   update(bytes: Buffer): void {
     for (let at = 0; at < bytes.length;) {
@@ -38,6 +43,7 @@ export class BlockChecksums {
       at += take;
       if (this.filled === CHECKED_BLOCK_BYTES) {
         this.done.push(hex(this.value));
+        this.wholeOfDone = crc32Combine(this.wholeOfDone, this.value, CHECKED_BLOCK_BYTES);
         [this.value, this.filled] = [0, 0];
       }
     }
@@ -46,6 +52,11 @@ export class BlockChecksums {
   /** All blocks' checksums, one after the other. */
   get hex(): string {
     return this.done.join('') + (this.filled > 0 ? hex(this.value) : '');
+  }
+
+  /** The checksum of everything summed, as Checksum gives it. */
+  get wholeHex(): string {
+    return hex(crc32Combine(this.wholeOfDone, this.value, this.filled));
   }
 }
 
@@ -118,7 +129,7 @@ function handleWriter(
   handle: FileHandle,
   startSize: number,
   finish: { afterCommit(): Promise<void>; abandon(): Promise<void> },
-  hash?: { whole: Checksum; blocks: BlockChecksums },
+  blocks?: BlockChecksums,
 ): HourFileWriter {
   let size = startSize;
   let checksum: string | undefined;
@@ -135,15 +146,14 @@ function handleWriter(
     },
     async write(chunk) {
       await writeAll(handle, chunk);
-      hash?.whole.update(chunk);
-      hash?.blocks.update(chunk);
+      blocks?.update(chunk);
       size += chunk.length;
     },
     async commit() {
       await handle.datasync();
       await handle.close();
-      checksum = hash?.whole.hex;
-      blockChecksums = hash?.blocks.hex;
+      checksum = blocks?.wholeHex;
+      blockChecksums = blocks?.hex;
       await finish.afterCommit();
     },
     abandon: () => finish.abandon(),
@@ -162,7 +172,7 @@ export function newFileWriter(handle: FileHandle, name: TemporaryName): HourFile
         await name.discard();
       },
     },
-    { whole: new Checksum(), blocks: new BlockChecksums() },
+    new BlockChecksums(),
   );
 }
 

@@ -253,7 +253,9 @@ export class HourStore {
     const planned = new Set(plan.hours);
     const reader = this.options.workloads?.over(this.sweeps) ?? this.sweeps;
     const sized = (found: SizedHour) => this.announce(writer.target, found);
-    const target = { ref, day, first, wanted: (hour: number) => planned.has(hour), ...(!plan.refresh && { sized }) };
+    const wanted = (hour: number) => planned.has(hour);
+    const lines = (hour: number) => writer.linesOf(hour);
+    const target = { ref, day, first, wanted, lines, ...(!plan.refresh && { sized }) };
     return (await reader.readContainerDay(target, needs, (rows) => writer.writePage(rows))).bytesBilled;
   }
 

@@ -95,8 +95,32 @@ export class HourWriter {
     const current = this.current;
     if (!current) return;
     await this.lines.flush(current.write);
-    // An hour of announced size that has all its bytes is done: it is finished now, not when the
-    // next hour's first row comes, so that the cache has it once a reader has read it.
+    await this.finishIfWhole(current);
+  }
+
+  /** Where the lines of hour `hour` go if they come straight from the result (Sweeps' `lines`): a final hour's only. */
+  linesOf(hour: number): ((lines: Buffer, rows: number) => Promise<void>) | undefined {
+    const { plan, day } = this.target;
+    return sealsHour(plan, this.zone, day, hour) ? (lines, rows) => this.writeLines(hour, lines, rows) : undefined;
+  }
+
+  /**
+   * Writes the lines of the next `rows` entries of hour `hour`, as they came from the result: only
+   * for an hour written anew, whose file is exactly its entries' lines.
+   */
+  async writeLines(hour: number, lines: Buffer, rows: number): Promise<void> {
+    this.rowsSeen += rows;
+    const current = this.current?.hour === hour ? this.current : await this.hourFor(hour);
+    if (!current.final) throw new Error(`hour ${hour} is not final: its entries must be checked against its file`);
+    await current.write(lines);
+    await this.finishIfWhole(current);
+  }
+
+  /**
+   * An hour of announced size that has all its bytes is done: it is finished now, not when the
+   * next hour's first row comes, so that the cache has it once a reader has read it.
+   */
+  private async finishIfWhole(current: OpenHour): Promise<void> {
     if (current.progress && current.file.size === this.target.state.announced.get(current.hour)?.size) {
       await this.finishHour(current);
       this.current = undefined;

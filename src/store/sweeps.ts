@@ -5,14 +5,11 @@
 import { failure, QueryFailure } from '../bigquery/failures.js';
 import { logQuery } from '../bigquery/log-queries.js';
 import type { LogWarehouse, QueryResult, TextRow } from '../bigquery/log-warehouse.js';
-import { SWEEP_INDEX_COLUMNS, type LogSource, type SweepScope } from '../bigquery/query-builder.js';
+import type { LogSource, SweepScope } from '../bigquery/query-builder.js';
 import type { ContainerRef } from '../model/log-path.js';
 import { DAY_MS, type DayName, type TimeRange, type TimeZoneModel } from '../model/time-model.js';
-import { TEXT_PAYLOAD_COLUMN } from './entry-format.js';
 import { entryColumnsOf, SweepIndex, type HourRows } from './sweep-index.js';
-
-/** Where a sweep row's textPayload is: after the index columns, where an entries query has it. */
-const SWEEP_TEXT_PAYLOAD_COLUMN = SWEEP_INDEX_COLUMNS.length + TEXT_PAYLOAD_COLUMN;
+import { hourLineSpec, hoursOfPlainLines, SWEEP_TEXT_PAYLOAD_COLUMN } from './sweep-lines.js';
 
 export interface SweepOptions {
   zone: TimeZoneModel;
@@ -54,6 +51,11 @@ export interface ContainerDayTarget {
   wanted: (hour: number) => boolean;
   /** Told, before any row is read, of each wanted hour whose file size the sweeps' index gives. */
   sized?: (hour: SizedHour) => void;
+  /**
+   * Where the lines of a wanted hour go, if they may come straight from the result instead of as
+   * rows (hoursOfPlainLines): for an hour written anew, whose file is then exactly those lines.
+   */
+  lines?: (hour: number) => ((lines: Buffer, rows: number) => Promise<void>) | undefined;
 }
 
 /** An hour whose file size a sweep's index gives before its rows are read (HourRows.lineBytes). */
@@ -192,7 +194,13 @@ export class Sweeps {
           ? result.readTextRows(start, count, SWEEP_TEXT_PAYLOAD_COLUMN, strip)
           : result.readRows(start, count, strip);
       };
-    const read = readTo(deliver);
+    const plain = this.options.textAsBytes && target.lines ? hoursOfPlainLines(opened) : new Set<number>();
+    const read = (rows: HourRows, result: QueryResult) => {
+      const lines = plain.has(rows.hour) ? target.lines?.(rows.hour) : undefined;
+      if (!lines || !result.readLines) return readTo(deliver)(rows, result);
+      const spec = hourLineSpec(ref, this.options.zone, day, rows.hour);
+      return result.readLines(rows.start, rows.count, spec, lines);
+    };
     const { linePrefixBytes } = this.options;
     if (target.sized && linePrefixBytes !== undefined) {
       for (const sized of sizedHours(opened, linePrefixBytes, readTo)) target.sized(sized);

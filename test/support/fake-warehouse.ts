@@ -26,6 +26,7 @@
 // rounded up to a whole MiB. More entries or a wider range never bill less.
 import type { TableField } from '@google-cloud/bigquery';
 import { failure } from '../../src/bigquery/failures.js';
+import { linesOfRows } from '../../src/bigquery/line-spec.js';
 import { columnPaths, type SchemaChoice } from '../../src/bigquery/log-schemas.js';
 import type {
   EntriesSpec,
@@ -420,15 +421,25 @@ export class FakeWarehouse implements LogWarehouse {
     const pageRows = this.options.pageRows ?? RESULT_PAGE_ROWS;
     // A sweep's result starts with its index (part 0); reads of the rows after it are entry reads.
     const head = query.spec.kind === 'sweep' ? rows.filter((row) => row[0] === '0').length : 0;
+    const readRows = async (start: number, count: number, deliver: (rows: RawRow[]) => Promise<void>) => {
+      for (let next = start, end = Math.min(rows.length, start + count); next < end; next += pageRows) {
+        await sleep(this.options.pageLatencyMs ?? 0);
+        if (start >= head) await this.passReadHolds(query);
+        await deliver(rows.slice(next, Math.min(end, next + pageRows)));
+      }
+    };
     return {
       stats,
       totalRows: rows.length,
-      readRows: async (start, count, deliver) => {
-        for (let next = start, end = Math.min(rows.length, start + count); next < end; next += pageRows) {
-          await sleep(this.options.pageLatencyMs ?? 0);
-          if (start >= head) await this.passReadHolds(query);
-          await deliver(rows.slice(next, Math.min(end, next + pageRows)));
-        }
+      readRows,
+      // As the Storage Read API path hands lines over: a page at a time, checked row by row.
+      readLines: async (start, count, spec, deliver) => {
+        let next = start;
+        await readRows(start, count, async (page) => {
+          const first = next;
+          next += page.length;
+          await deliver(linesOfRows(page, first, spec), page.length);
+        });
       },
     };
   }
