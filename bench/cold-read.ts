@@ -25,7 +25,7 @@ import { networkTo } from './latency-proxy.js';
 import { naiveScript, physicalLimit, sameQueryOverRest } from './baselines.js';
 import { backgroundEntries, BENCH_SOURCE, DATASET, HOUR, hourEntries, mountArgs, PROJECT, sizedHours } from './data.js';
 import { median } from './report.js';
-import { cpuMs, peakRssMiB, settleWrites, timed } from './measure.js';
+import { cpuMs, peakRssMiB, settledTimed, settleWrites, timed } from './measure.js';
 
 const { values } = parseArgs({
   options: {
@@ -136,9 +136,9 @@ for (let run = 0; run < RUNS; run++) {
   sample('mount', await coldCat(run));
   if (values.base !== undefined) sample('mount of --base', await coldCat(run, values.base));
   if (values.only === 'mount') continue;
-  sample('same query, REST pages', await timed(() => sameQueryOverRest(client, source, big.ref, day, out)));
-  sample('textPayload script', await timed(() => naiveScript(client, big.ref, day, out)));
-  sample('DuckDB COPY', await timed(() => physicalLimit(emulator, PROJECT, big.ref, day, out)));
+  sample('same query, REST pages', await settledTimed(() => sameQueryOverRest(client, source, big.ref, day, out)));
+  sample('textPayload script', await settledTimed(() => naiveScript(client, big.ref, day, out)));
+  sample('DuckDB COPY', await settledTimed(() => physicalLimit(emulator, PROJECT, big.ref, day, out)));
 }
 session.disconnect();
 

@@ -34,3 +34,9 @@ export async function cpuMs(pid: number): Promise<number> {
 export async function settleWrites(): Promise<void> {
   await new Promise<void>((resolve, reject) => execFile('sync', (error) => (error ? reject(error) : resolve())));
 }
+
+/** Milliseconds `work` took, once the writes of the samples before it are on disk. */
+export async function settledTimed(work: () => Promise<unknown>): Promise<number> {
+  await settleWrites();
+  return timed(work);
+}

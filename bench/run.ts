@@ -28,7 +28,7 @@ import {
   type SizedHour,
 } from './data.js';
 import { Report } from './report.js';
-import { timed, peakRssMiB } from './measure.js';
+import { peakRssMiB, settledTimed, settleWrites, timed } from './measure.js';
 import { measureWarm } from './warm-sides.js';
 
 /** What a request to BigQuery costs in round trip from a machine outside Google's network. */
@@ -102,6 +102,7 @@ async function main(): Promise<void> {
     caches.push(cacheDir);
     const mountpoint = await tempDir('bench-mnt');
     const daemon = await startDaemon([...mountArgsOf, '--cache-dir', cacheDir, ...extraArgs], mountpoint);
+    await settleWrites();
     const ms = await timed(() => shOk(`${command} ${hourPath(hour)} > /dev/null`, mountpoint));
     const stats = await settled(daemon);
     // The rest of the day is still being read from the kept result: the cache is complete once the
@@ -134,18 +135,18 @@ async function main(): Promise<void> {
       report.sample(
         `cold ${mib(big.bytes)}${suffix}`,
         'same query, REST pages',
-        await timed(() => sameQueryOverRest(network.client, source, big.ref, day, out)),
+        await settledTimed(() => sameQueryOverRest(network.client, source, big.ref, day, out)),
       );
       report.sample(
         `cold ${mib(big.bytes)}${suffix}`,
         'textPayload script',
-        await timed(() => naiveScript(network.client, big.ref, day, out)),
+        await settledTimed(() => naiveScript(network.client, big.ref, day, out)),
       );
       if (!suffix) {
         report.sample(
           `cold ${mib(big.bytes)}`,
           'DuckDB COPY',
-          await timed(() => physicalLimit(emulator, PROJECT, big.ref, day, out)),
+          await settledTimed(() => physicalLimit(emulator, PROJECT, big.ref, day, out)),
         );
         // Time to the first and the last lines of the same cold hour, each through a fresh mount.
         report.sample(`cold ${mib(big.bytes)}`, 'head -n 20', (await coldCat(big, [], 'head -n 20')).ms);
@@ -155,7 +156,7 @@ async function main(): Promise<void> {
           report.sample(
             `cold ${mib(mid.bytes)}`,
             'textPayload script',
-            await timed(() => naiveScript(client, mid.ref, day, out)),
+            await settledTimed(() => naiveScript(client, mid.ref, day, out)),
           );
         }
       }

@@ -92,8 +92,10 @@ function rowsOf(columns: Columns): RawRow[] {
 }
 
 function linesOfMessage(columns: Columns, limit = columns.text.length): Buffer {
-  const chunks = [...new ArrowLines(SPEC).chunks(message(columns), limit, 1000)];
-  return Buffer.concat(chunks.map((chunk) => Buffer.from(chunk.lines)));
+  // Each piece's bytes are valid until the next is made: copied as they come.
+  return Buffer.concat(
+    Array.from(new ArrowLines(SPEC).chunks(message(columns), limit, 1000), (c) => Buffer.from(c.lines)),
+  );
 }
 
 t.test('appendLines writes each range of values as the lines a file of them holds', async (t) => {
@@ -159,5 +161,25 @@ t.test('a row that is not what the spec pins fails the read, naming its row in t
       t.match(thrown, { reason: 'resultChanged', message: /^row 1017 / }, `${name}${how}`);
     }
     t.same(linesOfMessage(columns, 17), expectedLines(texts.slice(0, 17)), `${name}: the rows before it are fine`);
+  }
+});
+
+t.test('a batch of several MiB is handed over in pieces of at most 1 MiB, or one longer line', async (t) => {
+  const texts = [...Array.from({ length: 2500 }, (_, n) => `${n} ${'z'.repeat(900)}`), 'L'.repeat(1_500_000), 'end'];
+  const chunks = Array.from(new ArrowLines(SPEC).chunks(message(columnsOf(texts)), texts.length, 0), (chunk) => ({
+    lines: Buffer.from(chunk.lines),
+    rows: chunk.rows,
+  }));
+  t.same(Buffer.concat(chunks.map((chunk) => chunk.lines)), expectedLines(texts));
+  t.equal(
+    chunks.reduce((sum, chunk) => sum + chunk.rows, 0),
+    texts.length,
+  );
+  t.ok(chunks.length >= 4, `${chunks.length} pieces`);
+  for (const chunk of chunks) {
+    t.ok(
+      chunk.lines.length <= 1 << 20 || chunk.rows === 1,
+      `a piece of ${chunk.rows} lines, ${chunk.lines.length} bytes`,
+    );
   }
 });

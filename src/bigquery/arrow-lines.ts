@@ -94,7 +94,10 @@ export function appendLines(
   return at + runEnd - base + added;
 }
 
-/** Turns record batches into lines; holds one buffer, reused from batch to batch. */
+/** The most bytes of lines handed over at once (but at least one line): a batch may hold several MiB. */
+const PIECE_BYTES = 1 << 20;
+
+/** Turns record batches into lines; holds one buffer, reused from piece to piece. */
 export class ArrowLines {
   private out = Buffer.alloc(0);
   private readonly expected: { column: number; value: Buffer; repeated: Buffer }[];
@@ -112,8 +115,9 @@ export class ArrowLines {
 
   /**
    * The lines of the first `limit` rows of the batches in `message` (schema and record batch, as
-   * BatchBuffer.join puts them), one chunk per record batch; `firstRow` is the result row the
-   * message starts at, for what a failed check says.
+   * BatchBuffer.join puts them), in pieces of at most PIECE_BYTES (or one line); every row of a
+   * batch is checked before its first piece. `firstRow` is the result row the message starts at,
+   * for what a failed check says.
    */
   *chunks(message: Uint8Array, limit: number, firstRow: number): Generator<LineChunk> {
     let left = limit;
@@ -121,14 +125,24 @@ export class ArrowLines {
     for (const batch of RecordBatchReader.from(message).readAll()) {
       if (left <= 0) return;
       const rows = Math.min(batch.numRows, left);
-      const lines = this.linesOf(batch.data.children, rows, row);
+      const text = this.checked(batch.data.children, rows, row);
+      const offsets = text.valueOffsets as Int32Array;
+      const values = text.values as Uint8Array;
+      for (let from = text.offset, end = text.offset + rows; from < end;) {
+        let to = from + 1;
+        while (to < end && offsets[to + 1]! - offsets[from]! + (to + 1 - from) <= PIECE_BYTES) to++;
+        const most = offsets[to]! - offsets[from]! + (to - from);
+        if (this.out.length < most) this.out = Buffer.allocUnsafe(Math.max(most, PIECE_BYTES));
+        yield { lines: this.out.subarray(0, appendLines(values, offsets, from, to, this.out, 0)), rows: to - from };
+        from = to;
+      }
       left -= rows;
       row += rows;
-      yield { lines, rows };
     }
   }
 
-  private linesOf(children: readonly Data<DataType>[], rows: number, firstRow: number): Buffer {
+  /** Checks the first `rows` rows of a batch against the spec; their text column. */
+  private checked(children: readonly Data<DataType>[], rows: number, firstRow: number): Data<DataType> {
     const { spec } = this;
     for (const { column, value, repeated } of this.expected) {
       checkRepeated(columnOf(children, column, Type.Utf8), rows, value, repeated, firstRow);
@@ -157,10 +171,6 @@ export class ArrowLines {
     for (let row = 0; row < rows && text.nullCount > 0; row++) {
       if (!textIsValid(text.offset + row)) throw notAsSpecified(firstRow + row, 'has no text');
     }
-    const offsets = text.valueOffsets as Int32Array;
-    const most = offsets[text.offset + rows]! - offsets[text.offset]! + rows;
-    if (this.out.length < most) this.out = Buffer.allocUnsafe(Math.max(most, this.out.length * 2));
-    const end = appendLines(text.values as Uint8Array, offsets, text.offset, text.offset + rows, this.out, 0);
-    return this.out.subarray(0, end);
+    return text;
   }
 }

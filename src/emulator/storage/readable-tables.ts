@@ -3,7 +3,7 @@
 import type { DuckDBType } from '@duckdb/node-api';
 import { duckTableRef, type Catalog } from '../catalog.js';
 import type { JobService } from '../jobs.js';
-import { ROW_COLUMN, type ResultSet, type ResultStore } from '../results.js';
+import type { ResultSet, ResultStore } from '../results.js';
 import { hasTopLevelOrderBy } from './ordered-query.js';
 import { StorageError } from './storage-errors.js';
 import type { TableSource } from './table-reader.js';
@@ -57,7 +57,7 @@ function fromResult(
   return {
     resource,
     location,
-    source: { relation: result.relation, ...(result.numbered ? { rowColumn: ROW_COLUMN } : {}) },
+    source: { relation: result.relation, ...(result.rowColumn !== undefined && { rowColumn: result.rowColumn }) },
     names: result.names,
     types: result.types,
     totalRows: result.totalRows,
