@@ -79,12 +79,19 @@ function naiveParams(ref: ContainerRef, day: string) {
 }
 
 /** What a script writer does: just the hour's textPayload, 10,000 rows a page, rows as the client parses them. */
-export async function naiveScript(client: BigQuery, ref: ContainerRef, day: string, path: string): Promise<void> {
+/** The textPayload script's query as a job: with its ORDER BY, or without it (its rows in any order). */
+export async function hourJob(client: BigQuery, ref: ContainerRef, day: string, ordered = true): Promise<Job> {
   const params = naiveParams(ref, day);
+  const sql = NAIVE_SQL(client.projectId, 'bench_logs');
   const [job] = await client.createQueryJob({
-    query: NAIVE_SQL(client.projectId, 'bench_logs'),
+    query: ordered ? sql : sql.slice(0, sql.lastIndexOf('\nORDER BY')),
     params: { ...params, start: client.timestamp(params.start), end: client.timestamp(params.end) },
   });
+  return job;
+}
+
+export async function naiveScript(client: BigQuery, ref: ContainerRef, day: string, path: string): Promise<void> {
+  const job = await hourJob(client, ref, day);
   const lines = (rows: { textPayload: string | null }[]) => rows.map((row) => row.textPayload);
   await writeLines(path, resultPages(job, {}, lines));
 }

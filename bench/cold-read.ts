@@ -8,22 +8,20 @@
 //
 //   node --import tsx bench/cold-read.ts --hour-mib 256 --runs 3 [--profile /tmp/prof] [--only mount] [--rtt-ms 20]
 //     [--db FILE] [--base OTHER_CHECKOUT] [--command 'tail -n 20']
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
-import { emulatorClient } from '../src/emulator/client.js';
-import { startEmulator } from '../src/emulator/server.js';
 import { DAY_MS } from '../src/model/time-model.js';
 import { cliCommand, nodeCommand, spawnCommand, stopCli, waitForMounts } from '../test/support/cli-process.js';
 import { removeDir, startDaemon, tempDir } from '../test/support/daemon.js';
 import { sh, shOk } from '../test/support/shell.js';
 import { networkTo } from './latency-proxy.js';
+import { bigHourServer } from './big-hour-server.js';
 import { naiveScript, physicalLimit, sameQueryOverRest } from './baselines.js';
-import { backgroundEntries, BENCH_SOURCE, DATASET, HOUR, hourEntries, mountArgs, PROJECT, sizedHours } from './data.js';
+import { BENCH_SOURCE, HOUR, mountArgs, PROJECT, sizedHours } from './data.js';
 import { median } from './report.js';
 import { cpuMs, peakRssMiB, settledTimed, settleWrites, timed } from './measure.js';
 
@@ -60,17 +58,9 @@ function sample(side: string, ms: number): void {
   process.stderr.write(`${side}: ${(ms / 1000).toFixed(2)} s\n`);
 }
 
-const loaded = values.db !== undefined && (await stat(values.db).catch(() => undefined)) !== undefined;
-const emulator = await startEmulator({ port: 0, ...(values.db !== undefined && { dbPath: values.db }) });
+const emulator = await bigHourServer(big, day, values.db);
 const network = await networkTo(emulator, Number(values['rtt-ms']));
 const { client } = network;
-if (!loaded) {
-  process.stderr.write(`loading a ${values['hour-mib']} MiB hour into the local server…\n`);
-  const loader = emulatorClient(emulator.url, PROJECT);
-  await createSinkTables(loader, DATASET, 'partitioned', [day], []);
-  await insertEntries(loader, DATASET, 'partitioned', hourEntries(day, big), 2000);
-  await insertEntries(loader, DATASET, 'partitioned', backgroundEntries(day, big.ref), 2000);
-}
 emulator.faults.set({ latencyMs: Number(values['latency-ms']), rules: [] });
 
 const source = BENCH_SOURCE;
