@@ -25,9 +25,12 @@ export function restOnlyReason(target: ReadClientTarget): string | undefined {
  * HTTP/2's 64 KiB unless told otherwise, and a server may send no more than the window before the
  * client's WINDOW_UPDATE comes back, so a ReadRows stream moved at most 64 KiB per round trip: a
  * cold 100 MiB hour took 65 s at 20 ms of round trip instead of 5 s. Measured at 20 ms
- * (docs/performance.md), 1 MiB took 9 s, 2 MiB 6.6 s and 4 MiB 4.6 s, as fast as with no latency.
+ * (docs/performance.md), 1 MiB took 9 s, 2 MiB 6.6 s and 4 MiB 4.6 s for 100 MiB; for 1 GiB, once
+ * the daemon read faster, 4 MiB 19.3 s, 8 MiB 15.4 s and 16 MiB 12.1 s. The window is memory the
+ * server may fill ahead of the daemon: with no round trip, 16 MiB took the daemon's peak RSS to
+ * 199-204 MB (4 MiB: 193-197), over the 200 MB it is held to, and 8 MiB to 189-199 MB.
  */
-export const RECEIVE_WINDOW_BYTES = 4 * 1024 * 1024;
+export const RECEIVE_WINDOW_BYTES = 8 * 1024 * 1024;
 
 /**
  * Node's object-mode streams buffer 16 objects by default, grpc-js's ReadRows call among them: with

@@ -23,6 +23,8 @@ export interface EmulatorOptions {
   host?: string;
   /** DuckDB file; default in-memory ':memory:'. */
   dbPath?: string;
+  /** The memory kept query results may take together (ResultStoreOptions.maxBytes); default 2 GiB. */
+  maxResultBytes?: number;
   logger?: { info(o: object, msg?: string): void; warn(o: object, msg?: string): void };
 }
 
@@ -77,7 +79,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const db = await Database.open(options.dbPath ?? ':memory:');
   const catalog = new Catalog(db);
   await catalog.load();
-  const results = new ResultStore(db);
+  const results = new ResultStore(db, {
+    ...(options.maxResultBytes !== undefined && { maxBytes: options.maxResultBytes }),
+  });
   const jobs = new JobService(catalog, results);
   const router = buildRouter(db, catalog, jobs, results);
   const faults = new FaultInjector();
