@@ -28,8 +28,9 @@ export async function cpuMs(pid: number): Promise<number> {
 
 /**
  * Waits until the files earlier samples wrote are on disk: a cold read writes the hour (about 1 GiB
- * for the big one) to the cache, and its writeback, running into the next sample, slowed each
- * sample of a run more than the one before (7.6, 9.4, 11.4 s for the same cold read).
+ * for the big one) to the cache, and its writeback must not run into the next sample. (Four cold
+ * reads one after the other took 7.6, 9.4, 11.4 and 11.6 s; with this, 7.6, 7.3, 10.2 and 11.0 s:
+ * the writeback is not all of what slows later samples on this machine.)
  */
 export async function settleWrites(): Promise<void> {
   await new Promise<void>((resolve, reject) => execFile('sync', (error) => (error ? reject(error) : resolve())));
