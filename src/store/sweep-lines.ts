@@ -12,11 +12,11 @@ export const SWEEP_TIMESTAMP_COLUMN = SWEEP_INDEX_COLUMNS.length;
 export const SWEEP_TEXT_PAYLOAD_COLUMN = SWEEP_INDEX_COLUMNS.length + TEXT_PAYLOAD_COLUMN;
 
 /**
- * The hours whose rows all come from one sweep and whose file is those rows' text payloads as they
- * are, one per line: their index counted their bytes (HourRows.lineBytes), which it does only when
- * no entry lacks a text payload and none was delivered twice.
+ * The hours whose rows all come from one sweep whose index counted their bytes (HourRows.lineBytes),
+ * which it does only when no entry lacks a text payload and none was delivered twice: their size is
+ * known before they are read, and with plain text lines their file is those payloads as they are.
  */
-export function hoursOfPlainLines(opened: { hours: HourRows[] }[]): Set<number> {
+export function countedHours(opened: { hours: HourRows[] }[]): Set<number> {
   const parts = new Map<number, number>();
   for (const { hours } of opened) for (const { hour } of hours) parts.set(hour, (parts.get(hour) ?? 0) + 1);
   const plain = new Set<number>();

@@ -9,7 +9,7 @@ import type { LogSource, SweepScope } from '../bigquery/query-builder.js';
 import type { ContainerRef } from '../model/log-path.js';
 import { DAY_MS, type DayName, type TimeRange, type TimeZoneModel } from '../model/time-model.js';
 import { entryColumnsOf, SweepIndex, type HourRows } from './sweep-index.js';
-import { hourLineSpec, hoursOfPlainLines, SWEEP_TEXT_PAYLOAD_COLUMN } from './sweep-lines.js';
+import { hourLineSpec, countedHours, SWEEP_TEXT_PAYLOAD_COLUMN } from './sweep-lines.js';
 
 export interface SweepOptions {
   zone: TimeZoneModel;
@@ -53,7 +53,7 @@ export interface ContainerDayTarget {
   sized?: (hour: SizedHour) => void;
   /**
    * Where the lines of a wanted hour go, if they may come straight from the result instead of as
-   * rows (hoursOfPlainLines): for an hour written anew, whose file is then exactly those lines.
+   * rows (countedHours): for an hour written anew, whose file is then exactly those lines.
    */
   lines?: (hour: number) => ((lines: Buffer, rows: number) => Promise<void>) | undefined;
 }
@@ -134,25 +134,23 @@ export class SweepUnreadable extends Error {
  */
 function sizedHours(
   opened: { result: QueryResult; hours: HourRows[] }[],
+  counted: ReadonlySet<number>,
   linePrefixBytes: number,
   readTo: (
     to: (rows: TextRow[]) => Promise<void>,
   ) => (rows: Pick<HourRows, 'start' | 'count'>, result: QueryResult) => Promise<void>,
 ): SizedHour[] {
-  const parts = new Map<number, { result: QueryResult; rows: HourRows }[]>();
-  for (const { result, hours } of opened) {
-    for (const rows of hours) parts.set(rows.hour, [...(parts.get(rows.hour) ?? []), { result, rows }]);
-  }
   const sized: SizedHour[] = [];
-  for (const [hour, [only, ...more]] of parts) {
-    const lineBytes = only?.rows.lineBytes;
-    if (!only || more.length > 0 || lineBytes === undefined) continue;
-    const { result, rows } = only;
-    const readLast = (count: number, deliver: (rows: TextRow[]) => Promise<void>) => {
-      const last = Math.min(count, rows.count);
-      return readTo(deliver)({ start: rows.start + rows.count - last, count: last }, result);
-    };
-    sized.push({ hour, size: lineBytes + rows.count * linePrefixBytes, entries: rows.count, readLast });
+  for (const { result, hours } of opened) {
+    for (const rows of hours) {
+      if (!counted.has(rows.hour) || rows.lineBytes === undefined) continue;
+      const readLast = (count: number, deliver: (rows: TextRow[]) => Promise<void>) => {
+        const last = Math.min(count, rows.count);
+        return readTo(deliver)({ start: rows.start + rows.count - last, count: last }, result);
+      };
+      const size = rows.lineBytes + rows.count * linePrefixBytes;
+      sized.push({ hour: rows.hour, size, entries: rows.count, readLast });
+    }
   }
   return sized;
 }
@@ -194,16 +192,17 @@ export class Sweeps {
           ? result.readTextRows(start, count, SWEEP_TEXT_PAYLOAD_COLUMN, strip)
           : result.readRows(start, count, strip);
       };
-    const plain = this.options.textAsBytes && target.lines ? hoursOfPlainLines(opened) : new Set<number>();
+    // Hours held by one sweep whose index counted their bytes: sized, and read as lines if plain text.
+    const counted = countedHours(opened);
     const read = (rows: HourRows, result: QueryResult) => {
-      const lines = plain.has(rows.hour) ? target.lines?.(rows.hour) : undefined;
+      const lines = this.options.textAsBytes && counted.has(rows.hour) ? target.lines?.(rows.hour) : undefined;
       if (!lines || !result.readLines) return readTo(deliver)(rows, result);
       const spec = hourLineSpec(ref, this.options.zone, day, rows.hour);
       return result.readLines(rows.start, rows.count, spec, lines);
     };
     const { linePrefixBytes } = this.options;
     if (target.sized && linePrefixBytes !== undefined) {
-      for (const sized of sizedHours(opened, linePrefixBytes, readTo)) target.sized(sized);
+      for (const sized of sizedHours(opened, counted, linePrefixBytes, readTo)) target.sized(sized);
     }
     try {
       for (const { result, hours } of opened) {
