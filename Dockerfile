@@ -52,7 +52,7 @@ COPY bin ./bin
 COPY --from=build /opt/bqlogfs/dist ./dist
 RUN mkdir -p /logs
 # The same heap flags as bin/bqlogfs.cjs's own #! line, which a plain `node bin/bqlogfs.cjs` would skip.
-ENTRYPOINT ["node", "--max-semi-space-size=2", "--max-old-space-size=128", "/opt/bqlogfs/bin/bqlogfs.cjs"]
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--max-old-space-size=128", "--heap-growing-percent=200", "/opt/bqlogfs/bin/bqlogfs.cjs"]
 # Healthy while the mount answers: its statistics file is read through FUSE. A mount elsewhere than
 # /logs: --health-cmd 'cat /that/mountpoint/.bqlogfs/stats > /dev/null' on docker run.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s CMD cat /logs/.bqlogfs/stats > /dev/null || exit 1

@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { NODE_FLAGS } from '../test/support/cli-process.js';
 import { median } from './report.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -24,7 +25,6 @@ const { values } = parseArgs({
   },
 });
 const runs = Number(values.runs);
-const HEAP_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=128'];
 const node = process.execPath;
 
 interface Variant {
@@ -42,7 +42,7 @@ const variants: Variant[] = [
   {
     label: 'node <heap flags> dist/cli/main.js --help',
     command: node,
-    args: [...HEAP_FLAGS, 'dist/cli/main.js', '--help'],
+    args: [...NODE_FLAGS, 'dist/cli/main.js', '--help'],
   },
   ...values.also.map((spec) => {
     const at = spec.indexOf('=');

@@ -7,7 +7,7 @@
 // and the local server (in this process) is profiled for the same span, into DIR.
 //
 //   node --import tsx bench/cold-read.ts --hour-mib 256 --runs 3 [--profile /tmp/prof] [--only mount] [--rtt-ms 20]
-//     [--db FILE] [--base OTHER_CHECKOUT] [--command 'tail -n 20']
+//     [--db FILE] [--base OTHER_CHECKOUT] [--command 'tail -n 20'] [--mount-args '--read-api rest']
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -15,8 +15,9 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { DAY_MS } from '../src/model/time-model.js';
-import { cliCommand, nodeCommand, spawnCommand, stopCli, waitForMounts } from '../test/support/cli-process.js';
-import { removeDir, startDaemon, tempDir } from '../test/support/daemon.js';
+import { cliCommand, spawnCommand, stopCli, waitForMounts } from '../test/support/cli-process.js';
+import { removeDir, tempDir } from '../test/support/daemon.js';
+import { builtCli, THIS_TREE } from './built-cli.js';
 import { sh, shOk } from '../test/support/shell.js';
 import { networkTo } from './latency-proxy.js';
 import { bigHourServer } from './big-hour-server.js';
@@ -43,9 +44,13 @@ const { values } = parseArgs({
     'daemon-flags': { type: 'string' },
     /** What reads the cold hour through the mount, e.g. "tail -n 20"; its output is discarded. */
     command: { type: 'string', default: 'cat' },
+    /** Arguments added to the daemon's, e.g. "--read-api rest". */
+    'mount-args': { type: 'string' },
   },
 });
 const RUNS = Number(values.runs);
+await builtCli();
+if (values.base !== undefined) await builtCli(resolve(values.base));
 const big = sizedHours(Number(values['hour-mib']) * 2 ** 20).at(-1)!;
 const day = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
 const hourPath = `${big.ref.namespace}/${big.ref.pod}/${big.ref.container}/${day}/${String(HOUR).padStart(2, '0')}.log`;
@@ -64,7 +69,7 @@ const { client } = network;
 emulator.faults.set({ latencyMs: Number(values['latency-ms']), rules: [] });
 
 const source = BENCH_SOURCE;
-const args = mountArgs(network.server);
+const args = [...mountArgs(network.server), ...(values['mount-args']?.split(' ') ?? [])];
 const work = await tempDir('bench');
 const out = join(work, 'out.log');
 const profileDir = values.profile;
@@ -72,17 +77,11 @@ if (profileDir) await mkdir(profileDir, { recursive: true });
 const session = new Session();
 session.connect();
 
-/** `bqlogfs mount`, as the tests start it, with `--cpu-prof` under `--profile`. */
-async function mountDaemon(mountArgs: string[], mountpoint: string, tree?: string) {
+/** `bqlogfs mount` of this tree's compiled command line or that of `tree`, with `--cpu-prof` under `--profile`. */
+async function mountDaemon(mountArgs: string[], mountpoint: string, tree = THIS_TREE) {
   const flags = values['daemon-flags']?.split(' ') ?? [];
   if (profileDir) flags.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
-  if (flags.length === 0 && tree === undefined) return startDaemon(mountArgs, mountpoint);
-  const main = tree === undefined ? [] : [resolve(tree, 'src/cli/main.ts')];
-  const command =
-    tree === undefined
-      ? cliCommand(['mount', mountpoint, ...mountArgs])
-      : nodeCommand([...main, 'mount', mountpoint, ...mountArgs]);
-  const [node = '', ...rest] = command;
+  const [node = '', ...rest] = cliCommand(['mount', mountpoint, ...mountArgs], { built: tree });
   const run = spawnCommand([node, ...flags, ...rest]);
   await waitForMounts(run, [mountpoint]);
   return { process: run.child, stop: () => stopCli(run, [mountpoint]), logs: run.output };
@@ -124,7 +123,7 @@ async function coldCat(run: number, tree?: string): Promise<number> {
 
 for (let run = 0; run < RUNS; run++) {
   sample('mount', await coldCat(run));
-  if (values.base !== undefined) sample('mount of --base', await coldCat(run, values.base));
+  if (values.base !== undefined) sample('mount of --base', await coldCat(run, resolve(values.base)));
   if (values.only === 'mount') continue;
   sample('same query, REST pages', await settledTimed(() => sameQueryOverRest(client, source, big.ref, day, out)));
   sample('textPayload script', await settledTimed(() => naiveScript(client, big.ref, day, out)));

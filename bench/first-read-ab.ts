@@ -15,6 +15,7 @@ import { emulatorClient } from '../src/emulator/client.js';
 import { startEmulator } from '../src/emulator/server.js';
 import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
 import { DAY_MS } from '../src/model/time-model.js';
+import { NODE_FLAGS } from '../test/support/cli-process.js';
 import { removeDir, tempDir } from '../test/support/daemon.js';
 import { shOk } from '../test/support/shell.js';
 import { hourEntries } from './data.js';
@@ -36,7 +37,7 @@ const day = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
 
 /** Starts `bqlogfs mount` of the checkout whose CLI is `main`; resolves to a function that stops it. */
 async function mount(main: string, mountpoint: string, args: string[]): Promise<() => Promise<void>> {
-  const flags = ['--max-semi-space-size=2', '--max-old-space-size=128', '--import', 'tsx'];
+  const flags = [...NODE_FLAGS, '--import', 'tsx'];
   const child = spawn(process.execPath, [...flags, main, 'mount', mountpoint, ...args], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });

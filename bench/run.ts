@@ -12,6 +12,7 @@ import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
 import { emulatorClient } from '../src/emulator/client.js';
 import { startEmulator } from '../src/emulator/server.js';
 import { DAY_MS } from '../src/model/time-model.js';
+import { builtCli } from './built-cli.js';
 import { removeDir, startDaemon, tempDir, type Daemon } from '../test/support/daemon.js';
 import { sh, shOk } from '../test/support/shell.js';
 import { naiveScript, physicalLimit, sameQueryOverRest } from './baselines.js';
@@ -50,6 +51,7 @@ const { values } = parseArgs({
   },
 });
 const RUNS = Number(values.runs);
+const built = await builtCli();
 /** Warm re-reads take well under a second each and vary more than the goal's margin: more samples. */
 const WARM_RUNS = Math.max(RUNS, 7);
 const hours = sizedHours(Number(values['hour-mib']) * 2 ** 20);
@@ -101,7 +103,7 @@ async function main(): Promise<void> {
     const cacheDir = await tempDir('bench-cache');
     caches.push(cacheDir);
     const mountpoint = await tempDir('bench-mnt');
-    const daemon = await startDaemon([...mountArgsOf, '--cache-dir', cacheDir, ...extraArgs], mountpoint);
+    const daemon = await startDaemon([...mountArgsOf, '--cache-dir', cacheDir, ...extraArgs], mountpoint, { built });
     await settleWrites();
     const ms = await timed(() => shOk(`${command} ${hourPath(hour)} > /dev/null`, mountpoint));
     const stats = await settled(daemon);
@@ -282,7 +284,7 @@ async function main(): Promise<void> {
   const bigFile = await cachedFile(big);
   for (let run = 0; run < RUNS; run++) {
     const mountpoint = await tempDir('bench-mnt');
-    const daemon = await startDaemon([...args, '--cache-dir', cacheDir], mountpoint);
+    const daemon = await startDaemon([...args, '--cache-dir', cacheDir], mountpoint, { built });
     await shOk(`cat ${bigFile} > /dev/null`);
     report.sample('first read', 'mount', await timed(() => shOk(`cat ${hourPath(big)} > /dev/null`, mountpoint)));
     await daemon.stop();
@@ -308,7 +310,7 @@ async function main(): Promise<void> {
 
   // Warm re-reads of finished hours of each size, repeated so that each sample reads about 256 MiB.
   const mountpoint = await tempDir('bench-mnt');
-  let daemon = await startDaemon([...args, '--cache-dir', cacheDir], mountpoint);
+  let daemon = await startDaemon([...args, '--cache-dir', cacheDir], mountpoint, { built });
   for (const hour of hours) {
     await shOk(`cat ${hourPath(hour)} > /dev/null`, mountpoint);
     const cached = hour === big ? bigFile : await cachedFile(hour);
@@ -342,7 +344,7 @@ async function main(): Promise<void> {
 
   // Bytes billed for all 24 hours of the big container-day against one hour of it.
   const billCache = await tempDir('bench-cache');
-  daemon = await startDaemon([...args, '--cache-dir', billCache], mountpoint);
+  daemon = await startDaemon([...args, '--cache-dir', billCache], mountpoint, { built });
   const dir = hourPath(big).replace(/\/[^/]+$/, '');
   await shOk(`cat ${dir}/03.log > /dev/null`, mountpoint);
   const oneHour = (await settled(daemon)).bytesBilled;
@@ -359,7 +361,7 @@ async function main(): Promise<void> {
 
   // Queries sent when 32 readers open one cold file at once.
   const concurrentCache = await tempDir('bench-cache');
-  daemon = await startDaemon([...args, '--cache-dir', concurrentCache], mountpoint);
+  daemon = await startDaemon([...args, '--cache-dir', concurrentCache], mountpoint, { built });
   await Promise.all(Array.from({ length: 32 }, () => sh(`cat ${dir}/05.log > /dev/null`, mountpoint)));
   const concurrentQueries = (await settled(daemon)).queries;
   await daemon.stop();

@@ -7,6 +7,7 @@ import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
 import { emulatorClient } from '../src/emulator/client.js';
 import { startEmulator } from '../src/emulator/server.js';
 import { DAY_MS } from '../src/model/time-model.js';
+import { builtCli } from './built-cli.js';
 import { removeDir, startDaemon, tempDir } from '../test/support/daemon.js';
 import { shOk } from '../test/support/shell.js';
 import { DATASET, HOUR, hourEntries, mountArgs, PROJECT, sizedHours, type SizedHour } from './data.js';
@@ -19,6 +20,7 @@ const { values } = parseArgs({
   },
 });
 const RUNS = Number(values.runs);
+const built = await builtCli();
 const day = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
 const hours = sizedHours(Number(values['hour-mib']) * 2 ** 20);
 
@@ -50,7 +52,7 @@ async function main(): Promise<void> {
   for (const hour of hours) await insertEntries(client, DATASET, 'partitioned', hourEntries(day, hour), 2000);
   const cacheDir = await tempDir('bench-cache');
   const mountpoint = await tempDir('bench-mnt');
-  const daemon = await startDaemon([...mountArgs(emulator), '--cache-dir', cacheDir], mountpoint);
+  const daemon = await startDaemon([...mountArgs(emulator), '--cache-dir', cacheDir], mountpoint, { built });
   try {
     for (const hour of hours) {
       await shOk(`cat ${hourPath(hour)} > /dev/null`, mountpoint);

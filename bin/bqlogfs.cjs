@@ -1,7 +1,8 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --max-old-space-size=128
+#!/usr/bin/env -S node --max-semi-space-size=2 --max-old-space-size=128 --heap-growing-percent=200
 // Runs the compiled command line in dist/, which `npm run build` writes and `npm pack` builds first.
-// The heap flags keep the daemon's memory small while it streams large results (see
-// docs/performance.md). From a checkout without a build, `npm run bqlogfs --` runs the sources.
+// The heap flags keep the daemon's memory small, and its full garbage collections few, while it
+// streams large results (see docs/performance.md). From a checkout without a build, `npm run bqlogfs --`
+// runs the sources.
 //
 // Help and version (`--help`, `mount --help`, `help mount`, `--version`, no arguments, ...) are
 // printed from dist/cli/help.json, rendered at build time from the command line itself (see

@@ -15,7 +15,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
-import { ranToEnd, spawnCommand, stopCli, waitForMounts } from './support/cli-process.js';
+import { NODE_FLAGS, ranToEnd, spawnCommand, stopCli, waitForMounts } from './support/cli-process.js';
 import { tempMountDirs, testDir } from './support/daemon.js';
 import { fileEnvironment, fixtureArgs } from './support/environment.js';
 import { mountedInterruptible } from './support/readers.js';
@@ -23,7 +23,6 @@ import { shOk } from './support/shell.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..');
-const NODE_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=128'];
 // tsx and .ts files fail loudly; DuckDB fails as a package that is not installed does.
 const FORBIDDEN = `
 import { register } from 'node:module';

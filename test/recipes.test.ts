@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isMounted, ranToEnd, spawnCommand, unmountIfMounted } from './support/cli-process.js';
+import { isMounted, ranToEnd, shebangFlags, spawnCommand, unmountIfMounted } from './support/cli-process.js';
 import { cliExecutable } from './support/cli-executable.js';
 import { mountTemp, testDir } from './support/daemon.js';
 import { fileEnvironment, fixtureArgs } from './support/environment.js';
@@ -88,13 +88,16 @@ t.test('Dockerfile: fuse-native is patched and compiled on every architecture', 
   }
 });
 
-t.test('Dockerfile: the entrypoint has the heap flags of bin/bqlogfs.cjs', async (t) => {
+t.test('Dockerfile and npm scripts: the heap flags of bin/bqlogfs.cjs', async (t) => {
   const final = (await dockerStages()).at(-1) ?? [];
   const entrypoint = JSON.parse(final.find((i) => i.keyword === 'ENTRYPOINT')?.args ?? '[]') as string[];
-  const shebang = (await read('bin/bqlogfs.cjs')).split('\n')[0] ?? '';
-  const flags = shebang.split(' ').filter((word) => word.startsWith('--'));
-  t.ok(flags.length >= 2, `flags in the #! line: ${flags.join(' ')}`);
+  const flags = shebangFlags();
+  t.ok(flags.length >= 3, `flags in the #! line: ${flags.join(' ')}`);
   t.same(entrypoint, ['node', ...flags, '/opt/bqlogfs/bin/bqlogfs.cjs']);
+  const { scripts } = JSON.parse(await read('package.json')) as { scripts: Record<string, string> };
+  for (const name of ['bqlogfs', 'start']) {
+    t.match(scripts[name], `node ${flags.join(' ')} --import tsx src/cli/main.ts`, `npm run ${name}`);
+  }
 });
 
 t.test('Dockerfile: the health check passes on a working mount and fails without one', async (t) => {

@@ -1,16 +1,26 @@
 // Runs the bqlogfs command line in a child process as bin/bqlogfs.cjs does, with the same heap flags,
 // but the TypeScript sources through tsx, so tests need no build (test/package.test.ts runs the
-// compiled package). Every test that runs the CLI goes through here.
+// compiled package, and the benchmarks the compiled command line). Every test that runs the CLI goes
+// through here.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sh } from './shell.js';
 
-const CLI = resolve(import.meta.dirname, '../../src/cli/main.ts');
+const ROOT = resolve(import.meta.dirname, '../..');
+const CLI = resolve(ROOT, 'src/cli/main.ts');
 const FORBID_FUSE = resolve(import.meta.dirname, 'forbid-fuse.ts');
-/** The heap flags the npm script and bin/bqlogfs.cjs run the CLI with. */
-const NODE_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=128'];
+
+/** The Node flags of the `#!` line of `bin` (test/recipes.test.ts holds the npm scripts and the Dockerfile to them). */
+export function shebangFlags(bin = resolve(ROOT, 'bin/bqlogfs.cjs')): string[] {
+  const shebang = readFileSync(bin, 'utf8').split('\n')[0] ?? '';
+  return shebang.split(' ').filter((word) => word.startsWith('--'));
+}
+
+/** The heap flags bin/bqlogfs.cjs, the npm scripts and the Dockerfile run the CLI with. */
+export const NODE_FLAGS = shebangFlags();
 
 export interface CliOptions {
   /** Variables added to this process's environment. */
@@ -19,6 +29,11 @@ export interface CliOptions {
   clockOffsetS?: number;
   /** Fails the run if anything loads FUSE: proves that a command works without libfuse. */
   forbidFuse?: boolean;
+  /**
+   * Runs the compiled command line of checkout `built` (dist/cli/main.js, from `npm run build`), as
+   * the package does, instead of its sources through tsx: the benchmarks measure what users run.
+   */
+  built?: string;
 }
 
 /** A local server: its REST URL, and the address of its Storage Read API. */
@@ -55,6 +70,15 @@ export function nodeCommand(scriptArgs: string[], options: CliOptions = {}): str
 
 /** The program and its arguments that run `bqlogfs <args>`. */
 export function cliCommand(args: string[], options: CliOptions = {}): string[] {
+  const { built } = options;
+  if (built !== undefined) {
+    return [
+      process.execPath,
+      ...shebangFlags(resolve(built, 'bin/bqlogfs.cjs')),
+      resolve(built, 'dist/cli/main.js'),
+      ...args,
+    ];
+  }
   return nodeCommand([CLI, ...args], options);
 }
 

@@ -36,7 +36,7 @@ export async function testDir(t: Teardown, prefix: string): Promise<string> {
 export async function startDaemon(
   args: string[],
   mountpoint: string,
-  options: Pick<CliOptions, 'clockOffsetS' | 'env'> = {},
+  options: Pick<CliOptions, 'clockOffsetS' | 'env' | 'built'> = {},
 ): Promise<Daemon> {
   const run = spawnCli(['mount', mountpoint, ...args], options);
   await waitForMounts(run, [mountpoint]);
@@ -65,7 +65,7 @@ export interface TempMount {
 export async function mountTemp(
   t: Teardown,
   args: string[],
-  options: Pick<CliOptions, 'clockOffsetS' | 'env'> = {},
+  options: Pick<CliOptions, 'clockOffsetS' | 'env' | 'built'> = {},
 ): Promise<TempMount> {
   const { mountpoint, cacheDir } = await tempMountDirs(t);
   const daemon = await startDaemon([...args, '--cache-dir', cacheDir], mountpoint, options);
