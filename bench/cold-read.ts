@@ -24,7 +24,7 @@ import { bigHourServer } from './big-hour-server.js';
 import { naiveScript, physicalLimit, sameQueryOverRest } from './baselines.js';
 import { BENCH_SOURCE, HOUR, mountArgs, PROJECT, sizedHours } from './data.js';
 import { median } from './report.js';
-import { cpuMs, peakRssMiB, settledTimed, settleWrites, timed } from './measure.js';
+import { cpuMs, machineCpuMs, peakRssMiB, settledTimed, settleWrites, timed } from './measure.js';
 
 const { values } = parseArgs({
   options: {
@@ -98,7 +98,14 @@ async function coldCat(run: number, tree?: string): Promise<number> {
     await session.post('Profiler.enable');
     await session.post('Profiler.start');
   }
+  const [serverBefore, machineBefore] = [process.cpuUsage(), await machineCpuMs()];
   const ms = await timed(() => shOk(`${values.command} ${hourPath} > /dev/null`, mountpoint));
+  const [server, machine] = [process.cpuUsage(serverBefore), await machineCpuMs()];
+  const daemonMs = (await cpuMs(pid)) - cpuBefore;
+  process.stderr.write(
+    `  CPU while it ran: daemon ${(daemonMs / 1000).toFixed(2)} s, local server ${((server.user + server.system) / 1e6).toFixed(2)} s, ` +
+      `machine busy ${((machine.busy - machineBefore.busy) / 1000).toFixed(2)} s, idle ${((machine.idle - machineBefore.idle) / 1000).toFixed(2)} s\n`,
+  );
   const { recentQueries } = JSON.parse(await readFile(join(mountpoint, '.bqlogfs/stats'), 'utf8')) as {
     recentQueries: { kind: string; durationMs: number }[];
   };

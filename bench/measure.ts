@@ -26,6 +26,14 @@ export async function cpuMs(pid: number): Promise<number> {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
 }
 
+/** CPU time of the whole machine so far, busy and idle (ms, from /proc/stat). */
+export async function machineCpuMs(): Promise<{ busy: number; idle: number }> {
+  const [, ...ticks] = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = ticks.map(Number);
+  const ms = (count: number) => (count * 1000) / USER_HZ;
+  return { busy: ms(user + nice + system + irq + softirq + steal), idle: ms(idle + iowait) };
+}
+
 /**
  * Waits until the files earlier samples wrote are on disk: a cold read writes the hour (about 1 GiB
  * for the big one) to the cache, and its writeback must not run into the next sample. (Four cold
