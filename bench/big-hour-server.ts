@@ -4,7 +4,8 @@
 import { stat } from 'node:fs/promises';
 import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
 import { emulatorClient } from '../src/emulator/client.js';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
+import type { Emulator, EmulatorOptions } from '../src/emulator/server.js';
+import { startLocalServer } from './local-server.js';
 import { backgroundEntries, DATASET, hourEntries, PROJECT, type SizedHour } from './data.js';
 
 /** A local server holding `big` on `day`: loaded now, or as it is in `db` when that file exists. */
@@ -15,7 +16,7 @@ export async function bigHourServer(
   options: EmulatorOptions = {},
 ): Promise<Emulator> {
   const loaded = db !== undefined && (await stat(db).catch(() => undefined)) !== undefined;
-  const emulator = await startEmulator({ ...options, port: 0, ...(db !== undefined && { dbPath: db }) });
+  const emulator = await startLocalServer({ ...options, port: 0, ...(db !== undefined && { dbPath: db }) });
   if (!loaded) {
     process.stderr.write(`loading a ${Math.round(big.bytes / 2 ** 20)} MiB hour into the local server…\n`);
     const loader = emulatorClient(emulator.url, PROJECT);

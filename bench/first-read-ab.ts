@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { emulatorClient } from '../src/emulator/client.js';
-import { startEmulator } from '../src/emulator/server.js';
+import { startLocalServer } from './local-server.js';
 import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
 import { DAY_MS } from '../src/model/time-model.js';
 import { NODE_FLAGS } from '../test/support/cli-process.js';
@@ -53,7 +53,7 @@ function median(samples: number[]): number {
   return [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)] ?? NaN;
 }
 
-const emulator = await startEmulator({ port: 0 });
+const emulator = await startLocalServer({ port: 0 });
 const client = emulatorClient(emulator.url, PROJECT);
 await createSinkTables(client, DATASET, 'partitioned', [day], []);
 await insertEntries(client, DATASET, 'partitioned', hourEntries(day, { ref: BIG, bytes: hourBytes }), 2000);

@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { createSinkTables, insertEntries, type LogEntry } from '../src/demo/sink-tables.js';
 import { emulatorClient } from '../src/emulator/client.js';
-import { startEmulator, type Emulator } from '../src/emulator/server.js';
+import type { Emulator } from '../src/emulator/server.js';
+import { startLocalServer } from './local-server.js';
 import { shOk } from '../test/support/shell.js';
 import { startDaemon } from '../test/support/daemon.js';
 import { serverArgs } from '../test/support/cli-process.js';
@@ -106,7 +107,7 @@ async function fetchBilled(emulator: Emulator, day: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const emulator = await startEmulator({ port: 0 });
+  const emulator = await startLocalServer({ port: 0 });
   const client = emulatorClient(emulator.url, PROJECT);
   await createSinkTables(client, DATASET, 'partitioned', [smallDay, bigDay], []);
   const loadStart = Date.now();

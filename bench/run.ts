@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
 import { emulatorClient } from '../src/emulator/client.js';
-import { startEmulator } from '../src/emulator/server.js';
+import { startLocalServer } from './local-server.js';
 import { DAY_MS } from '../src/model/time-model.js';
 import { builtCli } from './built-cli.js';
 import { removeDir, startDaemon, tempDir, type Daemon } from '../test/support/daemon.js';
@@ -81,7 +81,7 @@ function hourPath({ ref }: SizedHour, hour = HOUR): string {
 
 async function main(): Promise<void> {
   await shOk('command -v bindfs >/dev/null || (apt-get update -qq && apt-get install -y -qq bindfs >/dev/null)');
-  const emulator = await startEmulator({ port: 0 });
+  const emulator = await startLocalServer({ port: 0 });
   const client = emulatorClient(emulator.url, PROJECT);
   const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
   process.stderr.write(`loading hours of ${hours.map((hour) => mib(hour.bytes)).join(', ')} into the local server…\n`);

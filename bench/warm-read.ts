@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
 import { emulatorClient } from '../src/emulator/client.js';
-import { startEmulator } from '../src/emulator/server.js';
+import { startLocalServer } from './local-server.js';
 import { DAY_MS } from '../src/model/time-model.js';
 import { builtCli } from './built-cli.js';
 import { removeDir, startDaemon, tempDir } from '../test/support/daemon.js';
@@ -46,7 +46,7 @@ function median(samples: number[]): number {
 
 async function main(): Promise<void> {
   await shOk('command -v bindfs >/dev/null || (apt-get update -qq && apt-get install -y -qq bindfs >/dev/null)');
-  const emulator = await startEmulator({ port: 0 });
+  const emulator = await startLocalServer({ port: 0 });
   const client = emulatorClient(emulator.url, PROJECT);
   await createSinkTables(client, DATASET, 'partitioned', [day], []);
   for (const hour of hours) await insertEntries(client, DATASET, 'partitioned', hourEntries(day, hour), 2000);
