@@ -27,10 +27,12 @@ export function restOnlyReason(target: ReadClientTarget): string | undefined {
  * cold 100 MiB hour took 65 s at 20 ms of round trip instead of 5 s. Measured at 20 ms
  * (docs/performance.md), 1 MiB took 9 s, 2 MiB 6.6 s and 4 MiB 4.6 s for 100 MiB; for 1 GiB, once
  * the daemon read faster, 4 MiB 19.3 s, 8 MiB 15.4 s and 16 MiB 12.1 s. The window is memory the
- * server may fill ahead of the daemon: with no round trip, 16 MiB took the daemon's peak RSS to
- * 199-204 MB (4 MiB: 193-197), over the 200 MB it is held to, and 8 MiB to 189-199 MB.
+ * server may fill ahead of the daemon: with no round trip, 16 MiB then took the daemon's peak RSS to
+ * 199-204 MB, over the 200 MB it is held to. Once the daemon's full garbage collections were few
+ * (its heap growing factor), it kept up with the stream, and 16 MiB measured as 8 MiB with no round
+ * trip (peak RSS 171-200 MB both) and took 7.1-7.4 s against 10.0-10.2 s at 20 ms.
  */
-export const RECEIVE_WINDOW_BYTES = 8 * 1024 * 1024;
+export const RECEIVE_WINDOW_BYTES = 16 * 1024 * 1024;
 
 /**
  * Node's object-mode streams buffer 16 objects by default, grpc-js's ReadRows call among them: with
