@@ -94,6 +94,7 @@ async function coldCat(run: number, tree?: string): Promise<number> {
   const pid = daemon.process.pid ?? 0;
   await settleWrites();
   const cpuBefore = await cpuMs(pid);
+  const startRssMiB = await peakRssMiB(pid);
   if (profileDir) {
     await session.post('Profiler.enable');
     await session.post('Profiler.start');
@@ -102,6 +103,7 @@ async function coldCat(run: number, tree?: string): Promise<number> {
   const ms = await timed(() => shOk(`${values.command} ${hourPath} > /dev/null`, mountpoint));
   const [server, machine] = [process.cpuUsage(serverBefore), await machineCpuMs()];
   const daemonMs = (await cpuMs(pid)) - cpuBefore;
+  process.stderr.write(`  daemon peak RSS before the read ${startRssMiB.toFixed(0)} MB\n`);
   process.stderr.write(
     `  CPU while it ran: daemon ${(daemonMs / 1000).toFixed(2)} s, local server ${((server.user + server.system) / 1e6).toFixed(2)} s, ` +
       `machine busy ${((machine.busy - machineBefore.busy) / 1000).toFixed(2)} s, idle ${((machine.idle - machineBefore.idle) / 1000).toFixed(2)} s\n`,
