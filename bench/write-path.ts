@@ -24,7 +24,7 @@ import {
   vectorFromArray,
   type Vector,
 } from 'apache-arrow';
-import { rowSlicesOfBatch } from '../src/bigquery/arrow-rows.js';
+import { BatchBuffer, rowSlicesOfBatch } from '../src/bigquery/arrow-rows.js';
 import { SWEEP_INDEX_COLUMNS } from '../src/bigquery/query-builder.js';
 import { TimeZoneModel } from '../src/model/time-model.js';
 import { planDayFetch } from '../src/store/day-fetch-plan.js';
@@ -130,8 +130,9 @@ async function fetchHour(): Promise<void> {
   const request = { knownThroughMs: 0, firstHour: 10, sealAfterMs: 0, nowMs: Date.now(), refresh: false };
   const plan = planDayFetch(zone, DAY, request);
   const writer = new HourWriter(cache, zone, lineOf, { ref, day: DAY, state, plan });
+  const buffer = new BatchBuffer();
   for (const { schema, message } of batches) {
-    for (const slice of rowSlicesOfBatch([schema, message], 256, TEXT_PAYLOAD)) {
+    for (const slice of rowSlicesOfBatch(buffer.join(schema, message), 256, TEXT_PAYLOAD)) {
       await writer.writePage(slice.map((row) => entryColumnsOf(ofContainer(row, ref))));
     }
   }

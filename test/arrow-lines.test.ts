@@ -4,11 +4,11 @@
 import { Int64, makeData, makeVector, TimestampMicrosecond, Utf8, vectorFromArray } from 'apache-arrow';
 import t from 'tap';
 import { appendLines, ArrowLines } from '../src/bigquery/arrow-lines.js';
-import type { BatchMessage } from '../src/bigquery/arrow-rows.js';
+import { BatchBuffer } from '../src/bigquery/arrow-rows.js';
 import { QueryFailure } from '../src/bigquery/failures.js';
 import { linesOfRows, type LineSpec } from '../src/bigquery/line-spec.js';
 import type { RawRow } from '../src/bigquery/log-warehouse.js';
-import { arrowMessages, asResponse } from './support/arrow-messages.js';
+import { arrowMessages } from './support/arrow-messages.js';
 
 const HOUR_START = 1_772_960_400_000_000;
 const HOUR_END = HOUR_START + 3_600_000_000;
@@ -62,7 +62,7 @@ const SPEC: LineSpec = {
 };
 
 /** The schema and one record batch of the columns, put together as the Storage Read API path reads them. */
-function message(columns: Columns): BatchMessage {
+function message(columns: Columns): Uint8Array {
   const { schema, batch } = arrowMessages({
     part: vectorFromArray(columns.part, new Int64()),
     namespace: vectorFromArray(columns.namespace, new Utf8()),
@@ -77,7 +77,7 @@ function message(columns: Columns): BatchMessage {
     ),
     text: vectorFromArray(columns.text, new Utf8()),
   });
-  return asResponse(schema, batch);
+  return new BatchBuffer().join(schema, batch);
 }
 
 function rowsOf(columns: Columns): RawRow[] {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Int64, Utf8, vectorFromArray } from 'apache-arrow';
 import t from 'tap';
-import { rowSlicesOfBatch } from '../src/bigquery/arrow-rows.js';
+import { BatchBuffer, rowSlicesOfBatch } from '../src/bigquery/arrow-rows.js';
 import type { RawRow, TextRow } from '../src/bigquery/log-warehouse.js';
 import { Utf8Text } from '../src/bigquery/utf8-text.js';
 import { TimeZoneModel } from '../src/model/time-model.js';
@@ -18,7 +18,7 @@ import { DiskCache } from '../src/store/disk-cache.js';
 import { lineBodyFormatter, type LineBody, type TextPodRow } from '../src/store/entry-format.js';
 import { HourWriter } from '../src/store/hour-writer.js';
 import { LineBuffer } from '../src/store/line-buffer.js';
-import { arrowMessages, asResponse } from './support/arrow-messages.js';
+import { arrowMessages } from './support/arrow-messages.js';
 
 /** The values as Utf8Text over one buffer, back to back, as an Arrow UTF-8 column holds them. */
 function asBytes(values: string[]): Utf8Text[] {
@@ -66,7 +66,7 @@ t.test('the Arrow reader gives the bytes column as Utf8Text, equal to the string
     ),
   };
   const { schema, batch } = arrowMessages(columns);
-  const message = asResponse(schema, batch);
+  const message = new BatchBuffer().join(schema, batch);
   const strings = [...rowSlicesOfBatch(message, 4)].flat();
   for (const bytesColumn of [0, 2]) {
     const rows = [...rowSlicesOfBatch(message, 4, bytesColumn)].flat();

@@ -2,15 +2,14 @@
 // (line-spec.ts): the column's bytes are copied out of the batch in one piece and the newlines put
 // in place, and the pinned columns are checked on the batch's buffers, without a JS value per row.
 import { Buffer } from 'node:buffer';
-import { Type, type Data, type DataType } from 'apache-arrow';
-import { recordBatchesOf, type BatchMessage } from './arrow-rows.js';
+import { RecordBatchReader, Type, type Data, type DataType } from 'apache-arrow';
 import { NEWLINE, notAsSpecified, type LineSpec } from './line-spec.js';
 
 const TWO_TO_32 = 2 ** 32;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const [LOW, HIGH] = LITTLE_ENDIAN ? [0, 1] : [1, 0];
 
-/** Lines of record batches (or the part of them asked for); `lines` is valid until the next message is read. */
+/** Lines of one record batch (or the part of it asked for); `lines` is valid until the next batch is read. */
 export interface LineChunk {
   lines: Buffer;
   rows: number;
@@ -98,11 +97,7 @@ export function appendLines(
 /** The most bytes of lines handed over at once (but at least one line): a batch may hold several MiB. */
 const PIECE_BYTES = 1 << 20;
 
-/**
- * Turns record batches into lines; holds one buffer, reused from message to message. All lines of a
- * message are made before the first is handed over, so the message (a ReadRows response of several
- * MiB, which its batches' buffers lie in) is let go while they are written, and dies young.
- */
+/** Turns record batches into lines; holds one buffer, reused from piece to piece. */
 export class ArrowLines {
   private out = Buffer.alloc(0);
   private readonly expected: { column: number; value: Buffer; repeated: Buffer }[];
@@ -119,53 +114,31 @@ export class ArrowLines {
   }
 
   /**
-   * The lines of the first `limit` rows of the batches in `message`, in pieces of at most
-   * PIECE_BYTES (or one line), each valid until the next message is read; every row is checked
-   * before the first piece. `firstRow` is the result row the message starts at, for what a failed
-   * check says.
+   * The lines of the first `limit` rows of the batches in `message` (schema and record batch, as
+   * BatchBuffer.join puts them), in pieces of at most PIECE_BYTES (or one line); every row of a
+   * batch is checked before its first piece. `firstRow` is the result row the message starts at,
+   * for what a failed check says.
    */
-  chunks(message: BatchMessage, limit: number, firstRow: number): LineChunk[] {
-    let start = 0;
-    return this.fill(message, limit, firstRow).map(({ end, rows }) => {
-      const lines = this.out.subarray(start, end);
-      start = end;
-      return { lines, rows };
-    });
-  }
-
-  /** Writes the lines of the message's first `limit` rows into `out`; where each piece ends. */
-  private fill(message: BatchMessage, limit: number, firstRow: number): { end: number; rows: number }[] {
-    const pieces: { end: number; rows: number }[] = [];
+  *chunks(message: Uint8Array, limit: number, firstRow: number): Generator<LineChunk> {
     let left = limit;
     let row = firstRow;
-    let at = 0;
-    for (const batch of recordBatchesOf(message)) {
-      if (left <= 0) break;
+    for (const batch of RecordBatchReader.from(message).readAll()) {
+      if (left <= 0) return;
       const rows = Math.min(batch.numRows, left);
       const text = this.checked(batch.data.children, rows, row);
       const offsets = text.valueOffsets as Int32Array;
       const values = text.values as Uint8Array;
-      const first = text.offset;
-      this.reserve(at, at + offsets[first + rows]! - offsets[first]! + rows);
-      for (let from = first, end = first + rows; from < end;) {
+      for (let from = text.offset, end = text.offset + rows; from < end;) {
         let to = from + 1;
         while (to < end && offsets[to + 1]! - offsets[from]! + (to + 1 - from) <= PIECE_BYTES) to++;
-        at = appendLines(values, offsets, from, to, this.out, at);
-        pieces.push({ end: at, rows: to - from });
+        const most = offsets[to]! - offsets[from]! + (to - from);
+        if (this.out.length < most) this.out = Buffer.allocUnsafe(Math.max(most, PIECE_BYTES));
+        yield { lines: this.out.subarray(0, appendLines(values, offsets, from, to, this.out, 0)), rows: to - from };
         from = to;
       }
       left -= rows;
       row += rows;
     }
-    return pieces;
-  }
-
-  /** Makes `out` hold at least `size` bytes, keeping its first `kept`. */
-  private reserve(kept: number, size: number): void {
-    if (this.out.length >= size) return;
-    const grown = Buffer.allocUnsafe(Math.max(size, PIECE_BYTES));
-    this.out.copy(grown, 0, 0, kept);
-    this.out = grown;
   }
 
   /** Checks the first `rows` rows of a batch against the spec; their text column. */

@@ -4,16 +4,7 @@
 // UTF-8 bytes they are (TextRow). Values are read straight from the batch's buffers: apache-arrow only
 // parses the IPC message, and no per-value accessor of its own runs.
 import { Buffer } from 'node:buffer';
-import {
-  DateUnit,
-  RecordBatchReader,
-  TimeUnit,
-  Type,
-  type Data,
-  type DataType,
-  type RecordBatch,
-  type TypeMap,
-} from 'apache-arrow';
+import { DateUnit, RecordBatchReader, TimeUnit, Type, type Data, type DataType } from 'apache-arrow';
 import type { RawRow, TextRow } from './log-warehouse.js';
 import { Utf8Text } from './utf8-text.js';
 
@@ -136,33 +127,36 @@ function columnReader(data: Data<DataType>, asBytes: boolean): ColumnReader {
 }
 
 /**
- * A response's record batch as apache-arrow reads it: the session's serialized Arrow schema, then
- * the response's record batch message, two pieces of one IPC stream, neither copied. The batch lies
- * wherever it is in the response's buffer: apache-arrow copies a column buffer only if its start is
- * not aligned for its type (value offsets, 64-bit values), never a text column's bytes. Nothing read
- * from it outlives its batch: values leave it as JS strings, or as Utf8Text valid until their
- * delivery resolves.
+ * Where a response's schema and record batch are put together for apache-arrow: one buffer, reused
+ * from batch to batch, whose start is 8-byte aligned. The IPC format pads each message to 8 bytes,
+ * so the batch's body lies aligned in it too, and apache-arrow reads the body where it is instead of
+ * copying it (it copies a misaligned one). Nothing read from it outlives its batch: values leave it
+ * as JS strings, or as Utf8Text valid until their delivery resolves.
  */
-export type BatchMessage = readonly [schema: Uint8Array, batch: Uint8Array];
+export class BatchBuffer {
+  private buffer = new Uint8Array(0);
 
-/** The record batches of `message`. */
-export function recordBatchesOf(message: BatchMessage): RecordBatch[] {
-  return RecordBatchReader.from<TypeMap>(message).readAll();
+  /** `schema` then `batch`, in the reused buffer; valid until the next call. */
+  join(schema: Uint8Array, batch: Uint8Array): Uint8Array {
+    const length = schema.byteLength + batch.byteLength;
+    if (this.buffer.byteLength < length) this.buffer = new Uint8Array(Math.max(length, this.buffer.byteLength * 2));
+    this.buffer.set(schema, 0);
+    this.buffer.set(batch, schema.byteLength);
+    return this.buffer.subarray(0, length);
+  }
 }
 
 /**
  * The rows of one ReadRows response, a slice of at most `sliceRows` rows at a time: only one slice
- * of JS values is alive at once, however large the batch. The values of column `bytesColumn`, if it
- * is a UTF-8 column, come as Utf8Text; without it, every value is a string.
+ * of JS values is alive at once, however large the batch. `message` is the session's serialized
+ * Arrow schema followed by the response's record batch (`BatchBuffer.join`); the response itself
+ * is not needed any more, so it can be collected while the rows are written. The values of column
+ * `bytesColumn`, if it is a UTF-8 column, come as Utf8Text; without it, every value is a string.
  */
-export function rowSlicesOfBatch(message: BatchMessage, sliceRows: number): Generator<RawRow[]>;
-export function rowSlicesOfBatch(message: BatchMessage, sliceRows: number, bytesColumn?: number): Generator<TextRow[]>;
-export function* rowSlicesOfBatch(
-  message: BatchMessage,
-  sliceRows: number,
-  bytesColumn?: number,
-): Generator<TextRow[]> {
-  for (const recordBatch of recordBatchesOf(message)) {
+export function rowSlicesOfBatch(message: Uint8Array, sliceRows: number): Generator<RawRow[]>;
+export function rowSlicesOfBatch(message: Uint8Array, sliceRows: number, bytesColumn?: number): Generator<TextRow[]>;
+export function* rowSlicesOfBatch(message: Uint8Array, sliceRows: number, bytesColumn?: number): Generator<TextRow[]> {
+  for (const recordBatch of RecordBatchReader.from(message).readAll()) {
     const columns = recordBatch.data.children.map((data, column) => columnReader(data, column === bytesColumn));
     for (let first = 0; first < recordBatch.numRows; first += sliceRows) {
       const end = Math.min(recordBatch.numRows, first + sliceRows);

@@ -4,8 +4,8 @@
 // breaks, ends early or stalls is opened again at the first row not yet delivered.
 import type { BigQueryReadClient } from '@google-cloud/bigquery-storage';
 import { withDeadline } from '../model/deadline.js';
-import { ArrowLines, type LineChunk } from './arrow-lines.js';
-import { rowSlicesOfBatch, type BatchMessage } from './arrow-rows.js';
+import { ArrowLines } from './arrow-lines.js';
+import { BatchBuffer, rowSlicesOfBatch } from './arrow-rows.js';
 import type { CallPolicy } from './call-policy.js';
 import { describeFailure, failure } from './failures.js';
 import type { LineSpec } from './line-spec.js';
@@ -62,7 +62,7 @@ async function delivered(delivering: Promise<void>): Promise<void> {
  * after it; what the consumer throws comes as DeliveryFailed, anything else counts as the stream's.
  */
 type BatchConsumer = (
-  message: BatchMessage,
+  message: Uint8Array,
   limit: number,
   firstRow: number,
   taking: (rows: number) => void,
@@ -139,15 +139,15 @@ export class StorageResults {
     deliver: (lines: Buffer, rows: number) => Promise<void>,
   ): Promise<void> {
     const lines = new ArrowLines(spec);
-    // Not an async function: it would hold the message (its argument) until its lines are written.
-    return this.readBatches(budget, table, start, count, (message, limit, firstRow, taking) => {
-      let pieces: LineChunk[];
+    return this.readBatches(budget, table, start, count, async (message, limit, firstRow, taking) => {
       try {
-        pieces = lines.chunks(message, limit, firstRow);
+        for (const chunk of lines.chunks(message, limit, firstRow)) {
+          taking(chunk.rows);
+          await deliver(chunk.lines, chunk.rows);
+        }
       } catch (error) {
-        return Promise.reject(new DeliveryFailed(error));
+        throw new DeliveryFailed(error);
       }
-      return deliverLines(pieces, taking, deliver);
     });
   }
 
@@ -227,39 +227,22 @@ export class StorageResults {
   }
 
   /**
-   * The next response's record batch, after the session's schema, where it lies in the response
-   * (which it keeps alive until its rows are written); an empty batch for a response without one,
-   * undefined at the end of the stream.
+   * The next response's record batch, with the schema before it, in `buffer`; empty for a response
+   * without one, undefined at the end of the stream. Nothing refers to the response (a message of
+   * up to several MiB) once it is copied, so it can be collected while its rows are written.
    */
   private async nextBatch(
     budget: RetryBudget,
     session: OpenSession,
     responses: AsyncIterator<ReadRowsResponse>,
-  ): Promise<BatchMessage | undefined> {
+    buffer: BatchBuffer,
+  ): Promise<Uint8Array | undefined> {
     const stalled = () => failure('the Storage Read API sent nothing in time', 'backendError');
     const { value, done } = await withDeadline(responses.next(), this.policy.requestLimitMs(budget), stalled);
     if (done) return undefined;
     const batch = value.arrowRecordBatch?.serializedRecordBatch;
-    return [session.schema, batch ?? new Uint8Array(0)];
-  }
-
-  /**
-   * Hands the next response's batch to `consume`; false at the end of the stream. Returns its promise
-   * unawaited: nothing here holds the response while its rows are written, so it dies young.
-   */
-  private async consumeNext(
-    budget: RetryBudget,
-    session: OpenSession,
-    responses: AsyncIterator<ReadRowsResponse>,
-    progress: { next: number },
-    end: number,
-    consume: BatchConsumer,
-  ): Promise<boolean> {
-    const message = await this.nextBatch(budget, session, responses);
-    if (message === undefined) return false;
-    if (message[1].length === 0) return true;
-    const taking = (rows: number) => void (progress.next += rows);
-    return consume(message, end - progress.next, progress.next, taking).then(() => true);
+    if (!batch || batch.length === 0) return new Uint8Array(0);
+    return buffer.join(session.schema, batch);
   }
 
   /** Reads the stream from row `progress.next` until `end` or until it ends, advancing `progress` batch by batch. */
@@ -277,23 +260,19 @@ export class StorageResults {
       { retry: null, timeout: Math.max(1, budget.remainingMs()) },
     );
     const responses = call[Symbol.asyncIterator]() as AsyncIterator<ReadRowsResponse>;
+    const buffer = new BatchBuffer();
     try {
-      while (progress.next < end && (await this.consumeNext(budget, session, responses, progress, end, consume)));
+      while (progress.next < end) {
+        const message = await this.nextBatch(budget, session, responses, buffer);
+        if (message === undefined) break;
+        if (message.length === 0) continue;
+        await consume(message, end - progress.next, progress.next, (rows) => {
+          progress.next += rows;
+        });
+      }
     } finally {
       call.cancel();
       call.destroy();
     }
-  }
-}
-
-/** Hands `pieces` over in order, counting their rows as taken before each. */
-async function deliverLines(
-  pieces: LineChunk[],
-  taking: (rows: number) => void,
-  deliver: (lines: Buffer, rows: number) => Promise<void>,
-): Promise<void> {
-  for (const piece of pieces) {
-    taking(piece.rows);
-    await delivered(deliver(piece.lines, piece.rows));
   }
 }

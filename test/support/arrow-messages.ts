@@ -1,7 +1,6 @@
 // Arrow IPC messages as a read session and a ReadRows response carry them: the schema message, then
 // one record batch message, built from named columns of equal length.
 import { Field, makeData, RecordBatch, RecordBatchStreamWriter, Schema, Struct, type Vector } from 'apache-arrow';
-import type { BatchMessage } from '../../src/bigquery/arrow-rows.js';
 
 export function arrowMessages(columns: Record<string, Vector>): { schema: Uint8Array; batch: Uint8Array } {
   const fields = Object.entries(columns).map(([name, vector]) => new Field(name, vector.type, true));
@@ -15,15 +14,4 @@ export function arrowMessages(columns: Record<string, Vector>): { schema: Uint8A
   // The stream is the schema message, then the batch message, then its end marker (8 bytes).
   const schemaLength = schemaOnly.toUint8Array(true).byteLength - 8;
   return { schema: both.subarray(0, schemaLength), batch: both.subarray(schemaLength) };
-}
-
-/**
- * `schema` and `batch` as the Storage Read API path reads them: the batch at an odd offset of a
- * larger buffer, as it lies in a protobuf response, so that apache-arrow finds its column buffers
- * misaligned.
- */
-export function asResponse(schema: Uint8Array, batch: Uint8Array): BatchMessage {
-  const response = new Uint8Array(batch.byteLength + 8);
-  response.set(batch, 3);
-  return [schema, response.subarray(3, 3 + batch.byteLength)];
 }
