@@ -40,7 +40,7 @@ const { values } = parseArgs({
     db: { type: 'string' },
     /** Another checkout of bqlogfs whose daemon is timed too, alternately with this tree's. */
     base: { type: 'string' },
-    /** Node flags added to the daemon's, e.g. "--trace-gc". */
+    /** Node flags added after the daemon's heap flags (so they override them), e.g. "--trace-gc". */
     'daemon-flags': { type: 'string' },
     /** What reads the cold hour through the mount, e.g. "tail -n 20"; its output is discarded. */
     command: { type: 'string', default: 'cat' },
@@ -81,8 +81,10 @@ session.connect();
 async function mountDaemon(mountArgs: string[], mountpoint: string, tree = THIS_TREE) {
   const flags = values['daemon-flags']?.split(' ') ?? [];
   if (profileDir) flags.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
-  const [node = '', ...rest] = cliCommand(['mount', mountpoint, ...mountArgs], { built: tree });
-  const run = spawnCommand([node, ...flags, ...rest]);
+  const command = cliCommand(['mount', mountpoint, ...mountArgs], { built: tree });
+  // After the heap flags of the #! line, so that a flag given here overrides its namesake there.
+  command.splice(command.indexOf(resolve(tree, 'dist/cli/main.js')), 0, ...flags);
+  const run = spawnCommand(command);
   await waitForMounts(run, [mountpoint]);
   return { process: run.child, stop: () => stopCli(run, [mountpoint]), logs: run.output };
 }
