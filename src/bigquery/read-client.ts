@@ -45,7 +45,10 @@ export const RECEIVE_WINDOW_BYTES = 16 * 1024 * 1024;
 const OBJECT_STREAM_BUFFERED = 1;
 
 export async function createReadClient(target: ReadClientTarget): Promise<BigQueryReadClient> {
-  const { BigQueryReadClient } = await import('@google-cloud/bigquery-storage');
+  // The read client's own module: the package's index also loads its write clients, the managed
+  // writer and the beta clients, which the daemon never uses. Through the index the daemon idled at
+  // about 10 MB more RSS and 7 MB more live heap, which its heap flags let grow threefold.
+  const { BigQueryReadClient } = await import('@google-cloud/bigquery-storage/build/src/v1/big_query_read_client.js');
   setDefaultHighWaterMark(true, OBJECT_STREAM_BUFFERED);
   const window = { 'grpc-node.flow_control_window': RECEIVE_WINDOW_BYTES };
   const endpoint = target.readApiEndpoint;
