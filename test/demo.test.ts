@@ -74,15 +74,19 @@ t.test('tail -F of current.log shows the same pods logging, tick after tick', as
 
 t.test('SIGTERM the moment the mount is up unmounts it, every time', async (t) => {
   const mountpoint = await testDir(t, 'demo-mnt');
+  // The demo's own temporary files (its disk cache) go here, to be counted once it has stopped.
+  const temporary = await testDir(t, 'demo-tmp');
   const options = { historyHours: 1, liveEveryMs: 60_000, refreshMs: 1_000 };
   for (let attempt = 1; attempt <= 3; attempt++) {
-    const demo = spawnNode([RUN_DEMO, mountpoint, JSON.stringify(options)]);
+    const demo = spawnNode([RUN_DEMO, mountpoint, JSON.stringify(options)], { env: { TMPDIR: temporary } });
     t.equal(
       await stopTheMomentMounted(demo, mountpoint),
       '0',
       `attempt ${attempt}: the demo ended with a clean exit, not killed by the signal`,
     );
     t.notOk(await isMounted(mountpoint), `attempt ${attempt}: and left no mount behind`);
+    const caches = (await names(temporary)).filter((name) => name.startsWith('bqlogfs-demo-cache-'));
+    t.same(caches, [], `attempt ${attempt}: nor its disk cache`);
     await stopCli(demo, [mountpoint]);
   }
 });

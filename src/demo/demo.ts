@@ -1,6 +1,6 @@
 // `npm start`: the local BigQuery server, a synthetic GKE dataset loaded through the real client,
 // and a mount over it. No cloud account needed.
-import { mkdtemp, mkdir } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { emulatorClient } from '../emulator/client.js';
@@ -38,6 +38,7 @@ export async function runDemo(mountpointArg: string, options: DemoOptions = DEMO
 
   // Ctrl-C while the mount is being set up unmounts it once it is up, instead of leaving it stale.
   const stops = holdStopsWhileStarting((reason) => log.info({ reason }, 'stopping once the mount is up'));
+  const cacheDir = await mkdtemp(join(tmpdir(), 'bqlogfs-demo-cache-'));
   const mount = await startMount(
     {
       mountpoint,
@@ -45,7 +46,7 @@ export async function runDemo(mountpointArg: string, options: DemoOptions = DEMO
       datasetId: DATASET,
       apiEndpoint: emulator.url,
       readApiEndpoint: emulator.storageAddress,
-      cacheDir: await mkdtemp(join(tmpdir(), 'bqlogfs-demo-cache-')),
+      cacheDir,
       cacheMaxBytes: 2 ** 30,
       lookbackMs: 7 * 24 * HOUR_MS,
       sealAfterMs: 15 * 60_000,
@@ -55,12 +56,17 @@ export async function runDemo(mountpointArg: string, options: DemoOptions = DEMO
       maxConcurrentQueries: 4,
     },
     log,
-  );
+  ).catch(async (error: unknown) => {
+    await rm(cacheDir, { recursive: true, force: true });
+    throw error;
+  });
 
   const stopped = stops.started(
     unmountAndExit(mount, log, async () => {
       await live.stop();
       await emulator.close();
+      // The demo's data lives only as long as its local server, so its cache goes with it.
+      await rm(cacheDir, { recursive: true, force: true });
     }),
   );
   if (stopped) return;
