@@ -40,7 +40,8 @@ function hasPatchedBinding(directory) {
   const check = `const dir = process.argv[1];
     const load = require(require.resolve('node-gyp-build', { paths: [dir] }));
     const binding = load(dir);
-    process.exit(binding.fuse_native_interrupts === 1 && binding.fuse_native_attr_timeouts === 1 ? 0 : 1)`;
+    const marks = ['fuse_native_interrupts', 'fuse_native_attr_timeouts', 'fuse_native_abandoned_opens'];
+    process.exit(marks.every((mark) => binding[mark] === 1) ? 0 : 1)`;
   return spawnSync(process.execPath, ['-e', check, directory], { stdio: 'ignore' }).status === 0;
 }
 

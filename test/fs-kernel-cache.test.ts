@@ -47,6 +47,23 @@ t.test('an open the kernel never saw answered does not count', async (t) => {
   t.equal(pages.opened(4, PATH, SEALED), true, 'until an open that dropped them was seen');
 });
 
+t.test('an abandoned open, released by the daemon itself, neither counts nor holds back others', async (t) => {
+  const pages = new PageCacheVersions();
+  pages.opened(1, PATH, GROWN);
+  pages.read(1);
+  pages.released(1);
+  pages.opened(2, PATH, SEALED); // the kernel gave up on this open; the binding hands its handle back
+  pages.abandoned(2);
+  t.equal(pages.opened(3, PATH, SEALED), false, 'the pages are still those of the grown live hour');
+  pages.read(3);
+  pages.released(3);
+  t.equal(pages.opened(4, PATH, SEALED), true, 'an open that dropped them was seen');
+  pages.released(4);
+  pages.opened(5, PATH, GROWN); // abandoned too: no handle of another version is left open
+  pages.abandoned(5);
+  t.equal(pages.opened(6, PATH, SEALED), true, 'a forgotten handle of another version does not drop the pages');
+});
+
 t.test('a handle of the version before reading on mixes the pages', async (t) => {
   const pages = new PageCacheVersions();
   pages.opened(1, PATH, GROWN); // a slow reader of the live hour

@@ -2,8 +2,10 @@
 // the patched fuse-native answers the kernel's interrupt (patches/README.md). A reader that was not
 // killed still gets the exact bytes once the query answers, and the daemon goes on serving.
 import t from 'tap';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SHARED_READER_IDLE_MS } from '../src/store/shared-readers.js';
 import { fileEnvironment, mountFixtures } from './support/environment.js';
 import { readAndCompare } from './support/fault-checks.js';
 import { mountedInterruptible, startCat, waitsOnFuse } from './support/readers.js';
@@ -14,6 +16,10 @@ const environment = fileEnvironment(t);
 const STALL_MS = 30_000;
 /** The goal is 1 s; the bound leaves room for a loaded machine. */
 const EXIT_BOUND_MS = 5_000;
+/** How long the refresh an open waits for stalls in the last test. */
+const OPEN_STALL_MS = 4_000;
+/** Longer than a final file's shared descriptor stays open after its last reader. */
+const SHARED_IDLE_WAIT_MS = SHARED_READER_IDLE_MS + 1_000;
 
 t.test('a reader killed while its query stalls exits at once; the others get the exact bytes', async (t) => {
   const { files, fixtures, emulator } = environment();
@@ -59,4 +65,38 @@ t.test('a reader killed while its query stalls exits at once; the others get the
   const other = [...files.keys()].find((file) => file.includes(`/${fixtures.dayBefore}/`)) ?? '';
   t.same(await readAndCompare(join(root, other), files.get(other)), { kind: 'exact' }, `${other} is served`);
   t.same(await readAndCompare(join(root, path), files.get(path)), { kind: 'exact' }, `${path} is served again`);
+});
+
+/** The daemon's open descriptors of files in its cache directory. */
+async function cacheDescriptors(pid: number, cacheDir: string): Promise<string[]> {
+  const fds = await readdir(`/proc/${pid}/fd`);
+  const targets = await Promise.all(fds.map((fd) => readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')));
+  return targets.filter((target) => target.startsWith(cacheDir)).sort();
+}
+
+t.test('an open answered after its reader was killed is let go: no reader or descriptor left behind', async (t) => {
+  const { emulator } = environment();
+  const mount = await mountFixtures(t, environment(), ['--query-timeout', '60s', '--refresh', '1s']);
+  const root = mount.daemon.mountpoint;
+  const pid = mount.daemon.process.pid ?? 0;
+  t.equal(await mountedInterruptible(mount.daemon), true, 'the patched fuse-native is loaded (its mounted line)');
+  // The hour still filling: its open fetches it again once its snapshot is older than --refresh.
+  const live = join(root, 'shop/web-7d9f8-abcde/nginx/current.log');
+  t.match(await readFile(live, 'utf8'), /from the hour that is still filling/, 'the live hour is read once');
+  await sleep(SHARED_IDLE_WAIT_MS);
+  const before = await cacheDescriptors(pid, mount.cacheDir);
+
+  emulator.faults.set({ rules: [{ endpoint: '*', kind: 'latency', ms: OPEN_STALL_MS, count: 1 }] });
+  const killed = startCat(live);
+  t.ok(await waitsOnFuse(killed.child.pid ?? 0), 'the reader waits on its open, for the refresh');
+  const sentAt = Date.now();
+  killed.child.kill('SIGKILL');
+  t.ok((await killed.exited) - sentAt <= EXIT_BOUND_MS, 'and exits at once when killed');
+
+  // The refresh ends after the stall, the daemon's open then answers, too late for the kernel.
+  await sleep(OPEN_STALL_MS + SHARED_IDLE_WAIT_MS);
+  t.equal(emulator.faults.stats().byKind.latency, 1, 'the stall happened');
+  t.same(await cacheDescriptors(pid, mount.cacheDir), before, 'the daemon holds no more cache files than before');
+  t.match(await readFile(live, 'utf8'), /from the hour that is still filling/, 'and serves the live hour again');
+  t.equal(mount.daemon.process.exitCode, null, 'the daemon is still running');
 });

@@ -190,11 +190,12 @@ function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** The patch's markers that the binding fuse-native loads from `directory` exports, as `interrupts attr_timeouts`. */
+/** The patch's markers that the binding fuse-native loads from `directory` exports, as `interrupts attr_timeouts abandoned_opens`. */
 async function markersExported(directory: string): Promise<string> {
   const check = `const load = require(require.resolve('node-gyp-build', { paths: [process.argv[1]] }));
     const binding = load(process.argv[1]);
-    console.log(String(binding.fuse_native_interrupts), String(binding.fuse_native_attr_timeouts))`;
+    const marks = [binding.fuse_native_interrupts, binding.fuse_native_attr_timeouts, binding.fuse_native_abandoned_opens];
+    console.log(marks.map(String).join(' '))`;
   return (await run(process.execPath, ['-e', check, directory])).stdout.trim();
 }
 
@@ -207,7 +208,7 @@ t.test('npm install -g of the archive builds the patched fuse-native, and never 
   t.equal(install.code, 0, `npm install: ${install.output}`);
   t.match(install.output, /bqlogfs: building fuse-native with patches\/fuse-native\.patch/);
   t.notMatch(install.output, /bqlogfs: warning/, 'no warning');
-  t.equal(await markersExported(fuseNative), '1 1', 'the installed binding exports both markers of the patch');
+  t.equal(await markersExported(fuseNative), '1 1 1', 'the installed binding exports every marker of the patch');
 
   const patchScript = join(installed, 'scripts/patch-fuse-native.js');
   const again = await ranToEnd(spawnCommand([process.execPath, patchScript], userEnv()));
@@ -233,7 +234,7 @@ t.test('npm install -g of the archive builds the patched fuse-native, and never 
   t.equal(failed.code, 0, 'a failed build does not fail the install');
   t.equal(failed.stderr.match(/warning/g)?.length, 1, `one warning: ${failed.stderr}`);
   t.match(failed.stderr, /bqlogfs: warning: fuse-native keeps the binding it has: building it failed/);
-  t.equal(await markersExported(fuseNative), 'undefined undefined', 'the prebuilt binding is the one loaded');
+  t.equal(await markersExported(fuseNative), 'undefined undefined undefined', 'the prebuilt binding is the one loaded');
   const required = await ranToEnd(spawnCommand([process.execPath, patchScript, '--require'], noCompiler));
   t.equal(required.code, 1, '--require fails');
 });

@@ -79,7 +79,15 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
   // Every operation is answered before fuse-native's own timeout would answer it, so nothing is
   // done with a request, such as copying into its read buffer, after it was answered.
   const deadlineMs = Math.max(1_000, options.operationTimeoutMs - 1_000);
-  const reply = <T>(op: string, path: string, cb: Callback, work: Promise<T>, send: (value: T) => void) => {
+  /** `late`: what to do with a value that came after the operation was answered ETIMEDOUT. */
+  const reply = <T>(
+    op: string,
+    path: string,
+    cb: Callback,
+    work: Promise<T>,
+    send: (value: T) => void,
+    late?: (value: T) => void,
+  ) => {
     let answered = false;
     const deadline = setTimeout(() => {
       answered = true;
@@ -90,6 +98,7 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
       (value) => {
         clearTimeout(deadline);
         if (!answered) send(value);
+        else late?.(value);
       },
       (error: unknown) => {
         clearTimeout(deadline);
@@ -104,6 +113,22 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
   const readOnly = (...args: unknown[]) => fail(args[args.length - 1] as Callback, 'EROFS');
   const perFile = options.binding.setsAttributeTimeouts;
   const pageCache = new PageCacheVersions();
+  /** A handle the kernel will never release, as it never got the open's answer. */
+  const releaseUnanswered = (handle: number) => void tree.release(handle).catch(() => undefined);
+  const takeAbandonedOpen = options.binding.takeAbandonedOpen;
+  /**
+   * fuse-native hands an answer to the binding at the next tick. The patched binding keeps the
+   * handle of an open whose reader was killed while it waited (its worker answered EINTR already),
+   * so that the open's reader and its cache file are let go rather than held for the daemon's life.
+   */
+  const whenAbandoned = (handle: number) => {
+    if (takeAbandonedOpen === undefined) return;
+    process.nextTick(() => {
+      if (takeAbandonedOpen(fuseThread()) !== handle) return;
+      pageCache.abandoned(handle);
+      releaseUnanswered(handle);
+    });
+  };
 
   const ops = {
     getattr: (path: string, cb: Callback) =>
@@ -137,10 +162,18 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
         );
       }),
     open: (path: string, flags: number, cb: Callback) =>
-      reply('open', path, cb, tree.open(path, isWriteOpen(flags)), (handle) => {
-        const keep = perFile && pageCache.opened(handle, path, tree.versionOf(handle));
-        cb(0, keep ? handle | KEEP_CACHE_FLAG : handle);
-      }),
+      reply(
+        'open',
+        path,
+        cb,
+        tree.open(path, isWriteOpen(flags)),
+        (handle) => {
+          const keep = perFile && pageCache.opened(handle, path, tree.versionOf(handle));
+          cb(0, keep ? handle | KEEP_CACHE_FLAG : handle);
+          whenAbandoned(handle);
+        },
+        releaseUnanswered,
+      ),
     read: (path: string, handle: number, buffer: Buffer, length: number, position: number, cb: Callback) => {
       pageCache.read(handle);
       const reading = reply('read', path, cb, tree.read(handle, length, position), (chunk) =>
@@ -190,7 +223,7 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
     ...(options.allowPlaceholder ? ['nonempty'] : []),
     ...interruptOptions(options.binding.answersInterrupts),
   ];
-  return new Fuse(mountpoint, ops, {
+  const fuse = new Fuse(mountpoint, ops, {
     fsname: ['bqlogfs', ...extraOptions].join(','),
     subtype: 'bqlogfs',
     // With timeouts per file, the open decides itself whether the kernel keeps a file's pages.
@@ -202,4 +235,7 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
     entryTimeout: options.entryTimeoutS,
     timeout: options.operationTimeoutMs,
   });
+  // The mount's state in the binding, which fuse-native allocates when it mounts.
+  const fuseThread = () => (fuse as unknown as { _thread: Buffer })._thread;
+  return fuse;
 }

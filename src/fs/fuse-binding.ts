@@ -13,28 +13,45 @@ import { dirname, join } from 'node:path';
  */
 const INTERRUPT_SIGNAL = 40;
 
-type Binding = { fuse_native_interrupts?: number; fuse_native_attr_timeouts?: number };
+type Binding = {
+  fuse_native_interrupts?: number;
+  fuse_native_attr_timeouts?: number;
+  fuse_native_abandoned_opens?: number;
+  fuse_native_take_abandoned_open?: (thread: Buffer) => number;
+};
 
 export interface BindingFeatures {
   /** Answers a request the kernel interrupted for a caller being killed, without waiting for JS. */
   answersInterrupts: boolean;
   /** Gives each file's attributes the timeout the getattr answer asks for, and keeps the page cache on request. */
   setsAttributeTimeouts: boolean;
+  /**
+   * The handle of the open last answered after the kernel gave up on it (a reader killed while its
+   * open waited), taken once, or 0; undefined when the binding cannot tell. `thread` is the mount's.
+   */
+  takeAbandonedOpen?: (thread: Buffer) => number;
 }
 
-export function bindingFeatures(): BindingFeatures {
+/** The binding fuse-native loads: node-gyp-build returns the one module it already required. */
+function loadBinding(): Binding | undefined {
   try {
     const require = createRequire(import.meta.url);
     const directory = dirname(require.resolve('fuse-native/package.json'));
     const load = createRequire(join(directory, 'index.js'))('node-gyp-build') as (dir: string) => Binding;
-    const binding = load(directory);
-    return {
-      answersInterrupts: binding.fuse_native_interrupts === 1,
-      setsAttributeTimeouts: binding.fuse_native_attr_timeouts === 1,
-    };
+    return load(directory);
   } catch {
-    return { answersInterrupts: false, setsAttributeTimeouts: false };
+    return undefined;
   }
+}
+
+export function bindingFeatures(): BindingFeatures {
+  const binding = loadBinding();
+  const take = binding?.fuse_native_take_abandoned_open;
+  return {
+    answersInterrupts: binding?.fuse_native_interrupts === 1,
+    setsAttributeTimeouts: binding?.fuse_native_attr_timeouts === 1,
+    ...(binding?.fuse_native_abandoned_opens === 1 && take && { takeAbandonedOpen: (thread: Buffer) => take(thread) }),
+  };
 }
 
 /** The libfuse mount options that turn interrupts on, when the binding answers them. */

@@ -74,11 +74,22 @@ export class PageCacheVersions {
     }
   }
 
+  /** The kernel never got the open of `handle` (it gave up waiting): forgotten, as if never made. */
+  abandoned(handle: number): void {
+    this.forget(handle);
+  }
+
   /** The kernel released `handle`. */
   released(handle: number): void {
     const open = this.handles.get(handle);
     if (open === undefined) return;
     this.seen(open);
+    this.forget(handle);
+  }
+
+  private forget(handle: number): void {
+    const open = this.handles.get(handle);
+    if (open === undefined) return;
     this.handles.delete(handle);
     const handles = this.byPath.get(open.path);
     handles?.delete(handle);
