@@ -284,6 +284,21 @@ t.test('a repeated delivery is written once, even across pages', async (t) => {
   );
 });
 
+t.test('two entries of one insert id at different times are both written, at the size of their lines', async (t) => {
+  const fake = new FakeWarehouse({ pageRows: 1 });
+  const first = entry('10:00:01', 'one id, first');
+  fake.insert([
+    entry('10:00:00', 'before'),
+    first,
+    { ...first, timestamp: first.timestamp + 1_000_000n, textPayload: 'one id, later' },
+  ]);
+  const { store, settledHour } = await openStore(t, fake, { nowMs: DAY_FINAL_MS });
+  const hour = await settledHour(DAY, 10);
+  const text = 'before\none id, first\none id, later\n';
+  t.equal(await contentOf(store, hour), text, 'not a repeat: the timestamps differ');
+  t.equal(hour?.size, Buffer.byteLength(text), 'the size is that of the lines written');
+});
+
 t.test('a live hour grows by appends, late entries in arrival order; sealed, it is in order', async (t) => {
   const fake = new FakeWarehouse({ pageRows: 1 });
   fake.insert([entry('09:10:00', 'nine'), entry('11:05:00', 'a'), entry('11:10:00', 'b')]);

@@ -29,14 +29,15 @@ export const SWEEP_INDEX_COLUMNS = [
 
 /**
  * The bytes of a container-hour's file when its lines are the text payloads as they are: each
- * payload without one trailing newline, plus a newline. NULL when that is not its size: an entry
- * without a text payload (its line is rendered JSON), or an entry delivered twice (same timestamp
- * and insert id; the file keeps one). The timestamp goes first and has no `/`, so the distinct
- * keys are distinct entries.
+ * payload without one trailing newline, plus a newline. NULL when that may not be its size: an entry
+ * without a text payload (its line is rendered JSON), or two entries with one insert id. An entry
+ * delivered twice has the same timestamp and insert id, and the file keeps one; entries that share
+ * only the insert id are kept both, but counting distinct insert ids alone is enough to rule out the
+ * first, and cheaper than distinct (timestamp, insert id) strings: a 1 GiB hour's sweep took
+ * 1.49–1.53 s against 1.58–2.04 s in the local server. Such an hour's size then comes from its file.
  */
 const LINE_BYTES_ITEM =
-  'IF(COUNTIF(textPayload IS NULL) = 0' +
-  " AND COUNT(DISTINCT CONCAT(CAST(UNIX_MICROS(timestamp) AS STRING), '/', insertId)) = COUNT(insertId),\n" +
+  'IF(COUNTIF(textPayload IS NULL) = 0 AND COUNT(DISTINCT insertId) = COUNT(insertId),\n' +
   '    SUM(BYTE_LENGTH(textPayload) + IF(ENDS_WITH(textPayload, CHR(10)), 0, 1)), NULL) AS line_bytes';
 
 /**

@@ -572,7 +572,7 @@ export class FakeWarehouse implements LogWarehouse {
     );
     const names = (entry: FakeEntry) => [entry.namespace, entry.pod, entry.container];
     // lineBytes: the bytes of the hour's text lines, null once an entry has no text payload or
-    // shares its timestamp and insert id with another.
+    // shares its insert id with another.
     type IndexEntry = { key: string[]; hour: number; count: number; lineBytes: number | null; ids: Set<string> };
     const index = new Map<string, IndexEntry>();
     for (const item of scanned) {
@@ -583,7 +583,7 @@ export class FakeWarehouse implements LogWarehouse {
       const found = index.get(id) ?? { key, hour, count: 0, lineBytes: 0, ids: new Set<string>() };
       found.count++;
       const [, insertId, , text] = this.entryRow(item, false);
-      const entryId = JSON.stringify([String(entry.timestamp), insertId]);
+      const entryId = String(insertId);
       if (text === null || text === undefined || (insertId != null && found.ids.has(entryId))) found.lineBytes = null;
       else if (found.lineBytes !== null) found.lineBytes += Buffer.byteLength(text.replace(/\n$/, '')) + 1;
       if (insertId != null) found.ids.add(entryId);
