@@ -268,6 +268,7 @@ t.test('with --timestamps, each line starts with its timestamp', async (t) => {
 t.test('a repeated delivery is written once, even across pages', async (t) => {
   const fake = new FakeWarehouse({ pageRows: 1 });
   const twice = entry('10:00:01', 'delivered twice');
+  const oneId = entry('10:00:04', 'one id, first');
   fake.insert([
     entry('10:00:00', 'before'),
     twice,
@@ -275,27 +276,17 @@ t.test('a repeated delivery is written once, even across pages', async (t) => {
     entry('10:00:02', 'no id, stderr', { insertId: null, stream: 'stderr' }),
     entry('10:00:02', 'no id, stdout', { insertId: null }),
     entry('10:00:03', 'after'),
-  ]);
-  const { store, settledHour } = await openStore(t, fake, { nowMs: DAY_FINAL_MS });
-  t.equal(
-    await contentOf(store, await settledHour(DAY, 10)),
-    'before\ndelivered twice\nno id, stderr\nno id, stdout\nafter\n',
-    'a repeat has the same insertId and timestamp; entries without an insertId are never repeats',
-  );
-});
-
-t.test('two entries of one insert id at different times are both written, at the size of their lines', async (t) => {
-  const fake = new FakeWarehouse({ pageRows: 1 });
-  const first = entry('10:00:01', 'one id, first');
-  fake.insert([
-    entry('10:00:00', 'before'),
-    first,
-    { ...first, timestamp: first.timestamp + 1_000_000n, textPayload: 'one id, later' },
+    oneId,
+    { ...oneId, timestamp: oneId.timestamp + 1_000_000n, textPayload: 'one id, later' },
   ]);
   const { store, settledHour } = await openStore(t, fake, { nowMs: DAY_FINAL_MS });
   const hour = await settledHour(DAY, 10);
-  const text = 'before\none id, first\none id, later\n';
-  t.equal(await contentOf(store, hour), text, 'not a repeat: the timestamps differ');
+  const text = 'before\ndelivered twice\nno id, stderr\nno id, stdout\nafter\none id, first\none id, later\n';
+  t.equal(
+    await contentOf(store, hour),
+    text,
+    'a repeat has the same insertId and timestamp; entries without an insertId, or of one insertId at two times, are not',
+  );
   t.equal(hour?.size, Buffer.byteLength(text), 'the size is that of the lines written');
 });
 
