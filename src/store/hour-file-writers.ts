@@ -105,7 +105,12 @@ export interface HourFileWriter {
   /** Its blocks' checksums (BlockChecksums.hex), once committed; undefined for a file appended to. */
   readonly blockChecksums: string | undefined;
   write(chunk: Buffer): Promise<void>;
-  /** Makes everything written durable and the file the hour's file. */
+  /**
+   * Makes the file the hour's file. Not synced to disk: a cache file is checked against the
+   * checksums of its manifest by the next process that reads it, so what a crash of the machine
+   * damages is fetched again; and a sync of a large hour took longer than a stop may wait, so a
+   * daemon stopped right after a read lost the hour it had just fetched.
+   */
   commit(): Promise<void>;
   /** Leaves the hour's file as it was before this writer. */
   abandon(): Promise<void>;
@@ -150,7 +155,6 @@ function handleWriter(
       size += chunk.length;
     },
     async commit() {
-      await handle.datasync();
       await handle.close();
       checksum = blocks?.wholeHex;
       blockChecksums = blocks?.hex;
