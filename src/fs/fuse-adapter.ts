@@ -114,19 +114,25 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
   const perFile = options.binding.setsAttributeTimeouts;
   const pageCache = new PageCacheVersions();
   /** A handle the kernel will never release, as it never got the open's answer. */
-  const releaseUnanswered = (handle: number) => void tree.release(handle).catch(() => undefined);
+  const releaseUnanswered = (path: string, handle: number, why: string) => {
+    log.debug({ op: 'open', path, handle }, `${why}; released its handle`);
+    void tree.release(handle).catch((error: unknown) => log.warn({ path, err: String(error) }, 'release failed'));
+  };
   const takeAbandonedOpen = options.binding.takeAbandonedOpen;
   /**
-   * fuse-native hands an answer to the binding at the next tick. The patched binding keeps the
-   * handle of an open whose reader was killed while it waited (its worker answered EINTR already),
-   * so that the open's reader and its cache file are let go rather than held for the daemon's life.
+   * fuse-native 2.2.6 hands an answer to the binding at the next tick (its `signal`). The patched
+   * binding keeps the handle of an open whose reader was killed while it waited (its worker answered
+   * EINTR already), so that the open's reader and its cache file are let go rather than held for
+   * the daemon's life. Only the open just answered can have put a handle there.
    */
-  const whenAbandoned = (handle: number) => {
+  const whenAbandoned = (path: string, handle: number) => {
     if (takeAbandonedOpen === undefined) return;
     process.nextTick(() => {
-      if (takeAbandonedOpen(fuseThread()) !== handle) return;
-      pageCache.abandoned(handle);
-      releaseUnanswered(handle);
+      const taken = takeAbandonedOpen(fuseThread());
+      if (taken === 0) return;
+      if (taken !== handle) log.warn({ path, handle, taken }, 'the binding gave back the handle of another open');
+      pageCache.abandoned(taken);
+      releaseUnanswered(path, taken, 'an open was answered after its reader was killed');
     });
   };
 
@@ -170,9 +176,9 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
         (handle) => {
           const keep = perFile && pageCache.opened(handle, path, tree.versionOf(handle));
           cb(0, keep ? handle | KEEP_CACHE_FLAG : handle);
-          whenAbandoned(handle);
+          whenAbandoned(path, handle);
         },
-        releaseUnanswered,
+        (handle) => releaseUnanswered(path, handle, 'an open was answered after its deadline'),
       ),
     read: (path: string, handle: number, buffer: Buffer, length: number, position: number, cb: Callback) => {
       pageCache.read(handle);
