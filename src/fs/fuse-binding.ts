@@ -50,7 +50,7 @@ export function bindingFeatures(): BindingFeatures {
   return {
     answersInterrupts: binding?.fuse_native_interrupts === 1,
     setsAttributeTimeouts: binding?.fuse_native_attr_timeouts === 1,
-    ...(binding?.fuse_native_abandoned_opens === 1 && take && { takeAbandonedOpen: (thread: Buffer) => take(thread) }),
+    ...(binding?.fuse_native_abandoned_opens === 1 && take && { takeAbandonedOpen: take }),
   };
 }
 
