@@ -1,6 +1,7 @@
 // One DuckDB vector (a column of a data chunk) as Arrow column data, built from DuckDB's own buffers:
 // fixed-width values are copied as bytes, validity masks keep their bit layout, and strings are
-// gathered into one Arrow data buffer. No JS value is made per row.
+// gathered into one Arrow data buffer. No JS value is made per row, and the buffers come from the
+// batch's arena.
 import {
   makeData,
   type Binary,
@@ -17,6 +18,7 @@ import {
   type Utf8,
 } from 'apache-arrow';
 import type { ColumnShape } from './arrow-schema.js';
+import type { BatchArena } from './batch-arena.js';
 import {
   listChild,
   structChild,
@@ -47,11 +49,27 @@ function rowCount(rows: RowRange[]): number {
   return count;
 }
 
-function validityOf(vector: RawVector, vectorSize: number, rows: RowRange[], length: number): Validity {
+/** Rows of a vector being converted, and the arena their buffers come from. */
+interface Conversion {
+  arena: BatchArena;
+  vector: RawVector;
+  /** Rows in the vector (its buffers' extent), not rows converted. */
+  vectorSize: number;
+  rows: RowRange[];
+  /** Rows converted. */
+  length: number;
+}
+
+function int32s(arena: BatchArena, count: number): Int32Array {
+  const bytes = arena.take(count * 4);
+  return new Int32Array(bytes.buffer, bytes.byteOffset, count);
+}
+
+function validityOf({ arena, vector, vectorSize, rows, length }: Conversion): Validity {
   const mask = vectorValidity(vector, vectorSize);
   if (!mask) return { isValid: () => true, nullCount: 0 };
   const isValid = (row: number) => ((mask[row >> 3]! >> (row & 7)) & 1) === 1;
-  const bitmap = new Uint8Array((length + 7) >> 3);
+  const bitmap = arena.take((length + 7) >> 3, true);
   let nullCount = 0;
   let at = 0;
   for (const { start, end } of rows) {
@@ -63,26 +81,29 @@ function validityOf(vector: RawVector, vectorSize: number, rows: RowRange[], len
   return nullCount === 0 ? { isValid, nullCount } : { isValid, nullCount, bitmap };
 }
 
-function copyFixedWidth(
-  vector: RawVector,
-  vectorSize: number,
-  rows: RowRange[],
-  width: number,
-  length: number,
-): ArrayBuffer {
+function copyFixedWidth({ arena, vector, vectorSize, rows, length }: Conversion, width: number): Uint8Array {
   const source = vectorBytes(vector, vectorSize * width);
-  const out = new Uint8Array(length * width);
+  const out = arena.take(length * width);
   let at = 0;
   for (const { start, end } of rows) {
     out.set(source.subarray(start * width, end * width), at);
     at += (end - start) * width;
   }
-  return out.buffer;
+  return out;
 }
 
-function boolBits(vector: RawVector, vectorSize: number, rows: RowRange[], length: number): Uint8Array {
+/** `bytes` as a typed array of `Type`, whose values are `width` bytes each, as makeData takes them. */
+function viewAs<T>(
+  Type: new (buffer: ArrayBuffer, byteOffset: number, length: number) => T,
+  bytes: Uint8Array,
+  width: number,
+): T {
+  return new Type(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / width);
+}
+
+function boolBits({ arena, vector, vectorSize, rows, length }: Conversion): Uint8Array {
   const source = vectorBytes(vector, vectorSize);
-  const bits = new Uint8Array((length + 7) >> 3);
+  const bits = arena.take((length + 7) >> 3, true);
   let at = 0;
   for (const { start, end } of rows) {
     for (let row = start; row < end; row++, at++) if (source[row] !== 0) bits[at >> 3]! |= 1 << (at & 7);
@@ -90,9 +111,10 @@ function boolBits(vector: RawVector, vectorSize: number, rows: RowRange[], lengt
   return bits;
 }
 
-function variableWidth(vector: RawVector, vectorSize: number, rows: RowRange[], length: number, validity: Validity) {
+function variableWidth({ arena, vector, vectorSize, rows, length }: Conversion, validity: Validity) {
   const entries = StringEntries.of(vector, vectorSize);
-  const valueOffsets = new Int32Array(length + 1);
+  const valueOffsets = int32s(arena, length + 1);
+  valueOffsets[0] = 0;
   let total = 0;
   let at = 0;
   for (const { start, end } of rows) {
@@ -101,18 +123,19 @@ function variableWidth(vector: RawVector, vectorSize: number, rows: RowRange[], 
       valueOffsets[++at] = total;
     }
   }
-  const data = new Uint8Array(total);
+  const data = arena.take(total);
   let written = 0;
   for (const { start, end } of rows) written = entries.copy(start, end, data, written, validity.isValid);
   return { valueOffsets, data };
 }
 
 /** The child rows a list column's rows cover, with adjacent ranges merged, and the Arrow offsets. */
-function listRanges(vector: RawVector, vectorSize: number, rows: RowRange[], length: number, validity: Validity) {
+function listRanges({ arena, vector, vectorSize, rows, length }: Conversion, validity: Validity) {
   const entries = vectorBytes(vector, vectorSize * LIST_ENTRY_BYTES);
   const view = new DataView(entries.buffer, entries.byteOffset, entries.byteLength);
   const word = (at: number) => view.getUint32(at, true) + view.getUint32(at + 4, true) * 0x1_0000_0000;
-  const valueOffsets = new Int32Array(length + 1);
+  const valueOffsets = int32s(arena, length + 1);
+  valueOffsets[0] = 0;
   const childRows: RowRange[] = [];
   let at = 0;
   for (const { start, end } of rows) {
@@ -129,78 +152,93 @@ function listRanges(vector: RawVector, vectorSize: number, rows: RowRange[], len
   return { valueOffsets, childRows };
 }
 
-/** Converts `rows` of a DuckDB vector of `vectorSize` rows, read with the layout of `shape`. */
-export function columnData(shape: ColumnShape, vector: RawVector, vectorSize: number, rows: RowRange[]): Data {
+/**
+ * Converts `rows` of a DuckDB vector of `vectorSize` rows, read with the layout of `shape`, into
+ * buffers of `arena` (valid until its next reset).
+ */
+export function columnData(
+  arena: BatchArena,
+  shape: ColumnShape,
+  vector: RawVector,
+  vectorSize: number,
+  rows: RowRange[],
+): Data {
   const length = rowCount(rows);
-  const validity = validityOf(vector, vectorSize, rows, length);
+  const conversion: Conversion = { arena, vector, vectorSize, rows, length };
+  const validity = validityOf(conversion);
+  const fixedWidth = (width: number) => copyFixedWidth(conversion, width);
   const common = { length, nullCount: validity.nullCount, nullBitmap: validity.bitmap };
   const { layout } = shape;
   switch (layout.kind) {
     case 'bool':
-      return makeData({ ...common, type: shape.arrow as Bool, data: boolBits(vector, vectorSize, rows, length) });
+      return makeData({
+        ...common,
+        type: shape.arrow as Bool,
+        data: boolBits(conversion),
+      });
     case 'int64':
       return makeData({
         ...common,
         type: shape.arrow as Int64,
-        data: new BigInt64Array(copyFixedWidth(vector, vectorSize, rows, 8, length)),
+        data: viewAs(BigInt64Array, fixedWidth(8), 8),
       });
     case 'timestamp':
       return makeData({
         ...common,
         type: shape.arrow as TimestampMicrosecond,
-        data: new BigInt64Array(copyFixedWidth(vector, vectorSize, rows, 8, length)),
+        data: viewAs(BigInt64Array, fixedWidth(8), 8),
       });
     case 'time':
       return makeData({
         ...common,
         type: shape.arrow as TimeMicrosecond,
-        data: new BigInt64Array(copyFixedWidth(vector, vectorSize, rows, 8, length)),
+        data: viewAs(BigInt64Array, fixedWidth(8), 8),
       });
     case 'float64':
       return makeData({
         ...common,
         type: shape.arrow as Float64,
-        data: new Float64Array(copyFixedWidth(vector, vectorSize, rows, 8, length)),
+        data: viewAs(Float64Array, fixedWidth(8), 8),
       });
     case 'date':
       return makeData({
         ...common,
         type: shape.arrow as DateDay,
-        data: new Int32Array(copyFixedWidth(vector, vectorSize, rows, 4, length)),
+        data: viewAs(Int32Array, fixedWidth(4), 4),
       });
     case 'decimal':
       // DuckDB's HUGEINT (lower 64 bits, then upper) is the little-endian 128-bit integer Arrow expects.
       return makeData({
         ...common,
         type: shape.arrow as Decimal,
-        data: new Uint32Array(copyFixedWidth(vector, vectorSize, rows, 16, length)),
+        data: viewAs(Uint32Array, fixedWidth(16), 4),
       });
     case 'utf8':
       return makeData({
         ...common,
         type: shape.arrow as Utf8,
-        ...variableWidth(vector, vectorSize, rows, length, validity),
+        ...variableWidth(conversion, validity),
       });
     case 'binary':
       return makeData({
         ...common,
         type: shape.arrow as Binary,
-        ...variableWidth(vector, vectorSize, rows, length, validity),
+        ...variableWidth(conversion, validity),
       });
     case 'struct':
       return makeData({
         ...common,
         type: shape.arrow as Struct,
-        children: layout.children.map((child, i) => columnData(child, structChild(vector, i), vectorSize, rows)),
+        children: layout.children.map((child, i) => columnData(arena, child, structChild(vector, i), vectorSize, rows)),
       });
     case 'list': {
-      const { valueOffsets, childRows } = listRanges(vector, vectorSize, rows, length, validity);
+      const { valueOffsets, childRows } = listRanges(conversion, validity);
       const { child, size } = listChild(vector);
       return makeData({
         ...common,
         type: shape.arrow as List,
         valueOffsets,
-        child: columnData(layout.element, child, size, childRows),
+        child: columnData(arena, layout.element, child, size, childRows),
       });
     }
   }

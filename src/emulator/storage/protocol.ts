@@ -69,7 +69,20 @@ function v1Only(json: ProtoJson): ProtoJson {
   return copy;
 }
 
+/**
+ * A ReadRows response already encoded as protobuf (read-rows-response.ts), which the server sends
+ * as it is, instead of encoding a message object and copying its record batch once more.
+ */
+export class EncodedReadRowsResponse {
+  constructor(readonly bytes: Buffer) {}
+}
+
 let cached: ServiceDefinition | undefined;
+
+/** The protobuf encoding of a ReadRows response message. */
+export function serializeReadRowsResponse(message: Partial<ReadRowsResponseMessage>): Buffer {
+  return bigQueryReadService().ReadRows!.responseSerialize(message);
+}
 
 /** The BigQueryRead service definition for a @grpc/grpc-js server. */
 export function bigQueryReadService(): ServiceDefinition {
@@ -84,6 +97,15 @@ export function bigQueryReadService(): ServiceDefinition {
   const service = definition[SERVICE];
   if (!service || !('CreateReadSession' in service))
     throw new Error(`${SERVICE} is missing from the bigquery-storage protos`);
-  cached = service as ServiceDefinition;
+  const readRows = (service as ServiceDefinition).ReadRows!;
+  const serialize = readRows.responseSerialize;
+  cached = {
+    ...(service as ServiceDefinition),
+    ReadRows: {
+      ...readRows,
+      responseSerialize: (value: unknown) =>
+        value instanceof EncodedReadRowsResponse ? value.bytes : serialize(value),
+    },
+  };
   return cached;
 }

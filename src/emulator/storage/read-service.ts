@@ -9,13 +9,15 @@ import type { JobService } from '../jobs.js';
 import type { ResultStore } from '../results.js';
 import type {
   CreateReadSessionRequest,
+  EncodedReadRowsResponse,
   ReadRowsRequest,
-  ReadRowsResponseMessage,
   ReadSessionMessage,
   SplitReadStreamRequest,
   SplitReadStreamResponseMessage,
 } from './protocol.js';
+import { BatchArena } from './batch-arena.js';
 import { readableTable } from './readable-tables.js';
+import { ReadRowsResponses } from './read-rows-response.js';
 import { ReadSessions, type ReadSession } from './read-sessions.js';
 import { grpcError, StorageError } from './storage-errors.js';
 import { StreamWriter } from './stream-writer.js';
@@ -64,7 +66,7 @@ export class ReadService {
           (err: unknown) => done(grpcError(err)),
         );
       },
-      ReadRows: (call: ServerWritableStream<ReadRowsRequest, ReadRowsResponseMessage>) => {
+      ReadRows: (call: ServerWritableStream<ReadRowsRequest, EncodedReadRowsResponse>) => {
         const reading = this.readRows(call).catch((err: unknown) => {
           if (!call.cancelled) call.emit('error', grpcError(err));
         });
@@ -115,7 +117,7 @@ export class ReadService {
     return sessionMessage(session, options?.selectedFields ?? []);
   }
 
-  private async readRows(call: ServerWritableStream<ReadRowsRequest, ReadRowsResponseMessage>): Promise<void> {
+  private async readRows(call: ServerWritableStream<ReadRowsRequest, EncodedReadRowsResponse>): Promise<void> {
     const { session, range } = this.sessions.stream(call.request.readStream);
     const offset = BigInt(call.request.offset || '0');
     const length = range.end - range.start;
@@ -125,6 +127,8 @@ export class ReadService {
 
     const writer = new StreamWriter(call);
     const { encoder } = session;
+    const arena = new BatchArena();
+    const responses = new ReadRowsResponses();
     let position = offset;
     let batches = 0;
     const progress = (at: bigint) => (length === 0n ? 1 : Number(at) / Number(length));
@@ -136,10 +140,9 @@ export class ReadService {
         range.start + offset,
         range.end,
         async (chunk, firstColumn) => {
-          for (const batch of encoder.encode(chunk, firstColumn)) {
+          for (const batch of encoder.encode(chunk, firstColumn, arena)) {
             if (cut && batches >= cut.afterBatches) throw new StreamCutShort();
-            const response: ReadRowsResponseMessage = {
-              arrowRecordBatch: { serializedRecordBatch: batch.message, rowCount: batch.rows },
+            const response = responses.encode(batch, {
               rowCount: batch.rows,
               stats: {
                 progress: {
@@ -149,12 +152,12 @@ export class ReadService {
               },
               // As BigQuery does, the first response of a call repeats the session's schema.
               ...(batches === 0 ? { arrowSchema: { serializedSchema: encoder.schemaMessage } } : {}),
-            };
+            });
             if (!(await writer.write(response))) return false;
             batches++;
             position += BigInt(batch.rows);
             this.deps.stats.storageRowsRead += batch.rows;
-            this.deps.stats.storageBytesRead += batch.message.byteLength;
+            this.deps.stats.storageBytesRead += batch.byteLength;
           }
           return true;
         },

@@ -1,26 +1,32 @@
 // DuckDB data chunks as serialized Arrow IPC messages, the payload of the Storage Read API: the
 // schema message once (ReadSession.arrow_schema), then one record batch message per batch, each
-// without the schema, as a client concatenates the two to decode a batch.
+// without the schema, as a client concatenates the two to decode a batch. A batch's message is
+// written straight into the caller's buffer (the gRPC response), not joined from pieces first.
 import type { DuckDBDataChunk } from '@duckdb/node-api';
 import { makeData, RecordBatch, RecordBatchStreamWriter, Struct, type Schema } from 'apache-arrow';
+import { Message, RecordBatch as RecordBatchHeader } from 'apache-arrow/ipc/metadata/message';
+import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
 import { arrowSchema, type ServedColumn } from './arrow-schema.js';
+import type { BatchArena } from './batch-arena.js';
 import { columnData, type RowRange } from './column-data.js';
 import { chunkVector, StringEntries, vectorValidity } from './duckdb-vectors.js';
 
 /** A batch is cut before it passes this many bytes of column data (a single row may pass it). */
 export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
+/** The IPC format's continuation marker, then the length of the metadata that follows. */
+const PREFIX_BYTES = 8;
+
 export interface EncodedBatch {
   rows: number;
-  /** One Arrow IPC record batch message. */
-  message: Uint8Array;
+  /** Bytes of its Arrow IPC record batch message. */
+  byteLength: number;
+  /** Writes the message into `out` at `at`; possible only until the next batch is encoded. */
+  writeTo(out: Uint8Array, at: number): void;
 }
 
-function ipcMessages(schema: Schema, batch?: RecordBatch): Uint8Array {
-  const writer = new RecordBatchStreamWriter();
-  if (batch) writer.write(batch);
-  else writer.reset(undefined, schema);
-  return writer.toUint8Array(true);
+function padded(bytes: number): number {
+  return (bytes + 7) & ~7;
 }
 
 export class BatchEncoder {
@@ -31,15 +37,18 @@ export class BatchEncoder {
 
   constructor(private readonly columns: ServedColumn[]) {
     this.schema = arrowSchema(columns);
-    this.schemaMessage = ipcMessages(this.schema);
+    const writer = new RecordBatchStreamWriter();
+    writer.reset(undefined, this.schema);
+    this.schemaMessage = writer.toUint8Array(true);
     this.structType = new Struct(this.schema.fields);
   }
 
   /**
-   * The rows of a chunk as record batch messages of at most about MAX_BATCH_BYTES each.
-   * `firstColumn`: the chunk column holding the first served column (those before it are not served).
+   * The rows of a chunk as record batch messages of at most about MAX_BATCH_BYTES each, their
+   * column buffers in `arena`. `firstColumn`: the chunk column holding the first served column
+   * (those before it are not served).
    */
-  *encode(chunk: DuckDBDataChunk, firstColumn: number): Generator<EncodedBatch> {
+  *encode(chunk: DuckDBDataChunk, firstColumn: number, arena: BatchArena): Generator<EncodedBatch> {
     const weights = this.rowWeights(chunk, firstColumn);
     const end = chunk.rowCount;
     let from = 0;
@@ -47,19 +56,41 @@ export class BatchEncoder {
       let to = from;
       let bytes = 0;
       while (to < end && (to === from || bytes + weights(to) <= MAX_BATCH_BYTES)) bytes += weights(to++);
-      yield { rows: to - from, message: this.message(chunk, firstColumn, { start: from, end: to }) };
+      arena.reset();
+      yield this.batch(chunk, firstColumn, { start: from, end: to }, arena);
       from = to;
     }
   }
 
-  private message(chunk: DuckDBDataChunk, firstColumn: number, rows: RowRange): Uint8Array {
+  private batch(chunk: DuckDBDataChunk, firstColumn: number, rows: RowRange, arena: BatchArena): EncodedBatch {
     const size = chunk.rowCount;
     const children = this.columns.map((column, i) =>
-      columnData(column.shape, chunkVector(chunk, firstColumn + i), size, [rows]),
+      columnData(arena, column.shape, chunkVector(chunk, firstColumn + i), size, [rows]),
     );
-    const data = makeData({ type: this.structType, length: rows.end - rows.start, nullCount: 0, children });
-    const all = ipcMessages(this.schema, new RecordBatch(this.schema, data));
-    return all.subarray(this.schemaMessage.byteLength);
+    const length = rows.end - rows.start;
+    const data = makeData({ type: this.structType, length, nullCount: 0, children });
+    const body = VectorAssembler.assemble(new RecordBatch(this.schema, data));
+    const header = new RecordBatchHeader(length, body.nodes, body.bufferRegions, null);
+    const metadata = Message.encode(Message.from(header, body.byteLength));
+    const metadataBytes = padded(PREFIX_BYTES + metadata.byteLength) - PREFIX_BYTES;
+    return {
+      rows: length,
+      byteLength: PREFIX_BYTES + metadataBytes + body.byteLength,
+      writeTo: (out, at) => {
+        const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+        view.setInt32(at, -1, true);
+        view.setInt32(at + 4, metadataBytes, true);
+        out.set(metadata, at + PREFIX_BYTES);
+        out.fill(0, at + PREFIX_BYTES + metadata.byteLength, at + PREFIX_BYTES + metadataBytes);
+        const bodyStart = at + PREFIX_BYTES + metadataBytes;
+        body.buffers.forEach((buffer, i) => {
+          const region = body.bufferRegions[i]!;
+          const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+          out.set(bytes, bodyStart + region.offset);
+          out.fill(0, bodyStart + region.offset + bytes.byteLength, bodyStart + region.offset + region.length);
+        });
+      },
+    };
   }
 
   /** Approximate bytes of each row: string lengths for top-level STRING/BYTES columns, 8 for the rest. */
