@@ -14,7 +14,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { DAY_MS } from '../src/model/time-model.js';
 import { cliCommand, spawnCommand, stopCli, waitForMounts } from '../test/support/cli-process.js';
 import { removeDir, tempDir } from '../test/support/daemon.js';
 import { builtCli, THIS_TREE } from './built-cli.js';
@@ -22,7 +21,7 @@ import { sh, shOk } from '../test/support/shell.js';
 import { networkTo } from './latency-proxy.js';
 import { bigHourServer } from './big-hour-server.js';
 import { naiveScript, physicalLimit, sameQueryOverRest } from './baselines.js';
-import { BENCH_SOURCE, HOUR, mountArgs, PROJECT, sizedHours } from './data.js';
+import { BENCH_SOURCE, benchDay, hourFile, mountArgs, PROJECT, sizedHours } from './data.js';
 import { median } from './report.js';
 import { cpuMs, machineCpuMs, peakRssMiB, settledTimed, settleWrites, timed } from './measure.js';
 
@@ -52,8 +51,8 @@ const RUNS = Number(values.runs);
 await builtCli();
 if (values.base !== undefined) await builtCli(resolve(values.base));
 const big = sizedHours(Number(values['hour-mib']) * 2 ** 20).at(-1)!;
-const day = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
-const hourPath = `${big.ref.namespace}/${big.ref.pod}/${big.ref.container}/${day}/${String(HOUR).padStart(2, '0')}.log`;
+const day = benchDay();
+const hourPath = hourFile(big.ref, day);
 const samples = new Map<string, number[]>();
 /** Per daemon (this tree's, or that of --base): peak RSS and the CPU time of each cold fetch. */
 const daemonSamples = new Map<string, { rssMiB: number[]; cpuMs: number[] }>();

@@ -2,12 +2,22 @@
 // a chosen size (1 MiB, 100 MiB and the big hour, each in a namespace of its own so that each cold
 // read sweeps only its own day), a little of the big container in every other hour, and 20 other
 // pods logging all day.
-import { hourRange, dayRange, HOUR_MS } from '../src/model/time-model.js';
+import { hourRange, dayRange, DAY_MS, HOUR_MS } from '../src/model/time-model.js';
 import type { LogEntry } from '../src/demo/sink-tables.js';
 import type { LogSource } from '../src/bigquery/query-builder.js';
 import type { ContainerRef } from '../src/model/log-path.js';
 
 export const HOUR = 12;
+
+/** The day the benches load their data on: yesterday (UTC), a day already over. */
+export function benchDay(): string {
+  return new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
+}
+
+/** A container-hour's file, relative to the mountpoint. */
+export function hourFile(ref: ContainerRef, day: string, hour = HOUR): string {
+  return `${ref.namespace}/${ref.pod}/${ref.container}/${day}/${String(hour).padStart(2, '0')}.log`;
+}
 
 export interface SizedHour {
   ref: ContainerRef;

@@ -14,11 +14,10 @@ import { parseArgs } from 'node:util';
 import { emulatorClient } from '../src/emulator/client.js';
 import { startLocalServer } from './local-server.js';
 import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
-import { DAY_MS } from '../src/model/time-model.js';
 import { NODE_FLAGS } from '../test/support/cli-process.js';
 import { removeDir, tempDir } from '../test/support/daemon.js';
 import { shOk } from '../test/support/shell.js';
-import { hourEntries } from './data.js';
+import { benchDay, hourEntries, hourFile } from './data.js';
 import { timed } from './measure.js';
 
 const PROJECT = 'bench-project';
@@ -33,7 +32,7 @@ const { values } = parseArgs({
 });
 if (values.base === undefined) throw new Error('--base <a checkout of bqlogfs to compare with> is required');
 const hourBytes = Number(values['hour-mib']) * 2 ** 20;
-const day = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
+const day = benchDay();
 
 /** Starts `bqlogfs mount` of the checkout whose CLI is `main`; resolves to a function that stops it. */
 async function mount(main: string, mountpoint: string, args: string[]): Promise<() => Promise<void>> {
@@ -61,7 +60,7 @@ const cacheDir = await tempDir('bench-cache');
 const mountpoint = await tempDir('bench-mnt');
 const args = ['--project', PROJECT, '--dataset', DATASET, '--api-endpoint', emulator.url];
 args.push('--log-level', 'warn', '--cache-dir', cacheDir);
-const relative = `${BIG.namespace}/${BIG.pod}/${BIG.container}/${day}/12.log`;
+const relative = hourFile(BIG, day, 12);
 const trees = { this: resolve('src/cli/main.ts'), base: resolve(values.base, 'src/cli/main.ts') };
 
 let stop = await mount(trees.this, mountpoint, args);

@@ -11,7 +11,6 @@ import { parseArgs } from 'node:util';
 import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
 import { emulatorClient } from '../src/emulator/client.js';
 import { startLocalServer } from './local-server.js';
-import { DAY_MS } from '../src/model/time-model.js';
 import { builtCli } from './built-cli.js';
 import { removeDir, startDaemon, tempDir, type Daemon } from '../test/support/daemon.js';
 import { sh, shOk } from '../test/support/shell.js';
@@ -21,8 +20,10 @@ import {
   backgroundEntries,
   BENCH_SOURCE,
   DATASET,
+  benchDay,
   HOUR,
   hourEntries,
+  hourFile,
   mountArgs,
   PROJECT,
   sizedHours,
@@ -57,7 +58,7 @@ const WARM_RUNS = Math.max(RUNS, 7);
 const hours = sizedHours(Number(values['hour-mib']) * 2 ** 20);
 const big = hours[hours.length - 1]!;
 const mid = hours.find((hour) => hour.bytes === 100 * 2 ** 20) ?? big;
-const day = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
+const day = benchDay();
 const report = new Report(RUNS);
 
 interface MountStatsJson {
@@ -76,7 +77,7 @@ async function settled(daemon: Daemon): Promise<MountStatsJson> {
 }
 
 function hourPath({ ref }: SizedHour, hour = HOUR): string {
-  return `${ref.namespace}/${ref.pod}/${ref.container}/${day}/${String(hour).padStart(2, '0')}.log`;
+  return hourFile(ref, day, hour);
 }
 
 async function main(): Promise<void> {

@@ -6,13 +6,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DAY_MS } from '../src/model/time-model.js';
 import { cliCommand, spawnCommand, stopCli, waitForMounts } from '../test/support/cli-process.js';
 import { removeDir, tempDir } from '../test/support/daemon.js';
 import { shOk } from '../test/support/shell.js';
 import { bigHourServer } from './big-hour-server.js';
 import { builtCli, THIS_TREE } from './built-cli.js';
-import { HOUR, mountArgs, sizedHours } from './data.js';
+import { benchDay, hourFile, mountArgs, sizedHours } from './data.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,8 +23,8 @@ const { values } = parseArgs({
 });
 await builtCli();
 const big = sizedHours(Number(values['hour-mib']) * 2 ** 20).at(-1)!;
-const day = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
-const hourPath = `${big.ref.namespace}/${big.ref.pod}/${big.ref.container}/${day}/${String(HOUR).padStart(2, '0')}.log`;
+const day = benchDay();
+const hourPath = hourFile(big.ref, day);
 const emulator = await bigHourServer(big, day, values.db);
 
 async function mounted(mountpoint: string, cacheDir: string) {
