@@ -2,33 +2,26 @@
 // warehouse and a clock the tests move. Sizes, contents, links, errors, the statistics file, and
 // how live hours grow, seal and fail. Hour files are read from sweeps (one query per namespace and
 // UTC day), or from a query of the container-day alone when a sweep is too big.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pino } from 'pino';
 import t, { type Test } from 'tap';
 import { withDeadline } from '../src/model/deadline.js';
 import type { SweepSpec } from '../src/bigquery/log-queries.js';
-import type { LogWarehouse } from '../src/bigquery/log-warehouse.js';
 import { FsError } from '../src/fs/fs-error.js';
 import { LogTree } from '../src/fs/log-tree.js';
 import type { ContainerRef } from '../src/model/log-path.js';
-import { namespacePolicy } from '../src/model/namespace-policy.js';
-import { MountStats } from '../src/model/stats.js';
-import { Listings } from '../src/store/listings.js';
-import { openLogStore } from '../src/store/log-store.js';
 import { FailingWarehouse, type FailureStep } from './support/failing-warehouse.js';
 import { FakeWarehouse, micros, type FakeEntry, type JsonObject } from './support/fake-warehouse.js';
+import {
+  openTreeStack,
+  REFRESH_MS,
+  START_MS,
+  TODAY,
+  YESTERDAY,
+  type Stack,
+  type StackOptions,
+} from './support/tree-stack.js';
 
-const SEAL_AFTER_MS = 5 * 60_000;
-const REFRESH_MS = 10_000;
 const MIB = 1_048_576;
-
-/** The clock starts on 2026-03-10 at 12:30 UTC: hour 12 is filling. */
-const TODAY = '2026-03-10';
-const YESTERDAY = '2026-03-09';
-const START_MS = Date.parse(`${TODAY}T12:30:00Z`);
 
 const app: ContainerRef = { namespace: 'shop', pod: 'web-1', container: 'app' };
 const worker: ContainerRef = { namespace: 'batch', pod: 'report-1', container: 'worker' };
@@ -79,89 +72,9 @@ function knownEntries(): FakeEntry[] {
   ];
 }
 
-interface Stack {
-  fake: FakeWarehouse;
-  /** Resolves once no fetch is writing files any more, so the next access sees what it left. */
-  settled(): Promise<void>;
-  /** Day fetches still reading or writing. */
-  fetchesRunning(): number;
-  tree: LogTree;
-  stats: MountStats;
-  advance(ms: number): void;
-  /** Sets the clock to an RFC 3339 time. */
-  setClock(time: string): void;
-}
-
-interface StackOptions {
-  timeZone?: string;
-  refreshBudgetBytes?: number;
-  pageRows?: number;
-  wrap?: (fake: FakeWarehouse) => LogWarehouse;
-}
-
-/** The tree as a mount wires it, over a fake holding the known entries. */
-async function openStack(t: Test, options: StackOptions = {}): Promise<Stack> {
-  let nowMs = START_MS;
-  const now = () => nowMs;
-  const fake = new FakeWarehouse(options.pageRows !== undefined ? { pageRows: options.pageRows } : {});
-  fake.insert(knownEntries());
-  const cacheDir = await mkdtemp(join(tmpdir(), 'bqlogfs-tree-'));
-  let running = () => 0;
-  t.teardown(async () => {
-    // The rest of a day may still be written after a test has what it needs.
-    for (let waited = 0; running() > 0 && waited < 5_000; waited += 10) await sleep(10);
-    await rm(cacheDir, { recursive: true, force: true });
-  });
-  const stats = new MountStats();
-  const store = await openLogStore(
-    {
-      projectId: 'test-project',
-      datasetId: 'logs',
-      cacheDir,
-      cacheMaxBytes: 1 << 30,
-      sealAfterMs: SEAL_AFTER_MS,
-      refreshMs: REFRESH_MS,
-      queryTimeoutMs: 10_000,
-      maxConcurrentQueries: 4,
-      ...(options.timeZone !== undefined && { timeZone: options.timeZone }),
-      ...(options.refreshBudgetBytes !== undefined && { refreshBudgetBytes: options.refreshBudgetBytes }),
-    },
-    pino({ level: 'silent' }),
-    stats,
-    now,
-    options.wrap?.(fake) ?? fake,
-  );
-  running = () => store.hours.fetchesRunning;
-  const listings = new Listings(store.warehouse, store.source, store.hours, {
-    lookbackMs: 7 * 86_400_000,
-    listingTtlMs: 30_000,
-    sealAfterMs: SEAL_AFTER_MS,
-    now,
-    zone: store.zone,
-  });
-  const tree = new LogTree(listings, store.hours, stats, {
-    mountedAtMs: START_MS,
-    now,
-    zone: store.zone,
-    allowsNamespace: namespacePolicy(undefined),
-    refreshMs: REFRESH_MS,
-  });
-  t.teardown(() => tree.closeAll());
-  const settled = async () => {
-    for (let tries = 0; store.hours.fetchesRunning > 0; tries++) {
-      if (tries > 400) throw new Error('a fetch did not end');
-      await sleep(5);
-    }
-  };
-  return {
-    fake,
-    settled,
-    fetchesRunning: () => store.hours.fetchesRunning,
-    tree,
-    stats,
-    advance: (ms) => (nowMs += ms),
-    setClock: (time) => (nowMs = Date.parse(time)),
-  };
+/** The tree over a fake holding the known entries. */
+function openStack(t: Test, options: Omit<StackOptions, 'entries'> = {}): Promise<Stack> {
+  return openTreeStack(t, { entries: knownEntries(), ...options });
 }
 
 /** Sweeps the fake ran, in order. */

@@ -21,6 +21,8 @@ declare module 'fuse-native' {
     /** Negative errno values by name, such as Fuse.ENOENT. */
     static [errno: string]: unknown;
     constructor(mountpoint: string, ops: Record<string, unknown>, options?: FuseOptions);
+    /** The operations it was made with, which it calls for the kernel's requests. */
+    readonly ops: Record<string, unknown>;
     mount(cb: (error: Error | null) => void): void;
     unmount(cb: (error: Error | null) => void): void;
     static unmount(mountpoint: string, cb: (error: Error | null) => void): void;
