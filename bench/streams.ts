@@ -11,10 +11,9 @@ import { RecordBatchReader } from 'apache-arrow';
 import { RECEIVE_WINDOW_BYTES } from '../src/bigquery/read-client.js';
 import { emulatorClient } from '../src/emulator/client.js';
 import { emulatorReadClientOptions } from '../src/emulator/storage/client-options.js';
-import { DAY_MS } from '../src/model/time-model.js';
 import { hourJob } from './baselines.js';
 import { bigHourServer } from './big-hour-server.js';
-import { PROJECT, sizedHours } from './data.js';
+import { benchDay, PROJECT, sizedHours } from './data.js';
 import { timed } from './measure.js';
 import { median } from './report.js';
 
@@ -28,7 +27,7 @@ const { values } = parseArgs({
   },
 });
 const big = sizedHours(Number(values['hour-mib']) * 2 ** 20).at(-1)!;
-const day = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
+const day = benchDay();
 // Both results are kept while they are read in turns: about 1.2 GiB each for the 1 GiB hour.
 const emulator = await bigHourServer(big, day, values.db, { maxResultBytes: 8 * 1024 ** 3 });
 const client = emulatorClient(emulator.url, PROJECT);

@@ -6,11 +6,20 @@ import { parseArgs } from 'node:util';
 import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
 import { emulatorClient } from '../src/emulator/client.js';
 import { startLocalServer } from './local-server.js';
-import { DAY_MS } from '../src/model/time-model.js';
 import { builtCli } from './built-cli.js';
 import { removeDir, startDaemon, tempDir } from '../test/support/daemon.js';
 import { shOk } from '../test/support/shell.js';
-import { DATASET, HOUR, hourEntries, mountArgs, PROJECT, sizedHours, type SizedHour } from './data.js';
+import {
+  benchDay,
+  DATASET,
+  HOUR,
+  hourEntries,
+  hourFile,
+  mountArgs,
+  PROJECT,
+  sizedHours,
+  type SizedHour,
+} from './data.js';
 import { measureWarm, type WarmSide } from './warm-sides.js';
 
 const { values } = parseArgs({
@@ -21,11 +30,11 @@ const { values } = parseArgs({
 });
 const RUNS = Number(values.runs);
 const built = await builtCli();
-const day = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
+const day = benchDay();
 const hours = sizedHours(Number(values['hour-mib']) * 2 ** 20);
 
 function hourPath({ ref }: SizedHour): string {
-  return `${ref.namespace}/${ref.pod}/${ref.container}/${day}/${String(HOUR).padStart(2, '0')}.log`;
+  return hourFile(ref, day);
 }
 
 /** The hour's file in the cache, once its fetch has written it (a read can end a moment before). */
