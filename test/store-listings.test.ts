@@ -1,40 +1,30 @@
 // Directory listings over the fake warehouse, in process and on a clock the tests move: which
 // queries each listing costs, what they show, and which paths are answered without any query.
 // Also the refresh budget on its own.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pino } from 'pino';
 import t, { type Test } from 'tap';
-import type { LogWarehouse } from '../src/bigquery/log-warehouse.js';
-import type { NamespaceRestriction } from '../src/bigquery/query-builder.js';
 import { FsError } from '../src/fs/fs-error.js';
-import { LogTree } from '../src/fs/log-tree.js';
 import type { ContainerRef } from '../src/model/log-path.js';
-import { namespacePolicy } from '../src/model/namespace-policy.js';
-import { MountStats } from '../src/model/stats.js';
 import { TimeZoneModel } from '../src/model/time-model.js';
-import { Listings } from '../src/store/listings.js';
-import { openLogStore, type LogStore } from '../src/store/log-store.js';
 import { RefreshBudget } from '../src/store/refresh-budget.js';
 import { FailingWarehouse } from './support/failing-warehouse.js';
 import { FakeWarehouse, micros, type FakeEntry } from './support/fake-warehouse.js';
+import {
+  LISTING_TTL_MS,
+  openTreeStack,
+  SEAL_AFTER_MS,
+  TODAY,
+  YESTERDAY,
+  type Stack,
+  type StackOptions,
+} from './support/tree-stack.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
-const DAY_MS = 24 * HOUR_MS;
-const LOOKBACK_MS = 7 * DAY_MS;
-const LISTING_TTL_MS = 30_000;
-const SEAL_AFTER_MS = 5 * MINUTE_MS;
 
-/** The clock starts on 2026-03-10 at 12:30 UTC. */
-const TODAY = '2026-03-10';
-const YESTERDAY = '2026-03-09';
 const WEEK_START = '2026-03-03';
 /** Outside the seven-day window. */
 const OLD_DAY = '2026-02-01';
-const START_MS = Date.parse(`${TODAY}T12:30:00Z`);
 
 const app: ContainerRef = { namespace: 'shop', pod: 'web-1', container: 'app' };
 const nginx: ContainerRef = { namespace: 'shop', pod: 'web-1', container: 'nginx' };
@@ -68,67 +58,9 @@ function knownEntries(): FakeEntry[] {
   ];
 }
 
-interface Stack {
-  fake: FakeWarehouse;
-  store: LogStore;
-  listings: Listings;
-  tree: LogTree;
-  /** Moves the clock on. */
-  advance(ms: number): void;
-}
-
-interface StackOptions {
-  /** Where the clock starts; START_MS when absent. */
-  startMs?: number;
-  timeZone?: string;
-  namespaces?: NamespaceRestriction;
-  /** Wraps the fake, e.g. in a FailingWarehouse. */
-  wrap?: (fake: FakeWarehouse) => LogWarehouse;
-}
-
 /** The store, the listings and the tree, wired as a mount wires them, over a fake with the known entries. */
-async function openStack(t: Test, options: StackOptions = {}): Promise<Stack> {
-  let nowMs = options.startMs ?? START_MS;
-  const now = () => nowMs;
-  const fake = new FakeWarehouse();
-  fake.insert(knownEntries());
-  const cacheDir = await mkdtemp(join(tmpdir(), 'bqlogfs-listings-'));
-  t.teardown(() => rm(cacheDir, { recursive: true, force: true }));
-  const stats = new MountStats();
-  const store = await openLogStore(
-    {
-      projectId: 'test-project',
-      datasetId: 'logs',
-      cacheDir,
-      cacheMaxBytes: 1 << 30,
-      sealAfterMs: SEAL_AFTER_MS,
-      refreshMs: 10_000,
-      queryTimeoutMs: 10_000,
-      maxConcurrentQueries: 4,
-      ...(options.timeZone !== undefined && { timeZone: options.timeZone }),
-      ...(options.namespaces && { namespaces: options.namespaces }),
-    },
-    pino({ level: 'silent' }),
-    stats,
-    now,
-    options.wrap?.(fake) ?? fake,
-  );
-  const listings = new Listings(store.warehouse, store.source, store.hours, {
-    lookbackMs: LOOKBACK_MS,
-    listingTtlMs: LISTING_TTL_MS,
-    sealAfterMs: SEAL_AFTER_MS,
-    now,
-    zone: store.zone,
-  });
-  const tree = new LogTree(listings, store.hours, stats, {
-    mountedAtMs: START_MS,
-    now,
-    zone: store.zone,
-    allowsNamespace: namespacePolicy(options.namespaces),
-    refreshMs: 10_000,
-  });
-  t.teardown(() => tree.closeAll());
-  return { fake, store, listings, tree, advance: (ms) => (nowMs += ms) };
+function openStack(t: Test, options: Omit<StackOptions, 'entries'> = {}): Promise<Stack> {
+  return openTreeStack(t, { entries: knownEntries(), ...options });
 }
 
 function kinds(fake: FakeWarehouse): string[] {

@@ -7,15 +7,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import type { Test } from 'tap';
 import type { LogWarehouse } from '../../src/bigquery/log-warehouse.js';
+import type { NamespaceRestriction } from '../../src/bigquery/query-builder.js';
 import { LogTree } from '../../src/fs/log-tree.js';
 import { namespacePolicy } from '../../src/model/namespace-policy.js';
 import { MountStats } from '../../src/model/stats.js';
 import { Listings } from '../../src/store/listings.js';
-import { openLogStore } from '../../src/store/log-store.js';
+import { openLogStore, type LogStore } from '../../src/store/log-store.js';
 import { FakeWarehouse, type FakeEntry } from './fake-warehouse.js';
 
 export const SEAL_AFTER_MS = 5 * 60_000;
 export const REFRESH_MS = 10_000;
+export const LOOKBACK_MS = 7 * 86_400_000;
+export const LISTING_TTL_MS = 30_000;
 /** The clock starts on 2026-03-10 at 12:30 UTC: hour 12 is filling. */
 export const TODAY = '2026-03-10';
 export const YESTERDAY = '2026-03-09';
@@ -23,6 +26,8 @@ export const START_MS = Date.parse(`${TODAY}T12:30:00Z`);
 
 export interface Stack {
   fake: FakeWarehouse;
+  store: LogStore;
+  listings: Listings;
   /** Resolves once no fetch is writing files any more, so the next access sees what it left. */
   settled(): Promise<void>;
   /** Day fetches still reading or writing. */
@@ -37,15 +42,18 @@ export interface Stack {
 export interface StackOptions {
   /** What the fake warehouse holds. */
   entries: FakeEntry[];
+  /** Where the clock starts; START_MS, when the mount started, if absent. */
+  startMs?: number;
   timeZone?: string;
+  namespaces?: NamespaceRestriction;
   refreshBudgetBytes?: number;
   pageRows?: number;
   wrap?: (fake: FakeWarehouse) => LogWarehouse;
 }
 
-/** The tree as a mount wires it, over a fake holding `entries`, its clock at START_MS. */
+/** The tree as a mount wires it, over a fake holding `entries`. */
 export async function openTreeStack(t: Test, options: StackOptions): Promise<Stack> {
-  let nowMs = START_MS;
+  let nowMs = options.startMs ?? START_MS;
   const now = () => nowMs;
   const fake = new FakeWarehouse(options.pageRows !== undefined ? { pageRows: options.pageRows } : {});
   fake.insert(options.entries);
@@ -69,6 +77,7 @@ export async function openTreeStack(t: Test, options: StackOptions): Promise<Sta
       maxConcurrentQueries: 4,
       ...(options.timeZone !== undefined && { timeZone: options.timeZone }),
       ...(options.refreshBudgetBytes !== undefined && { refreshBudgetBytes: options.refreshBudgetBytes }),
+      ...(options.namespaces && { namespaces: options.namespaces }),
     },
     pino({ level: 'silent' }),
     stats,
@@ -77,8 +86,8 @@ export async function openTreeStack(t: Test, options: StackOptions): Promise<Sta
   );
   running = () => store.hours.fetchesRunning;
   const listings = new Listings(store.warehouse, store.source, store.hours, {
-    lookbackMs: 7 * 86_400_000,
-    listingTtlMs: 30_000,
+    lookbackMs: LOOKBACK_MS,
+    listingTtlMs: LISTING_TTL_MS,
     sealAfterMs: SEAL_AFTER_MS,
     now,
     zone: store.zone,
@@ -87,7 +96,7 @@ export async function openTreeStack(t: Test, options: StackOptions): Promise<Sta
     mountedAtMs: START_MS,
     now,
     zone: store.zone,
-    allowsNamespace: namespacePolicy(undefined),
+    allowsNamespace: namespacePolicy(options.namespaces),
     refreshMs: REFRESH_MS,
   });
   t.teardown(() => tree.closeAll());
@@ -99,6 +108,8 @@ export async function openTreeStack(t: Test, options: StackOptions): Promise<Sta
   };
   return {
     fake,
+    store,
+    listings,
     settled,
     fetchesRunning: () => store.hours.fetchesRunning,
     tree,
