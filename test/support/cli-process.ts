@@ -58,13 +58,24 @@ export function serverArgs(server: string | ServerAddress, project: string, data
   ];
 }
 
+/**
+ * The environment that runs a program with a clock `offsetS` seconds off, through libfaketime
+ * itself rather than the `faketime` wrapper: the wrapper names a semaphore and a shared memory
+ * object after its own process id and leaves both behind when it is killed, so a later wrapper that
+ * gets the same id fails to start (sem_open: File exists). A relative offset needs neither. `$LIB`
+ * is left for the dynamic loader to expand (lib/x86_64-linux-gnu on Debian), as the wrapper does.
+ */
+function fakeClock(offsetS: number): string[] {
+  return ['LD_PRELOAD=/usr/$LIB/faketime/libfaketime.so.1', `FAKETIME=${offsetS >= 0 ? '+' : ''}${offsetS}`];
+}
+
 /** The program and its arguments that run a node script with tsx, as the CLI runs. */
 export function nodeCommand(scriptArgs: string[], options: CliOptions = {}): string[] {
   const command = [process.execPath, ...NODE_FLAGS, '--import', 'tsx'];
   if (options.forbidFuse) command.push('--import', FORBID_FUSE);
   command.push(...scriptArgs);
   const { clockOffsetS } = options;
-  if (clockOffsetS !== undefined) command.unshift('faketime', '-f', `${clockOffsetS >= 0 ? '+' : ''}${clockOffsetS}`);
+  if (clockOffsetS !== undefined) command.unshift('env', ...fakeClock(clockOffsetS));
   return command;
 }
 
