@@ -25,7 +25,7 @@ export const NODE_FLAGS = shebangFlags();
 export interface CliOptions {
   /** Variables added to this process's environment. */
   env?: NodeJS.ProcessEnv;
-  /** Runs under faketime, with a clock this many seconds ahead of the real one (behind if negative). */
+  /** Runs with libfaketime, its clock this many seconds ahead of the real one (behind if negative). */
   clockOffsetS?: number;
   /** Fails the run if anything loads FUSE: proves that a command works without libfuse. */
   forbidFuse?: boolean;
