@@ -137,3 +137,29 @@ t.test('every line once, in order, whatever the stream does; the same over REST'
     t.same(lines, expected, `${name}: the same lines in the same order`);
   }
 });
+
+t.test('REST pages, several asked for at once: every line once, in order, whatever the pages do', async (t) => {
+  const inOrder = [...entries()].sort((a, b) => (a.timestamp < b.timestamp ? -1 : 1));
+  const expected = Buffer.from(inOrder.map((entry) => `${entry.textPayload}\n`).join(''));
+  const restCases: [string, FaultPlan][] = [
+    // The range's first page answers after the pages asked for behind it.
+    [
+      'the first page answering last',
+      { rules: [{ endpoint: 'jobs.getQueryResults', kind: 'latency', ms: 300, count: 1 }] },
+    ],
+    ['a later page cut off', { rules: [{ endpoint: 'jobs.getQueryResults', kind: 'reset', after: 1, count: 1 }] }],
+    [
+      'a page refused with 503',
+      { rules: [{ endpoint: 'jobs.getQueryResults', kind: 'error', status: 503, after: 2, count: 1 }] },
+    ],
+    [
+      'a page saying the job is not complete',
+      { rules: [{ endpoint: 'jobs.getQueryResults', kind: 'jobIncomplete', after: 1, count: 1 }] },
+    ],
+  ];
+  for (const [name, plan] of restCases) {
+    const { lines, injected } = await keptLines(warehouse('rest'), plan);
+    t.equal(injected, 1, `${name}: injected`);
+    t.same(lines, expected, `${name}: the same lines in the same order`);
+  }
+});

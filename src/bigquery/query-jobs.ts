@@ -10,6 +10,7 @@ import { JobControl } from './job-control.js';
 import type { SchemaChoice } from './log-schemas.js';
 import type { LogQuery } from './log-queries.js';
 import type { LogWarehouse, PageSink, QueryResult, RawRow, RunOptions, TextRow } from './log-warehouse.js';
+import { readPagesAhead } from './pages-ahead.js';
 import { ResultPages, type Page } from './result-pages.js';
 import type { LogSource } from './query-builder.js';
 import type { RetryBudget } from './retry-policy.js';
@@ -23,6 +24,8 @@ export interface QueryJobOptions {
   maxBytesBilled?: number;
   /** Rows per result page. */
   pageRows: number;
+  /** Pages of a kept result asked for at once when it is read as REST pages. */
+  pagesInFlight: number;
   /** Job labels, so that INFORMATION_SCHEMA.JOBS can attribute cost; `bqlogfs_purpose` is added per query. */
   labels: Record<string, string>;
   /** A query that has not delivered its last page by then, retries included, is abandoned. */
@@ -225,27 +228,18 @@ export class BigQueryWarehouse implements LogWarehouse {
     count: number,
     deliver: (rows: RawRow[]) => Promise<void>,
   ): Promise<void> {
-    const pageAt = async (next: number, end: number): Promise<Page | undefined> => {
+    // Only a page's own failure is described here; what `deliver` throws is the consumer's.
+    const pageAt = async (from: number, to: number): Promise<RawRow[] | undefined> => {
       try {
-        const page = await this.pages.page(
-          budget,
-          job,
-          { startIndex: next },
-          Math.min(this.options.pageRows, end - next),
-        );
-        if (page?.rows.length === 0) throw failureOf(`the result ended at row ${next} of ${end}`, 'resultChanged');
-        return page;
+        const page = await this.pages.page(budget, job, { startIndex: from }, to - from);
+        if (page?.rows.length === 0)
+          throw failureOf(`the result ended at row ${from} of ${start + count}`, 'resultChanged');
+        return page?.rows;
       } catch (error) {
         throw describeFailure(error instanceof JobFailed ? error.failure : error);
       }
     };
-    for (let next = start, end = start + count; next < end;) {
-      const page = await pageAt(next, end);
-      if (page === undefined) continue;
-      next += page.rows.length;
-      // What the consumer throws is its own failure, not the result's.
-      await deliver(page.rows);
-    }
+    await readPagesAhead(start, start + count, this.options.pageRows, this.options.pagesInFlight, pageAt, deliver);
   }
 
   private request(query: LogQuery, options: RunOptions): Query {

@@ -3,7 +3,7 @@
 import { userInfo } from 'node:os';
 import type { BigQuery } from '@google-cloud/bigquery';
 import type { Logger } from 'pino';
-import { RESULT_PAGE_ROWS } from '../model/defaults.js';
+import { REST_PAGES_IN_FLIGHT, RESULT_PAGE_ROWS } from '../model/defaults.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
 import type { LogWarehouse } from './log-warehouse.js';
 import { ObservedWarehouse, type QueryObserver } from './observed-warehouse.js';
@@ -72,6 +72,7 @@ export function bigQueryBackend(client: BigQuery, log: Logger, options: BackendO
   return new BigQueryWarehouse(client, log, {
     ...(storage && { storage }),
     pageRows: RESULT_PAGE_ROWS,
+    pagesInFlight: REST_PAGES_IN_FLIGHT,
     timeoutMs: options.timeoutMs,
     labels: { bqlogfs_user: labelValue(currentUser()), bqlogfs_mount: labelValue(options.mountName) },
     ...(options.maxBytesBilled !== undefined && { maxBytesBilled: options.maxBytesBilled }),

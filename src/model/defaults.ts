@@ -12,6 +12,9 @@ export const DEFAULT_MOUNT_NAME = 'default';
 /** Rows per REST result page: small enough to bound memory, large enough to keep round trips few. */
 export const RESULT_PAGE_ROWS = 2_000;
 
+/** REST result pages of a kept result asked for at once (see src/bigquery/pages-ahead.ts). */
+export const REST_PAGES_IN_FLIGHT = 4;
+
 export function defaultCacheDir(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'bqlogfs');
 }
