@@ -21,6 +21,7 @@ import { lineFormatter } from '../src/store/entry-format.js';
 import { openLogStore, type LogStore, type LogStoreOptions } from '../src/store/log-store.js';
 import { FailingWarehouse, type FailureStep } from './support/failing-warehouse.js';
 import { FakeWarehouse, micros, type FakeEntry } from './support/fake-warehouse.js';
+import { testStoreOptions } from './support/tree-stack.js';
 
 const REF: ContainerRef = { namespace: 'shop', pod: 'web-1', container: 'app' };
 /** Another pod of REF's namespace, and a container of another namespace. */
@@ -86,17 +87,12 @@ async function openStore(
   const { nowMs, cacheDir = await newCacheDir(t), ...rest } = options;
   const clock = { nowMs };
   const stats = new MountStats();
-  const storeOptions: LogStoreOptions = {
-    projectId: 'test-project',
-    datasetId: 'logs',
-    cacheDir,
-    cacheMaxBytes: 1 << 30,
+  const storeOptions = testStoreOptions(cacheDir, {
     sealAfterMs: SEAL_AFTER_MS,
     refreshMs: REFRESH_MS,
     queryTimeoutMs: 60_000,
-    maxConcurrentQueries: 4,
     ...rest,
-  };
+  });
   const store = await openLogStore(storeOptions, pino({ level: 'silent' }), stats, () => clock.nowMs, warehouse);
   const settledHour = async (day: DayName, hour: number, mayRefresh?: boolean) => {
     try {

@@ -12,7 +12,7 @@ import { LogTree } from '../../src/fs/log-tree.js';
 import { namespacePolicy } from '../../src/model/namespace-policy.js';
 import { MountStats } from '../../src/model/stats.js';
 import { Listings } from '../../src/store/listings.js';
-import { openLogStore, type LogStore } from '../../src/store/log-store.js';
+import { openLogStore, type LogStore, type LogStoreOptions } from '../../src/store/log-store.js';
 import { FakeWarehouse, type FakeEntry } from './fake-warehouse.js';
 
 export const SEAL_AFTER_MS = 5 * 60_000;
@@ -52,6 +52,21 @@ export interface StackOptions {
 }
 
 /** The tree as a mount wires it, over a fake holding `entries`. */
+/** The store's options as the tests' mounts have them, with `overrides` on top. */
+export function testStoreOptions(cacheDir: string, overrides: Partial<LogStoreOptions> = {}): LogStoreOptions {
+  return {
+    projectId: 'test-project',
+    datasetId: 'logs',
+    cacheDir,
+    cacheMaxBytes: 1 << 30,
+    sealAfterMs: SEAL_AFTER_MS,
+    refreshMs: REFRESH_MS,
+    queryTimeoutMs: 10_000,
+    maxConcurrentQueries: 4,
+    ...overrides,
+  };
+}
+
 export async function openTreeStack(t: Test, options: StackOptions): Promise<Stack> {
   let nowMs = options.startMs ?? START_MS;
   const now = () => nowMs;
@@ -66,19 +81,11 @@ export async function openTreeStack(t: Test, options: StackOptions): Promise<Sta
   });
   const stats = new MountStats();
   const store = await openLogStore(
-    {
-      projectId: 'test-project',
-      datasetId: 'logs',
-      cacheDir,
-      cacheMaxBytes: 1 << 30,
-      sealAfterMs: SEAL_AFTER_MS,
-      refreshMs: REFRESH_MS,
-      queryTimeoutMs: 10_000,
-      maxConcurrentQueries: 4,
+    testStoreOptions(cacheDir, {
       ...(options.timeZone !== undefined && { timeZone: options.timeZone }),
       ...(options.refreshBudgetBytes !== undefined && { refreshBudgetBytes: options.refreshBudgetBytes }),
       ...(options.namespaces && { namespaces: options.namespaces }),
-    },
+    }),
     pino({ level: 'silent' }),
     stats,
     now,
