@@ -8,6 +8,7 @@ import { createSinkTables, insertEntries } from '../src/demo/sink-tables.js';
 import { serverArgs } from './support/cli-process.js';
 import { mountTemp } from './support/daemon.js';
 import { follow } from './support/follow.js';
+import { mountedLine } from './support/readers.js';
 import { shOk } from './support/shell.js';
 import { metricsUrl, sample, scrape } from './support/metrics.js';
 import { readStats, serverStats } from './support/stats.js';
@@ -176,7 +177,11 @@ t.test('the kernel keeps a finished hour’s attributes and pages, and no attrib
   await insert(3);
   const finished = await live.insertFinished(50);
   const { mountpoint, daemon } = await mountLive(t, live, ['--refresh', '1s']);
-  t.match(daemon.logs(), /"finishedHoursCached":true/, 'the patched binding sets attribute timeouts per file');
+  t.match(
+    await mountedLine(daemon),
+    /"finishedHoursCached":true/,
+    'the patched binding sets attribute timeouts per file',
+  );
   t.equal(await shOk(`cat ${finished.file}`, mountpoint), finished.text, 'a finished hour');
 
   const before = await readStats(mountpoint);

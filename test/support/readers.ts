@@ -30,14 +30,20 @@ export async function waitsOnFuse(pid: number): Promise<boolean> {
 }
 
 /**
- * Whether the daemon mounted with interrupts on (the patched fuse-native): its `mounted` log line,
- * which it writes just after the mount shows in /proc/mounts, says so. Waits up to 10 s for it.
+ * The daemon's `mounted` log line, which it writes just after the mount shows in /proc/mounts (so
+ * a test that has only waited for the mount may not see it yet). Waits up to 10 s for it.
  */
-export async function mountedInterruptible(daemon: { logs(): string }): Promise<boolean | undefined> {
+export async function mountedLine(daemon: { logs(): string }): Promise<string | undefined> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const line = daemon.logs().match(/^.*"msg":"mounted".*$/m)?.[0];
-    if (line !== undefined) return /"interruptible":true/.test(line);
+    if (line !== undefined) return line;
     await sleep(50);
   }
   return undefined;
+}
+
+/** Whether the daemon mounted with interrupts on (the patched fuse-native), as its `mounted` line says. */
+export async function mountedInterruptible(daemon: { logs(): string }): Promise<boolean | undefined> {
+  const line = await mountedLine(daemon);
+  return line === undefined ? undefined : /"interruptible":true/.test(line);
 }
