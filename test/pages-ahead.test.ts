@@ -11,7 +11,7 @@ function rowsOf(from: number, to: number): RawRow[] {
   return Array.from({ length: to - from }, (_, i) => [String(from + i)]);
 }
 
-/** A result of `total` rows whose pages answer after `delayMs(from)`, cut to `cut(from, to)` rows. */
+/** Pages of that result, each answered after `delayMs(from)` and cut to `cut(from, to)` rows. */
 function server(options: {
   delayMs?: (from: number) => number;
   cut?: (from: number, to: number) => number;

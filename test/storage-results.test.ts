@@ -125,10 +125,14 @@ async function keptLines(from: LogWarehouse, plan?: FaultPlan): Promise<{ lines:
   }
 }
 
-t.test('every line once, in order, whatever the stream does; the same over REST', async (t) => {
-  // In file order: by time (these timestamps, all of one format and distinct, sort as strings).
+/** The entries' lines in file order: by time (these timestamps, all of one format and distinct, sort as strings). */
+function expectedLines(): Buffer {
   const inOrder = [...entries()].sort((a, b) => (a.timestamp < b.timestamp ? -1 : 1));
-  const expected = Buffer.from(inOrder.map((entry) => `${entry.textPayload}\n`).join(''));
+  return Buffer.from(inOrder.map((entry) => `${entry.textPayload}\n`).join(''));
+}
+
+t.test('every line once, in order, whatever the stream does; the same over REST', async (t) => {
+  const expected = expectedLines();
   t.same((await keptLines(warehouse('rest'))).lines, expected, 'over REST');
   t.same((await keptLines(warehouse('storage'))).lines, expected, 'no fault');
   for (const [name, plan] of cases) {
@@ -139,8 +143,7 @@ t.test('every line once, in order, whatever the stream does; the same over REST'
 });
 
 t.test('REST pages, several asked for at once: every line once, in order, whatever the pages do', async (t) => {
-  const inOrder = [...entries()].sort((a, b) => (a.timestamp < b.timestamp ? -1 : 1));
-  const expected = Buffer.from(inOrder.map((entry) => `${entry.textPayload}\n`).join(''));
+  const expected = expectedLines();
   const restCases: [string, FaultPlan][] = [
     // The range's first page answers after the pages asked for behind it.
     [
