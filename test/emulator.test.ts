@@ -10,6 +10,8 @@ import t from 'tap';
 import { createBigQueryClient } from '../src/bigquery/client.js';
 import { emulatorClient } from '../src/emulator/client.js';
 import { startEmulator, type Emulator } from '../src/emulator/server.js';
+import { matchBrackets, tokenize } from '../src/emulator/sql/tokenizer.js';
+import { translate } from '../src/emulator/sql/translate.js';
 
 const PROJECT = 'test-project';
 const MIB = 1_048_576;
@@ -573,6 +575,32 @@ t.test('GoogleSQL dialect: functions, literals, clauses', async (t) => {
       (await q('WITH x AS (SELECT name, n FROM `ds_dialect.t`) SELECT COUNT(DISTINCT n) AS dn, COUNT(*) FROM x'))[0],
     ),
     [['2', '3']],
+  );
+  t.same(
+    values(
+      (
+        await q(
+          'WITH x AS (SELECT name, n FROM `ds_dialect.t`), y AS (SELECT n FROM x WHERE n > 1)' +
+            ' SELECT (SELECT COUNT(*) FROM x), (SELECT COUNT(*) FROM y), (SELECT SUM(n) FROM x), (SELECT SUM(n) FROM y)',
+        )
+      )[0],
+    ),
+    [['3', '2', '5', '4']],
+    'WITH tables referenced more than once and by each other',
+  );
+  const duckSql = (query: string) => {
+    const tokens = tokenize(query);
+    return translate({ tokens, brackets: matchBrackets(tokens), tables: new Map(), itemAliases: new Map() }).sql;
+  };
+  t.match(
+    duckSql('WITH x AS (SELECT 1 AS a), y AS (SELECT a FROM x) SELECT * FROM x, y'),
+    /^WITH "x" AS NOT MATERIALIZED \(.*\) , "y" AS NOT MATERIALIZED \(/,
+    'a WITH table is evaluated where it is referenced, as BigQuery does, not copied into memory first',
+  );
+  t.notMatch(
+    duckSql('WITH RECURSIVE x AS (SELECT 1 AS a UNION ALL SELECT a + 1 FROM x WHERE a < 3) SELECT * FROM x'),
+    /MATERIALIZED/,
+    'a recursive WITH clause is left as it is',
   );
   t.same(
     values(

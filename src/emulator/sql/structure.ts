@@ -159,16 +159,19 @@ export function scanStructure(tokens: Token[]): QueryStructure {
   return { sites, stars };
 }
 
+/** Whether tokens[i] is the name of a WITH clause's table: `WITH name AS (`, or `, name AS (` after one. */
+export function definesCte(tokens: Token[], i: number): boolean {
+  const t = tokens[i];
+  if (t === undefined || (t.kind !== 'ident' && t.kind !== 'quoted')) return false;
+  if (!isWord(tokens[i + 1], 'AS') || !isOp(tokens[i + 2], '(')) return false;
+  const prev = tokens[i - 1];
+  return isWord(prev, 'WITH') || isWord(prev, 'RECURSIVE') || isOp(prev, ',');
+}
+
 /** Names defined by WITH clauses (lower-cased). */
 export function cteNames(tokens: Token[]): Set<string> {
   const names = new Set<string>();
-  for (let i = 0; i + 2 < tokens.length; i++) {
-    const t = tokens[i]!;
-    if ((t.kind === 'ident' || t.kind === 'quoted') && isWord(tokens[i + 1], 'AS') && isOp(tokens[i + 2], '(')) {
-      const prev = tokens[i - 1];
-      if (isWord(prev, 'WITH') || isWord(prev, 'RECURSIVE') || isOp(prev, ',')) names.add(t.value.toLowerCase());
-    }
-  }
+  for (let i = 0; i + 2 < tokens.length; i++) if (definesCte(tokens, i)) names.add(tokens[i]!.value.toLowerCase());
   return names;
 }
 

@@ -9,7 +9,7 @@
 //  - functions are rewritten per functions.ts.
 import { FUNCTION_REWRITES, intervalExpr } from './functions.js';
 import { FUNCTION_KEYWORDS, RESERVED } from './keywords.js';
-import { readPath, type TableSite } from './structure.js';
+import { definesCte, readPath, type TableSite } from './structure.js';
 import { SqlSyntaxError, isOp, isWord, upper, type Token } from './tokenizer.js';
 import { duckParamName } from '../query-params.js';
 import { formatTimestamp, parseTimestampMicros } from '../timestamps.js';
@@ -62,8 +62,12 @@ const INTERVAL_UNITS = new Set([
 
 class Translator {
   readonly params = new Set<string>();
+  /** Whether a WITH clause's tables are evaluated where they are used, as BigQuery does (below). */
+  private readonly inlinesCtes: boolean;
 
-  constructor(private readonly input: TranslateInput) {}
+  constructor(private readonly input: TranslateInput) {
+    this.inlinesCtes = !input.tokens.some((t) => isWord(t, 'RECURSIVE'));
+  }
 
   private get tokens(): Token[] {
     return this.input.tokens;
@@ -184,6 +188,9 @@ class Translator {
       const c = this.close(i + 2);
       return [`IN (SELECT unnest(${this.range(i + 3, c)}))`, c + 1];
     }
+    // BigQuery evaluates a non-recursive WITH table once for each reference to it; DuckDB would copy
+    // one used twice into memory first (a 1 GiB sweep: 10.1–10.9 s materialised, 6.4–6.8 s not).
+    if (w === 'AS' && this.inlinesCtes && definesCte(this.tokens, i - 1)) return ['AS NOT MATERIALIZED', i + 1];
     if (RESERVED.has(w)) return [w, i + 1];
     const contexts = CONTEXT_KEYWORDS[w];
     if (contexts !== undefined) {
