@@ -101,7 +101,13 @@ async function coldCat(run: number, tree?: string): Promise<number> {
     await session.post('Profiler.start');
   }
   const [serverBefore, machineBefore] = [process.cpuUsage(), await machineCpuMs()];
-  const ms = await timed(() => shOk(`${values.command} ${hourPath} > /dev/null`, mountpoint));
+  // A failed command must not leave its daemon mounted behind the bench.
+  const ms = await timed(() => shOk(`${values.command} ${hourPath} > /dev/null`, mountpoint)).catch(async (error) => {
+    await daemon.stop();
+    await removeDir(mountpoint);
+    await removeDir(cacheDir);
+    throw error;
+  });
   const [server, machine] = [process.cpuUsage(serverBefore), await machineCpuMs()];
   const daemonMs = (await cpuMs(pid)) - cpuBefore;
   process.stderr.write(`  daemon peak RSS before the read ${startRssMiB.toFixed(0)} MB\n`);
