@@ -92,6 +92,12 @@ async function coldCat(run: number, tree?: string): Promise<number> {
   const cacheDir = await tempDir('bench-cache');
   const mountpoint = await tempDir('bench-mnt');
   const daemon = await mountDaemon([...args, '--cache-dir', cacheDir], mountpoint, tree);
+  const unmountAndRemove = async () => {
+    await daemon.stop();
+    if (values['daemon-flags']) await writeFile(join(tmpdir(), `bench-daemon-${run}.log`), daemon.logs());
+    await removeDir(mountpoint);
+    await removeDir(cacheDir);
+  };
   const pid = daemon.process.pid ?? 0;
   await settleWrites();
   const cpuBefore = await cpuMs(pid);
@@ -103,9 +109,7 @@ async function coldCat(run: number, tree?: string): Promise<number> {
   const [serverBefore, machineBefore] = [process.cpuUsage(), await machineCpuMs()];
   // A failed command must not leave its daemon mounted behind the bench.
   const ms = await timed(() => shOk(`${values.command} ${hourPath} > /dev/null`, mountpoint)).catch(async (error) => {
-    await daemon.stop();
-    await removeDir(mountpoint);
-    await removeDir(cacheDir);
+    await unmountAndRemove();
     throw error;
   });
   const [server, machine] = [process.cpuUsage(serverBefore), await machineCpuMs()];
@@ -130,10 +134,7 @@ async function coldCat(run: number, tree?: string): Promise<number> {
   daemonSamples.set(tree ?? '', side);
   side.rssMiB.push(await peakRssMiB(pid));
   side.cpuMs.push((await cpuMs(pid)) - cpuBefore);
-  await daemon.stop();
-  if (values['daemon-flags']) await writeFile(join(tmpdir(), `bench-daemon-${run}.log`), daemon.logs());
-  await removeDir(mountpoint);
-  await removeDir(cacheDir);
+  await unmountAndRemove();
   return ms;
 }
 
