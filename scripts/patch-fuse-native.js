@@ -40,7 +40,12 @@ function hasPatchedBinding(directory) {
   const check = `const dir = process.argv[1];
     const load = require(require.resolve('node-gyp-build', { paths: [dir] }));
     const binding = load(dir);
-    const marks = ['fuse_native_interrupts', 'fuse_native_attr_timeouts', 'fuse_native_abandoned_opens'];
+    const marks = [
+      'fuse_native_interrupts',
+      'fuse_native_attr_timeouts',
+      'fuse_native_abandoned_opens',
+      'fuse_native_direct_reads',
+    ];
     process.exit(marks.every((mark) => binding[mark] === 1) ? 0 : 1)`;
   return spawnSync(process.execPath, ['-e', check, directory], { stdio: 'ignore' }).status === 0;
 }

@@ -8,17 +8,14 @@ import { join } from 'node:path';
 import type { LogEntry } from '../src/demo/sink-tables.js';
 import { serverArgs } from './support/cli-process.js';
 import { mountTemp } from './support/daemon.js';
-import { serverWith, sha256Of } from './support/big-hours.js';
+import { dayBeforeYesterday, HOUR_MS, serverWith, sha256Of, timestampInHour } from './support/big-hours.js';
 import { shOk } from './support/shell.js';
 import { readStats } from './support/stats.js';
 import { createHash } from 'node:crypto';
 
 const PROJECT = 'first-lines-project';
 const DATASET = 'logs';
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
-const D = Math.floor(Date.now() / DAY_MS) * DAY_MS - 2 * DAY_MS;
-const DAY = new Date(D).toISOString().slice(0, 10);
+const { startMs: D, name: DAY } = dayBeforeYesterday();
 const REF = { namespace: 'shop', pod: 'web-0', container: 'app' } as const;
 const BIG_HOUR = 10;
 const DUPLICATE_HOUR = 11;
@@ -42,13 +39,11 @@ const TRICKY = [
 ];
 
 function entryAt(hour: number, n: number, count: number, payload: string, pod: string = REF.pod): LogEntry {
-  const micros = (D + hour * HOUR_MS) * 1000 + Math.floor((n * (HOUR_MS * 1000 - 1)) / count);
-  const iso = new Date(Math.floor(micros / 1000)).toISOString().slice(0, 19);
   return {
     ...REF,
     pod,
     stream: n % 7 === 0 ? 'stderr' : 'stdout',
-    timestamp: `${iso}.${String(micros % 1_000_000).padStart(6, '0')}Z`,
+    timestamp: timestampInHour(D, hour, n, count),
     insertId: `${hour}-${n}`,
     textPayload: payload,
   };

@@ -2,6 +2,7 @@
 // warehouse and a clock the tests move. Sizes, contents, links, errors, the statistics file, and
 // how live hours grow, seal and fail. Hour files are read from sweeps (one query per namespace and
 // UTC day), or from a query of the container-day alone when a sweep is too big.
+import { fstatSync, readSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
 import { withDeadline } from '../src/model/deadline.js';
@@ -163,6 +164,41 @@ t.test('an hour file holds one line per entry, and getattr gives its exact size'
   t.equal(await errno(tree.getattr(`${APP_DIR}/${YESTERDAY}/12.log`)), 'ENOENT', 'an hour without entries');
   t.equal(fake.queries.length, queries, 'costs no query');
   t.same(fake.queriesOf('entries'), []);
+});
+
+t.test('a final hour’s reads are handed over with its descriptor, and taken back before it closes', async (t) => {
+  const { tree, stats, settled } = await openStack(t);
+  const path = `${APP_DIR}/${YESTERDAY}/10.log`;
+  const events: string[] = [];
+  const descriptors = new Map<number, number>();
+  tree.serveReadsDirectly({
+    start: (handle, size, descriptor) => {
+      const held = Buffer.alloc(size);
+      readSync(descriptor.fd, held, 0, size, 0);
+      descriptors.set(handle, descriptor.fd);
+      events.push(`start ${handle}: ${size} bytes, ${held.toString() === HOUR_10_TEXT ? 'the hour' : 'others'}`);
+      return true;
+    },
+    end: (handle) => {
+      const open = fstatSync(descriptors.get(handle) ?? -1).isFile();
+      events.push(`end ${handle}: ${open ? 'still open' : 'closed'}`);
+    },
+    counts: () => ({ reads: 2, bytes: 20 }),
+  });
+  t.equal(await contentOf(tree, path), HOUR_10_TEXT, 'a cold read, by the tree');
+  await settled();
+  events.length = 0;
+
+  const final = await tree.open(path, false);
+  const live = await tree.open(`${APP_DIR}/${TODAY}/12.log`, false);
+  t.same(events, [`start ${final}: ${Buffer.byteLength(HOUR_10_TEXT)} bytes, the hour`], 'not the live hour’s');
+  await tree.release(live);
+  await tree.release(final);
+  t.same(events.slice(1), [`end ${final}: still open`], 'taken back at release, before the descriptor closes');
+  const counted = stats.toJSON();
+  t.equal(counted.directReads, 2, 'the reads served so are in the statistics');
+  t.equal(counted.reads, stats.reads);
+  t.ok(stats.reads >= 2 + 1, 'with the tree’s own');
 });
 
 /** Inserts entries of yesterday's hour 14 of the app, spread over the hour; the bytes of its file. */

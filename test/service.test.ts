@@ -33,6 +33,8 @@ t.test('--metrics-port serves counters that follow the reads', async (t) => {
     'the file reads whole',
   );
   await sh('cat shop/Not_A_Pod 2>/dev/null', mountpoint);
+  // A read the JS thread answers, whatever the binding serves itself.
+  await sh('cat .bqlogfs/stats > /dev/null', mountpoint);
 
   let metrics = '';
   for (let attempt = 0; attempt < 50; attempt++) {
@@ -73,6 +75,12 @@ t.test('--metrics-port serves counters that follow the reads', async (t) => {
   t.equal(sample(metrics, 'bqlogfs_queries_running_peak', mount), stats.peakQueriesRunning, 'peak queries running');
   t.match(metrics, /^# TYPE bqlogfs_reads_total counter$/m);
   t.match(metrics, /^# TYPE bqlogfs_read_duration_seconds histogram$/m);
+  t.equal(
+    sample(metrics, 'bqlogfs_read_duration_seconds_count', mount) +
+      sample(metrics, 'bqlogfs_direct_reads_total', mount),
+    sample(metrics, 'bqlogfs_reads_total', mount),
+    'every read is timed, or counted as answered by the FUSE binding',
+  );
   t.equal(
     sample(metrics, 'bqlogfs_bytes_billed_total', mount),
     stats.bytesBilled,

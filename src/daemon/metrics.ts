@@ -20,6 +20,11 @@ const COUNTERS: [name: string, help: string, total: Total][] = [
     (stats) => stats.earlyReads,
   ],
   [
+    'bqlogfs_direct_reads_total',
+    'read() calls of finished hours in the disk cache that the FUSE binding answered from the file',
+    (stats) => stats.directReads,
+  ],
+  [
     'bqlogfs_attribute_requests_total',
     "getattr calls and lookups the kernel sent (it keeps a finished hour's attributes for a second)",
     (stats) => stats.attributeRequests,
@@ -111,7 +116,7 @@ export class Metrics {
     }
     this.readSeconds = new Histogram({
       name: 'bqlogfs_read_duration_seconds',
-      help: 'time to answer one read()',
+      help: "time to answer one read() on the daemon's JS thread (all but bqlogfs_direct_reads_total)",
       labelNames: ['mount'],
       buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
       registers: [this.registry],

@@ -16,7 +16,8 @@ function formatSpan(ms: number): string {
 
 /**
  * `interruptible`: a reader killed while it waits is let go at once; `finishedHoursCached`: the
- * kernel keeps finished hours' attributes and pages between opens (see fs/fuse-binding.ts).
+ * kernel keeps finished hours' attributes and pages between opens; `directReads`: reads of finished
+ * hours in the disk cache are answered off the JS thread (see fs/fuse-binding.ts).
  */
 export async function logMountStarted(
   log: Logger,
@@ -43,6 +44,7 @@ export async function logMountStarted(
       caps,
       interruptible: binding.answersInterrupts,
       finishedHoursCached: binding.setsAttributeTimeouts,
+      directReads: binding.directReads !== undefined,
     },
     'mounted',
   );

@@ -128,7 +128,8 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
   const whenAbandoned = (path: string, handle: number) => {
     if (takeAbandonedOpen === undefined) return;
     process.nextTick(() => {
-      const taken = takeAbandonedOpen(fuseThread());
+      const thread = fuseThread();
+      const taken = thread ? takeAbandonedOpen(thread) : 0;
       if (taken === 0) return;
       if (taken !== handle) log.warn({ path, handle, taken }, 'the binding gave back the handle of another open');
       pageCache.abandoned(taken);
@@ -242,6 +243,7 @@ export function createFuse(mountpoint: string, tree: LogTree, log: Logger, optio
     timeout: options.operationTimeoutMs,
   });
   // The mount's state in the binding, which fuse-native allocates when it mounts.
-  const fuseThread = () => (fuse as unknown as { _thread: Buffer })._thread;
+  const fuseThread = () => (fuse as unknown as { _thread: Buffer | null })._thread;
+  if (options.binding.directReads) tree.serveReadsDirectly(options.binding.directReads(fuseThread));
   return fuse;
 }

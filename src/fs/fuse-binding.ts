@@ -4,8 +4,11 @@
 // at once instead of when the query ends; and each file's attributes get a timeout of their own, so
 // the kernel keeps those of finished hours (kernel-cache.ts). The prebuilt binding lacks both and is
 // left as it is: `intr` would only cost signals, and the kernel then caches no attributes.
+import { Buffer } from 'node:buffer';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { CHECKED_BLOCK_BYTES } from '../store/hour-file-writers.js';
+import type { DirectReads } from './direct-reads.js';
 
 /**
  * The signal libfuse sends to a worker thread whose request was interrupted. Not libfuse's default,
@@ -18,6 +21,17 @@ type Binding = {
   fuse_native_attr_timeouts?: number;
   fuse_native_abandoned_opens?: number;
   fuse_native_take_abandoned_open?: (thread: Buffer) => number;
+  fuse_native_direct_reads?: number;
+  fuse_native_direct_read?: (
+    thread: Buffer,
+    handle: number,
+    fd: number,
+    size: number,
+    blockBytes: number,
+    checksums: Buffer | null,
+  ) => number;
+  fuse_native_direct_read_end?: (thread: Buffer, handle: number) => number;
+  fuse_native_direct_read_counts?: (thread: Buffer) => [number, number];
 };
 
 export interface BindingFeatures {
@@ -30,6 +44,11 @@ export interface BindingFeatures {
    * open waited), taken once, or 0; undefined when the binding cannot tell. `thread` is the mount's.
    */
   takeAbandonedOpen?: (thread: Buffer) => number;
+  /**
+   * Reads of a final hour's file served by the binding's worker threads from its descriptor, each
+   * block checked against its checksum once, without a trip to the JS thread. `thread`: the mount's.
+   */
+  directReads?: (thread: () => Buffer | null) => DirectReads;
 }
 
 /** The binding fuse-native loads: node-gyp-build returns the one module it already required. */
@@ -47,11 +66,46 @@ function loadBinding(): Binding | undefined {
 export function bindingFeatures(): BindingFeatures {
   const binding = loadBinding();
   const take = binding?.fuse_native_take_abandoned_open;
+  const direct = binding && binding.fuse_native_direct_reads === 1 ? directReadsOf(binding) : undefined;
   return {
     answersInterrupts: binding?.fuse_native_interrupts === 1,
     setsAttributeTimeouts: binding?.fuse_native_attr_timeouts === 1,
     ...(binding?.fuse_native_abandoned_opens === 1 && take && { takeAbandonedOpen: take }),
+    ...(direct && { directReads: direct }),
   };
+}
+
+function directReadsOf(binding: Binding): BindingFeatures['directReads'] {
+  const { fuse_native_direct_read: start, fuse_native_direct_read_end: end } = binding;
+  const counts = binding.fuse_native_direct_read_counts;
+  if (!start || !end || !counts) return undefined;
+  return (thread) => ({
+    start: (handle, size, descriptor) => {
+      const mounted = thread();
+      if (!mounted) return false;
+      const checksums = checksumBytes(descriptor.blockChecksums);
+      return start(mounted, handle, descriptor.fd, size, CHECKED_BLOCK_BYTES, checksums) === 1;
+    },
+    end: (handle) => {
+      const mounted = thread();
+      if (mounted) end(mounted, handle);
+    },
+    counts: () => {
+      const mounted = thread();
+      if (!mounted) return { reads: 0, bytes: 0 };
+      const [reads, bytes] = counts(mounted);
+      return { reads, bytes };
+    },
+  });
+}
+
+/** Block checksums as 8 hex digits each, as one little-endian uint32 each. */
+function checksumBytes(hex: string | undefined): Buffer | null {
+  if (hex === undefined) return null;
+  const bytes = Buffer.alloc(hex.length / 2);
+  for (let block = 0; block * 8 < hex.length; block++)
+    bytes.writeUInt32LE(Number.parseInt(hex.slice(block * 8, block * 8 + 8), 16), block * 4);
+  return bytes;
 }
 
 /** The libfuse mount options that turn interrupts on, when the binding answers them. */

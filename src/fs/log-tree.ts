@@ -1,5 +1,6 @@
 // What the mount shows, independent of FUSE: attributes, listings and reads by path, with errors
 // as errno names. The FUSE adapter only translates these calls.
+import { HandedOverReads, type DirectReads } from './direct-reads.js';
 import { Existence, type DirectoryNames } from './existence.js';
 import { FsError } from './fs-error.js';
 import { MAX_HANDLE } from './kernel-cache.js';
@@ -51,6 +52,7 @@ export class LogTree {
   private statsSnapshot = { data: Buffer.alloc(0), atMs: 0 };
   private statsReaders = 0;
   private readonly existence: Existence;
+  private readonly handedOver = new HandedOverReads();
 
   constructor(
     private readonly listings: Listings,
@@ -161,6 +163,7 @@ export class LogTree {
   async open(path: string, writable: boolean): Promise<number> {
     if (writable) throw new FsError('EROFS');
     let file: OpenFile;
+    let final = false;
     if (path === STATS_FILE) {
       // The kernel may open a name it looked up a moment ago without asking for its attributes
       // again, so the figures are taken at open, not only at lookup.
@@ -175,10 +178,18 @@ export class LogTree {
       file = { kind: 'file', path, ref: parsed.ref, reader, version: { size: hour.size, mtimeMs: hour.mtimeMs } };
       this.readers.set(path, (this.readers.get(path) ?? 0) + 1);
       this.hours.follow(parsed.ref);
+      final = !(hour instanceof EarlyHour) && hour.final;
     }
     const handle = this.freeHandle();
     this.openFiles.set(handle, file);
+    if (final && file.kind === 'file') this.handedOver.start(handle, file.version.size, file.reader);
     return handle;
+  }
+
+  /** From now on, the reads of final hours are served by `directReads` where their readers allow. */
+  serveReadsDirectly(directReads: DirectReads): void {
+    this.handedOver.serveWith(directReads);
+    this.stats.countReadsServedElsewhere(() => directReads.counts());
   }
 
   /** The size and mtime of the hour file open as `handle` when it was opened; undefined for other files. */
@@ -229,6 +240,7 @@ export class LogTree {
     const left = (this.readers.get(file.path) ?? 1) - 1;
     if (left > 0) this.readers.set(file.path, left);
     else this.readers.delete(file.path);
+    this.handedOver.end(handle);
     await file.reader.close();
   }
 

@@ -73,6 +73,7 @@ export class MountStats {
   /** Failed queries by BigQuery's reason (`notFound`, `timeout`, …); they sum to failedQueries. */
   private readonly failureCounts: Record<string, number> = {};
   private cacheBytesOf: () => number = () => 0;
+  private servedElsewhere: () => { reads: number; bytes: number } = () => ({ reads: 0, bytes: 0 });
   private spendingOf: (() => SpendingReport) | undefined;
   private readonly recent: RecentQuery[] = [];
   private readonly listeners: StatsListener[] = [];
@@ -108,10 +109,14 @@ export class MountStats {
     return this.counts.refreshesSkipped;
   }
   get reads(): number {
-    return this.counts.reads;
+    return this.counts.reads + this.servedElsewhere().reads;
   }
   get bytesServed(): number {
-    return this.counts.bytesServed;
+    return this.counts.bytesServed + this.servedElsewhere().bytes;
+  }
+  /** Reads of `reads` the FUSE binding's threads answered themselves. */
+  get directReads(): number {
+    return this.servedElsewhere().reads;
   }
   get earlyReads(): number {
     return this.counts.earlyReads;
@@ -136,6 +141,11 @@ export class MountStats {
   /** Where the cache's size is read from; set by whoever owns the cache. */
   measureCacheWith(bytesUsed: () => number): void {
     this.cacheBytesOf = bytesUsed;
+  }
+
+  /** Reads answered without `readDone` (by the FUSE binding's threads), counted in `reads` and `bytesServed`. */
+  countReadsServedElsewhere(counts: () => { reads: number; bytes: number }): void {
+    this.servedElsewhere = counts;
   }
 
   /** Where the daily spending cap's figures are read from, when the mount has one. */
@@ -209,11 +219,13 @@ export class MountStats {
 
   toJSON(): Record<string, unknown> {
     const { reads, bytesServed, earlyReads, attributeRequests, ...beforeCache } = this.counts;
+    const direct = this.servedElsewhere();
     return {
       ...beforeCache,
       cacheBytes: this.cacheBytes,
-      reads,
-      bytesServed,
+      reads: reads + direct.reads,
+      bytesServed: bytesServed + direct.bytes,
+      directReads: direct.reads,
       earlyReads,
       attributeRequests,
       errors: this.errorCounts,

@@ -8,7 +8,7 @@ import { Buffer } from 'node:buffer';
 import { crc32 } from 'node:zlib';
 import type { HourFile } from './day-state.js';
 import type { HourReader } from './disk-cache.js';
-import { CHECKED_BLOCK_BYTES, readFully } from './hour-file-writers.js';
+import { CHECKED_BLOCK_BYTES, readFully, type HourDescriptor } from './hour-file-writers.js';
 
 interface HeldBlock {
   buffer: Buffer;
@@ -41,6 +41,14 @@ export class CheckedReader implements HourReader {
     const served = this.queue.then(() => this.serve(buffer, offset, length, position));
     this.queue = served.catch(() => undefined);
     return served;
+  }
+
+  /** The file's descriptor, to be checked against its block checksums, until a damaged block is found. */
+  descriptor(): HourDescriptor | undefined {
+    if (this.replacement) return undefined;
+    const source = this.source.descriptor?.();
+    const { blockChecksums } = this.file;
+    return source && blockChecksums !== undefined ? { fd: source.fd, blockChecksums } : undefined;
   }
 
   async close(): Promise<void> {

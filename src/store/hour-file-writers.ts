@@ -68,6 +68,14 @@ function hex(value: number): string {
 export interface HourReader {
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
   close(): Promise<void>;
+  /** The descriptor the reader reads, for reads served without it; open until `close`. */
+  descriptor?(): HourDescriptor | undefined;
+}
+
+export interface HourDescriptor {
+  fd: number;
+  /** The file's block checksums (HourFile.blockChecksums) when its bytes are yet to be checked. */
+  blockChecksums?: string;
 }
 
 /** Reads `length` bytes at `position` into `buffer` at `offset`, fewer only at the end of the file. */
@@ -88,7 +96,11 @@ export async function readFully(
 }
 
 export function readerOf(handle: FileHandle): HourReader {
-  return { read: (...args) => handle.read(...args), close: () => handle.close() };
+  return {
+    read: (...args) => handle.read(...args),
+    close: () => handle.close(),
+    descriptor: () => ({ fd: handle.fd }),
+  };
 }
 
 /** A new hour file being written, which can be read as far as it is written. */

@@ -40,6 +40,7 @@ export class SharedReaders<File extends object> {
     let closed = false;
     return {
       read: (buffer, offset, length, position) => reader.read(buffer, offset, length, position),
+      descriptor: () => (closed ? undefined : reader.descriptor?.()),
       close: async () => {
         if (closed) return;
         closed = true;

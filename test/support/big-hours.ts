@@ -15,6 +15,22 @@ import { sh } from './shell.js';
 
 type Teardown = { teardown(fn: () => Promise<void>): void };
 
+export const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** The UTC day before yesterday: its first millisecond, and its name (YYYY-MM-DD). */
+export function dayBeforeYesterday(): { startMs: number; name: string } {
+  const startMs = Math.floor(Date.now() / DAY_MS) * DAY_MS - 2 * DAY_MS;
+  return { startMs, name: new Date(startMs).toISOString().slice(0, 10) };
+}
+
+/** The timestamp of entry `n` of `count` spread over an hour of a day, each at a microsecond of its own. */
+export function timestampInHour(dayStartMs: number, hour: number, n: number, count: number): string {
+  const micros = (dayStartMs + hour * HOUR_MS) * 1000 + Math.floor((n * (HOUR_MS * 1000 - 1)) / count);
+  const iso = new Date(Math.floor(micros / 1000)).toISOString().slice(0, 19);
+  return `${iso}.${String(micros % 1_000_000).padStart(6, '0')}Z`;
+}
+
 /** A local server with partitioned sink tables for `day`, holding `entries`; closed when the test ends. */
 export async function serverWith(
   t: Teardown,

@@ -21,6 +21,8 @@ export interface MountStatsFile {
   cacheBytes: number;
   reads: number;
   bytesServed: number;
+  /** Reads of `reads` the FUSE binding's threads answered from a cached file (fuse-binding.ts). */
+  directReads: number;
   earlyReads: number;
   attributeRequests: number;
   errors: Record<string, number>;
