@@ -1,13 +1,14 @@
 // Applies patches/fuse-native.patch to the installed fuse-native and builds its binding, so that a
-// process killed while it waits on the mount for BigQuery is let go at once, and the kernel keeps a
-// finished hour's attributes (patches/README.md).
+// process killed while it waits on the mount for BigQuery is let go at once, the kernel keeps a
+// finished hour's attributes, and the binding serves reads of cached hours itself (patches/README.md).
 // Run as the package's postinstall (by `npm install` of the package, and by `npm ci` in a checkout),
 // by scripts/setup.sh, and by the Dockerfile.
 //
 // It never fails an install: when the patch does not apply or the build fails (no python3, make, g++
 // or Node headers), the prebuilt binding stays, with which everything works except that a killed
-// reader waits for its query and the kernel keeps no attributes, and one warning says so. A second run, with the patched binding
-// built, only checks it (well under a second).
+// reader waits for its query, the kernel keeps no attributes and every read goes through the JS
+// thread, and one warning says so. A second run, with the patched binding built, only checks it
+// (well under a second).
 //
 //   node scripts/patch-fuse-native.js [--require] [<fuse-native directory>]
 //     --require   exit 1 instead of warning (the Dockerfile: an image must have the patched binding)
@@ -131,8 +132,9 @@ function main() {
     const why = error instanceof Unpatched ? error.message : `the patch did not apply: ${error.message}`;
     process.stderr.write(
       `bqlogfs: warning: fuse-native keeps the binding it has: ${why}. Everything works, but a process` +
-        ' killed while it waits on the mount for BigQuery stays until its query ends, and rereading a' +
-        ' cached hour asks the daemon for its attributes at every open (patches/README.md).\n',
+        ' killed while it waits on the mount for BigQuery stays until its query ends, rereading a' +
+        ' cached hour asks the daemon for its attributes at every open, and first reads of cached hours' +
+        ' take their turn on the daemon’s JS thread (patches/README.md).\n',
     );
     if (required) process.exitCode = 1;
   }
