@@ -1,9 +1,11 @@
 // What the loaded fuse-native binding can do beyond fuse-native 2.2.6: scripts/patch-fuse-native.js
 // (the package's postinstall) builds it with patches/fuse-native.patch. With it, the mount is given
 // libfuse's `intr` option, so a reader killed while its request waits (for BigQuery, say) is let go
-// at once instead of when the query ends; and each file's attributes get a timeout of their own, so
-// the kernel keeps those of finished hours (kernel-cache.ts). The prebuilt binding lacks both and is
-// left as it is: `intr` would only cost signals, and the kernel then caches no attributes.
+// at once instead of when the query ends; each file's attributes get a timeout of their own, so the
+// kernel keeps those of finished hours (kernel-cache.ts); and the reads of a finished hour in the
+// disk cache are answered by the binding's worker threads (direct-reads.ts). The prebuilt binding
+// lacks all three and is left as it is: `intr` would only cost signals, the kernel then caches no
+// attributes, and every read takes its turn on the JS thread.
 import { Buffer } from 'node:buffer';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -82,7 +84,7 @@ function directReadsOf(binding: Binding): BindingFeatures['directReads'] {
   return (thread) => ({
     start: (handle, size, descriptor) => {
       const mounted = thread();
-      if (!mounted) return false;
+      if (!mounted || descriptor.fd < 0) return false;
       const checksums = checksumBytes(descriptor.blockChecksums);
       return start(mounted, handle, descriptor.fd, size, CHECKED_BLOCK_BYTES, checksums) === 1;
     },
