@@ -8,6 +8,7 @@
 //
 //   node --import tsx bench/cold-read.ts --hour-mib 256 --runs 3 [--profile /tmp/prof] [--only mount] [--rtt-ms 20]
 //     [--db FILE] [--base OTHER_CHECKOUT] [--command 'tail -n 20'] [--mount-args '--read-api rest']
+//     [--daemon-flags '--trace-gc'] [--daemon-env 'NAME=value …']
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -41,6 +42,8 @@ const { values } = parseArgs({
     base: { type: 'string' },
     /** Node flags added after the daemon's heap flags (so they override them), e.g. "--trace-gc". */
     'daemon-flags': { type: 'string' },
+    /** Environment variables for the daemon, e.g. "GLIBC_TUNABLES=glibc.malloc.trim_threshold=67108864". */
+    'daemon-env': { type: 'string' },
     /** What reads the cold hour through the mount, e.g. "tail -n 20"; its output is discarded. */
     command: { type: 'string', default: 'cat' },
     /** Arguments added to the daemon's, e.g. "--read-api rest". */
@@ -83,7 +86,8 @@ async function mountDaemon(mountArgs: string[], mountpoint: string, tree = THIS_
   const command = cliCommand(['mount', mountpoint, ...mountArgs], { built: tree });
   // After the heap flags of the #! line, so that a flag given here overrides its namesake there.
   command.splice(command.indexOf(resolve(tree, 'dist/cli/main.js')), 0, ...flags);
-  const run = spawnCommand(command);
+  const env = Object.fromEntries((values['daemon-env']?.split(' ') ?? []).map((pair) => pair.split(/=(.*)/s, 2)));
+  const run = spawnCommand(command, env);
   await waitForMounts(run, [mountpoint]);
   return { process: run.child, stop: () => stopCli(run, [mountpoint]), logs: run.output };
 }
