@@ -18,18 +18,19 @@ export async function bigHourServer(
   db?: string,
   options: EmulatorOptions = {},
 ): Promise<Emulator> {
+  const mib = Math.round(big.bytes / 2 ** 20);
   const start = () => startLocalServer({ ...options, port: 0, ...(db !== undefined && { dbPath: db }) });
   let loaded = db !== undefined && (await stat(db).catch(() => undefined)) !== undefined;
   let emulator = await start();
-  if (loaded && db !== undefined && !(await holdsDay(emulator, big, day))) {
-    process.stderr.write(`${db} holds no ${Math.round(big.bytes / 2 ** 20)} MiB hour on ${day}: loading it again\n`);
+  if (db !== undefined && loaded && !(await holdsDay(emulator, big, day))) {
+    process.stderr.write(`${db} holds no ${mib} MiB hour on ${day}: loading it again\n`);
     await emulator.close();
     await Promise.all([rm(db, { force: true }), rm(`${db}.wal`, { force: true })]);
     loaded = false;
     emulator = await start();
   }
   if (!loaded) {
-    process.stderr.write(`loading a ${Math.round(big.bytes / 2 ** 20)} MiB hour into the local server…\n`);
+    process.stderr.write(`loading a ${mib} MiB hour into the local server…\n`);
     const loader = emulatorClient(emulator.url, PROJECT);
     await createSinkTables(loader, DATASET, 'partitioned', [day], []);
     await insertEntries(loader, DATASET, 'partitioned', hourEntries(day, big), 2000);
