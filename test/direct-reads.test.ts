@@ -101,12 +101,17 @@ t.test('reads of cached hours served by the binding give exactly the file, and d
   );
   t.equal(await shOk(`tail -c 777 '${path(11)}' | sha256sum`), `${sha256(small.subarray(-777))}  -\n`, 'its end');
   t.equal(await sha256Of(path(11)), sha256(small), 'and all of it');
+  const checkedFiles = async () => (await readStats(mountpoint)).cacheFilesChecked;
+  await waitFor('the blocks the binding checked to make the file checked', async () => (await checkedFiles()) === 1);
+  t.pass('the blocks the binding checked made the file count as checked, once');
 
   const beforeChecked = await directReads();
   const together = await shOk(`for i in 1 2 3; do sha256sum < '${path(10)}' & done; wait`);
   t.same(together.trim().split('\n'), Array(3).fill(`${sha256(big)}  -`), 'three readers at once');
   const checked = (await directReads()) - beforeChecked;
   t.ok(checked >= big.length / MAX_READ, `a file an earlier daemon wrote, checked first (${checked} reads)`);
+  await waitFor('the second file checked', async () => (await checkedFiles()) === 2);
+  t.pass('and so did those of three readers at once');
   await second.stop();
 
   const cached = join(manifest, '..', '10.log');
@@ -122,6 +127,7 @@ t.test('reads of cached hours served by the binding give exactly the file, and d
     .split('\n')
     .filter((line) => line.includes('does not match the checksum'));
   t.equal(warnings.length, 1, 'the daemon logs the damage once');
+  t.equal((await readStats(mountpoint)).cacheFilesChecked, 0, 'the damaged file never counts as checked');
   t.same(await readFile(cached), big, 'and the cache holds the hour whole again');
   await third.stop();
 });

@@ -6,6 +6,7 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { open, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { CheckedReader } from '../src/store/checked-reader.js';
 import type { HourFile } from '../src/store/day-state.js';
 import type { HourReader } from '../src/store/disk-cache.js';
@@ -20,6 +21,7 @@ async function fileReader(path: string): Promise<HourReader> {
   return {
     read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position),
     close: () => handle.close(),
+    descriptor: () => ({ fd: handle.fd }),
   };
 }
 
@@ -73,6 +75,35 @@ t.test('an intact file reads back as it is, and counts as checked once all its b
   await reader.close();
   t.equal(replaced, 0, 'nothing replaced');
   t.equal(file.verified, true, 'checked for good');
+});
+
+t.test('blocks the FUSE binding checked as it served the descriptor count as checked too', async (t) => {
+  const dir = await testDir(t, 'checked');
+  const path = join(dir, '03.log');
+  await writeFile(path, content);
+  const file = hourFile();
+  let verified = 0;
+  const reader = new CheckedReader(
+    await fileReader(path),
+    file,
+    () => Promise.reject(new Error('nothing is damaged')),
+    () => verified++,
+  );
+  const descriptor = reader.descriptor();
+  const expected = Array.from({ length: 4 }, (_, block) =>
+    crc32(content.subarray(block * MIB, Math.min(content.length, (block + 1) * MIB))),
+  );
+  t.same(Array.from(descriptor?.blockChecksums ?? []), expected, 'the descriptor comes with each block’s CRC-32');
+  descriptor?.blocksChecked?.(Uint8Array.of(1, 1, 0, 1));
+  t.equal(file.verified, false, 'one block was not checked');
+  const third = Buffer.alloc(1000);
+  await reader.read(third, 0, third.length, 2 * MIB + 5);
+  t.ok(third.equals(content.subarray(2 * MIB + 5, 2 * MIB + 1005)), 'the reader checks and serves the third');
+  t.equal(file.verified, true, 'then every block was checked');
+  t.equal(verified, 1, 'and the file was counted once');
+  descriptor?.blocksChecked?.(Uint8Array.of(1, 1, 1, 1));
+  t.equal(verified, 1, 'a later report counts it no more');
+  await reader.close();
 });
 
 for (const [name, damage] of [

@@ -34,6 +34,11 @@ const COUNTERS: [name: string, help: string, total: Total][] = [
   ['bqlogfs_bytes_processed_total', 'bytes BigQuery processed for the queries', (stats) => stats.bytesProcessed],
   ['bqlogfs_cache_hits_total', 'hour files served from the cache', (stats) => stats.cacheHits],
   ['bqlogfs_cache_misses_total', 'hour files that needed a query', (stats) => stats.cacheMisses],
+  [
+    'bqlogfs_cache_files_checked_total',
+    'hour files an earlier daemon left in the disk cache, found to match the checksums of their manifest',
+    (stats) => stats.cacheFilesChecked,
+  ],
   ['bqlogfs_refreshes_total', 'fetches of live hours again while a reader has them open', (stats) => stats.refreshes],
   [
     'bqlogfs_refresh_bytes_billed_total',

@@ -32,7 +32,7 @@ type Binding = {
     blockBytes: number,
     checksums: Buffer | null,
   ) => number;
-  fuse_native_direct_read_end?: (thread: Buffer, handle: number) => number;
+  fuse_native_direct_read_end?: (thread: Buffer, handle: number, checked: Buffer | null) => number;
   fuse_native_direct_read_counts?: (thread: Buffer) => [number, number];
 };
 
@@ -85,12 +85,12 @@ function directReadsOf(binding: Binding): BindingFeatures['directReads'] {
     start: (handle, size, descriptor) => {
       const mounted = thread();
       if (!mounted || descriptor.fd < 0) return false;
-      const checksums = checksumBytes(descriptor.blockChecksums);
+      const checksums = descriptor.blockChecksums ? bytesOf(descriptor.blockChecksums) : null;
       return start(mounted, handle, descriptor.fd, size, CHECKED_BLOCK_BYTES, checksums) === 1;
     },
-    end: (handle) => {
+    end: (handle, checked) => {
       const mounted = thread();
-      if (mounted) end(mounted, handle);
+      if (mounted) end(mounted, handle, checked ? bytesOf(checked) : null);
     },
     counts: () => {
       const mounted = thread();
@@ -101,13 +101,9 @@ function directReadsOf(binding: Binding): BindingFeatures['directReads'] {
   });
 }
 
-/** Block checksums as 8 hex digits each, as one little-endian uint32 each. */
-function checksumBytes(hex: string | undefined): Buffer | null {
-  if (hex === undefined) return null;
-  const bytes = Buffer.alloc(hex.length / 2);
-  for (let block = 0; block * 8 < hex.length; block++)
-    bytes.writeUInt32LE(Number.parseInt(hex.slice(block * 8, block * 8 + 8), 16), block * 4);
-  return bytes;
+/** The same memory as a Buffer, which the binding takes: uint32 values in this machine's byte order. */
+function bytesOf(array: Uint32Array | Uint8Array): Buffer {
+  return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
 }
 
 /** The libfuse mount options that turn interrupts on, when the binding answers them. */

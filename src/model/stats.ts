@@ -65,6 +65,8 @@ export class MountStats {
     bytesServed: 0,
     /** Reads of a cold hour answered before all of it was written (EarlyHour). */
     earlyReads: 0,
+    /** Hour files an earlier daemon left in the cache, found to match the checksums of their manifest. */
+    cacheFilesChecked: 0,
     /** getattr calls and lookups the kernel sent (it keeps a finished hour's attributes for a second). */
     attributeRequests: 0,
   };
@@ -120,6 +122,9 @@ export class MountStats {
   }
   get earlyReads(): number {
     return this.counts.earlyReads;
+  }
+  get cacheFilesChecked(): number {
+    return this.counts.cacheFilesChecked;
   }
   get attributeRequests(): number {
     return this.counts.attributeRequests;
@@ -213,16 +218,21 @@ export class MountStats {
     this.counts.earlyReads++;
   }
 
+  cacheFileChecked(): void {
+    this.counts.cacheFilesChecked++;
+  }
+
   errorReturned(errno: string): void {
     this.errorCounts[errno] = (this.errorCounts[errno] ?? 0) + 1;
   }
 
   toJSON(): Record<string, unknown> {
-    const { reads, bytesServed, earlyReads, attributeRequests, ...beforeCache } = this.counts;
+    const { reads, bytesServed, earlyReads, attributeRequests, cacheFilesChecked, ...beforeCache } = this.counts;
     const direct = this.servedElsewhere();
     return {
       ...beforeCache,
       cacheBytes: this.cacheBytes,
+      cacheFilesChecked,
       reads: reads + direct.reads,
       bytesServed: bytesServed + direct.bytes,
       directReads: direct.reads,

@@ -3,12 +3,14 @@
 // written, and only then are its bytes served, from that same read. The next block is read while
 // one is served, so a sequential reader rarely waits for a check. A block that does not match, or
 // comes out short, hands the reader over to the hour fetched again (the same bytes, as a final
-// hour's never change), so a reader gets the true bytes or an error, never damaged ones.
+// hour's never change), so a reader gets the true bytes or an error, never damaged ones. The blocks
+// the FUSE binding's threads check as they serve reads of its descriptor count too: once every block
+// of a file was found to match, by any of its readers, the file is verified and read unchecked.
 import { Buffer } from 'node:buffer';
 import { crc32 } from 'node:zlib';
 import type { HourFile } from './day-state.js';
 import type { HourReader } from './disk-cache.js';
-import { CHECKED_BLOCK_BYTES, readFully, type HourDescriptor } from './hour-file-writers.js';
+import { blockChecksumValues, CHECKED_BLOCK_BYTES, readFully, type HourDescriptor } from './hour-file-writers.js';
 
 interface HeldBlock {
   buffer: Buffer;
@@ -16,7 +18,7 @@ interface HeldBlock {
   checked: Promise<Buffer | undefined>;
 }
 
-/** The file's blocks checked so far, by file: once all are, its later opens read it unchecked. */
+/** The file's blocks checked so far, by file. */
 const checkedBlocks = new WeakMap<HourFile, Set<number>>();
 
 export class CheckedReader implements HourReader {
@@ -26,6 +28,7 @@ export class CheckedReader implements HourReader {
   private readonly spare: Buffer[] = [];
   private replacement: HourReader | undefined;
   private readonly blocks: number;
+  private readonly checksums: Uint32Array;
 
   constructor(
     private readonly source: HourReader,
@@ -33,8 +36,11 @@ export class CheckedReader implements HourReader {
     private readonly file: HourFile,
     /** Removes the damaged file and opens the hour fetched again. */
     private readonly replace: () => Promise<HourReader>,
+    /** Told once the file's every block was found to match, by this reader or by others of the file. */
+    private readonly onVerified: () => void = () => undefined,
   ) {
     this.blocks = Math.ceil(file.size / CHECKED_BLOCK_BYTES);
+    this.checksums = blockChecksumValues(file.blockChecksums ?? '');
   }
 
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
@@ -43,12 +49,19 @@ export class CheckedReader implements HourReader {
     return served;
   }
 
-  /** The file's descriptor, to be checked against its block checksums, until a damaged block is found. */
+  /**
+   * The file's descriptor, to be checked against its block checksums, until a damaged block is found.
+   * The blocks that whoever reads it finds to match count as checked here too.
+   */
   descriptor(): HourDescriptor | undefined {
     if (this.replacement) return undefined;
     const source = this.source.descriptor?.();
-    const { blockChecksums } = this.file;
-    return source && blockChecksums !== undefined ? { fd: source.fd, blockChecksums } : undefined;
+    if (!source || this.file.blockChecksums === undefined) return undefined;
+    return {
+      fd: source.fd,
+      blockChecksums: this.checksums,
+      blocksChecked: (checked) => checked.forEach((good, index) => good === 1 && this.markChecked(index)),
+    };
   }
 
   async close(): Promise<void> {
@@ -105,16 +118,18 @@ export class CheckedReader implements HourReader {
     const size = Math.min(CHECKED_BLOCK_BYTES, this.file.size - start);
     if ((await readFully(this.source, buffer, 0, size, start)) < size) return undefined;
     const bytes = buffer.subarray(0, size);
-    const expected = Number.parseInt((this.file.blockChecksums ?? '').slice(index * 8, index * 8 + 8), 16);
-    if (crc32(bytes) !== expected) return undefined;
+    if (crc32(bytes) !== this.checksums[index]) return undefined;
     this.markChecked(index);
     return bytes;
   }
 
   private markChecked(index: number): void {
+    if (this.file.verified || index >= this.blocks) return;
     const checked = checkedBlocks.get(this.file) ?? new Set<number>();
     checkedBlocks.set(this.file, checked);
     checked.add(index);
-    if (checked.size === this.blocks) this.file.verified = true;
+    if (checked.size < this.blocks) return;
+    this.file.verified = true;
+    this.onVerified();
   }
 }

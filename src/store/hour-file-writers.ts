@@ -64,6 +64,14 @@ function hex(value: number): string {
   return value.toString(16).padStart(8, '0');
 }
 
+/** The checksums of BlockChecksums.hex, one per block. */
+export function blockChecksumValues(hex: string): Uint32Array {
+  const values = new Uint32Array(hex.length / 8);
+  for (let block = 0; block < values.length; block++)
+    values[block] = Number.parseInt(hex.slice(block * 8, block * 8 + 8), 16);
+  return values;
+}
+
 /** An hour file open for reading; its size may grow while it is open, never shrink. */
 export interface HourReader {
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
@@ -74,8 +82,10 @@ export interface HourReader {
 
 export interface HourDescriptor {
   fd: number;
-  /** The file's block checksums (HourFile.blockChecksums) when its bytes are yet to be checked. */
-  blockChecksums?: string;
+  /** The file's block checksums (blockChecksumValues of HourFile.blockChecksums) when its bytes are yet to be checked. */
+  blockChecksums?: Uint32Array;
+  /** Told, by whoever served reads of the descriptor, which blocks matched their checksums: 1 at each. */
+  blocksChecked?(checked: Uint8Array): void;
 }
 
 /** Reads `length` bytes at `position` into `buffer` at `offset`, fewer only at the end of the file. */

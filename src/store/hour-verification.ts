@@ -21,6 +21,8 @@ export class HourVerification {
     /** Forgets a damaged final hour and fetches it again; undefined when it has no entries now. */
     private readonly fetchAgain: (damaged: HourFile) => Promise<HourFile | undefined>,
     private readonly log?: Logger,
+    /** Told of each file found to match its checksums. */
+    private readonly onVerified: () => void = () => undefined,
   ) {}
 
   /** Opens the file for reading; the returned reader is of a file whose bytes match its checksum. */
@@ -35,7 +37,7 @@ export class HourVerification {
           throw new Error(`the hour fetched again in place of a damaged file has another size`);
         return this.cache.openForReading(again);
       };
-      return new CheckedReader(await this.cache.openForReading(file), file, reopen);
+      return new CheckedReader(await this.cache.openForReading(file), file, reopen, this.onVerified);
     }
     const reader = await this.openChecked(file);
     if (reader) return reader;
@@ -59,7 +61,10 @@ export class HourVerification {
   private async openChecked(file: HourFile): Promise<HourReader | undefined> {
     if (file.checksum === undefined) return undefined;
     const reader = await this.cache.openVerified(file, file.checksum);
-    if (reader) file.verified = true;
+    if (reader && !file.verified) {
+      file.verified = true;
+      this.onVerified();
+    }
     return reader;
   }
 

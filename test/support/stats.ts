@@ -19,6 +19,8 @@ export interface MountStatsFile {
   refreshBytesBilled: number;
   refreshesSkipped: number;
   cacheBytes: number;
+  /** Hour files an earlier daemon left in the cache, found to match their manifest's checksums. */
+  cacheFilesChecked: number;
   reads: number;
   bytesServed: number;
   /** Reads of `reads` the FUSE binding's threads answered from a cached file (fuse-binding.ts). */
