@@ -70,6 +70,8 @@ t.test('reads of cached hours served by the binding give exactly the file, and d
 
   const first = await startDaemon(args, mountpoint);
   t.teardown(() => first.stop());
+  // The mount can show before its log line has come through the pipe.
+  await waitFor('the mounted line', async () => first.logs().includes('"msg":"mounted"'));
   t.match(first.logs(), /"directReads":true/, 'the binding serves reads itself');
   t.equal(await sha256Of(path(10)), sha256(big), 'a cold read gives the file');
   const manifest = join(
@@ -127,6 +129,9 @@ t.test('reads of cached hours served by the binding give exactly the file, and d
     .split('\n')
     .filter((line) => line.includes('does not match the checksum'));
   t.equal(warnings.length, 1, 'the daemon logs the damage once');
+  // The kernel releases the damaged file's handle, whose checked blocks the binding then reports,
+  // after the reader has closed it: give it the time.
+  await sleep(1_000);
   t.equal((await readStats(mountpoint)).cacheFilesChecked, 0, 'the damaged file never counts as checked');
   t.same(await readFile(cached), big, 'and the cache holds the hour whole again');
   await third.stop();

@@ -60,12 +60,7 @@ export class HourStore {
     this.lineOf = lineBodyFormatter(options.output, source.schema?.sortJsonKeys ?? false, stamp);
     this.refreshPolicy = new RefreshPolicy(options.refreshMs, options.refreshBudget);
     this.sweeps = new Sweeps(warehouse, source, sweepOptionsOf(options, stamp));
-    this.verification = new HourVerification(
-      cache,
-      (damaged) => this.fetchAgain(damaged),
-      options.log,
-      () => stats.cacheFileChecked(),
-    );
+    this.verification = new HourVerification(cache, (damaged) => this.fetchAgain(damaged), stats, options.log);
   }
 
   /** A reader opened an hour of the container; while any is open, refreshes sweep its namespace too. */

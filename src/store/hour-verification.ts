@@ -5,6 +5,7 @@
 // written by this process, is read with no check at all, and a final one through a descriptor its
 // readers share (shared-readers.ts).
 import type { Logger } from 'pino';
+import type { MountStats } from '../model/stats.js';
 import { hourFileName } from '../model/log-path.js';
 import { CheckedReader } from './checked-reader.js';
 import type { HourFile } from './day-state.js';
@@ -20,9 +21,9 @@ export class HourVerification {
     private readonly cache: DiskCache,
     /** Forgets a damaged final hour and fetches it again; undefined when it has no entries now. */
     private readonly fetchAgain: (damaged: HourFile) => Promise<HourFile | undefined>,
-    private readonly log?: Logger,
     /** Told of each file found to match its checksums. */
-    private readonly onVerified: () => void = () => undefined,
+    private readonly stats: Pick<MountStats, 'cacheFileChecked'>,
+    private readonly log?: Logger,
   ) {}
 
   /** Opens the file for reading; the returned reader is of a file whose bytes match its checksum. */
@@ -37,7 +38,8 @@ export class HourVerification {
           throw new Error(`the hour fetched again in place of a damaged file has another size`);
         return this.cache.openForReading(again);
       };
-      return new CheckedReader(await this.cache.openForReading(file), file, reopen, this.onVerified);
+      const verified = () => this.stats.cacheFileChecked();
+      return new CheckedReader(await this.cache.openForReading(file), file, reopen, verified);
     }
     const reader = await this.openChecked(file);
     if (reader) return reader;
@@ -63,7 +65,7 @@ export class HourVerification {
     const reader = await this.cache.openVerified(file, file.checksum);
     if (reader && !file.verified) {
       file.verified = true;
-      this.onVerified();
+      this.stats.cacheFileChecked();
     }
     return reader;
   }
